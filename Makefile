@@ -1,0 +1,93 @@
+# Peer-to-Peer Energy Trading — every set-up step lives here, so a fresh clone needs only `make demo` / `make test`.
+# Area-specific targets live in mk/*.mk (one file per area) and are included at the end.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT      := $(CURDIR)
+VENV      := $(ROOT)/.venv
+PY        := $(VENV)/bin/python
+PYTHON311 ?= python3.11
+SOLC_VERSION := 0.8.28
+
+# Everything the tools need stays inside the clone: compiler shim, npm binaries, venv.
+export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(ROOT)/.solcx
+export PYTHONPATH := $(ROOT)
+export PYTHONDONTWRITEBYTECODE := 1
+
+VENV_STAMP := $(VENV)/.requirements.stamp
+NPM_STAMP  := node_modules/.lock.stamp
+SHIM       := .solcx/solc-v$(SOLC_VERSION)
+BUILD_STAMP := build/.compiled.stamp
+
+.PHONY: help setup check-tools compile test test-contracts test-python lint gas demo chain deploy reset stop clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+check-tools:
+	@missing=""; \
+	command -v $(PYTHON311) >/dev/null || missing="$$missing python3.11"; \
+	command -v node >/dev/null || missing="$$missing node(>=18)"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then echo "Missing system tools:$$missing — install them (e.g. apt-get install python3.11 python3.11-venv nodejs npm) and run make again." >&2; exit 1; fi
+
+$(VENV_STAMP): requirements.txt | check-tools
+	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json | check-tools
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SHIM): tools/solc-shim.js $(NPM_STAMP)
+	@mkdir -p .solcx
+	@ln -sf ../tools/solc-shim.js $@
+	@$@ --version | grep -q "Version: $(SOLC_VERSION)" || { echo "solc shim does not report $(SOLC_VERSION)" >&2; exit 1; }
+
+setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) ## install what is missing (venv, npm packages, solc shim); a no-op when done
+
+$(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
+	brownie compile
+	@touch $@
+
+compile: setup $(BUILD_STAMP) ## compile the contracts (offline, solcjs through the shim)
+
+lint: setup ## ruff
+	ruff check .
+
+test: setup compile ## install what is missing and run every test
+	@bash tools/run-tests.sh
+
+test-contracts: setup compile ## contract tests only (Brownie + pytest on a private anvil)
+	pytest tests/contracts -p no:cacheprovider $(PYTEST_ARGS)
+
+gas: setup compile ## measure gas of every state-changing function into reports/gas.json
+	$(PY) -m scripts.gas_report
+
+# ---------------------------------------------------------------- local chain and demo
+CHAIN_DIR   ?= $(ROOT)/.chain
+CHAIN_PORT  ?= 8545
+BLOCK_TIME  ?= 1
+GAS_LIMIT   ?= 300000000
+RPC_URL     ?= http://127.0.0.1:$(CHAIN_PORT)
+export CHAIN_DIR CHAIN_PORT BLOCK_TIME GAS_LIMIT
+
+chain: setup ## run the local anvil chain in the foreground (state kept in .chain/)
+	$(PY) -m energy_chain.anvil --port $(CHAIN_PORT) --block-time $(BLOCK_TIME) --gas-limit $(GAS_LIMIT) --state-dir $(CHAIN_DIR)
+
+deploy: setup compile ## deploy (or find) the contracts on RPC_URL and write deployments/<chain-id>.json
+	RPC_URL=$(RPC_URL) $(PY) -m scripts.deploy
+
+demo: setup compile ## start chain, deploy, oracle on simulated meters and the dashboard
+	@bash tools/demo.sh
+
+reset: ## stop the demo and start again from genesis (deletes chain state and demo databases)
+	rm -rf $(CHAIN_DIR) deployments/1337.json var/demo
+
+clean: ## remove build output (keeps venv and node_modules)
+	rm -rf build/contracts build/interfaces build/deployments $(BUILD_STAMP) reports/*.tmp
+
+-include mk/*.mk

@@ -1,0 +1,163 @@
+"""Start and stop a local anvil chain (zero gas, chain id 1337) for the demo and for tests.
+
+`python -m energy_chain.anvil --port 8545 --state-dir .chain` runs one in the foreground with state on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import requests
+from eth_account import Account
+
+from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEFAULT_GAS_LIMIT = 300_000_000  # ~3 750 order placements per 1 s block; see README "Throughput"
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now (tests never assume 8545 is free)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def anvil_binary() -> str:
+    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    if local.exists():
+        return str(local)
+    found = shutil.which("anvil")
+    if found is None:
+        raise FileNotFoundError("anvil not found: run `make setup` (npm ci installs @foundry-rs/anvil)")
+    return found
+
+
+@lru_cache(maxsize=64)
+def dev_key(index: int) -> str:
+    """Private key of anvil's dev account `index` (the public test mnemonic: never for real value)."""
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()
+
+
+@dataclass
+class AnvilProcess:
+    """A running anvil; `stop()` ends it (and dumps state when started with a state dir)."""
+
+    port: int
+    process: subprocess.Popen
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)  # SIGINT lets anvil write its state file
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """Stop abruptly, as a crash would (no state dump)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def anvil_args(
+    port: int,
+    block_time: float | None = None,
+    gas_limit: int = DEFAULT_GAS_LIMIT,
+    chain_id: int = LOCAL_CHAIN_ID,
+    accounts: int = 10,
+    state_dir: Path | None = None,
+    state_interval: int = 5,
+) -> list[str]:
+    args = [
+        anvil_binary(),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--chain-id", str(chain_id),
+        "--gas-price", "0",
+        "--base-fee", "0",
+        "--disable-min-priority-fee",
+        "--gas-limit", str(gas_limit),
+        "--accounts", str(accounts),
+        "--mnemonic", DEV_MNEMONIC,
+        "--code-size-limit", str(0x10000),
+    ]  # fmt: skip
+    if block_time:
+        args += ["--block-time", str(block_time)]
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        # --state loads the file if present and dumps on exit; the interval bounds what a crash can lose.
+        args += ["--state", str(state_dir / "state.json"), "--state-interval", str(state_interval),
+                 "--preserve-historical-states"]  # fmt: skip
+    return args
+
+
+def wait_for_rpc(url: str, timeout: float = 30, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"chain process exited with code {process.returncode} before answering at {url}")
+        try:
+            if requests.post(url, json=body, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"no JSON-RPC answer at {url} after {timeout}s")
+
+
+def start_anvil(
+    port: int | None = None,
+    log_file: Path | None = None,
+    **kwargs: object,
+) -> AnvilProcess:
+    """Start anvil in the background and wait until it answers."""
+    port = port or free_port()
+    args = anvil_args(port, **kwargs)  # type: ignore[arg-type]
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    handle = AnvilProcess(port, proc, args)
+    try:
+        wait_for_rpc(handle.url, process=proc)
+    except Exception:
+        handle.kill()
+        raise
+    return handle
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the local zero-gas anvil chain (chain id 1337).")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CHAIN_PORT", 8545)))
+    parser.add_argument("--block-time", type=float, default=float(os.environ.get("BLOCK_TIME", 1)))
+    parser.add_argument("--gas-limit", type=int, default=int(os.environ.get("GAS_LIMIT", DEFAULT_GAS_LIMIT)))
+    parser.add_argument("--state-dir", type=Path, default=None, help="keep chain state here across restarts")
+    ns = parser.parse_args(argv)
+    args = anvil_args(ns.port, ns.block_time or None, ns.gas_limit, state_dir=ns.state_dir)
+    print(f"anvil on http://127.0.0.1:{ns.port} (chain 1337, gas price 0, block time {ns.block_time}s, "
+          f"gas limit {ns.gas_limit:,}, state {ns.state_dir or 'in memory'})", flush=True)
+    os.execv(args[0], args)  # replace this process: signals reach anvil directly
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

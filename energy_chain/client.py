@@ -1,0 +1,259 @@
+"""ChainClient: connect, find contracts, build/sign/send transactions with explicit fields, decode reverts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from energy_chain.artifacts import all_error_abis, load_artifact
+from energy_chain.config import ChainConfig
+from energy_chain.deployment import Deployment
+from energy_chain.errors import DecodedError, ErrorDecoder
+from energy_chain.signer import Signer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GAS_CAP = 3_000_000
+GAS_MARGIN = 1.25
+
+
+class TxFailed(Exception):
+    """A transaction (or its simulation) reverted or was not accepted. `error` is the decoded custom error."""
+
+    def __init__(self, message: str, error: DecodedError | None = None, tx_hash: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.tx_hash = tx_hash
+
+    @property
+    def error_name(self) -> str | None:
+        return self.error.name if self.error else None
+
+
+class ChainClient:
+    """One connection to one chain, with the project's contracts and transaction conventions.
+
+    Every transaction is legacy (type 0) with explicit nonce, gas, gasPrice (0 on our chains) and chainId, so it
+    works unchanged on anvil, on a clique chain without EIP-1559 and on Besu QBFT with a zero base fee.
+    """
+
+    def __init__(self, config: ChainConfig | None = None, deployment: Deployment | None = None) -> None:
+        self.config = config or ChainConfig.from_env()
+        provider = Web3.HTTPProvider(self.config.rpc_url, request_kwargs={"timeout": 30})
+        self.w3 = Web3(provider)
+        # PoA chains put the signer's seal in extraData (longer than 32 bytes); harmless on other chains.
+        self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        self._chain_id: int | None = self.config.chain_id
+        self._deployment = deployment
+        self._contracts: dict[str, Contract] = {}
+        self._decoder: ErrorDecoder | None = None
+
+    # ------------------------------------------------------------------ connection and contracts
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def check_chain_id(self) -> None:
+        """Fail clearly when the node is not the chain the configuration names."""
+        actual = int(self.w3.eth.chain_id)
+        if self.config.chain_id is not None and actual != self.config.chain_id:
+            raise RuntimeError(f"{self.config.rpc_url} is chain {actual}, expected CHAIN_ID={self.config.chain_id}")
+
+    def is_connected(self) -> bool:
+        try:
+            return self.w3.is_connected()
+        except Exception:
+            return False
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            self._deployment = Deployment.load(self.config.deployments_dir, self.chain_id)
+        return self._deployment
+
+    def use_deployment(self, deployment: Deployment) -> None:
+        self._deployment = deployment
+        self._contracts.clear()
+        self._decoder = None
+
+    def contract(self, name: str) -> Contract:
+        """The deployed contract `name` from the deployment record."""
+        if name not in self._contracts:
+            d = self.deployment
+            self._contracts[name] = self.w3.eth.contract(address=d.address(name), abi=d.abi(name))
+        return self._contracts[name]
+
+    @property
+    def decoder(self) -> ErrorDecoder:
+        if self._decoder is None:
+            abis = self._deployment.error_abis() if self._deployment else []
+            with contextlib.suppress(OSError):  # no build folder: decode with the record's ABIs only
+                abis = abis + all_error_abis()
+            self._decoder = ErrorDecoder(abis)
+        return self._decoder
+
+    # ------------------------------------------------------------------ building and signing
+    def pending_nonce(self, address: str) -> int:
+        return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
+
+    def build_tx(
+        self,
+        fn: ContractFunction,
+        signer: Signer,
+        gas: int,
+        nonce: int | None = None,
+        value: int = 0,
+    ) -> dict[str, Any]:
+        """A complete legacy transaction for a contract call; asks the node nothing when `nonce` is given."""
+        return {
+            "to": fn.address,
+            "data": fn._encode_transaction_data(),
+            "value": value,
+            "gas": gas,
+            "gasPrice": self.config.gas_price,
+            "nonce": nonce if nonce is not None else signer.next_nonce(self.pending_nonce),
+            "chainId": self.chain_id,
+        }
+
+    def estimate_gas(self, fn: ContractFunction, sender: str) -> int:
+        """Gas for the call with a safety margin; raises TxFailed with the decoded error if it would revert."""
+        try:
+            estimate = fn.estimate_gas({"from": sender, "gasPrice": self.config.gas_price})
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise self._failure_from_exception(exc) from exc
+        except ValueError as exc:  # some nodes report reverts as plain RPC errors
+            raise self._failure_from_exception(exc) from exc
+        return int(estimate * GAS_MARGIN) + 10_000
+
+    def transact(
+        self,
+        fn: ContractFunction,
+        signer: Signer,
+        gas: int | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any] | str:
+        """Sign and send one contract call. Returns the receipt (wait=True) or the tx hash.
+
+        Without `gas`, the call is simulated first: a revert raises TxFailed before any nonce is used.
+        """
+        if gas is None:
+            gas = self.estimate_gas(fn, signer.address)
+        tx = self.build_tx(fn, signer, gas)
+        try:
+            tx_hash = self.send_raw(signer.sign(tx))
+        except Exception:
+            signer.resync()  # the nonce was not consumed; count again from the node
+            raise
+        if not wait:
+            return tx_hash
+        return self.wait_for_receipt(tx_hash, tx)
+
+    def send_raw(self, raw: bytes) -> str:
+        return self.w3.eth.send_raw_transaction(raw).to_0x_hex()
+
+    def send_raw_batch(self, raws: Sequence[bytes]) -> list[str | dict[str, Any]]:
+        """Send signed transactions in one JSON-RPC batch. Each result is a tx hash or the node's error object."""
+        if not raws:
+            return []
+        requests = [("eth_sendRawTransaction", ["0x" + bytes(r).hex()]) for r in raws]
+        responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+        if isinstance(responses, dict):  # the whole batch was refused
+            return [responses.get("error", responses)] * len(raws)
+        return [r["result"] if "result" in r else r.get("error", r) for r in responses]
+
+    # ------------------------------------------------------------------ receipts
+    def wait_for_receipt(self, tx_hash: str, tx: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Wait until mined (plus CONFIRMATIONS); raise TxFailed with the decoded revert when status is 0."""
+        mined = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.config.timeout_s, poll_latency=0.1)
+        receipt = dict(mined)
+        if self.config.confirmations:
+            target = receipt["blockNumber"] + self.config.confirmations
+            while self.w3.eth.block_number < target:
+                time.sleep(0.2)
+        if receipt["status"] != 1:
+            raise self._failure_from_receipt(tx_hash, receipt, tx)
+        return receipt
+
+    def get_receipts(self, tx_hashes: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+        """Receipts of many transactions in one batch request (None for those not mined yet)."""
+        hashes = list(tx_hashes)
+        if not hashes:
+            return {}
+        responses = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
+            [("eth_getTransactionReceipt", [h]) for h in hashes]
+        )
+        if isinstance(responses, dict):
+            raise RuntimeError(f"receipt batch refused: {responses}")
+        return {h: r.get("result") for h, r in zip(hashes, responses, strict=True)}
+
+    def wait_for_receipts(self, tx_hashes: Iterable[str], timeout_s: float | None = None) -> dict[str, dict[str, Any]]:
+        """Wait for all receipts (batched polling); raises TimeoutError naming how many are missing."""
+        pending = set(tx_hashes)
+        found: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + (timeout_s or self.config.timeout_s)
+        while pending:
+            for h, receipt in self.get_receipts(pending).items():
+                if receipt is not None:
+                    found[h] = receipt
+                    pending.discard(h)
+            if pending:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{len(pending)} transactions not mined in time")
+                time.sleep(0.2)
+        return found
+
+    # ------------------------------------------------------------------ deployment
+    def deploy(self, name: str, args: Sequence[Any], signer: Signer, gas: int = 8_000_000) -> tuple[str, int]:
+        """Deploy compiled contract `name`; returns (address, block number)."""
+        art = load_artifact(name)
+        factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        data = factory.constructor(*args).data_in_transaction
+        tx = {
+            "data": data,
+            "value": 0,
+            "gas": gas,
+            "gasPrice": self.config.gas_price,
+            "nonce": signer.next_nonce(self.pending_nonce),
+            "chainId": self.chain_id,
+        }
+        receipt = self.wait_for_receipt(self.send_raw(signer.sign(tx)), tx)
+        return receipt["contractAddress"], int(receipt["blockNumber"])
+
+    # ------------------------------------------------------------------ errors
+    def decode_error(self, data: bytes | str | None) -> DecodedError | None:
+        return self.decoder.decode(data)
+
+    def _failure_from_exception(self, exc: Exception) -> TxFailed:
+        data = getattr(exc, "data", None)
+        if data is None and exc.args and isinstance(exc.args[0], dict):
+            data = exc.args[0].get("data")
+        if isinstance(data, dict):
+            data = data.get("data")
+        decoded = self.decode_error(data) if isinstance(data, (str, bytes)) else None
+        message = str(decoded) if decoded else f"transaction would revert: {exc}"
+        return TxFailed(message, decoded)
+
+    def _failure_from_receipt(self, tx_hash: str, receipt: dict[str, Any], tx: dict[str, Any] | None) -> TxFailed:
+        """Replay a failed transaction as a call at its block to learn the revert reason."""
+        decoded = None
+        if tx is not None:
+            call = {k: tx[k] for k in ("to", "data", "value", "gas") if k in tx}
+            call["from"] = self.w3.eth.get_transaction(tx_hash)["from"]
+            try:
+                self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+            except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
+                decoded = self._failure_from_exception(exc).error
+        gas_note = " (out of gas)" if receipt.get("gasUsed") == (tx or {}).get("gas") else ""
+        message = f"transaction {tx_hash} reverted{gas_note}" + (f": {decoded}" if decoded else "")
+        return TxFailed(message, decoded, tx_hash)

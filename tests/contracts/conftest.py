@@ -1,0 +1,95 @@
+"""Contract tests: Brownie on a private anvil started on a free port (never 8545), deployed once per module."""
+
+from __future__ import annotations
+
+import pytest
+
+from energy_chain.anvil import start_anvil
+
+NETWORK_ID = "p2p-test-anvil"
+_chain = None
+
+
+@pytest.hookimpl(trylast=True)  # after Brownie's own configure, which resets the network choice
+def pytest_configure(config: pytest.Config) -> None:
+    """Start our own anvil (zero gas, chain 1337) and make it Brownie's development network for this run."""
+    global _chain
+    if hasattr(config, "workerinput") or _chain is not None:
+        return
+    # Imported here, not at the top: Brownie hashes this file's top-level imports and chokes on compiled modules.
+    from brownie._config import CONFIG
+
+    _chain = start_anvil(gas_limit=300_000_000, accounts=10)
+    CONFIG.networks[NETWORK_ID] = {
+        "id": NETWORK_ID,
+        "name": "anvil started by the test run",
+        "host": _chain.url,
+        "cmd": "anvil",  # marks it a development network: Brownie attaches and uses evm snapshots
+        "cmd_settings": {"port": _chain.port, "chain_id": 1337, "gas_price": 0, "base_fee": 0, "accounts": 10},
+        "timeout": 60,
+    }
+    CONFIG.argv["network"] = NETWORK_ID
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _chain
+    if _chain is not None:
+        _chain.kill()  # nothing to keep: the chain lives only for this run
+        _chain = None
+
+
+# --------------------------------------------------------------------------- actors
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def oracle(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def alice(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def bob(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def carol(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def stranger(accounts):
+    return accounts[9]
+
+
+# --------------------------------------------------------------------------- contracts
+@pytest.fixture(scope="module")
+def registry(MeterRegistry, admin, operator):
+    return MeterRegistry.deploy(admin, operator, {"from": admin, "gas_price": 0})
+
+
+@pytest.fixture(scope="module")
+def energy(EnergyToken, registry, admin, oracle):
+    return EnergyToken.deploy(admin, oracle, registry, {"from": admin, "gas_price": 0})
+
+
+@pytest.fixture(scope="module")
+def money(SettlementToken, admin, operator):
+    return SettlementToken.deploy(admin, operator, {"from": admin, "gas_price": 0})
+
+
+@pytest.fixture(autouse=True)
+def isolate(fn_isolation):
+    """Rewind the chain after every test so tests never depend on each other."""
