@@ -14,13 +14,35 @@ def _meter(n: int) -> bytes:
 def measure(ctx: GasContext) -> None:
     admin, operator, oracle = ctx.signer(0), ctx.signer(1), ctx.signer(2)
     alice, bob = ctx.signer(3), ctx.signer(4)
-    registry, energy, money = ctx.contract("MeterRegistry"), ctx.contract("EnergyToken"), ctx.contract("SettlementToken")
+    registry, energy, money = (
+        ctx.contract("MeterRegistry"),
+        ctx.contract("EnergyToken"),
+        ctx.contract("SettlementToken"),
+    )
 
-    ctx.measure("MeterRegistry", "registerMeter", "new meter", registry.functions.registerMeter(_meter(0), alice.address), operator)
-    ctx.measure("MeterRegistry", "deactivateMeter", "active meter", registry.functions.deactivateMeter(_meter(0)), operator)
-    ctx.measure("MeterRegistry", "activateMeter", "inactive meter", registry.functions.activateMeter(_meter(0)), operator)
-    ctx.measure("MeterRegistry", "reassignMeter", "to a new owner", registry.functions.reassignMeter(_meter(0), bob.address), operator)
-    ctx.measure("MeterRegistry", "reassignMeter", "back", registry.functions.reassignMeter(_meter(0), alice.address), operator)
+    ctx.measure(
+        "MeterRegistry",
+        "registerMeter",
+        "new meter",
+        registry.functions.registerMeter(_meter(0), alice.address),
+        operator,
+    )
+    ctx.measure(
+        "MeterRegistry", "deactivateMeter", "active meter", registry.functions.deactivateMeter(_meter(0)), operator
+    )
+    ctx.measure(
+        "MeterRegistry", "activateMeter", "inactive meter", registry.functions.activateMeter(_meter(0)), operator
+    )
+    ctx.measure(
+        "MeterRegistry",
+        "reassignMeter",
+        "to a new owner",
+        registry.functions.reassignMeter(_meter(0), bob.address),
+        operator,
+    )
+    ctx.measure(
+        "MeterRegistry", "reassignMeter", "back", registry.functions.reassignMeter(_meter(0), alice.address), operator
+    )
     for i in range(1, 201):
         ctx.send(registry.functions.registerMeter(_meter(i), alice.address), operator)
     role = energy.functions.ORACLE_ROLE().call()
@@ -28,26 +50,66 @@ def measure(ctx: GasContext) -> None:
     ctx.measure("EnergyToken", "revokeRole", "oracle role", energy.functions.revokeRole(role, bob.address), admin)
 
     ts = ctx.client.w3.eth.get_block("latest")["timestamp"] - 3600
-    ctx.measure("EnergyToken", "recordReading", "surplus, first mint to owner",
-                energy.functions.recordReading((_meter(0), ts, 1500, 0)), oracle)  # fmt: skip
-    ctx.measure("EnergyToken", "recordReading", "surplus, owner holds tokens",
-                energy.functions.recordReading((_meter(0), ts + 60, 700, 0)), oracle)  # fmt: skip
-    ctx.measure("EnergyToken", "recordReading", "deficit, partly burned, rest from grid",
-                energy.functions.recordReading((_meter(0), ts + 120, 0, 5000)), oracle)  # fmt: skip
+    ctx.measure(
+        "EnergyToken",
+        "recordReading",
+        "surplus, first mint to owner",
+        energy.functions.recordReading((_meter(0), ts, 1500, 0)),
+        oracle,
+    )
+    ctx.measure(
+        "EnergyToken",
+        "recordReading",
+        "surplus, owner holds tokens",
+        energy.functions.recordReading((_meter(0), ts + 60, 700, 0)),
+        oracle,
+    )
+    ctx.measure(
+        "EnergyToken",
+        "recordReading",
+        "deficit, partly burned, rest from grid",
+        energy.functions.recordReading((_meter(0), ts + 120, 0, 5000)),
+        oracle,
+    )
     batch = [(_meter(i), ts, 1000, 0) for i in range(1, 101)]
-    receipt = ctx.measure("EnergyToken", "recordReadings", "batch of 100 surplus readings",
-                          energy.functions.recordReadings(batch), oracle)  # fmt: skip
-    ctx.rows.append({"contract": "EnergyToken", "function": "recordReadings", "case": "per reading in a batch of 100",
-                     "gas": int(receipt["gasUsed"]) // 100})  # fmt: skip
-    ctx.measure("EnergyToken", "recordReadings", "batch of 100, all duplicates (replayed batch)",
-                energy.functions.recordReadings(batch), oracle)  # fmt: skip
+    receipt = ctx.measure(
+        "EnergyToken", "recordReadings", "batch of 100 surplus readings", energy.functions.recordReadings(batch), oracle
+    )
+    ctx.rows.append(
+        {
+            "contract": "EnergyToken",
+            "function": "recordReadings",
+            "case": "per reading in a batch of 100",
+            "gas": int(receipt["gasUsed"]) // 100,
+        }
+    )
+    ctx.measure(
+        "EnergyToken",
+        "recordReadings",
+        "batch of 100, all duplicates (replayed batch)",
+        energy.functions.recordReadings(batch),
+        oracle,
+    )
     ctx.measure("EnergyToken", "transfer", "to a new holder", energy.functions.transfer(bob.address, 100), alice)
     ctx.measure("EnergyToken", "approve", "unlimited", energy.functions.approve(bob.address, 2**256 - 1), alice)
-    ctx.measure("EnergyToken", "transferFrom", "with unlimited allowance",
-                energy.functions.transferFrom(alice.address, bob.address, 50), bob)  # fmt: skip
+    ctx.measure(
+        "EnergyToken",
+        "transferFrom",
+        "with unlimited allowance",
+        energy.functions.transferFrom(alice.address, bob.address, 50),
+        bob,
+    )
 
-    ctx.measure("SettlementToken", "topUp", "new holder", money.functions.topUp(alice.address, 10**8, b"\x01" * 32), operator)
-    ctx.measure("SettlementToken", "topUp", "existing holder", money.functions.topUp(alice.address, 10**8, b"\x02" * 32), operator)
+    ctx.measure(
+        "SettlementToken", "topUp", "new holder", money.functions.topUp(alice.address, 10**8, b"\x01" * 32), operator
+    )
+    ctx.measure(
+        "SettlementToken",
+        "topUp",
+        "existing holder",
+        money.functions.topUp(alice.address, 10**8, b"\x02" * 32),
+        operator,
+    )
     ctx.measure("SettlementToken", "withdraw", "part of balance", money.functions.withdraw(10**7, b"\x03" * 32), alice)
     ctx.measure("SettlementToken", "transfer", "to a new holder", money.functions.transfer(bob.address, 10**6), alice)
     ctx.measure("SettlementToken", "approve", "unlimited", money.functions.approve(bob.address, 2**256 - 1), alice)
