@@ -21,6 +21,11 @@ NPM_STAMP  := node_modules/.lock.stamp
 SHIM       := .solcx/solc-v$(SOLC_VERSION)
 BUILD_STAMP := build/.compiled.stamp
 
+# Area fragments (one per area) may add targets and append to TEST_DEPS (things `make test` must install first,
+# e.g. Debian's chromium for browser tests). Included here so their variables are set before the rules below.
+TEST_DEPS :=
+-include mk/*.mk
+
 .PHONY: help setup check-tools compile test test-contracts test-python lint gas demo chain deploy reset stop clean
 
 help: ## list the targets
@@ -58,7 +63,7 @@ compile: setup $(BUILD_STAMP) ## compile the contracts (offline, solcjs through 
 lint: setup ## ruff
 	ruff check .
 
-test: setup compile ## install what is missing and run every test
+test: setup compile $(TEST_DEPS) ## install what is missing and run every test
 	@bash tools/run-tests.sh
 
 test-contracts: setup compile ## contract tests only (Brownie + pytest on a private anvil)
@@ -90,4 +95,3 @@ reset: ## stop the demo and start again from genesis (deletes chain state and de
 clean: ## remove build output (keeps venv and node_modules)
 	rm -rf build/contracts build/interfaces build/deployments $(BUILD_STAMP) reports/*.tmp
 
--include mk/*.mk
