@@ -11,7 +11,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from energy_chain.artifacts import all_error_abis, load_artifact
@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GAS_CAP = 3_000_000
 GAS_MARGIN = 1.25
+
+
+def revert_data_in_result(result: bytes) -> bytes | None:
+    """Revert data that a node returned as an eth_call result instead of an error (ethereumjs does), else None.
+
+    ABI-encoded return values are whole 32-byte words; revert data is a 4-byte selector plus words.
+    """
+    raw = bytes(result)
+    return raw if len(raw) % 32 == 4 else None
 
 
 class TxFailed(Exception):
@@ -134,7 +143,32 @@ class ChainClient:
             raise self._failure_from_exception(exc) from exc
         except ValueError as exc:  # some nodes report reverts as plain RPC errors
             raise self._failure_from_exception(exc) from exc
+        except Web3RPCError as exc:
+            # Not a revert (web3 raises ContractLogicError for those): the node cannot estimate at all.
+            if self.config.default_gas is None:
+                raise
+            log.debug("eth_estimateGas unavailable (%s); simulating with DEFAULT_GAS=%d", exc, self.config.default_gas)
+            return self.simulate_with_default_gas(fn, sender)
         return int(estimate * GAS_MARGIN) + 10_000
+
+    def simulate_with_default_gas(self, fn: ContractFunction, sender: str) -> int:
+        """Run the call with eth_call under the configured default gas; raise TxFailed if it would revert.
+
+        For nodes without a working eth_estimateGas (ethereumjs clique): reverts are still caught before a nonce
+        is used, and the transaction is sent with DEFAULT_GAS.
+        """
+        gas = self.config.default_gas or DEFAULT_GAS_CAP
+        call = {"from": sender, "to": fn.address, "data": fn._encode_transaction_data(), "gas": gas,
+                "gasPrice": self.config.gas_price}  # fmt: skip
+        try:
+            result = self.w3.eth.call(call)  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
+            raise self._failure_from_exception(exc) from exc
+        revert = revert_data_in_result(result)
+        if revert is not None:
+            decoded = self.decode_error(revert)
+            raise TxFailed(str(decoded) if decoded else f"transaction would revert: 0x{revert.hex()}", decoded)
+        return gas
 
     def transact(
         self,
@@ -175,8 +209,7 @@ class ChainClient:
     # ------------------------------------------------------------------ receipts
     def wait_for_receipt(self, tx_hash: str, tx: dict[str, Any] | None = None) -> dict[str, Any]:
         """Wait until mined (plus CONFIRMATIONS); raise TxFailed with the decoded revert when status is 0."""
-        mined = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.config.timeout_s, poll_latency=0.1)
-        receipt = dict(mined)
+        receipt = dict(self._wait_mined(tx_hash))
         if self.config.confirmations:
             target = receipt["blockNumber"] + self.config.confirmations
             while self.w3.eth.block_number < target:
@@ -184,6 +217,22 @@ class ChainClient:
         if receipt["status"] != 1:
             raise self._failure_from_receipt(tx_hash, receipt, tx)
         return receipt
+
+    def _wait_mined(self, tx_hash: str) -> Any:
+        """web3's receipt wait, tolerating nodes that briefly answer "not found" errors instead of null.
+
+        ethereumjs clique stores a receipt before its block: a query in between fails with "... not found in DB".
+        """
+        deadline = time.monotonic() + self.config.timeout_s
+        while True:
+            try:
+                return self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=max(0.1, deadline - time.monotonic()), poll_latency=0.1
+                )
+            except Web3RPCError as exc:
+                if "not found" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def get_receipts(self, tx_hashes: Iterable[str]) -> dict[str, dict[str, Any] | None]:
         """Receipts of many transactions in one batch request (None for those not mined yet)."""
@@ -251,9 +300,12 @@ class ChainClient:
             call = {k: tx[k] for k in ("to", "data", "value", "gas") if k in tx}
             call["from"] = self.w3.eth.get_transaction(tx_hash)["from"]
             try:
-                self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+                result = self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
             except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
                 decoded = self._failure_from_exception(exc).error
+            else:
+                revert = revert_data_in_result(result)
+                decoded = self.decode_error(revert) if revert is not None else None
         gas_note = " (out of gas)" if receipt.get("gasUsed") == (tx or {}).get("gas") else ""
         message = f"transaction {tx_hash} reverted{gas_note}" + (f": {decoded}" if decoded else "")
         return TxFailed(message, decoded, tx_hash)

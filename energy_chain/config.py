@@ -31,6 +31,8 @@ class ChainConfig:
     gas_price: gas price of every transaction (GAS_PRICE, default 0: the chain is zero-gas).
     confirmations: blocks after inclusion before a receipt counts as final (CONFIRMATIONS).
     timeout_s: how long to wait for a receipt (TX_TIMEOUT).
+    default_gas: gas limit to use when the node cannot estimate gas (DEFAULT_GAS; unset: estimation must work).
+        Some PoA clients (ethereumjs clique) fail eth_estimateGas; calls are then simulated with eth_call instead.
     """
 
     rpc_url: str = DEFAULT_RPC_URL
@@ -39,6 +41,7 @@ class ChainConfig:
     gas_price: int = 0
     confirmations: int = 0
     timeout_s: float = 60.0
+    default_gas: int | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> ChainConfig:
@@ -50,6 +53,7 @@ class ChainConfig:
             "gas_price": _env_int("GAS_PRICE", 0),
             "confirmations": _env_int("CONFIRMATIONS", 0),
             "timeout_s": float(os.environ.get("TX_TIMEOUT", "60")),
+            "default_gas": _env_int("DEFAULT_GAS", 0) or None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
