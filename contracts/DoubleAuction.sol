@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IDoubleAuction} from "../interfaces/IDoubleAuction.sol";
+import {AuctionBook} from "./libraries/AuctionBook.sol";
+import {ClearingMath} from "./libraries/ClearingMath.sol";
+
+/// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
+/// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: submission walks at most
+///         MAX_HINT_WALK positions, `clearRound` at most `maxSteps` matches, `claim` is O(1) per order (the fill
+///         follows from the order's rank against the marginal order), so no transaction touches every participant.
+contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role of the microgrid operator: sets the grid tariffs.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Most positions a stale insertion hint is corrected by.
+    uint256 public constant MAX_HINT_WALK = AuctionBook.MAX_HINT_WALK;
+    /// @notice Longest `claimMany` batch.
+    uint256 public constant MAX_CLAIM_BATCH = 100;
+    /// @notice Largest price (units per kWh) and amount (Wh) of one order.
+    uint128 public constant MAX_VALUE = ClearingMath.MAX_VALUE;
+
+    /// @notice Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
+    IERC20 public immutable energyToken;
+    /// @notice Settlement token (mgMYR), escrowed by buyers and paid to sellers.
+    IERC20 public immutable settlementToken;
+
+    /// @dev Clearing cursor held in memory during `clearRound`.
+    struct Cursor {
+        uint64 bid;
+        uint64 ask;
+        uint128 bidFilled;
+        uint128 askFilled;
+        uint128 volume;
+        uint64 marginalBid;
+        uint64 marginalAsk;
+    }
+
+    mapping(uint64 roundId => Round) private _rounds;
+    mapping(uint64 orderId => Order) private _orders;
+    uint64 private _nextOrderId = 1;
+    uint64 private _intervalSeconds = 900;
+    uint64 private _revealSeconds = 300;
+    bool private _sealedBids;
+    uint128 private _retailPrice;
+    uint128 private _feedInTariff;
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (schedule, roles).
+    /// @param operator Holder of OPERATOR_ROLE (grid tariffs).
+    /// @param energy The EnergyToken.
+    /// @param money The SettlementToken.
+    /// @param retailPrice Initial grid retail price, units per kWh.
+    /// @param feedInTariff Initial grid feed-in tariff, units per kWh.
+    constructor(
+        address admin,
+        address operator,
+        IERC20 energy,
+        IERC20 money,
+        uint128 retailPrice,
+        uint128 feedInTariff
+    ) {
+        if (address(energy) == address(0) || address(money) == address(0)) revert DoubleAuctionZeroAddress();
+        energyToken = energy;
+        settlementToken = money;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(OPERATOR_ROLE, operator);
+        _setGridTariffs(retailPrice, feedInTariff);
+    }
+
+    // ------------------------------------------------------------------ trading
+    /// @inheritdoc IDoubleAuction
+    function submitOrder(uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh, uint64 hintPrevId)
+        external
+        nonReentrant
+        returns (uint64 orderId)
+    {
+        Round storage r = _roundForOrders(roundId, false);
+        _checkOrder(limitPrice, amountWh);
+        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
+        orderId = _newOrderId();
+        Order storage o = _orders[orderId];
+        o.owner = msg.sender;
+        o.roundId = roundId;
+        o.side = side;
+        o.price = price;
+        o.amountWh = amountWh;
+        uint128 deposit;
+        if (side == Side.Bid) {
+            deposit = ClearingMath.costRoundedUp(price, amountWh);
+            o.moneyDeposit = deposit;
+        } else {
+            deposit = amountWh;
+            o.energyDeposit = deposit;
+        }
+        _book(r, o, orderId, limitPrice, hintPrevId);
+        (side == Side.Bid ? settlementToken : energyToken).safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function commitOrder(uint64 roundId, bytes32 commitment, uint128 moneyDeposit, uint128 energyDeposit)
+        external
+        nonReentrant
+        returns (uint64 orderId)
+    {
+        _roundForOrders(roundId, true);
+        if (commitment == bytes32(0) || (moneyDeposit == 0 && energyDeposit == 0)) {
+            revert DoubleAuctionEmptyCommitment();
+        }
+        orderId = _newOrderId();
+        Order storage o = _orders[orderId];
+        o.owner = msg.sender;
+        o.roundId = roundId;
+        o.state = OrderState.Committed;
+        o.moneyDeposit = moneyDeposit;
+        o.energyDeposit = energyDeposit;
+        o.commitment = commitment;
+        emit OrderCommitted(roundId, orderId, msg.sender, commitment, moneyDeposit, energyDeposit);
+        if (moneyDeposit != 0) settlementToken.safeTransferFrom(msg.sender, address(this), moneyDeposit);
+        if (energyDeposit != 0) energyToken.safeTransferFrom(msg.sender, address(this), energyDeposit);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function revealOrder(
+        uint64 orderId,
+        Side side,
+        uint128 limitPrice,
+        uint128 amountWh,
+        bytes32 salt,
+        uint64 hintPrevId
+    ) external nonReentrant {
+        Order storage o = _orders[orderId];
+        if (o.state != OrderState.Committed) revert DoubleAuctionNotCommitted(orderId);
+        if (o.owner != msg.sender) revert DoubleAuctionNotOwner(orderId, msg.sender);
+        uint64 roundId = o.roundId;
+        Phase phase = _phaseOf(roundId);
+        if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(roundId, phase);
+        if (_commitmentHash(side, limitPrice, amountWh, salt, msg.sender) != o.commitment) {
+            revert DoubleAuctionCommitmentMismatch(orderId);
+        }
+        _checkOrder(limitPrice, amountWh);
+        Round storage r = _rounds[roundId];
+        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
+        (uint256 needed, uint256 held) = side == Side.Bid
+            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
+            : (amountWh, o.energyDeposit);
+        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
+        (o.side, o.price, o.amountWh) = (side, price, amountWh);
+        _book(r, o, orderId, limitPrice, hintPrevId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function closeRound(uint64 roundId) external {
+        Round storage r = _existingRound(roundId);
+        Phase phase = _phaseOf(roundId);
+        if (phase == Phase.Open || phase == Phase.Reveal) revert DoubleAuctionWindowNotOver(roundId, r.revealEnd);
+        if (phase != Phase.Ended) revert DoubleAuctionWrongPhase(roundId, phase);
+        r.phase = Phase.Closed;
+        emit RoundClosed(roundId, r.bidCount, r.askCount);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function clearRound(uint64 roundId, uint256 maxSteps) external returns (bool done) {
+        if (maxSteps == 0) revert DoubleAuctionZeroSteps();
+        Round storage r = _existingRound(roundId);
+        if (r.phase == Phase.Closed) {
+            r.phase = Phase.Clearing;
+            r.cursorBid = r.bidHead;
+            r.cursorAsk = r.askHead;
+        } else if (r.phase != Phase.Clearing) {
+            revert DoubleAuctionWrongPhase(roundId, _phaseOf(roundId));
+        }
+        // Work on a memory copy of the cursor; write it back once.
+        Cursor memory c = Cursor(
+            r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled, r.volumeWh, r.marginalBid, r.marginalAsk
+        );
+        uint256 steps;
+        (done, steps) = _walk(c, maxSteps);
+        (r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled) = (c.bid, c.ask, c.bidFilled, c.askFilled);
+        (r.volumeWh, r.marginalBid, r.marginalAsk) = (c.volume, c.marginalBid, c.marginalAsk);
+        if (!done) {
+            emit RoundClearingProgressed(roundId, steps, c.volume);
+            return false;
+        }
+        _finish(r, roundId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function claim(uint64 orderId) external nonReentrant returns (Settlement memory s) {
+        return _claim(orderId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function claimMany(uint64[] calldata orderIds) external nonReentrant {
+        uint256 n = orderIds.length;
+        if (n == 0 || n > MAX_CLAIM_BATCH) revert DoubleAuctionInvalidBatchLength(n);
+        for (uint256 i; i < n; ++i) {
+            _claim(orderIds[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ administration
+    /// @inheritdoc IDoubleAuction
+    function setGridTariffs(uint128 retailPrice, uint128 feedInTariff) external onlyRole(OPERATOR_ROLE) {
+        _setGridTariffs(retailPrice, feedInTariff);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function setSchedule(uint64 intervalSeconds, uint64 revealSeconds, bool sealedBids)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (intervalSeconds == 0 || intervalSeconds > 1 days || revealSeconds == 0 || revealSeconds > 1 days) {
+            revert DoubleAuctionInvalidSchedule(intervalSeconds, revealSeconds);
+        }
+        (_intervalSeconds, _revealSeconds, _sealedBids) = (intervalSeconds, revealSeconds, sealedBids);
+        emit ScheduleSet(intervalSeconds, revealSeconds, sealedBids);
+    }
+
+    // ------------------------------------------------------------------ views
+    /// @inheritdoc IDoubleAuction
+    function currentRoundId() public view returns (uint64) {
+        return uint64(block.timestamp - (block.timestamp % _intervalSeconds));
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function phaseOf(uint64 roundId) external view returns (Phase) {
+        return _phaseOf(roundId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function getRound(uint64 roundId) external view returns (Round memory) {
+        return _rounds[roundId];
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function getOrder(uint64 orderId) external view returns (Order memory) {
+        return _orders[orderId];
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function settlementOf(uint64 orderId) external view returns (Settlement memory) {
+        Order storage o = _orders[orderId];
+        if (o.state == OrderState.None) revert DoubleAuctionUnknownOrder(orderId);
+        return _settlement(o, orderId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function bookPage(uint64 roundId, Side side, uint64 startAfter, uint256 limit)
+        external
+        view
+        returns (uint64[] memory ids, uint128[] memory prices, uint128[] memory amounts)
+    {
+        Round storage r = _rounds[roundId];
+        uint64 id = startAfter == 0 ? (side == Side.Bid ? r.bidHead : r.askHead) : _orders[startAfter].next;
+        uint256 count = side == Side.Bid ? r.bidCount : r.askCount;
+        if (limit < count) count = limit;
+        ids = new uint64[](count);
+        prices = new uint128[](count);
+        amounts = new uint128[](count);
+        uint256 n;
+        while (id != 0 && n < count) {
+            Order storage o = _orders[id];
+            (ids[n], prices[n], amounts[n]) = (id, o.price, o.amountWh);
+            id = o.next;
+            ++n;
+        }
+        // Shrink to what was found (a page near the tail is shorter than `count`).
+        assembly ("memory-safe") {
+            mstore(ids, n)
+            mstore(prices, n)
+            mstore(amounts, n)
+        }
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function commitmentHash(Side side, uint128 limitPrice, uint128 amountWh, bytes32 salt, address owner)
+        external
+        pure
+        returns (bytes32)
+    {
+        return _commitmentHash(side, limitPrice, amountWh, salt, owner);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function gridTariffs() external view returns (uint128 retailPrice, uint128 feedInTariff) {
+        return (_retailPrice, _feedInTariff);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function schedule() external view returns (uint64 intervalSeconds, uint64 revealSeconds, bool sealedBids) {
+        return (_intervalSeconds, _revealSeconds, _sealedBids);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function nextOrderId() external view returns (uint64) {
+        return _nextOrderId;
+    }
+
+    // ------------------------------------------------------------------ internals
+    /// @dev The round `roundId` ready to take orders of the given mode: opens it on its first order.
+    function _roundForOrders(uint64 roundId, bool sealedOrder) private returns (Round storage r) {
+        r = _rounds[roundId];
+        uint64 current = currentRoundId();
+        if (roundId != current) {
+            if (r.phase != Phase.None) revert DoubleAuctionWrongPhase(roundId, _phaseOf(roundId));
+            revert DoubleAuctionNotCurrentRound(roundId, current);
+        }
+        if (r.phase == Phase.None) {
+            bool sealedBids = _sealedBids;
+            r.start = roundId;
+            r.end = roundId + _intervalSeconds;
+            r.revealEnd = sealedBids ? r.end + _revealSeconds : r.end;
+            r.sealedBids = sealedBids;
+            r.phase = Phase.Open;
+            r.retailPrice = _retailPrice;
+            r.feedInTariff = _feedInTariff;
+            emit RoundOpened(roundId, r.end, r.revealEnd, sealedBids, _retailPrice, _feedInTariff);
+        }
+        Phase phase = _phaseOf(roundId);
+        // Open can fail here only after a schedule change made an older round's id current again.
+        if (phase != Phase.Open) revert DoubleAuctionWrongPhase(roundId, phase);
+        if (r.sealedBids != sealedOrder) revert DoubleAuctionWrongMode(roundId, r.sealedBids);
+    }
+
+    function _existingRound(uint64 roundId) private view returns (Round storage r) {
+        r = _rounds[roundId];
+        if (r.phase == Phase.None) revert DoubleAuctionUnknownRound(roundId);
+    }
+
+    function _phaseOf(uint64 roundId) private view returns (Phase) {
+        Round storage r = _rounds[roundId];
+        Phase stored = r.phase;
+        if (stored != Phase.Open) return stored;
+        if (block.timestamp < r.end) return Phase.Open;
+        if (block.timestamp < r.revealEnd) return Phase.Reveal;
+        return Phase.Ended;
+    }
+
+    function _checkOrder(uint128 limitPrice, uint128 amountWh) private pure {
+        if (amountWh == 0) revert DoubleAuctionZeroAmount();
+        if (limitPrice > MAX_VALUE || amountWh > MAX_VALUE) revert DoubleAuctionOrderTooLarge(limitPrice, amountWh);
+    }
+
+    function _newOrderId() private returns (uint64 id) {
+        id = _nextOrderId;
+        unchecked {
+            // Cannot overflow: one increment per order transaction, 2**64 transactions are out of reach.
+            _nextOrderId = id + 1;
+        }
+    }
+
+    /// @dev Inserts order `id` (side, price and amount already set) into its side of the book at the place
+    ///      `hint` leads to, then counts it.
+    function _book(Round storage r, Order storage o, uint64 id, uint128 limitPrice, uint64 hint) private {
+        bool isBid = o.side == Side.Bid;
+        (uint64 prev, uint64 next) =
+            AuctionBook.locate(_orders, isBid ? r.bidHead : r.askHead, o.roundId, o.side, o.price, id, hint);
+        o.prev = prev;
+        o.next = next;
+        o.state = OrderState.Booked;
+        if (prev == 0) {
+            if (isBid) r.bidHead = id;
+            else r.askHead = id;
+        } else {
+            _orders[prev].next = id;
+        }
+        if (next != 0) _orders[next].prev = id;
+        uint128 amountWh = o.amountWh;
+        if (isBid) {
+            ++r.bidCount;
+            r.totalBidWh += amountWh;
+        } else {
+            ++r.askCount;
+            r.totalAskWh += amountWh;
+        }
+        emit OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
+    }
+
+    /// @dev At most `maxSteps` matches from the cursor; `done` when the book no longer crosses.
+    function _walk(Cursor memory c, uint256 maxSteps) private view returns (bool done, uint256 steps) {
+        while (true) {
+            if (c.bid == 0 || c.ask == 0 || _orders[c.bid].price < _orders[c.ask].price) return (true, steps);
+            if (steps == maxSteps) return (false, steps);
+            Order storage bid = _orders[c.bid];
+            Order storage ask = _orders[c.ask];
+            uint128 bidLeft = bid.amountWh - c.bidFilled;
+            uint128 askLeft = ask.amountWh - c.askFilled;
+            uint128 q = bidLeft < askLeft ? bidLeft : askLeft;
+            c.volume += q;
+            c.bidFilled += q;
+            c.askFilled += q;
+            (c.marginalBid, c.marginalAsk) = (c.bid, c.ask);
+            if (q == bidLeft) (c.bid, c.bidFilled) = (bid.next, 0);
+            if (q == askLeft) (c.ask, c.askFilled) = (ask.next, 0);
+            ++steps;
+        }
+    }
+
+    /// @dev Final price, marginal fills and the grid fallback of a round whose book stopped crossing.
+    function _finish(Round storage r, uint64 roundId) private {
+        uint64 mBid = r.marginalBid;
+        uint64 mAsk = r.marginalAsk;
+        uint128 price;
+        if (mBid != 0) {
+            price = ClearingMath.midpoint(_orders[mBid].price, _orders[mAsk].price);
+            // The marginal order is the cursor only if clearing stopped inside it; otherwise it was filled in full.
+            r.marginalBidFillWh = r.cursorBid == mBid ? r.cursorBidFilled : _orders[mBid].amountWh;
+            r.marginalAskFillWh = r.cursorAsk == mAsk ? r.cursorAskFilled : _orders[mAsk].amountWh;
+        }
+        r.clearingPrice = price;
+        r.phase = Phase.Cleared;
+        uint128 volume = r.volumeWh;
+        emit RoundCleared(roundId, price, volume, mBid, mAsk);
+        // Cannot underflow: every matched Wh belongs to a booked bid and a booked ask.
+        uint128 imported = r.totalBidWh - volume;
+        uint128 exported = r.totalAskWh - volume;
+        emit GridFallbackRecorded(
+            roundId,
+            imported,
+            r.retailPrice,
+            ClearingMath.costRoundedDown(r.retailPrice, imported),
+            exported,
+            r.feedInTariff,
+            ClearingMath.costRoundedDown(r.feedInTariff, exported)
+        );
+    }
+
+    /// @dev Fill of a booked order: full ahead of the marginal order, the marginal fill at it, none behind it.
+    function _fillOf(Round storage r, Order storage o, uint64 id) private view returns (uint128) {
+        if (r.volumeWh == 0) return 0;
+        Side side = o.side;
+        (uint64 m, uint128 mFill) =
+            side == Side.Bid ? (r.marginalBid, r.marginalBidFillWh) : (r.marginalAsk, r.marginalAskFillWh);
+        if (id == m) return mFill;
+        return AuctionBook.precedes(side, o.price, id, _orders[m].price, m) ? o.amountWh : 0;
+    }
+
+    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory s) {
+        Round storage r = _rounds[o.roundId];
+        if (r.phase != Phase.Cleared) revert DoubleAuctionWrongPhase(o.roundId, _phaseOf(o.roundId));
+        if (o.state == OrderState.Claimed) revert DoubleAuctionAlreadyClaimed(id);
+        (s.moneyRefund, s.energyRefund) = (o.moneyDeposit, o.energyDeposit);
+        if (o.state == OrderState.Committed) return s; // never revealed: deposits back, no fill
+        uint128 fill = _fillOf(r, o, id);
+        s.fillWh = fill;
+        s.gridWh = o.amountWh - fill;
+        if (o.side == Side.Bid) {
+            s.money = ClearingMath.costRoundedUp(r.clearingPrice, fill);
+            // Cannot underflow: clearing price <= effective bid price and fill <= amount, so money <= deposit.
+            s.moneyRefund -= s.money;
+        } else {
+            s.money = ClearingMath.costRoundedDown(r.clearingPrice, fill);
+            s.energyRefund -= fill;
+        }
+    }
+
+    function _claim(uint64 orderId) private returns (Settlement memory s) {
+        Order storage o = _orders[orderId];
+        OrderState state = o.state;
+        if (state == OrderState.None) revert DoubleAuctionUnknownOrder(orderId);
+        s = _settlement(o, orderId);
+        o.state = OrderState.Claimed;
+        address owner = o.owner;
+        uint256 energyOut = s.energyRefund;
+        uint256 moneyOut = s.moneyRefund;
+        if (state == OrderState.Committed) {
+            emit CommitmentRefunded(o.roundId, orderId, owner, moneyOut, energyOut);
+        } else {
+            if (o.side == Side.Bid) energyOut += s.fillWh;
+            else moneyOut += s.money;
+            emit OrderClaimed(
+                o.roundId, orderId, owner, o.side, s.fillWh, s.money, s.moneyRefund, s.energyRefund, s.gridWh
+            );
+        }
+        if (energyOut != 0) energyToken.safeTransfer(owner, energyOut);
+        if (moneyOut != 0) settlementToken.safeTransfer(owner, moneyOut);
+    }
+
+    function _setGridTariffs(uint128 retailPrice, uint128 feedInTariff) private {
+        if (retailPrice == 0 || retailPrice > MAX_VALUE || feedInTariff > retailPrice) {
+            revert DoubleAuctionInvalidTariffs(retailPrice, feedInTariff);
+        }
+        (_retailPrice, _feedInTariff) = (retailPrice, feedInTariff);
+        emit GridTariffsSet(retailPrice, feedInTariff);
+    }
+
+    function _commitmentHash(Side side, uint128 limitPrice, uint128 amountWh, bytes32 salt, address owner)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(side, limitPrice, amountWh, salt, owner));
+    }
+}

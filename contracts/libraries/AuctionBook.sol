@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDoubleAuction} from "../../interfaces/IDoubleAuction.sol";
+
+/// @title AuctionBook: one side of a round's book as a sorted doubly linked list with hinted insertion
+/// @notice Matching order: bids by price descending, asks by price ascending, equal prices by order id ascending.
+///         Insertion starts at a caller-supplied neighbour (computed off chain) and walks at most MAX_HINT_WALK
+///         positions, so a hint made stale by concurrent submitters still works and gas stays bounded.
+library AuctionBook {
+    /// @notice Most positions a stale hint is corrected by.
+    uint256 internal constant MAX_HINT_WALK = 64;
+
+    /// @notice Whether order A comes before order B in matching order on `side`.
+    /// @param side Bid or ask.
+    /// @param priceA Effective price of A.
+    /// @param idA Id of A.
+    /// @param priceB Effective price of B.
+    /// @param idB Id of B.
+    /// @return True when A is matched first.
+    function precedes(IDoubleAuction.Side side, uint128 priceA, uint64 idA, uint128 priceB, uint64 idB)
+        internal
+        pure
+        returns (bool)
+    {
+        if (priceA == priceB) return idA < idB;
+        return side == IDoubleAuction.Side.Bid ? priceA > priceB : priceA < priceB;
+    }
+
+    /// @notice Finds where order `id` (price `price`) goes: between `prev` and `next` (0 = list end).
+    /// @param orders All orders.
+    /// @param head First order of the list.
+    /// @param roundId The round of the list.
+    /// @param side The side of the list.
+    /// @param price Effective price of the new order.
+    /// @param id Id of the new order.
+    /// @param hint A booked order of the same list expected just before the new one (0 = start at the head).
+    /// @return prev The order after which to insert (0 = new head).
+    /// @return next The order before which to insert (0 = new tail).
+    function locate(
+        mapping(uint64 => IDoubleAuction.Order) storage orders,
+        uint64 head,
+        uint64 roundId,
+        IDoubleAuction.Side side,
+        uint128 price,
+        uint64 id,
+        uint64 hint
+    ) internal view returns (uint64 prev, uint64 next) {
+        if (hint == 0) {
+            next = head;
+        } else {
+            IDoubleAuction.Order storage h = orders[hint];
+            if (h.roundId != roundId || h.side != side || h.state != IDoubleAuction.OrderState.Booked) {
+                revert IDoubleAuction.DoubleAuctionInvalidHint(hint);
+            }
+            prev = hint;
+            next = h.next;
+        }
+        uint256 steps;
+        // Walk back while the hint should come after the new order ...
+        while (prev != 0 && !precedes(side, orders[prev].price, prev, price, id)) {
+            next = prev;
+            prev = orders[prev].prev;
+            if (++steps > MAX_HINT_WALK) revert IDoubleAuction.DoubleAuctionHintTooFar(hint, MAX_HINT_WALK);
+        }
+        // ... or forward while the next order should come before it (at most one of the two loops moves).
+        while (next != 0 && precedes(side, orders[next].price, next, price, id)) {
+            prev = next;
+            next = orders[next].next;
+            if (++steps > MAX_HINT_WALK) revert IDoubleAuction.DoubleAuctionHintTooFar(hint, MAX_HINT_WALK);
+        }
+    }
+}
