@@ -15,12 +15,17 @@ from energy_chain.artifacts import load_artifact
 from energy_chain.deployment import DeploymentMissing
 from scripts.roles import Roles, resolve_roles
 
+ORDER_BOOK_MIN_WH = 10  # minimum order size against dust spam (admin can change it: setMinAmount)
+
 # Deploy order and constructor arguments; each builder sees the addresses deployed so far and the roles.
 ArgsBuilder = Callable[[dict[str, str], Roles], list[Any]]
 CONTRACTS: list[tuple[str, ArgsBuilder]] = [
     ("MeterRegistry", lambda a, r: [r.admin, r.operator]),
     ("EnergyToken", lambda a, r: [r.admin, r.oracle, a["MeterRegistry"]]),
     ("SettlementToken", lambda a, r: [r.admin, r.operator]),
+    # Grid retail 0.50 MYR/kWh and feed-in 0.20 MYR/kWh (mgMYR units per kWh); the operator changes them on chain.
+    ("DoubleAuction", lambda a, r: [r.admin, r.operator, a["EnergyToken"], a["SettlementToken"], 500_000, 200_000]),
+    ("OrderBook", lambda a, r: [r.admin, a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
 ]
 
 

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IOrderBook} from "../interfaces/IOrderBook.sol";
+import {PriceLevelList} from "./libraries/PriceLevelList.sol";
+
+/// @title OrderBook: continuous limit-order book of energy tokens against settlement tokens
+/// @notice See IOrderBook for the trading rules. Orders escrow tokens in this contract; every fill settles in the
+///         same transaction, at the resting order's price.
+/// @dev Storage: an order takes two slots, a price level one slot (PriceLevelList), the book's header one slot.
+///      Bounds of 2^40 - 1 on prices, amounts, ids and timestamps make every product fit (price * amount < 2^80).
+///      A buy order's escrow is stored as `dust` on top of floor(price * remaining / 1000): each fill pays
+///      floor(price * fill / 1000), which can leave up to one unit per fill above that floor; it is refunded when
+///      the order closes, so the book's token balance always equals the sum of open escrows.
+contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using PriceLevelList for mapping(uint256 => PriceLevelList.Level);
+
+    uint256 private constant MAX_VALUE = type(uint40).max;
+    uint256 private constant MAX_FILLS = 100;
+    uint256 private constant MAX_HINT_STEPS = 10_000;
+    uint256 private constant WH_PER_KWH = 1000;
+
+    /// @dev Two slots: (owner, prev, next) and (price, amount, remaining, dust, expiry, ownerPrev, side, status).
+    ///      `prev` is exact for every order but its level's head (the head's prev is never read).
+    struct StoredOrder {
+        address owner;
+        uint40 prev;
+        uint40 next;
+        uint40 price;
+        uint40 amount;
+        uint40 remaining;
+        uint40 dust;
+        uint40 expiry;
+        uint40 ownerPrev;
+        Side side;
+        Status status;
+    }
+
+    /// @dev The book's header, one slot, read once and written once per placement.
+    struct Header {
+        uint40 bestBid;
+        uint40 bestAsk;
+        uint40 nextId;
+        uint40 minAmount;
+        uint16 maxHintSteps;
+    }
+
+    /// @dev A token movement decided during matching and executed after all state changes.
+    struct Payout {
+        IERC20 token;
+        address from; // address(0): from the book's escrow
+        address to;
+        uint256 amount;
+    }
+
+    /// @dev The incoming order while it matches.
+    struct Taker {
+        uint256 id;
+        bool buy;
+        uint256 price;
+        uint256 remaining;
+        uint256 cap;
+        uint256 steps;
+        uint256 toTaker; // tokens the book owes the taker: energy for a buy, settlement units for a sell
+        Payout[] payouts;
+        uint256 payoutCount;
+        uint256 escrow; // tokens to escrow for the resting remainder
+        uint256 prev; // the order before the remainder in its level's queue
+    }
+
+    IERC20 private immutable _energy;
+    IERC20 private immutable _money;
+
+    Header private _head;
+    mapping(uint256 id => StoredOrder) private _orders;
+    mapping(uint256 price => PriceLevelList.Level) private _bids;
+    mapping(uint256 price => PriceLevelList.Level) private _asks;
+    mapping(address owner => uint256 id) private _ownerHead; // newest order of each owner (history list)
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (sets the minimum order size and the hint walk bound).
+    /// @param energy_ The energy token (Wh).
+    /// @param money_ The settlement token.
+    /// @param minAmount_ Minimum order size in Wh.
+    constructor(address admin, IERC20 energy_, IERC20 money_, uint256 minAmount_) {
+        if (admin == address(0) || address(energy_) == address(0) || address(money_) == address(0)) {
+            revert OrderBookZeroAddress();
+        }
+        if (minAmount_ == 0 || minAmount_ > MAX_VALUE) revert OrderBookInvalidParameter(minAmount_);
+        _energy = energy_;
+        _money = money_;
+        _head = Header(0, 0, 1, uint40(minAmount_), 64);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ trading
+    /// @inheritdoc IOrderBook
+    function placeOrder(Side side, uint128 price, uint128 amount, uint64 expiry, uint256 maxFills, uint128 hintPrice)
+        external
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        Header memory h = _head;
+        _checkOrder(h, price, amount, expiry);
+        bool buy = side == Side.Buy;
+        _checkFunds(_escrowToken(buy), buy ? _cost(price, amount) : amount);
+
+        orderId = h.nextId;
+        h.nextId = uint40(orderId + 1); // ids stay below 2^40: one per transaction for 34 000 years at 1 000 tx/s
+        emit OrderPlaced(orderId, msg.sender, side, price, amount, expiry);
+
+        uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
+        Taker memory t = Taker(orderId, buy, price, amount, cap, 0, 0, new Payout[](2 * cap), 0, 0, 0);
+        _match(h, t);
+        Status status = _restRemainder(h, t, hintPrice);
+        _orders[orderId] = StoredOrder({
+            owner: msg.sender,
+            prev: uint40(t.prev),
+            next: 0,
+            price: uint40(price),
+            amount: uint40(amount),
+            remaining: status == Status.Open ? uint40(t.remaining) : 0,
+            dust: 0,
+            expiry: uint40(expiry),
+            ownerPrev: uint40(_ownerHead[msg.sender]),
+            side: side,
+            status: status
+        });
+        _ownerHead[msg.sender] = orderId;
+        _head = h;
+
+        // Interactions, after every state change.
+        _execute(t);
+        if (t.toTaker != 0) _escrowToken(!buy).safeTransfer(msg.sender, t.toTaker);
+        if (t.escrow != 0) _escrowToken(buy).safeTransferFrom(msg.sender, address(this), t.escrow);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancelOrder(uint256 orderId) external nonReentrant {
+        StoredOrder storage o = _orders[orderId];
+        if (o.owner == address(0)) revert OrderBookUnknownOrder(orderId);
+        if (o.owner != msg.sender) revert OrderBookNotOwner(orderId, msg.sender);
+        if (o.status != Status.Open) revert OrderBookOrderNotOpen(orderId, o.status);
+        uint256 remaining = o.remaining;
+        (IERC20 token, uint256 refund) = _closeResting(orderId, o, Status.Cancelled);
+        emit OrderCancelled(orderId, msg.sender, uint128(remaining), uint128(refund), CancelReason.Owner);
+        token.safeTransfer(msg.sender, refund);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cleanExpired(uint256[] calldata orderIds) external nonReentrant returns (uint256 removed) {
+        Payout[] memory refunds = new Payout[](orderIds.length);
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 id = orderIds[i];
+            StoredOrder storage o = _orders[id];
+            if (o.status != Status.Open || !_expired(o.expiry)) continue;
+            address owner = o.owner;
+            uint256 remaining = o.remaining;
+            (IERC20 token, uint256 refund) = _closeResting(id, o, Status.Expired);
+            emit OrderExpired(id, owner, uint128(remaining), uint128(refund));
+            refunds[removed++] = Payout(token, address(0), owner, refund);
+        }
+        for (uint256 i; i < removed; ++i) {
+            refunds[i].token.safeTransfer(refunds[i].to, refunds[i].amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ admin
+    /// @inheritdoc IOrderBook
+    function setMinAmount(uint128 minAmount_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (minAmount_ == 0 || minAmount_ > MAX_VALUE) revert OrderBookInvalidParameter(minAmount_);
+        _head.minAmount = uint40(minAmount_);
+        emit MinAmountSet(minAmount_);
+    }
+
+    /// @inheritdoc IOrderBook
+    function setMaxHintSteps(uint256 maxHintSteps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (maxHintSteps_ == 0 || maxHintSteps_ > MAX_HINT_STEPS) revert OrderBookInvalidParameter(maxHintSteps_);
+        _head.maxHintSteps = uint16(maxHintSteps_);
+        emit MaxHintStepsSet(maxHintSteps_);
+    }
+
+    // ------------------------------------------------------------------ views
+    /// @inheritdoc IOrderBook
+    function bestBid() external view returns (uint128) {
+        return _head.bestBid;
+    }
+
+    /// @inheritdoc IOrderBook
+    function bestAsk() external view returns (uint128) {
+        return _head.bestAsk;
+    }
+
+    /// @inheritdoc IOrderBook
+    function depth(Side side, uint256 maxLevels) external view returns (PriceLevel[] memory levels) {
+        mapping(uint256 => PriceLevelList.Level) storage book = _levels(side == Side.Buy);
+        uint256 price = side == Side.Buy ? _head.bestBid : _head.bestAsk;
+        levels = new PriceLevel[](maxLevels);
+        uint256 n;
+        while (n < maxLevels && price != 0) {
+            PriceLevelList.Level storage lvl = book[price];
+            levels[n++] = PriceLevel(uint128(price), lvl.total);
+            price = lvl.worse;
+        }
+        assembly ("memory-safe") {
+            mstore(levels, n) // shorten to the levels found
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function levelOrders(Side side, uint128 price, uint256 cursor, uint256 limit)
+        external
+        view
+        returns (uint256[] memory ids, uint256 next)
+    {
+        next = cursor == 0 ? _levels(side == Side.Buy)[price].head : cursor;
+        ids = new uint256[](limit);
+        uint256 n;
+        while (n < limit && next != 0) {
+            ids[n++] = next;
+            next = _orders[next].next;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, n)
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function order(uint256 orderId) external view returns (Order memory) {
+        StoredOrder storage o = _orders[orderId];
+        if (o.owner == address(0)) revert OrderBookUnknownOrder(orderId);
+        return Order(orderId, o.owner, o.side, o.price, o.amount, o.remaining, uint128(_escrowOf(o)), o.expiry, o.status);
+    }
+
+    /// @inheritdoc IOrderBook
+    function openOrdersOf(address owner, uint256 cursor, uint256 maxScan)
+        external
+        view
+        returns (uint256[] memory ids, uint256 next)
+    {
+        next = cursor == 0 ? _ownerHead[owner] : cursor;
+        ids = new uint256[](maxScan);
+        uint256 n;
+        for (uint256 scanned; scanned < maxScan && next != 0; ++scanned) {
+            StoredOrder storage o = _orders[next];
+            if (o.owner != owner) break; // a cursor that is not this owner's order ends the walk
+            if (o.status == Status.Open) ids[n++] = next;
+            next = o.ownerPrev;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, n)
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function findHint(Side side, uint128 price) external view returns (uint128 hintPrice) {
+        bool bid = side == Side.Buy;
+        mapping(uint256 => PriceLevelList.Level) storage book = _levels(bid);
+        uint256 cur = bid ? _head.bestBid : _head.bestAsk;
+        while (cur != 0 && PriceLevelList.isBetter(bid, cur, price)) {
+            hintPrice = uint128(cur);
+            cur = book[cur].worse;
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function nextOrderId() external view returns (uint256) {
+        return _head.nextId;
+    }
+
+    /// @inheritdoc IOrderBook
+    function minAmount() external view returns (uint256) {
+        return _head.minAmount;
+    }
+
+    /// @inheritdoc IOrderBook
+    function maxHintSteps() external view returns (uint256) {
+        return _head.maxHintSteps;
+    }
+
+    /// @inheritdoc IOrderBook
+    function maxPrice() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IOrderBook
+    function maxAmount() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IOrderBook
+    function maxExpiry() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IOrderBook
+    function maxFillsCap() external pure returns (uint256) {
+        return MAX_FILLS;
+    }
+
+    /// @inheritdoc IOrderBook
+    function energyToken() external view returns (address) {
+        return address(_energy);
+    }
+
+    /// @inheritdoc IOrderBook
+    function settlementToken() external view returns (address) {
+        return address(_money);
+    }
+
+    // ------------------------------------------------------------------ internals: checks
+    function _checkOrder(Header memory h, uint256 price, uint256 amount, uint256 expiry) private view {
+        if (amount == 0) revert OrderBookZeroAmount();
+        if (price == 0) revert OrderBookZeroPrice();
+        if (amount > MAX_VALUE) revert OrderBookAmountTooLarge(amount, MAX_VALUE);
+        if (price > MAX_VALUE) revert OrderBookPriceTooHigh(price, MAX_VALUE);
+        if (amount < h.minAmount) revert OrderBookAmountBelowMinimum(amount, h.minAmount);
+        if (_cost(price, amount) == 0) revert OrderBookZeroCost(price, amount);
+        if (expiry > MAX_VALUE) revert OrderBookExpiryTooLarge(expiry, MAX_VALUE);
+        if (expiry != 0 && expiry <= block.timestamp) revert OrderBookExpired(expiry, block.timestamp);
+    }
+
+    /// @dev What an order can spend at its limit bounds what it spends: fills happen at the same or better prices.
+    function _checkFunds(IERC20 token, uint256 needed) private view {
+        uint256 balance = token.balanceOf(msg.sender);
+        if (balance < needed) revert OrderBookInsufficientBalance(address(token), msg.sender, balance, needed);
+        uint256 allowance = token.allowance(msg.sender, address(this));
+        if (allowance < needed) revert OrderBookInsufficientAllowance(address(token), msg.sender, allowance, needed);
+    }
+
+    // ------------------------------------------------------------------ internals: matching
+    /// @dev Visits at most `t.cap` resting orders of the opposite side, best first, while they cross `t.price`.
+    function _match(Header memory h, Taker memory t) private {
+        mapping(uint256 => PriceLevelList.Level) storage book = _levels(!t.buy);
+        while (t.remaining != 0 && t.steps < t.cap && _crosses(h, t.buy, t.price)) {
+            uint256 best = t.buy ? h.bestAsk : h.bestBid;
+            PriceLevelList.Level storage lvl = book[best];
+            uint256 makerId = lvl.head;
+            StoredOrder storage m = _orders[makerId];
+            ++t.steps;
+            bool removed;
+            if (_expired(m.expiry)) {
+                uint256 refund = _escrowOf(m);
+                emit OrderExpired(makerId, m.owner, m.remaining, uint128(refund));
+                _payout(t, _escrowToken(!t.buy), address(0), m.owner, refund);
+                _popHead(lvl, m, Status.Expired);
+                removed = true;
+            } else if (m.owner == msg.sender) {
+                // Self-trade: the incoming order cancels the caller's own resting order.
+                uint256 refund = _escrowOf(m);
+                emit OrderCancelled(makerId, msg.sender, m.remaining, uint128(refund), CancelReason.SelfTrade);
+                t.toTaker += refund;
+                _popHead(lvl, m, Status.Cancelled);
+                removed = true;
+            } else {
+                removed = _fill(t, lvl, m, makerId, best);
+            }
+            if (removed && lvl.head == 0) {
+                (, uint256 worse) = book.remove(best);
+                if (t.buy) h.bestAsk = uint40(worse);
+                else h.bestBid = uint40(worse);
+            }
+        }
+    }
+
+    /// @dev One fill at the maker's price; returns true when the maker order is complete (and left the queue).
+    function _fill(Taker memory t, PriceLevelList.Level storage lvl, StoredOrder storage m, uint256 makerId, uint256 q)
+        private
+        returns (bool complete)
+    {
+        uint256 makerRemaining = m.remaining;
+        uint256 f = t.remaining < makerRemaining ? t.remaining : makerRemaining;
+        uint256 cost = _cost(q, f);
+        address maker = m.owner;
+        uint256 makerEscrow = _escrowOf(m);
+        unchecked {
+            // f <= both remainders; the level total includes the maker's remainder.
+            t.remaining -= f;
+            makerRemaining -= f;
+            lvl.total -= uint88(f);
+        }
+        if (t.buy) {
+            // The maker sells: the taker pays the maker, the book releases the maker's escrowed energy.
+            t.toTaker += f;
+            _payout(t, _money, msg.sender, maker, cost);
+        } else {
+            // The maker buys: the taker delivers energy to the maker, the book pays the taker from the maker's escrow.
+            t.toTaker += cost;
+            _payout(t, _energy, msg.sender, maker, f);
+            // makerEscrow >= floor(q * (remaining + f) / 1000) >= cost: floors are superadditive.
+            makerEscrow -= cost;
+            if (makerRemaining == 0) {
+                _payout(t, _money, address(0), maker, makerEscrow); // rounding dust back to the buyer
+            } else {
+                m.dust = uint40(makerEscrow - _cost(q, makerRemaining)); // < number of fills <= amount < 2^40
+            }
+        }
+        emit OrderFilled(makerId, t.id, maker, msg.sender, t.buy ? Side.Buy : Side.Sell, uint128(q), uint128(f), uint128(cost));
+        if (makerRemaining == 0) {
+            _popHead(lvl, m, Status.Filled);
+            return true;
+        }
+        m.remaining = uint40(makerRemaining);
+    }
+
+    /// @dev Removes the head order of a level from its queue and closes it. The new head's `prev` goes stale (unused).
+    function _popHead(PriceLevelList.Level storage lvl, StoredOrder storage m, Status status) private {
+        uint40 next = m.next;
+        unchecked {
+            lvl.total -= uint88(m.remaining); // 0 after a complete fill; the level total includes it
+        }
+        lvl.head = next;
+        if (next == 0) lvl.tail = 0;
+        m.remaining = 0;
+        m.dust = 0;
+        m.status = status;
+    }
+
+    /// @dev Decides what becomes of the unfilled remainder: nothing left (Filled), the cap stopped a sweep that still
+    ///      crosses (Cancelled: resting it would cross the book), or it rests at the tail of its level (Open).
+    function _restRemainder(Header memory h, Taker memory t, uint256 hint) private returns (Status) {
+        if (t.remaining == 0) return Status.Filled;
+        if (_crosses(h, t.buy, t.price)) {
+            emit OrderCancelled(t.id, msg.sender, uint128(t.remaining), 0, CancelReason.CapReached);
+            return Status.Cancelled;
+        }
+        t.escrow = t.buy ? _cost(t.price, t.remaining) : t.remaining;
+        mapping(uint256 => PriceLevelList.Level) storage book = _levels(t.buy);
+        PriceLevelList.Level storage lvl = book[t.price];
+        if (lvl.head != 0) {
+            t.prev = lvl.tail;
+            _orders[t.prev].next = uint40(t.id);
+            lvl.tail = uint40(t.id);
+            lvl.total += uint88(t.remaining); // < 2^40 orders of < 2^40 Wh each
+            return Status.Open;
+        }
+        (uint256 better, uint256 worse) =
+            book.findPosition(t.buy, t.buy ? h.bestBid : h.bestAsk, t.price, hint, h.maxHintSteps);
+        if (book.insert(t.price, better, worse, t.id, t.remaining)) {
+            if (t.buy) h.bestBid = uint40(t.price);
+            else h.bestAsk = uint40(t.price);
+        }
+        return Status.Open;
+    }
+
+    /// @dev Closes an open resting order outside matching (cancel, clean): unlinks it and zeroes its escrow.
+    function _closeResting(uint256 id, StoredOrder storage o, Status status)
+        private
+        returns (IERC20 token, uint256 refund)
+    {
+        bool buy = o.side == Side.Buy;
+        token = _escrowToken(buy);
+        refund = _escrowOf(o);
+        mapping(uint256 => PriceLevelList.Level) storage book = _levels(buy);
+        uint256 price = o.price;
+        PriceLevelList.Level storage lvl = book[price];
+        uint40 next = o.next;
+        if (lvl.head == id) {
+            _popHead(lvl, o, status);
+        } else {
+            uint40 prev = o.prev; // exact: the order is not its level's head
+            _orders[prev].next = next;
+            if (next != 0) _orders[next].prev = prev;
+            else lvl.tail = prev;
+            unchecked {
+                lvl.total -= uint88(o.remaining);
+            }
+            o.remaining = 0;
+            o.dust = 0;
+            o.status = status;
+        }
+        if (lvl.head == 0) {
+            (bool wasBest, uint256 worse) = book.remove(price);
+            if (wasBest) {
+                if (buy) _head.bestBid = uint40(worse);
+                else _head.bestAsk = uint40(worse);
+            }
+        }
+    }
+
+    function _execute(Taker memory t) private {
+        for (uint256 i; i < t.payoutCount; ++i) {
+            Payout memory p = t.payouts[i];
+            if (p.from == address(0)) p.token.safeTransfer(p.to, p.amount);
+            else p.token.safeTransferFrom(p.from, p.to, p.amount);
+        }
+    }
+
+    function _payout(Taker memory t, IERC20 token, address from, address to, uint256 amount) private pure {
+        if (amount == 0) return;
+        t.payouts[t.payoutCount++] = Payout(token, from, to, amount);
+    }
+
+    // ------------------------------------------------------------------ internals: small helpers
+    function _crosses(Header memory h, bool buy, uint256 price) private pure returns (bool) {
+        uint256 best = buy ? h.bestAsk : h.bestBid;
+        return best != 0 && (buy ? best <= price : best >= price);
+    }
+
+    function _expired(uint256 expiry) private view returns (bool) {
+        return expiry != 0 && expiry <= block.timestamp;
+    }
+
+    function _escrowOf(StoredOrder storage o) private view returns (uint256) {
+        return o.side == Side.Buy ? _cost(o.price, o.remaining) + o.dust : o.remaining;
+    }
+
+    function _escrowToken(bool buy) private view returns (IERC20) {
+        return buy ? _money : _energy;
+    }
+
+    function _levels(bool buy) private view returns (mapping(uint256 => PriceLevelList.Level) storage) {
+        return buy ? _bids : _asks;
+    }
+
+    /// @dev Settlement units for `amount` Wh at `price` per kWh, floored (price, amount < 2^40: no overflow).
+    function _cost(uint256 price, uint256 amount) private pure returns (uint256) {
+        return (price * amount) / WH_PER_KWH;
+    }
+}
