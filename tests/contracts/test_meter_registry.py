@@ -3,6 +3,8 @@ import pytest
 from brownie import ZERO_ADDRESS
 from web3 import Web3
 
+from tests.contracts.brownie_utils import event_values
+
 METER = Web3.keccak(text="METER-001").to_0x_hex()
 OTHER = Web3.keccak(text="METER-002").to_0x_hex()
 
@@ -19,7 +21,7 @@ def test_register_binds_owner_and_activates(registry, operator, alice):
     assert (owner, active) == (alice, True)
     assert registered_at == tx.timestamp
     assert registry.meterCount() == 1
-    assert tx.events["MeterRegistered"].values() == [METER, alice]
+    assert event_values(tx, "MeterRegistered") == [METER, alice.address]
 
 
 def test_register_twice_reverts(registered, operator, bob):
@@ -59,7 +61,7 @@ def test_deactivate_then_activate(registered, operator):
 
 def test_reassign_moves_owner(registered, operator, alice, bob):
     tx = registered.reassignMeter(METER, bob, {"from": operator})
-    assert tx.events["MeterReassigned"].values() == [METER, alice, bob]
+    assert event_values(tx, "MeterReassigned") == [METER, alice.address, bob.address]
     assert registered.activeOwnerOf(METER) == bob
 
 
