@@ -29,6 +29,8 @@ def patch(path: Path = ETH_RPC) -> bool:
 
 if __name__ == "__main__":
     changed = patch()
-    print(f"{ETH_RPC.relative_to(Path.cwd()) if ETH_RPC.is_relative_to(Path.cwd()) else ETH_RPC}: "
-          f"{'patched eth_call block context' if changed else 'already patched'}")
+    print(
+        f"{ETH_RPC.relative_to(Path.cwd()) if ETH_RPC.is_relative_to(Path.cwd()) else ETH_RPC}: "
+        f"{'patched eth_call block context' if changed else 'already patched'}"
+    )
     sys.exit(0)

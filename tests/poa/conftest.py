@@ -44,8 +44,12 @@ class CliqueDeployment:
     record: Deployment
 
     def config(self, **overrides: object) -> ChainConfig:
-        values: dict[str, object] = {"rpc_url": self.node.url, "chain_id": self.node.chain_id,
-                                     "deployments_dir": Path(self.env["DEPLOYMENTS_DIR"]), "default_gas": DEFAULT_GAS}
+        values: dict[str, object] = {
+            "rpc_url": self.node.url,
+            "chain_id": self.node.chain_id,
+            "deployments_dir": Path(self.env["DEPLOYMENTS_DIR"]),
+            "default_gas": DEFAULT_GAS,
+        }
         values.update(overrides)
         return ChainConfig(**values)  # type: ignore[arg-type]
 
