@@ -1,0 +1,1 @@
+"""Meter oracle daemon: turns meter counter readings into EnergyToken mints and burns, exactly once."""

@@ -1,0 +1,338 @@
+"""Send the outbox's readings to EnergyToken.recordReadings in batches, exactly once, whatever crashes.
+
+Protocol (each step survives a crash of the oracle or of the chain at any point):
+1. take up to `batch_size` pending readings and the next nonce; sign the batch transaction (explicit nonce, gas,
+   gasPrice 0); store hash and raw bytes in the outbox and bind the readings to it — all before sending;
+2. broadcast; poll receipts; status 1 marks the readings minted, status 0 puts them back (after setting aside
+   readings of meters the registry no longer accepts);
+3. after any error, and at start, reconcile with the chain: the account's mined nonce count says which stored
+   batches can still be in the chain. Batches at or above it (including "mined" ones the chain lost when it was
+   restored from an older state) are rebroadcast with the very same bytes — a nonce is used once, so a batch is
+   mined at most once. A stored batch below it without a receipt lost its nonce to another transaction: its
+   readings are queued again. Nonce gaps (a batch that reverted, then the chain rolled back) get a no-op filler.
+The contract skips (meter, interval) pairs it already recorded, so even a misbehaving second oracle cannot double-mint.
+Retries wait with capped exponential backoff while the chain is down; readings stay safe in the outbox meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+
+from energy_chain import ChainClient, Signer
+from meter_oracle.config import OracleConfig
+from meter_oracle.metrics import Metrics
+from meter_oracle.outbox import Batch, Outbox
+from meter_oracle.registry import ChainMeterDirectory
+from meter_oracle.validation import ACTIVE
+
+log = logging.getLogger("meter_oracle.submitter")
+
+RECORDED_TOPIC = Web3.keccak(text="ReadingRecorded(bytes32,uint64,address,uint256,uint256,uint256)")
+SKIPPED_TOPIC = Web3.keccak(text="ReadingDuplicateSkipped(bytes32,uint64)")
+HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff: initial, 2x, 4x ... up to `maximum`, reset after a success."""
+
+    initial: float = 0.5
+    maximum: float = 10.0
+    _current: float = 0.0
+
+    def next(self) -> float:
+        self._current = self.initial if self._current == 0 else min(self._current * 2, self.maximum)
+        return self._current
+
+    def reset(self) -> None:
+        self._current = 0.0
+
+
+class Submitter:
+    def __init__(
+        self,
+        client: ChainClient,
+        signer: Signer,
+        outbox: Outbox,
+        metrics: Metrics,
+        config: OracleConfig,
+        directory: ChainMeterDirectory | None = None,
+        clock: Callable[[], float] = time.time,
+        on_sent: Callable[[Batch], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.signer = signer
+        self.outbox = outbox
+        self.metrics = metrics
+        self.config = config
+        self.directory = directory or ChainMeterDirectory(client)
+        self.clock = clock
+        self.on_sent = on_sent
+        self.backoff = Backoff(config.backoff_initial_s, config.backoff_max_s)
+        self._next_nonce: int | None = None
+        self._need_reconcile = True
+        self._sent_at: dict[int, float] = {}
+        self._gauges_at = 0.0
+
+    # ------------------------------------------------------------------ main loop
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; errors (the chain is down) are retried with capped backoff."""
+        while not stop.is_set():
+            try:
+                worked = self.step()
+                self.backoff.reset()
+                stop.wait(0.05 if worked else 0.25)
+            except Exception as exc:  # node unreachable, RPC error: nothing is lost, everything is in the outbox
+                self.metrics.rpc_errors.inc()
+                self._need_reconcile = True
+                delay = self.backoff.next()
+                log.warning("chain unavailable (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay,
+                            extra={"retry_in_s": delay})  # fmt: skip
+                stop.wait(delay)
+        self.update_gauges(force=True)
+
+    def step(self) -> bool:
+        """One round: reconcile if needed, collect receipts, send new batches. True when something happened."""
+        if self._need_reconcile:
+            self.reconcile()
+            self._need_reconcile = False
+        worked = self.poll_receipts()
+        worked = self.fill() or worked
+        self.resend_stale()
+        self.update_gauges()
+        return worked
+
+    def drain(self, timeout_s: float = 60.0) -> bool:
+        """Run until nothing is pending or batched (tests, benchmarks, shutdown); True when drained."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                self.step()
+                self.backoff.reset()
+            except Exception as exc:
+                self._need_reconcile = True
+                log.warning("chain unavailable while draining (%s)", exc)
+                time.sleep(self.backoff.next())
+                continue
+            counts = self.outbox.counts()
+            if counts["pending"] == 0 and counts["batched"] == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    # ------------------------------------------------------------------ sending
+    def _take_nonce(self) -> int:
+        if self._next_nonce is None:
+            self.reconcile()
+        assert self._next_nonce is not None
+        nonce = self._next_nonce
+        self._next_nonce += 1
+        return nonce
+
+    def fill(self) -> bool:
+        """Sign, store and send new batches while fewer than `max_in_flight` are unconfirmed."""
+        slots = self.config.max_in_flight - len(self.outbox.batches("signed"))
+        sent = False
+        token = self.client.contract("EnergyToken")
+        while slots > 0:
+            readings = self.outbox.pending(self.config.batch_size)
+            if not readings:
+                break
+            nonce = self._take_nonce()
+            fn = token.functions.recordReadings([r.as_tuple() for r in readings])
+            gas = self.config.gas_base + self.config.gas_per_reading * len(readings)
+            raw = self.signer.sign(self.client.build_tx(fn, self.signer, gas, nonce=nonce))
+            tx_hash = Web3.keccak(raw).to_0x_hex()
+            try:
+                batch_id = self.outbox.create_batch(readings, nonce, tx_hash, raw)
+            except Exception:
+                self._need_reconcile = True  # the nonce was taken but not stored: count again from the chain
+                raise
+            batch = Batch(batch_id, nonce, tx_hash, raw, len(readings), "signed", self.clock())
+            log.info("batch %d signed: %d readings, nonce %d", batch_id, len(readings), nonce,
+                     extra={"batch": batch_id, "nonce": nonce, "tx": tx_hash, "size": len(readings)})  # fmt: skip
+            self._broadcast([batch])
+            if self.on_sent is not None:
+                self.on_sent(batch)
+            slots -= 1
+            sent = True
+        return sent
+
+    def _broadcast(self, batches: list[Batch]) -> None:
+        if not batches:
+            return
+        results = self.client.send_raw_batch([b.raw_tx for b in batches])
+        now = self.clock()
+        for batch, result in zip(batches, results, strict=True):
+            self._sent_at[batch.id] = now
+            if isinstance(result, str):
+                self.metrics.batches.labels("sent").inc()
+                log.info("batch %d sent", batch.id, extra={"batch": batch.id, "nonce": batch.nonce, "tx": result})
+                continue
+            message = str(result.get("message", result)) if isinstance(result, dict) else str(result)
+            if any(text in message.lower() for text in HARMLESS_SEND_ERRORS):
+                continue
+            # e.g. "nonce too low": this nonce is used; reconciling finds out by whom
+            log.warning("node refused batch %d (nonce %d): %s", batch.id, batch.nonce, message,
+                        extra={"batch": batch.id})  # fmt: skip
+            self._need_reconcile = True
+
+    def resend_stale(self) -> None:
+        """Rebroadcast batches the node seems to have forgotten (it restarted, or dropped them)."""
+        now = self.clock()
+        stale = [b for b in self.outbox.batches("signed")
+                 if now - self._sent_at.get(b.id, 0.0) > self.config.resend_after_s]  # fmt: skip
+        if stale:
+            self.metrics.batches.labels("rebroadcast").inc(len(stale))
+            log.info("rebroadcasting %d batches without a receipt", len(stale))
+            self._broadcast(stale)
+
+    # ------------------------------------------------------------------ receipts
+    def poll_receipts(self) -> bool:
+        in_flight = self.outbox.batches("signed")
+        if not in_flight:
+            return False
+        receipts = self.client.get_receipts([b.tx_hash for b in in_flight])
+        depth = self.client.config.confirmations
+        head = self.client.w3.eth.block_number if depth else 0
+        done = False
+        for batch in in_flight:
+            receipt = receipts.get(batch.tx_hash)
+            if receipt is None or (depth and head - int(receipt["blockNumber"], 16) < depth):
+                continue
+            self._apply_receipt(batch, receipt)
+            done = True
+        return done
+
+    def _apply_receipt(self, batch: Batch, receipt: dict[str, Any]) -> None:
+        block = int(receipt["blockNumber"], 16) if isinstance(receipt["blockNumber"], str) else receipt["blockNumber"]
+        status = int(receipt["status"], 16) if isinstance(receipt["status"], str) else int(receipt["status"])
+        self._sent_at.pop(batch.id, None)
+        if status == 1:
+            recorded, minted_wh, deficit_wh, skipped = _count_events(receipt)
+            self.outbox.mark_mined(batch.id, block, self.clock())
+            self.metrics.batches.labels("mined").inc()
+            self.metrics.mints.inc(recorded)
+            self.metrics.minted_wh.inc(minted_wh)
+            self.metrics.deficit_wh.inc(deficit_wh)
+            log.info("batch %d mined in block %d: %d recorded, %d already recorded", batch.id, block, recorded,
+                     skipped, extra={"batch": batch.id, "block": block, "recorded": recorded,
+                                     "skipped": skipped})  # fmt: skip
+            return
+        self._handle_revert(batch, block)
+
+    def _handle_revert(self, batch: Batch, block: int) -> None:
+        """Set aside readings of meters the registry no longer accepts; queue the others again."""
+        reason = self._revert_reason(batch.tx_hash)
+        readings = self.outbox.batch_readings(batch.id)
+        serials = sorted({r.serial for r in readings})
+        self.directory.refresh(serials)
+        status = {s: self.directory.status(s) for s in serials}
+        bad = [(r.meter_id, r.interval) for r in readings if status[r.serial] != ACTIVE]
+        if bad:
+            self.outbox.reject_readings(bad, f"meter not active on chain when minting ({reason})")
+            self.metrics.rejections.labels("meter_not_active_at_mint").inc(len(bad))
+        self.outbox.requeue(batch.id, "reverted", reason)
+        exhausted = self._reject_exhausted()
+        self.metrics.batches.labels("reverted").inc()
+        log.warning("batch %d reverted in block %d: %s (%d readings set aside, %d retried too often)",
+                    batch.id, block, reason, len(bad), exhausted, extra={"batch": batch.id})  # fmt: skip
+
+    def _reject_exhausted(self) -> int:
+        n = self.outbox.reject_exhausted(self.config.max_attempts, "reverted too often")
+        if n:
+            self.metrics.rejections.labels("reverted_too_often").inc(n)
+        return n
+
+    def _revert_reason(self, tx_hash: str) -> str:
+        try:
+            tx = self.client.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            call = {"to": tx["to"], "data": tx["input"], "value": 0, "gas": tx["gas"]}
+            return str(self.client._failure_from_receipt(tx_hash, dict(receipt), call).error or "unknown")
+        except Exception as exc:
+            return f"unknown ({exc})"
+
+    # ------------------------------------------------------------------ reconciling with the chain
+    def reconcile(self) -> None:
+        """Bring the outbox's batches in line with what the chain holds (see the module docstring)."""
+        address = self.signer.address
+        mined_count = int(self.client.w3.eth.get_transaction_count(address, "latest"))
+        for batch in self.outbox.batches("mined", min_nonce=mined_count):
+            self.outbox.unmine(batch.id)
+            self.metrics.batches.labels("rolled_back").inc()
+            log.warning("batch %d (nonce %d) is no longer in the chain: sending it again", batch.id, batch.nonce,
+                        extra={"batch": batch.id})  # fmt: skip
+        signed = self.outbox.batches("signed")
+        below = [b for b in signed if b.nonce < mined_count]
+        receipts = self.client.get_receipts([b.tx_hash for b in below])
+        for batch in below:
+            receipt = receipts.get(batch.tx_hash)
+            if receipt is not None:
+                self._apply_receipt(batch, receipt)
+            else:
+                self.outbox.requeue(batch.id, "dropped", f"nonce {batch.nonce} was used by another transaction")
+                self.metrics.batches.labels("dropped").inc()
+                log.warning("batch %d lost its nonce %d to another transaction; its readings wait again",
+                            batch.id, batch.nonce)  # fmt: skip
+        resend = self.outbox.batches("signed", min_nonce=mined_count)
+        top = self.outbox.max_nonce()
+        self._fill_gaps(mined_count, {b.nonce for b in resend}, top)
+        if resend:
+            log.info("rebroadcasting %d unconfirmed batches from nonce %d", len(resend), resend[0].nonce)
+            self._broadcast(resend)
+        pending_count = int(self.client.w3.eth.get_transaction_count(address, "pending"))
+        self._next_nonce = max(pending_count, mined_count, (top + 1) if top is not None else 0)
+
+    def _fill_gaps(self, mined_count: int, ours: set[int], top: int | None) -> None:
+        """Nonces between the chain's count and our highest stored one that no stored batch will use get a no-op."""
+        if top is None:
+            return
+        gaps = [n for n in range(mined_count, top + 1) if n not in ours]
+        if not gaps:
+            return
+        raws = [self.signer.sign({"to": self.signer.address, "value": 0, "gas": 21_000,
+                                  "gasPrice": self.client.config.gas_price, "nonce": n,
+                                  "chainId": self.client.chain_id}) for n in gaps]  # fmt: skip
+        self.client.send_raw_batch(raws)
+        log.warning("filled nonce gaps %s with no-op transactions", gaps)
+
+    # ------------------------------------------------------------------ gauges
+    def update_gauges(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._gauges_at < 1.0:
+            return
+        self._gauges_at = now
+        counts = self.outbox.counts()
+        self.metrics.pending.set(counts["pending"] + counts["batched"])
+        oldest = self.outbox.oldest_unminted_interval()
+        self.metrics.lag.set(0 if oldest is None else max(0.0, now - (oldest + self.config.interval_s)))
+        latest = self.outbox.latest_minted_interval()
+        if latest is not None:
+            self.metrics.last_minted.set(latest)
+
+
+def _count_events(receipt: dict[str, Any]) -> tuple[int, int, int, int]:
+    """(readings recorded, Wh minted, Wh deficit, duplicates skipped) from a recordReadings receipt's logs."""
+    recorded = minted = deficit = skipped = 0
+    for entry in receipt.get("logs", []):
+        topics = entry.get("topics") or []
+        if not topics:
+            continue
+        topic0 = bytes.fromhex(topics[0][2:]) if isinstance(topics[0], str) else bytes(topics[0])
+        if topic0 == RECORDED_TOPIC:
+            data = entry["data"]
+            raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+            recorded += 1
+            minted += int.from_bytes(raw[0:32], "big")
+            deficit += int.from_bytes(raw[32:64], "big") + int.from_bytes(raw[64:96], "big")
+        elif topic0 == SKIPPED_TOPIC:
+            skipped += 1
+    return recorded, minted, deficit, skipped
