@@ -283,6 +283,13 @@ class ChainClient:
     def decode_error(self, data: bytes | str | None) -> DecodedError | None:
         return self.decoder.decode(data)
 
+    def explain_failure(self, tx_hash: str) -> TxFailed:
+        """Why a mined transaction reverted (decoded by replaying it), for status pages and explorers."""
+        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+        call = {"to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
+        return self._failure_from_receipt(tx_hash, receipt, call)
+
     def _failure_from_exception(self, exc: Exception) -> TxFailed:
         data = getattr(exc, "data", None)
         if data is None and exc.args and isinstance(exc.args[0], dict):

@@ -1,0 +1,118 @@
+"""Web dashboard and JSON API of the peer-to-peer energy market (Flask app factory)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from webapp.config import load_config
+from webapp.extensions import csrf, db, limiter, login_manager
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment (webapp.config); tests override any of them."""
+    app = Flask(__name__)
+    env = dict(os.environ)
+    if test_config and "SECRET_KEY" in test_config:
+        env["FLASK_SECRET_KEY"] = test_config["SECRET_KEY"]
+    app.config.update(load_config(env))
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    from webapp.accounts import load_user, load_user_from_request
+
+    login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
+    login_manager.unauthorized_handler(_unauthorized)
+
+    from webapp.chain.service import ChainService
+    from webapp.wallets import UnlockedKeys
+
+    app.extensions["chain"] = ChainService(app.config)
+    app.extensions["keys"] = UnlockedKeys(ttl=app.config["WALLET_UNLOCK_SECONDS"])
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+            db.engine.dispose()  # reconnect so the pragmas apply to every connection
+        db.create_all()
+
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    from webapp.indexer import Indexer
+
+    indexer = Indexer(app, app.extensions["chain"])
+    app.extensions["indexer"] = indexer
+    if app.config["INDEXER_ENABLED"] and not app.testing:
+        indexer.start()
+    return app
+
+
+def _unauthorized():
+    from flask import flash, redirect, request, url_for
+
+    from webapp.errors import api_error, wants_json
+
+    if wants_json():
+        return api_error("login_required", "Log in first (session cookie or Authorization: Bearer <token>).", 401)
+    flash("Please log in to continue.", "info")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets pages read while the indexer writes; the timeout waits out a writer instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.api import bp as api_bp
+    from webapp.views import account, auction, auth, explorer, home, market, meter, operator
+
+    for module in (home, auth, market, auction, account, meter, explorer, operator):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api_bp)  # JSON only (Content-Type enforced) + SameSite cookies or bearer tokens; see api/__init__
+    app.register_blueprint(api_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from webapp import units
+    from webapp.views.helpers import short_address, timefmt
+
+    app.jinja_env.filters.update(
+        kwh=units.fmt_kwh, price=units.fmt_price, myr=units.fmt_myr, short=short_address, time=timefmt,
+    )  # fmt: skip

@@ -1,0 +1,268 @@
+"""API routes: thin wrappers over webapp.accounts, webapp.trading and the index; no logic of their own."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import or_, select
+
+from webapp import accounts, trading
+from webapp.api import bp
+from webapp.api.openapi import openapi_document
+from webapp.errors import UserError
+from webapp.extensions import db, limiter
+from webapp.forms import USERNAME_PATTERN
+from webapp.models import ChainEvent, ChainTx, Meter, Reading, User
+from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
+from webapp.views.helpers import chain, keys, paginate
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise UserError("The request body must be a JSON object.", "invalid_json")
+    return body
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    raw = body.get(name, request.args.get(name, False))
+    return raw is True or str(raw).lower() in {"1", "true", "yes"}
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {"username": user.username, "address": user.address, "wallet": "custodial" if user.custodial else "browser",
+            "operator": user.is_operator}  # fmt: skip
+
+
+def _int_field(body: dict[str, Any], name: str, low: int, high: int, code: str) -> int:
+    value = body[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise UserError(f"{name} must be an integer from {low} to {high}.", code)
+    return value
+
+
+def _price(body: dict[str, Any]) -> int:
+    max_sen = current_app.config["MAX_PRICE_SEN"]
+    if "price" in body:  # settlement units per kWh, as on chain
+        return _int_field(body, "price", 1, max_sen * UNITS_PER_SEN, "price_out_of_range")
+    if "price_sen" in body:
+        try:
+            return parse_price_sen(body["price_sen"], max_sen)
+        except InvalidAmount as exc:
+            raise UserError(str(exc), "price_out_of_range") from exc
+    raise UserError("Give price (units per kWh) or price_sen (sen per kWh).", "missing_price")
+
+
+def _amount(body: dict[str, Any]) -> int:
+    max_kwh = current_app.config["MAX_ORDER_KWH"]
+    if "amount_wh" in body:
+        return _int_field(body, "amount_wh", 1, max_kwh * 1000, "invalid_amount")
+    if "amount_kwh" in body:
+        try:
+            return parse_energy_kwh(body["amount_kwh"], max_kwh)
+        except InvalidAmount as exc:
+            raise UserError(str(exc), "invalid_amount") from exc
+    raise UserError("Give amount_wh (Wh) or amount_kwh (kWh).", "missing_amount")
+
+
+# ---------------------------------------------------------------------- meta
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/health")
+def health():
+    from webapp.indexer import Indexer
+
+    indexer = current_app.extensions.get("indexer")
+    return jsonify({"chain": chain().status(), "indexed_block": Indexer.last_indexed(),
+                    "indexer_error": indexer.last_error if indexer else None})  # fmt: skip
+
+
+# ---------------------------------------------------------------------- auth
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.post("/auth/signup")
+@limiter.limit(_login_limit)
+def signup():
+    body = _body()
+    username, password = str(body.get("username", "")).strip(), str(body.get("password", ""))
+    if not re.match(USERNAME_PATTERN, username):
+        raise UserError("username: 3 to 32 letters, digits, dot, dash or underscore.", "invalid_username")
+    if len(password) < 8:
+        raise UserError("password: at least 8 characters.", "weak_password")
+    user = accounts.signup(username, password)
+    login_user(user)
+    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)}), 201
+
+
+@bp.post("/auth/login")
+@limiter.limit(_login_limit)
+def login():
+    body = _body()
+    user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")))
+    login_user(user)
+    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)})
+
+
+@bp.post("/auth/logout")
+@login_required
+def logout():
+    keys().drop(current_user.address)
+    logout_user()
+    return jsonify({"ok": True})
+
+
+# ---------------------------------------------------------------------- account
+@bp.get("/me")
+@login_required
+def me():
+    balances = chain().balances(current_user.address, spenders=accounts.APPROVED_SPENDERS)
+    return jsonify({
+        "user": _user_json(current_user), "wallet_unlocked": keys().is_unlocked(current_user.address),
+        "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
+        "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
+    })  # fmt: skip
+
+
+@bp.post("/account/topup")
+@login_required
+def topup():
+    if not current_app.config["TOPUP_ENABLED"]:
+        raise UserError("Top-ups are handled by the operator on this installation.", "topup_disabled", 403)
+    try:
+        units = parse_myr(_body().get("amount_myr", ""), current_app.config["TOPUP_MAX_MYR"])
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    receipt = chain().top_up(current_user.address, units, f"api-topup:{current_user.id}:{secrets.token_hex(8)}")
+    return jsonify({"settlement_units": units, "tx_hash": receipt["transactionHash"].to_0x_hex()}), 201
+
+
+# ---------------------------------------------------------------------- market
+@bp.get("/market/book")
+def book():
+    levels = min(50, max(1, request.args.get("levels", trading.DEPTH_LEVELS, type=int)))
+    return jsonify(trading.depth(levels))
+
+
+@bp.get("/market/trades")
+def trades():
+    limit = min(200, max(1, request.args.get("limit", 50, type=int)))
+    mine = request.args.get("mine") in {"1", "true"} and current_user.is_authenticated
+    rows = trading.recent_trades(limit, current_user.address if mine else None)
+    return jsonify({"trades": [_trade_json(t) for t in rows]})
+
+
+def _trade_json(t) -> dict[str, Any]:
+    return {"venue": t.venue, "buyer": t.buyer, "seller": t.seller, "price": t.price, "amount_wh": t.amount_wh,
+            "cost": t.cost, "buy_order_id": t.buy_order_id, "sell_order_id": t.sell_order_id,
+            "block": t.block_number, "tx_hash": t.tx_hash, "timestamp": t.timestamp}  # fmt: skip
+
+
+@bp.get("/orders")
+@login_required
+def my_orders():
+    status = request.args.get("status")
+    rows = trading.open_orders(current_user.address) if status == "open" else trading.order_history(
+        current_user.address)
+    return jsonify({"orders": [{
+        "order_id": o.order_id, "side": o.side, "price": o.price, "amount_wh": o.amount_wh,
+        "remaining_wh": o.remaining_wh, "status": o.status, "block": o.block_number, "tx_hash": o.tx_hash,
+    } for o in rows]})  # fmt: skip
+
+
+@bp.post("/orders")
+@login_required
+def place_order():
+    body = _body()
+    side = body.get("side")
+    if side not in trading.SIDES:
+        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    expiry = body.get("expiry_minutes")
+    if expiry is not None and (not isinstance(expiry, int) or isinstance(expiry, bool) or not 1 <= expiry <= 43200):
+        raise UserError("expiry_minutes must be an integer from 1 to 43200.", "invalid_expiry")
+    wait = _flag(body, "wait")
+    result = trading.place_order(current_user, side, _price(body), _amount(body), expiry, wait=wait)
+    return jsonify(result.as_dict()), 201 if wait else 202
+
+
+@bp.delete("/orders/<int:order_id>")
+@login_required
+def cancel_order(order_id: int):
+    wait = request.args.get("wait") in {"1", "true"}
+    result = trading.cancel_order(current_user, order_id, wait=wait)
+    return jsonify(result.as_dict()), 200 if wait else 202
+
+
+@bp.post("/orders/prepare")
+@login_required
+def prepare_order():
+    """An unsigned placeOrder transaction for a browser wallet to sign (EIP-1193); send it back to /tx/raw."""
+    body = _body()
+    side = body.get("side")
+    if side not in trading.SIDES:
+        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    return jsonify(trading.prepare_order(current_user.address, side, _price(body), _amount(body)))
+
+
+@bp.post("/tx/raw")
+@login_required
+def send_raw():
+    raw = _body().get("raw")
+    if not isinstance(raw, str) or not raw:
+        raise UserError("Give the signed transaction as a 0x hex string in 'raw'.", "invalid_transaction")
+    return jsonify({"tx_hash": chain().send_raw_from(raw, current_user.address), "status": "pending"}), 202
+
+
+@bp.get("/tx/<tx_hash>")
+def tx_status(tx_hash: str):
+    from webapp.views.explorer import HASH
+
+    if not HASH.match(tx_hash):
+        raise UserError("A transaction hash is 0x followed by 64 hex digits.", "invalid_hash")
+    return jsonify(chain().tx_status(tx_hash))
+
+
+# ---------------------------------------------------------------------- meter and explorer
+@bp.get("/meter/readings")
+@login_required
+def readings():
+    meters = [m.meter_id for m in db.session.scalars(select(Meter).where(Meter.owner == current_user.address))]
+    limit = min(1000, max(1, request.args.get("limit", 96, type=int)))
+    rows = db.session.scalars(select(Reading).where(Reading.owner == current_user.address)
+                              .order_by(Reading.interval.desc()).limit(limit))  # fmt: skip
+    return jsonify({"meters": meters, "readings": [{
+        "meter_id": r.meter_id, "interval": r.interval, "minted_wh": r.minted_wh, "burned_wh": r.burned_wh,
+        "grid_wh": r.grid_wh, "block": r.block_number} for r in rows]})  # fmt: skip
+
+
+@bp.get("/explorer/txs")
+def explorer_txs():
+    address = request.args.get("address")
+    query = select(ChainTx).order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc())
+    if address:
+        query = query.where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
+    page = paginate(query)
+    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "txs": [{
+        "hash": t.hash, "block": t.block_number, "from": t.from_addr, "to": t.to_addr, "contract": t.contract,
+        "method": t.method, "status": t.status, "gas_used": t.gas_used} for t in page.items]})  # fmt: skip
+
+
+@bp.get("/explorer/events")
+def explorer_events():
+    query = select(ChainEvent).order_by(ChainEvent.id.desc())
+    if request.args.get("name"):
+        query = query.where(ChainEvent.name == request.args["name"])
+    if request.args.get("tx"):
+        query = query.where(ChainEvent.tx_hash == request.args["tx"].lower())
+    page = paginate(query)
+    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "events": [{
+        "block": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index, "contract": e.contract,
+        "name": e.name, "args": e.args} for e in page.items]})  # fmt: skip

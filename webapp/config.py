@@ -1,0 +1,96 @@
+"""Flask settings from the environment: FLASK_*/WEBAPP_* variables, RPC_URL, DATABASE_URL.
+
+`load_config(env)` takes a mapping so tests can pass a dict; nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from energy_chain.config import DEFAULT_RPC_URL, PROJECT_ROOT
+
+VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'webapp.db'}"
+SECRET_KEY_FILE = VAR_DIR / "webapp-secret-key"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    try:
+        return int(raw, 0) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def secret_key(env: Mapping[str, str], key_file: Path = SECRET_KEY_FILE) -> str:
+    """SECRET_KEY from the environment, else a random one kept in var/ so sessions survive restarts."""
+    explicit = env.get("FLASK_SECRET_KEY") or env.get("WEBAPP_SECRET_KEY")
+    if explicit:
+        if explicit == "dev":
+            raise ValueError("refusing the literal SECRET_KEY 'dev': set a random FLASK_SECRET_KEY")
+        return explicit
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only; never in the repository
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting of the web app, typed, with defaults for the local demo."""
+    env = os.environ if env is None else env
+    database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if database_url.startswith("postgres://"):  # SQLAlchemy only knows the postgresql:// spelling
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("sqlite:///"):
+        Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "SECRET_KEY": secret_key(env),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RPC_URL": env.get("RPC_URL", DEFAULT_RPC_URL),
+        "CHAIN_ID": _int(env, "CHAIN_ID", 0) or None,
+        "DEPLOYMENTS_DIR": env.get("DEPLOYMENTS_DIR", str(PROJECT_ROOT / "deployments")),
+        # Cookies: HttpOnly and SameSite=Lax always; Secure when served over HTTPS (WEBAPP_SECURE_COOKIES=1).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env, "WEBAPP_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int(env, "WEBAPP_SESSION_SECONDS", 8 * 3600),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Wallets: keystore KDF cost (2**18 is the keystore standard; tests lower it) and how long an unlocked key
+        # stays in server memory after login, so placing an order never runs scrypt.
+        "WALLET_SCRYPT_N": _int(env, "WEBAPP_SCRYPT_N", 2**18),
+        "WALLET_UNLOCK_SECONDS": _int(env, "WEBAPP_UNLOCK_SECONDS", 3600),
+        "LOGIN_RATE_LIMIT": env.get("WEBAPP_LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": env.get("WEBAPP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env, "WEBAPP_RATELIMIT", True),
+        "INDEXER_ENABLED": _bool(env, "WEBAPP_INDEXER", True),
+        "INDEXER_POLL_SECONDS": float(env.get("WEBAPP_INDEXER_POLL", "1.0")),
+        "INDEXER_BATCH_BLOCKS": _int(env, "WEBAPP_INDEXER_BATCH", 2000),
+        # Top-ups: the operator's key issues settlement tokens. On the local chain it is anvil's operator account;
+        # elsewhere an encrypted keystore and its password file.
+        "OPERATOR_KEYSTORE": env.get("OPERATOR_KEYSTORE", ""),
+        "OPERATOR_PASSWORD_FILE": env.get("OPERATOR_PASSWORD_FILE", ""),
+        "TOPUP_ENABLED": _bool(env, "WEBAPP_TOPUP", True),
+        "TOPUP_MAX_MYR": _int(env, "WEBAPP_TOPUP_MAX_MYR", 1000),
+        "MAX_PRICE_SEN": _int(env, "WEBAPP_MAX_PRICE_SEN", 500),  # sen/kWh; a sanity bound above any tariff
+        "MAX_ORDER_KWH": _int(env, "WEBAPP_MAX_ORDER_KWH", 1000),
+        "ORACLE_STATUS_URL": env.get("ORACLE_STATUS_URL", ""),
+        "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),
+    }

@@ -1,0 +1,94 @@
+"""Errors a user can cause, and the handlers that turn every error into a clear page or JSON body (never a trace)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class UserError(Exception):
+    """Something the user can fix; `code` is stable for API clients, `message` is for people."""
+
+    status = 400
+
+    def __init__(self, message: str, code: str = "bad_request", status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        if status is not None:
+            self.status = status
+
+
+class ChainUnavailable(UserError):
+    status = 503
+
+    def __init__(self, message: str = "The energy chain is not reachable right now. Try again in a moment.") -> None:
+        super().__init__(message, "chain_unavailable", 503)
+
+
+class TransactionRejected(UserError):
+    """The contract refused the transaction; `error_name` is the decoded custom error."""
+
+    def __init__(self, message: str, error_name: str | None, tx_hash: str | None = None) -> None:
+        super().__init__(message, "transaction_rejected", 422)
+        self.error_name = error_name
+        self.tx_hash = tx_hash
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def api_error(code: str, message: str, status: int, **extra: object):
+    body: dict[str, object] = {"code": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return jsonify({"error": body}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(UserError)
+    def user_error(exc: UserError):
+        extra = {}
+        if isinstance(exc, TransactionRejected):
+            extra = {"error_name": exc.error_name, "tx_hash": exc.tx_hash}
+        if wants_json():
+            return api_error(exc.code, exc.message, exc.status, **extra)
+        if request.method == "POST" and exc.status < 500:
+            # A form post: show the message on the page the user came from (post/redirect/get).
+            flash(exc.message, "error")
+            return redirect(request.referrer or url_for("home.index"))
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "Your form expired or came from another site. Reload the page and try again."
+        if wants_json():
+            return api_error("csrf", message, 400)
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = {
+            401: "Please log in first.",
+            403: "You are not allowed to see this page.",
+            404: "There is nothing at this address.",
+            405: "That action is not allowed here.",
+            429: "Too many attempts. Wait a minute and try again.",
+        }.get(status, exc.description or exc.name)
+        if wants_json():
+            return api_error(exc.name.lower().replace(" ", "_"), message, status)
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. It has been logged; please try again."
+        if wants_json():
+            return api_error("internal", message, 500)
+        return render_template("error.html", status=500, message=message), 500

@@ -1,0 +1,167 @@
+"""Database tables: accounts (with encrypted keystores), the chain index, and operator data (tariffs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+
+# Token amounts can exceed 64 bits in principle; they are stored as decimal strings where that matters
+# and as BigInteger (Wh, units) where values are bounded by what a household trades.
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(UserMixin, db.Model):
+    """An account. `keystore` is the wallet's encrypted JSON keystore (scrypt); NULL for browser-wallet users."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    address: Mapped[str] = mapped_column(String(42), unique=True, index=True)
+    keystore: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def custodial(self) -> bool:
+        """True when the server holds the (encrypted) key; False for EIP-1193 browser wallets."""
+        return self.keystore is not None
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API (only its SHA-256 is stored)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndexerState(db.Model):
+    """Key/value progress of the indexer: last indexed block, its hash, the deployment it follows."""
+
+    __tablename__ = "indexer_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class ChainBlock(db.Model):
+    """A block that carried at least one transaction to the project's contracts."""
+
+    __tablename__ = "chain_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66), index=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChainTx(db.Model):
+    __tablename__ = "chain_txs"
+    hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_index: Mapped[int] = mapped_column(Integer)
+    from_addr: Mapped[str] = mapped_column(String(42), index=True)
+    to_addr: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)
+    contract: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[int] = mapped_column(Integer)
+    gas_used: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainEvent(db.Model):
+    """A decoded contract event. a0..a2 hold the addresses among its arguments, for search by address."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66), index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+    contract: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    args_json: Mapped[str] = mapped_column(Text)
+    a0: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)
+    a1: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)
+    a2: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return json.loads(self.args_json)
+
+
+class Meter(db.Model):
+    """A meter as the registry knows it (from events), plus its serial and household name when known (seed)."""
+
+    __tablename__ = "meters"
+    meter_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    serial: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Reading(db.Model):
+    """One settled meter interval (EnergyToken ReadingRecorded)."""
+
+    __tablename__ = "readings"
+    __table_args__ = (UniqueConstraint("meter_id", "interval"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[str] = mapped_column(String(66), index=True)
+    interval: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    minted_wh: Mapped[int] = mapped_column(BigInteger)
+    burned_wh: Mapped[int] = mapped_column(BigInteger)
+    grid_wh: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class Order(db.Model):
+    """An order-book order as its events describe it."""
+
+    __tablename__ = "orders"
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    side: Mapped[str] = mapped_column(String(4))  # "buy" | "sell"
+    maker: Mapped[str] = mapped_column(String(42), index=True)
+    price: Mapped[int] = mapped_column(BigInteger)  # settlement units per kWh
+    amount_wh: Mapped[int] = mapped_column(BigInteger)
+    remaining_wh: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | filled | cancelled | expired
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Trade(db.Model):
+    """A fill between a buy and a sell (order book) or an auction allocation."""
+
+    __tablename__ = "trades"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue: Mapped[str] = mapped_column(String(16), default="book")  # book | auction
+    buy_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sell_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    buyer: Mapped[str] = mapped_column(String(42), index=True)
+    seller: Mapped[str] = mapped_column(String(42), index=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+    amount_wh: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    @property
+    def cost(self) -> int:
+        return self.price * self.amount_wh // 1000

@@ -1,0 +1,98 @@
+"""Units shown to people vs units on chain.
+
+Energy: 1 token unit = 1 Wh; people type kWh with up to 3 decimals.
+Money: settlement token has 6 decimals (1 unit = 0.000001 MYR); 1 sen = 10 000 units.
+Prices: settlement units per kWh on chain; people type sen/kWh (up to 4 decimals = 1 unit).
+Cost of a fill = price * amountWh // 1000.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+UNITS_PER_MYR = 1_000_000
+UNITS_PER_SEN = 10_000
+WH_PER_KWH = 1_000
+NONE = "\u2013"  # en dash: shown where there is no value
+
+
+class InvalidAmount(ValueError):
+    """A number a user typed is malformed or outside the allowed range; the message says which."""
+
+
+def _decimal(text: str | int | float | Decimal, what: str) -> Decimal:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidAmount(f"{what} must be a number") from exc
+    if not value.is_finite():
+        raise InvalidAmount(f"{what} must be a number")
+    return value
+
+
+def _exact(value: Decimal, scale: int, what: str, step: str) -> int:
+    scaled = value * scale
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(f"{what} has too many decimals (smallest step is {step})")
+    return int(scaled)
+
+
+def parse_price_sen(text: str | int | float | Decimal, max_sen: int) -> int:
+    """'45.5' sen/kWh -> 455 000 units/kWh; must be > 0 and <= max_sen."""
+    value = _decimal(text, "Price")
+    if value <= 0:
+        raise InvalidAmount("Price must be greater than zero")
+    if value > max_sen:
+        raise InvalidAmount(f"Price must be at most {max_sen} sen/kWh")
+    return _exact(value, UNITS_PER_SEN, "Price", "0.0001 sen")
+
+
+def parse_energy_kwh(text: str | int | float | Decimal, max_kwh: int) -> int:
+    """'1.25' kWh -> 1250 Wh; must be >= 1 Wh and <= max_kwh."""
+    value = _decimal(text, "Amount")
+    if value <= 0:
+        raise InvalidAmount("Amount must be greater than zero")
+    if value > max_kwh:
+        raise InvalidAmount(f"Amount must be at most {max_kwh} kWh")
+    return _exact(value, WH_PER_KWH, "Amount", "1 Wh = 0.001 kWh")
+
+
+def parse_myr(text: str | int | float | Decimal, max_myr: int) -> int:
+    value = _decimal(text, "Amount")
+    if value <= 0:
+        raise InvalidAmount("Amount must be greater than zero")
+    if value > max_myr:
+        raise InvalidAmount(f"Amount must be at most {max_myr} MYR")
+    return _exact(value, UNITS_PER_MYR, "Amount", "0.000001 MYR")
+
+
+def cost_units(price: int, amount_wh: int) -> int:
+    return price * amount_wh // WH_PER_KWH
+
+
+def fmt_kwh(wh: int | None) -> str:
+    if wh is None:
+        return NONE
+    return f"{Decimal(int(wh)) / WH_PER_KWH:,.3f} kWh"
+
+
+def fmt_price(units_per_kwh: int | None) -> str:
+    if units_per_kwh is None:
+        return NONE
+    sen = Decimal(int(units_per_kwh)) / UNITS_PER_SEN
+    return f"{sen:,.2f} sen/kWh"
+
+
+def fmt_myr(units: int | None, places: int = 2) -> str:
+    if units is None:
+        return NONE
+    myr = Decimal(int(units)) / UNITS_PER_MYR
+    return f"RM {myr:,.{places}f}"
+
+
+def price_sen(units_per_kwh: int) -> float:
+    return int(units_per_kwh) / UNITS_PER_SEN
+
+
+def kwh(wh: int) -> float:
+    return int(wh) / WH_PER_KWH

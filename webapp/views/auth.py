@@ -1,0 +1,130 @@
+"""Sign up, log in (rate-limited), unlock, log out; and Sign-In with Ethereum (EIP-4361) for browser wallets."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from webapp import accounts
+from webapp.errors import UserError
+from webapp.extensions import db, limiter
+from webapp.forms import LoginForm, SignupForm, UnlockForm
+from webapp.models import User
+from webapp.views.helpers import keys
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    parsed = urlparse(target)
+    # Only same-site relative paths: never redirect a fresh login to another site.
+    if target.startswith("/") and not target.startswith("//") and not parsed.netloc:
+        return target
+    return default
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.signup(form.username.data.strip(), form.password.data)
+        except UserError as exc:
+            form.username.errors.append(exc.message)
+        else:
+            session.permanent = True
+            login_user(user)
+            flash(f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.",
+                  "success")  # fmt: skip
+            return redirect(url_for("account.index"))
+    return render_template("auth/signup.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.username.data.strip(), form.password.data)
+        except UserError as exc:
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), exc.status
+        session.permanent = True
+        login_user(user)
+        flash(f"Logged in as {user.username}.", "success")
+        return redirect(_safe_next(url_for("market.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/unlock", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def unlock():
+    """Re-enter the password after the in-memory key expired (or the server restarted)."""
+    form = UnlockForm()
+    if form.validate_on_submit():
+        try:
+            accounts.unlock(current_user, form.password.data)
+        except UserError as exc:
+            flash(exc.message, "error")
+            return render_template("auth/unlock.html", form=form), exc.status
+        flash("Wallet unlocked.", "success")
+        return redirect(_safe_next(url_for("account.index")))
+    return render_template("auth/unlock.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    keys().drop(current_user.address)
+    logout_user()
+    session.clear()
+    flash("Logged out. Your wallet key was removed from the server's memory.", "info")
+    return redirect(url_for("home.index"))
+
+
+# ---------------------------------------------------------------------- Sign-In with Ethereum (EIP-4361)
+@bp.get("/siwe/nonce")
+def siwe_nonce():
+    nonce = secrets.token_hex(12)  # siwe requires >= 8 alphanumeric characters
+    session["siwe_nonce"] = nonce
+    return jsonify({"nonce": nonce, "domain": request.host, "uri": request.host_url.rstrip("/"),
+                    "chain_id": current_app.extensions["chain"].client.config.chain_id or 1337})  # fmt: skip
+
+
+@bp.post("/siwe/verify")
+@limiter.limit(_login_limit)
+def siwe_verify():
+    from siwe import SiweMessage
+
+    body = request.get_json(silent=True) or {}
+    nonce = session.pop("siwe_nonce", None)
+    if not nonce or not body.get("message") or not body.get("signature"):
+        raise UserError("Ask for a fresh sign-in message and sign it with your wallet.", "siwe_invalid", 400)
+    try:
+        message = SiweMessage.from_message(body["message"])
+        message.verify(body["signature"], domain=request.host, nonce=nonce)
+    except Exception as exc:  # siwe raises many specific types; all mean "not a valid sign-in"
+        raise UserError("The wallet signature did not verify. Try again.", "siwe_invalid", 401) from exc
+    address = message.address
+    user = db.session.scalar(select(User).where(User.address == address))
+    if user is None:
+        username = f"wallet-{address[2:10].lower()}"
+        user = User(username=username, password_hash=None, address=address, keystore=None)
+        db.session.add(user)
+        db.session.commit()
+    session.permanent = True
+    login_user(user)
+    return jsonify({"ok": True, "username": user.username, "address": user.address,
+                    "redirect": url_for("market.index")})  # fmt: skip

@@ -1,0 +1,29 @@
+"""Landing page: what the market is, best prices, and a quick buy/sell form for logged-in users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from webapp import trading
+from webapp.errors import UserError
+from webapp.forms import OrderForm
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    book, error = None, None
+    try:
+        book = trading.depth(levels=5)
+    except UserError as exc:
+        error = exc.message
+    form = OrderForm() if current_user.is_authenticated else None
+    return render_template("home.html", book=book, chain_error=error, form=form,
+                           trades=trading.recent_trades(limit=8))  # fmt: skip
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"ok": True}

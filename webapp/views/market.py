@@ -1,0 +1,68 @@
+"""Market page: depth of bids and asks, recent trades, place and cancel orders (with confirmation)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from webapp import trading
+from webapp.charts import depth_chart
+from webapp.errors import UserError
+from webapp.forms import CancelForm, OrderForm
+from webapp.units import InvalidAmount, fmt_kwh, fmt_myr, fmt_price, parse_energy_kwh, parse_price_sen
+from webapp.views.helpers import sync_index
+
+bp = Blueprint("market", __name__, url_prefix="/market")
+
+
+@bp.get("")
+def index():
+    book, error = {"bids": [], "asks": []}, None
+    try:
+        book = trading.depth()
+    except UserError as exc:
+        error = exc.message
+    mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
+    return render_template(
+        "market.html", book=book, chart=depth_chart(book["bids"], book["asks"]), chain_error=error,
+        trades=trading.recent_trades(limit=20), my_orders=mine, form=OrderForm(), cancel_form=CancelForm(),
+        max_price=current_app.config["MAX_PRICE_SEN"], max_kwh=current_app.config["MAX_ORDER_KWH"],
+    )  # fmt: skip
+
+
+@bp.post("/order")
+@login_required
+def place():
+    form = OrderForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+        return redirect(url_for("market.index"))
+    try:
+        price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
+        amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    result = trading.place_order(current_user, form.side.data, price, amount, form.expiry_minutes.data, wait=True)
+    sync_index()
+    verb = "Buy" if form.side.data == "buy" else "Sell"
+    message = f"{verb} order #{result.order_id} for {fmt_kwh(amount)} at {fmt_price(price)} placed."
+    if result.filled_wh:
+        cost = sum(f["cost"] for f in result.fills)
+        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(cost, 4)}."
+        if result.filled_wh < amount:
+            message += f" {fmt_kwh(amount - result.filled_wh)} rests in the book."
+    flash(message, "success")
+    return redirect(url_for("market.index"))
+
+
+@bp.post("/cancel")
+@login_required
+def cancel():
+    form = CancelForm()
+    if not form.validate_on_submit() or not str(form.order_id.data).isdigit():
+        raise UserError("Choose an order to cancel.", "invalid_order")
+    trading.cancel_order(current_user, int(form.order_id.data), wait=True)
+    sync_index()
+    flash(f"Order #{form.order_id.data} cancelled; its escrow was refunded.", "success")
+    return redirect(url_for("market.index"))

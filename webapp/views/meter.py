@@ -1,0 +1,64 @@
+"""My meter: per interval, energy exported (surplus, minted as tokens) and imported (deficit: from own tokens
+or from the grid), from EnergyToken ReadingRecorded events, as a chart and a table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from webapp.charts import Chart, Series, xy_chart
+from webapp.extensions import db
+from webapp.models import Meter, Reading
+from webapp.units import kwh
+
+bp = Blueprint("meter", __name__, url_prefix="/meter")
+INTERVALS_SHOWN = 96
+
+
+def _hour_label(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%d %H:%M")
+
+
+def meter_chart(readings: list[Reading], title: str = ""):
+    per_interval: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in readings:
+        row = per_interval[r.interval]
+        row[0] += r.minted_wh
+        row[1] += r.burned_wh
+        row[2] += r.grid_wh
+    xs = sorted(per_interval)
+    return xy_chart(Chart(
+        series=[
+            Series("Surplus exported = tokens minted (kWh)", [(x, kwh(per_interval[x][0])) for x in xs], "bar", "gen"),
+            Series("Consumed from own tokens (kWh)", [(x, -kwh(per_interval[x][1])) for x in xs], "bar", "burn"),
+            Series("Drawn from the grid (kWh)", [(x, -kwh(per_interval[x][2])) for x in xs], "bar", "gridimp"),
+        ],
+        x_label="interval start (UTC)", y_label="kWh (+ export / - import)", x_fmt=_hour_label,
+        y_fmt=lambda v: f"{v:g}", title=title,
+    ))  # fmt: skip
+
+
+@bp.get("")
+@login_required
+def index():
+    meters = list(db.session.scalars(select(Meter).where(Meter.owner == current_user.address)))
+    selected = request.args.get("meter")
+    ids = [m.meter_id for m in meters if not selected or m.meter_id == selected]
+    readings: list[Reading] = []
+    if ids:
+        latest = db.session.scalar(select(func.max(Reading.interval)).where(Reading.meter_id.in_(ids)))
+        if latest is not None:
+            query = (select(Reading).where(Reading.meter_id.in_(ids))
+                     .order_by(Reading.interval.desc()).limit(INTERVALS_SHOWN * len(ids)))  # fmt: skip
+            readings = list(db.session.scalars(query))
+    totals = {
+        "minted": sum(r.minted_wh for r in readings),
+        "burned": sum(r.burned_wh for r in readings),
+        "grid": sum(r.grid_wh for r in readings),
+    }
+    return render_template("meter.html", meters=meters, selected=selected, readings=readings[:200],
+                           chart=meter_chart(readings), totals=totals)  # fmt: skip
