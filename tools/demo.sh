@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make demo`: the local chain (state kept in .chain/), the contracts, demo households, the meter oracle on simulated
+# meters, a small trading bot and the dashboard. Ctrl-C stops everything; the next `make demo` resumes the same state.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHAIN_PORT=${CHAIN_PORT:-8545}
+WEB_PORT=${WEB_PORT:-5000}
+BLOCK_TIME=${BLOCK_TIME:-1}
+GAS_LIMIT=${GAS_LIMIT:-300000000}
+CHAIN_DIR=${CHAIN_DIR:-.chain}
+DEMO_DIR=${DEMO_DIR:-var/demo}
+export RPC_URL="http://127.0.0.1:${CHAIN_PORT}"
+export CHAIN_ID=1337
+export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/$DEMO_DIR/webapp.sqlite}
+mkdir -p "$DEMO_DIR/logs" "$DEMO_DIR/keys"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping the demo…"
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -INT "${pids[i]}" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  echo "stopped; chain state kept in $CHAIN_DIR/ (make reset starts from genesis)"
+}
+trap cleanup INT TERM EXIT
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$CHAIN_PORT" "$WEB_PORT"; do
+  if port_busy "$p"; then
+    echo "port $p is in use (another demo or program?). Stop it, or choose others: make demo CHAIN_PORT=… WEB_PORT=…" >&2
+    exit 1
+  fi
+done
+
+echo "== chain: anvil on $RPC_URL (chain 1337, gas price 0, ${BLOCK_TIME}s blocks, gas limit $GAS_LIMIT, state in $CHAIN_DIR/)"
+python -m energy_chain.anvil --port "$CHAIN_PORT" --block-time "$BLOCK_TIME" --gas-limit "$GAS_LIMIT" \
+  --state-dir "$CHAIN_DIR" >"$DEMO_DIR/logs/anvil.log" 2>&1 &
+pids+=($!)
+python -c "from energy_chain.anvil import wait_for_rpc; wait_for_rpc('$RPC_URL', timeout=60)"
+
+echo "== contracts"
+python -m scripts.deploy
+
+echo "== demo households, meters and keys"
+python -m scripts.demo_keys --out "$DEMO_DIR/keys"
+python -m webapp seed-demo
+
+echo "== meter oracle (simulated community) — log: $DEMO_DIR/logs/oracle.log"
+python -m meter_oracle run --simulate meter_oracle/config/demo-community.json \
+  --keystore "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password" \
+  --state-dir "$DEMO_DIR/oracle" >"$DEMO_DIR/logs/oracle.log" 2>&1 &
+pids+=($!)
+
+echo "== trading bot — log: $DEMO_DIR/logs/bot.log"
+python -m webapp bot >"$DEMO_DIR/logs/bot.log" 2>&1 &
+pids+=($!)
+
+echo "== dashboard on http://127.0.0.1:${WEB_PORT}  (Ctrl-C stops the demo)"
+python -m webapp serve --host 127.0.0.1 --port "$WEB_PORT" &
+pids+=($!)
+wait -n "${pids[@]}" || true
