@@ -1,0 +1,291 @@
+"""The order-book client used by scripts, webapp, oracle and load tests: place, cancel, read the book, decode fills.
+
+Units: amount in Wh, price in settlement units (mgMYR, 6 decimals) per kWh; cost = price * amount // 1000.
+Every transaction is built here with an explicit nonce (the signer's thread-safe counter), an explicit gas limit
+(a bound, not an estimate: base + per visited order), gasPrice 0 and the chain id. Reverts surface as
+energy_chain.TxFailed whose `error_name` is the contract's custom error (e.g. "OrderBookInsufficientBalance").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from web3.contract import Contract
+
+from energy_chain.client import ChainClient
+from energy_chain.events import DecodedEvent, EventDecoder
+from energy_chain.signer import Signer
+
+WH_PER_KWH = 1000
+MAX_UINT256 = 2**256 - 1
+# Gas bounds measured in reports/gas.json (python -m scripts.gas_report), with headroom: a placement that rests
+# (new level, hint walk included) stays under PLACE_GAS_BASE; each resting order visited adds < PLACE_GAS_PER_FILL.
+PLACE_GAS_BASE = int(os.environ.get("ORDER_BOOK_PLACE_GAS_BASE", 400_000))
+PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 90_000))
+CANCEL_GAS = 200_000
+CLEAN_GAS_PER_ORDER = 60_000
+APPROVE_GAS = 100_000
+DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 20))
+
+
+class Side(IntEnum):
+    BUY = 0
+    SELL = 1
+
+
+class Status(IntEnum):
+    NONE = 0
+    OPEN = 1
+    FILLED = 2
+    CANCELLED = 3
+    EXPIRED = 4
+
+
+def cost(price: int, amount_wh: int) -> int:
+    """Settlement units for `amount_wh` at `price` per kWh, floored as the contract does."""
+    return price * amount_wh // WH_PER_KWH
+
+
+def place_gas(max_fills: int) -> int:
+    """Gas limit of a placement that may visit `max_fills` resting orders."""
+    return PLACE_GAS_BASE + PLACE_GAS_PER_FILL * max_fills
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    owner: str
+    side: Side
+    price: int
+    amount: int
+    remaining: int
+    escrow: int
+    expiry: int
+    status: Status
+
+    @property
+    def filled(self) -> int:
+        """Wh filled so far (only meaningful while open or once filled: closed orders report remaining 0)."""
+        return self.amount - self.remaining if self.status in (Status.OPEN, Status.FILLED) else 0
+
+
+@dataclass(frozen=True)
+class Fill:
+    maker_id: int
+    taker_id: int
+    maker: str
+    taker: str
+    taker_side: Side
+    price: int
+    amount: int
+    cost: int
+
+
+@dataclass(frozen=True)
+class BookSnapshot:
+    """Aggregated depth, best first on each side: lists of (price, amount Wh)."""
+
+    bids: list[tuple[int, int]]
+    asks: list[tuple[int, int]]
+
+    @property
+    def best_bid(self) -> int:
+        return self.bids[0][0] if self.bids else 0
+
+    @property
+    def best_ask(self) -> int:
+        return self.asks[0][0] if self.asks else 0
+
+
+@dataclass
+class PlaceResult:
+    """What one placement did, read from its receipt."""
+
+    order_id: int
+    tx_hash: str
+    gas_used: int
+    fills: list[Fill] = field(default_factory=list)
+    cancelled: list[dict[str, Any]] = field(default_factory=list)  # OrderCancelled args (self-trade, cap)
+    expired: list[dict[str, Any]] = field(default_factory=list)  # OrderExpired args (met while matching)
+
+    @property
+    def filled(self) -> int:
+        return sum(f.amount for f in self.fills)
+
+
+class OrderBookClient:
+    """The order book on one chain, through a ChainClient (connection, deployment record, signing, errors)."""
+
+    def __init__(self, chain: ChainClient, name: str = "OrderBook") -> None:
+        self.chain = chain
+        self.name = name
+
+    # ------------------------------------------------------------------ contracts
+    @property
+    def contract(self) -> Contract:
+        return self.chain.contract(self.name)
+
+    @property
+    def events(self) -> EventDecoder:
+        return EventDecoder(self.contract.abi, self.contract.address)
+
+    def _token(self, fn_name: str) -> Contract:
+        address = getattr(self.contract.functions, fn_name)().call()
+        for name in ("EnergyToken", "SettlementToken"):
+            token = self.chain.contract(name)
+            if token.address.lower() == address.lower():
+                return token
+        raise RuntimeError(f"{self.name}.{fn_name}() is {address}, not in the deployment record")
+
+    @property
+    def energy(self) -> Contract:
+        return self._token("energyToken")
+
+    @property
+    def money(self) -> Contract:
+        return self._token("settlementToken")
+
+    # ------------------------------------------------------------------ transactions
+    def _send(self, fn: Any, signer: Signer, gas: int, wait: bool = True) -> dict[str, Any] | str:
+        tx = self.chain.build_tx(fn, signer, gas)
+        try:
+            tx_hash = self.chain.send_raw(signer.sign(tx))
+        except Exception:
+            signer.resync()  # the node refused it: the nonce was not used
+            raise
+        return self.chain.wait_for_receipt(tx_hash, tx) if wait else tx_hash
+
+    def ensure_approvals(self, signer: Signer) -> list[dict[str, Any]]:
+        """Approve the book once, without limit, on both tokens (skipped where already approved)."""
+        receipts = []
+        for token in (self.energy, self.money):
+            if token.functions.allowance(signer.address, self.contract.address).call() < MAX_UINT256 // 2:
+                fn = token.functions.approve(self.contract.address, MAX_UINT256)
+                receipts.append(self._send(fn, signer, APPROVE_GAS))
+        return receipts  # type: ignore[return-value]
+
+    def hint_for(self, side: Side, price: int) -> int:
+        """The hint placeOrder needs if `price` opens a new level (read now; the contract copes if it goes stale)."""
+        return int(self.contract.functions.findHint(int(side), price).call())
+
+    def place_function(
+        self, side: Side, price: int, amount: int, expiry: int = 0, max_fills: int = DEFAULT_MAX_FILLS, hint: int = 0
+    ) -> Any:
+        return self.contract.functions.placeOrder(int(side), price, amount, expiry, max_fills, hint)
+
+    def build_place_tx(
+        self,
+        signer: Signer,
+        side: Side,
+        price: int,
+        amount: int,
+        expiry: int = 0,
+        max_fills: int = DEFAULT_MAX_FILLS,
+        hint: int | None = None,
+        nonce: int | None = None,
+    ) -> bytes:
+        """A signed raw placement (for pre-signed batches via ChainClient.send_raw_batch).
+
+        `hint=None` reads it from the chain now; pass 0 to let the contract walk from the best level, or a price
+        known from a depth snapshot. `nonce=None` takes the signer's next nonce.
+        """
+        if hint is None:
+            hint = self.hint_for(side, price)
+        fn = self.place_function(side, price, amount, expiry, max_fills, hint)
+        tx = self.chain.build_tx(fn, signer, place_gas(max_fills), nonce)
+        return signer.sign(tx)
+
+    def place(
+        self,
+        signer: Signer,
+        side: Side,
+        price: int,
+        amount: int,
+        expiry: int = 0,
+        max_fills: int = DEFAULT_MAX_FILLS,
+        hint: int | None = None,
+    ) -> PlaceResult:
+        """Place and wait; returns the order id and what matched. Raises TxFailed (decoded) on a revert."""
+        if hint is None:
+            hint = self.hint_for(side, price)
+        fn = self.place_function(side, price, amount, expiry, max_fills, hint)
+        receipt = self._send(fn, signer, place_gas(max_fills))
+        return self.place_result(receipt)  # type: ignore[arg-type]
+
+    def place_result(self, receipt: dict[str, Any]) -> PlaceResult:
+        """Decode a placement's receipt (a web3 receipt or a raw JSON-RPC one)."""
+        events = self.events.decode(receipt)
+        placed = [e for e in events if e.name == "OrderPlaced"]
+        if not placed:
+            raise ValueError("receipt has no OrderPlaced event: not a successful placement")
+        tx_hash = receipt["transactionHash"]
+        gas = receipt["gasUsed"]
+        return PlaceResult(
+            order_id=int(placed[0].args["id"]),
+            tx_hash=tx_hash if isinstance(tx_hash, str) else "0x" + bytes(tx_hash).hex(),
+            gas_used=int(gas, 16) if isinstance(gas, str) else int(gas),
+            fills=self.fills(events),
+            cancelled=[e.args for e in events if e.name == "OrderCancelled"],
+            expired=[e.args for e in events if e.name == "OrderExpired"],
+        )
+
+    def cancel(self, signer: Signer, order_id: int) -> dict[str, Any]:
+        """Cancel one of the signer's open orders (escrow refunded). Raises TxFailed, e.g. OrderBookNotOwner."""
+        return self._send(self.contract.functions.cancelOrder(order_id), signer, CANCEL_GAS)  # type: ignore[return-value]
+
+    def clean_expired(self, signer: Signer, order_ids: list[int]) -> int:
+        """Remove expired orders among `order_ids` (anyone may); returns how many were removed."""
+        fn = self.contract.functions.cleanExpired(order_ids)
+        receipt = self._send(fn, signer, 100_000 + CLEAN_GAS_PER_ORDER * len(order_ids))
+        return sum(1 for e in self.events.decode(receipt) if e.name == "OrderExpired")  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ reads
+    def order(self, order_id: int) -> Order:
+        raw = self.contract.functions.order(order_id).call()
+        return Order(int(raw[0]), raw[1], Side(raw[2]), *(int(v) for v in raw[3:8]), Status(raw[8]))
+
+    def open_orders(self, owner: str, page: int = 200, limit: int = 1000) -> list[Order]:
+        """The owner's open orders, newest first (at most `limit`)."""
+        ids: list[int] = []
+        cursor = 0
+        while len(ids) < limit:
+            found, cursor = self.contract.functions.openOrdersOf(owner, cursor, page).call()
+            ids.extend(int(i) for i in found)
+            if cursor == 0:
+                break
+        return [self.order(i) for i in ids[:limit]]
+
+    def depth(self, side: Side, levels: int = 20) -> list[tuple[int, int]]:
+        return [(int(p), int(a)) for p, a in self.contract.functions.depth(int(side), levels).call()]
+
+    def book(self, levels: int = 20) -> BookSnapshot:
+        return BookSnapshot(self.depth(Side.BUY, levels), self.depth(Side.SELL, levels))
+
+    def best_prices(self) -> tuple[int, int]:
+        """(best bid, best ask); 0 for an empty side."""
+        c = self.contract.functions
+        return int(c.bestBid().call()), int(c.bestAsk().call())
+
+    # ------------------------------------------------------------------ events
+    @staticmethod
+    def fills(events: list[DecodedEvent]) -> list[Fill]:
+        return [
+            Fill(
+                int(a["makerId"]),
+                int(a["takerId"]),
+                a["maker"],
+                a["taker"],
+                Side(a["takerSide"]),
+                int(a["price"]),
+                int(a["amount"]),
+                int(a["cost"]),
+            )
+            for a in (e.args for e in events if e.name == "OrderFilled")
+        ]
+
+    def decode(self, receipt: dict[str, Any]) -> list[DecodedEvent]:
+        """Every order-book event in a receipt (OrderPlaced, OrderFilled, OrderCancelled, OrderExpired, ...)."""
+        return self.events.decode(receipt)

@@ -1,0 +1,296 @@
+"""Gas of the order book: placement that rests with 10 / 1 000 / 10 000 resting orders, fills, cancel, expiry.
+
+The book is built quickly: pre-signed placements from many zero-balance senders (gas price 0 needs no ether), sent
+as JSON-RPC batches through ChainClient.send_raw_batch. Layout: asks at 300 000 + 100*k, bids at 200 000 - 100*k
+(k < 500 levels per side), alternating sides; 10 000 orders put 10 orders on every level.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from web3 import Web3
+
+from energy_chain import ChainClient, Signer
+from energy_chain.orders import OrderBookClient, Side, place_gas
+from scripts.gas_report import GasContext
+
+LEVELS = 500
+ASK0, BID0, STEP = 300_000, 200_000, 100
+MAKER_WH = 1_000
+SENDERS = 50
+BATCH = 100  # automine anvil stays fast with ~100 transactions in flight
+FUND_WH = 10**9
+FUND_UNITS = 10**13
+SIZES = (10, 1_000, 10_000)
+
+
+def ask(k: int) -> int:
+    return ASK0 + STEP * k
+
+
+def bid(k: int) -> int:
+    return BID0 - STEP * k
+
+
+def send_signed(client: ChainClient, raws: Sequence[bytes]) -> list[dict[str, Any]]:
+    """Send pre-signed transactions in batches and return their receipts; fails loudly on any revert."""
+    receipts: list[dict[str, Any]] = []
+    for start in range(0, len(raws), BATCH):
+        hashes = client.send_raw_batch(raws[start : start + BATCH])
+        bad = [h for h in hashes if not isinstance(h, str)]
+        if bad:
+            raise RuntimeError(f"node refused {len(bad)} transactions, e.g. {bad[0]}")
+        found = client.wait_for_receipts(hashes)  # type: ignore[arg-type]
+        for h in hashes:
+            r = found[h]  # type: ignore[index]
+            if int(r["status"], 16) != 1:
+                raise RuntimeError(f"transaction {h} reverted")
+            receipts.append(r)
+    return receipts
+
+
+def fund(client: ChainClient, signers: Sequence[Signer], book: OrderBookClient, tag: str, wh: int = FUND_WH) -> None:
+    """Give every signer energy (a meter each, one surplus reading), settlement units, and approvals to the book."""
+    from scripts.roles import local_signer  # 1 operator, 2 oracle
+
+    operator, oracle = local_signer(1), local_signer(2)
+    registry = client.contract("MeterRegistry")
+    energy, money = client.contract("EnergyToken"), client.contract("SettlementToken")
+    meters = [Web3.keccak(text=f"{tag}-{i}") for i in range(len(signers))]
+    raws = []
+    for meter, s in zip(meters, signers, strict=True):
+        raws.append(
+            operator.sign(client.build_tx(registry.functions.registerMeter(meter, s.address), operator, 200_000))
+        )
+        raws.append(
+            operator.sign(client.build_tx(money.functions.topUp(s.address, FUND_UNITS, meter), operator, 200_000))
+        )
+    send_signed(client, raws)
+    ts = client.w3.eth.get_block("latest")["timestamp"] - 60
+    for start in range(0, len(meters), 200):
+        part = [(m, ts, wh, 0) for m in meters[start : start + 200]]
+        send_signed(client, [oracle.sign(client.build_tx(energy.functions.recordReadings(part), oracle, 30_000_000))])
+    approvals = []
+    for s in signers:
+        for token in (energy, money):
+            fn = token.functions.approve(book.contract.address, 2**256 - 1)
+            approvals.append(s.sign(client.build_tx(fn, s, 100_000)))
+    send_signed(client, approvals)
+
+
+class BookBuilder:
+    """Adds resting orders in the fixed layout, hinting each new level with a level known to exist already."""
+
+    def __init__(self, client: ChainClient, book: OrderBookClient, senders: Sequence[Signer]) -> None:
+        self.client, self.book, self.senders = client, book, senders
+        self.placed = 0
+        self.created = {Side.BUY: -1, Side.SELL: -1}  # highest level index already on chain per side
+
+    def grow_to(self, n: int) -> None:
+        while self.placed < n:
+            count = min(BATCH, n - self.placed)
+            raws, newest = [], dict(self.created)
+            for i in range(self.placed, self.placed + count):
+                side = Side.SELL if i % 2 else Side.BUY
+                k = (i // 2) % LEVELS
+                price = ask(k) if side == Side.SELL else bid(k)
+                known = min(k - 1, self.created[side])  # a better level mined before this batch
+                hint = 0 if known < 0 else (ask(known) if side == Side.SELL else bid(known))
+                signer = self.senders[i % len(self.senders)]
+                raws.append(self.book.build_place_tx(signer, side, price, MAKER_WH, max_fills=0, hint=hint))
+                newest[side] = max(newest[side], k)
+            send_signed(self.client, raws)
+            self.created = newest
+            self.placed += count
+
+
+def _advance(client: ChainClient, seconds: int) -> None:
+    client.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def _place(
+    ctx: GasContext,
+    book: OrderBookClient,
+    signer: Signer,
+    case: str,
+    side: Side,
+    price: int,
+    amount: int,
+    hint: int = 0,
+    max_fills: int = 0,
+    expiry: int = 0,
+) -> dict[str, Any]:
+    fn = book.place_function(side, price, amount, expiry, max_fills, hint)
+    receipt = ctx.client.wait_for_receipt(
+        ctx.client.send_raw(signer.sign(ctx.client.build_tx(fn, signer, place_gas(max_fills))))
+    )
+    ctx.rows.append({"contract": "OrderBook", "function": "placeOrder", "case": case, "gas": int(receipt["gasUsed"])})
+    return receipt
+
+
+def measure(ctx: GasContext) -> None:
+    client = ctx.client
+    book = OrderBookClient(client)
+    senders = [Signer.from_key("0x" + secrets.token_hex(32)) for _ in range(SENDERS)]
+    alice, bob = ctx.signer(3), ctx.signer(4)
+    fund(client, [*senders, alice, bob], book, "GAS-OB")
+    builder = BookBuilder(client, book, senders)
+
+    for stage, n in enumerate(SIZES):
+        builder.grow_to(n)
+        tag = f"{n:,} resting"
+        _place(ctx, book, alice, f"sell, joins an existing level ({tag})", Side.SELL, ask(2), MAKER_WH, ask(1))
+        _place(ctx, book, alice, f"buy, joins an existing level ({tag})", Side.BUY, bid(2), MAKER_WH, bid(1))
+        _place(
+            ctx,
+            book,
+            alice,
+            f"sell, new level inside the book, exact hint ({tag})",
+            Side.SELL,
+            ask(2) + 10 + stage,
+            MAKER_WH,
+            ask(2),
+        )
+        _place(ctx, book, alice, f"buy, new best bid ({tag})", Side.BUY, bid(0) + 10 + stage, MAKER_WH)
+        if n >= 100:
+            _place(
+                ctx,
+                book,
+                alice,
+                f"sell, new level, stale hint 20 levels away ({tag})",
+                Side.SELL,
+                ask(20) + 10 + stage,
+                MAKER_WH,
+                ask(0),
+            )
+
+    # Cancel: from the middle of a 10-order level, and the only order of a level (the level is unlinked).
+    middle = book.contract.functions.levelOrders(int(Side.SELL), ask(5), 0, 20).call()[0]
+    owner_of = {s.address: s for s in [*senders, alice, bob]}
+    mid_id = middle[len(middle) // 2]
+    ctx.measure(
+        "OrderBook",
+        "cancelOrder",
+        "order in the middle of a level (10 000 resting)",
+        book.contract.functions.cancelOrder(mid_id),
+        owner_of[book.order(mid_id).owner],
+    )
+    lone = book.place_result(
+        _place(
+            ctx, book, alice, "sell, new level inside the book (to cancel)", Side.SELL, ask(7) + 50, MAKER_WH, ask(7)
+        )
+    ).order_id
+    ctx.measure(
+        "OrderBook",
+        "cancelOrder",
+        "only order of its level (level unlinked)",
+        book.contract.functions.cancelOrder(lone),
+        alice,
+    )
+    _place(ctx, book, alice, "sell, level re-created at a price used before", Side.SELL, ask(7) + 50, MAKER_WH, ask(7))
+
+    # Fills against the best asks (10 makers of 1 000 Wh per level, other owners than bob).
+    _place(ctx, book, bob, "buy filling 1 resting order completely", Side.BUY, ask(0), MAKER_WH, max_fills=1)
+    _place(ctx, book, bob, "buy filling 1 resting order partly", Side.BUY, ask(0), MAKER_WH // 2, max_fills=1)
+    one = _place(
+        ctx, book, bob, "buy filling 1 resting order completely (2nd)", Side.BUY, ask(0), MAKER_WH // 2, max_fills=1
+    )
+    ten = _place(
+        ctx, book, bob, "buy filling 10 resting orders completely", Side.BUY, ask(1), 10 * MAKER_WH, max_fills=10
+    )
+    per_fill = (int(ten["gasUsed"]) - int(one["gasUsed"])) // 9
+    ctx.rows.append(
+        {
+            "contract": "OrderBook",
+            "function": "placeOrder",
+            "case": "each additional fill (10 fills - 1)",
+            "gas": per_fill,
+        }
+    )
+    twenty = _place(
+        ctx,
+        book,
+        bob,
+        "buy filling 20 resting orders across 2 levels (levels unlinked)",
+        Side.BUY,
+        ask(3),
+        20 * MAKER_WH,
+        max_fills=20,
+    )
+    ctx.rows.append(
+        {
+            "contract": "OrderBook",
+            "function": "placeOrder",
+            "case": "each additional fill (20 fills - 1)",
+            "gas": (int(twenty["gasUsed"]) - int(one["gasUsed"])) // 19,
+        }
+    )
+    _place(
+        ctx,
+        book,
+        alice,
+        "sell filling 1 resting bid completely (buyer's dust refunded)",
+        Side.SELL,
+        bid(0),
+        MAKER_WH,
+        max_fills=1,
+    )
+    _place(
+        ctx, book, alice, "sell filling 5 resting bids, remainder rests", Side.SELL, bid(0), 6 * MAKER_WH, max_fills=5
+    )
+    # Self-trade: alice's sell meets her own resting bid at the best price and cancels it.
+    _place(ctx, book, alice, "buy, new best bid (alice)", Side.BUY, bid(0) + 50, MAKER_WH)
+    _place(
+        ctx,
+        book,
+        alice,
+        "sell meeting own resting bid (self-trade cancel), then resting",
+        Side.SELL,
+        bid(0) + 50,
+        MAKER_WH,
+        max_fills=1,
+    )
+
+    # Expiry: ten expiring asks on a fresh level, then cleaned by a stranger; one expiring best ask met by a taker.
+    now = client.w3.eth.get_block("latest")["timestamp"]
+    expiring = [
+        book.place_result(
+            _place(ctx, book, alice, "sell with expiry", Side.SELL, ask(400) + 10, MAKER_WH, ask(400), expiry=now + 600)
+        ).order_id
+        for _ in range(10)
+    ]
+    best_expiring = book.place_result(
+        _place(
+            ctx,
+            book,
+            alice,
+            "sell with expiry, new best ask",
+            Side.SELL,
+            book.best_prices()[1] - 5,
+            MAKER_WH,
+            expiry=now + 600,
+        )
+    ).order_id
+    _advance(client, 3600)
+    ctx.measure(
+        "OrderBook",
+        "cleanExpired",
+        "10 expired orders of one level",
+        book.contract.functions.cleanExpired(expiring),
+        bob,
+    )
+    _place(
+        ctx,
+        book,
+        bob,
+        "buy meeting 1 expired order (removed, refunded), then 1 fill",
+        Side.BUY,
+        book.best_prices()[1] + 100,
+        MAKER_WH // 2,
+        max_fills=2,
+    )
+    assert book.order(best_expiring).status.name == "EXPIRED"
