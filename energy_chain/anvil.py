@@ -34,6 +34,11 @@ def free_port() -> int:
 
 
 def anvil_binary() -> str:
+    # The platform package's native binary, not node_modules/.bin/anvil: that is a node wrapper, and killing the
+    # wrapper (AnvilProcess.kill) left anvil itself running as an orphan, still serving its port.
+    for native in sorted((PROJECT_ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        if os.access(native, os.X_OK):
+            return str(native)
     local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
     if local.exists():
         return str(local)
