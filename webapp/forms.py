@@ -29,7 +29,8 @@ class UnlockForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    side = SelectField("Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")], validators=[DataRequired()])
+    side = SelectField("Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")],
+                       validators=[DataRequired()])  # fmt: skip
     price = DecimalField("Price (sen/kWh)", places=4, validators=[DataRequired(message="Enter a price")])
     amount = DecimalField("Amount (kWh)", places=3, validators=[DataRequired(message="Enter an amount")])
     expiry_minutes = IntegerField("Expires after (minutes, empty = never)", validators=[
@@ -45,7 +46,8 @@ class TopUpForm(FlaskForm):
 
 
 class AuctionForm(FlaskForm):
-    side = SelectField("Side", choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")], validators=[DataRequired()])
+    side = SelectField("Side", choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")],
+                       validators=[DataRequired()])  # fmt: skip
     price = DecimalField("Price (sen/kWh)", places=4, validators=[DataRequired(message="Enter a price")])
     amount = DecimalField("Amount (kWh)", places=3, validators=[DataRequired(message="Enter an amount")])
 

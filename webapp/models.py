@@ -165,3 +165,36 @@ class Trade(db.Model):
     @property
     def cost(self) -> int:
         return self.price * self.amount_wh // 1000
+
+
+class AuctionRound(db.Model):
+    """One auction round as its events describe it (RoundOpened, RoundClosed, RoundCleared)."""
+
+    __tablename__ = "auction_rounds"
+    round_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    end: Mapped[int] = mapped_column(BigInteger, default=0)
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    retail_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    feed_in_tariff: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed | cleared
+    clearing_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    volume_wh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    imported_wh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    exported_wh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class AuctionOrder(db.Model):
+    """A booked auction bid or ask, and what its claim paid."""
+
+    __tablename__ = "auction_orders"
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    round_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    side: Mapped[str] = mapped_column(String(4))  # buy (bid) | sell (ask)
+    limit_price: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)  # effective price within the grid band
+    amount_wh: Mapped[int] = mapped_column(BigInteger)
+    fill_wh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    money: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    claimed: Mapped[bool] = mapped_column(Boolean, default=False)
+    tx_hash: Mapped[str] = mapped_column(String(66))

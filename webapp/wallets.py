@@ -94,3 +94,10 @@ class UnlockedKeys:
     def _evict_expired(self, now: float) -> None:
         for address in [a for a, e in self._entries.items() if e.expires < now]:
             del self._entries[address]
+
+
+def import_keystore(private_key: str | bytes, password: str, scrypt_n: int) -> tuple[str, str]:
+    """An existing key (e.g. the demo's public anvil keys) as (address, encrypted keystore JSON)."""
+    account = Account.from_key(private_key)
+    keystore = Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n)
+    return account.address, json.dumps(keystore)

@@ -266,3 +266,30 @@ def explorer_events():
     return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "events": [{
         "block": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index, "contract": e.contract,
         "name": e.name, "args": e.args} for e in page.items]})  # fmt: skip
+
+
+# ---------------------------------------------------------------------- auction
+@bp.get("/auction/current")
+def auction_current():
+    from webapp import auctions
+
+    last = auctions.last_cleared()
+    body: dict[str, Any] = {"round": auctions.current_round().as_dict(), "last_cleared": None}
+    if last is not None:
+        body["last_cleared"] = {"round_id": last.round_id, "clearing_price": last.clearing_price,
+                                "volume_wh": last.volume_wh, "curves": auctions.round_curves(last)}  # fmt: skip
+    return jsonify(body)
+
+
+@bp.post("/auction/orders")
+@login_required
+def auction_submit():
+    from webapp import auctions
+
+    body = _body()
+    side = body.get("side")
+    if side not in auctions.SIDES:
+        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    wait = _flag(body, "wait")
+    result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
+    return jsonify(result), 201 if wait else 202

@@ -1,12 +1,67 @@
-"""Auction page (periodic double auction): filled in once the DoubleAuction contract is deployed."""
+"""Auction page: current round and countdown, submit a bid/ask, last clearing price and its supply/demand curves."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from webapp import auctions
+from webapp.charts import Chart, HLine, Series, xy_chart
+from webapp.errors import UserError
+from webapp.forms import AuctionForm
+from webapp.units import InvalidAmount, fmt_kwh, fmt_price, kwh, parse_energy_kwh, parse_price_sen, price_sen
+from webapp.views.helpers import sync_index
 
 bp = Blueprint("auction", __name__, url_prefix="/auction")
 
 
+def curves_chart(rnd, title: str):
+    if rnd is None:
+        return xy_chart(Chart(series=[], title=title))
+    c = auctions.round_curves(rnd)
+    hlines = [HLine(price_sen(rnd.clearing_price), f"clearing {fmt_price(rnd.clearing_price)}")] \
+        if rnd.clearing_price else []  # fmt: skip
+    return xy_chart(Chart(
+        series=[Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "line", "supply"),
+                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "line", "demand")],
+        hlines=hlines, x_label="cumulative kWh", y_label="price (sen/kWh)", title=title,
+        x_fmt=lambda v: f"{v:g}", y_fmt=lambda v: f"{v:g}",
+    ))  # fmt: skip
+
+
 @bp.get("")
 def index():
-    return render_template("auction.html", round=None)
+    current, error = None, None
+    try:
+        current = auctions.current_round()
+    except UserError as exc:
+        error = exc.message
+    last = auctions.last_cleared()
+    title = f"Round {last.round_id}: supply and demand" if last else "No cleared round yet"
+    return render_template(
+        "auction.html", current=current, chain_error=error, last=last, chart=curves_chart(last, title),
+        rounds=auctions.recent_rounds(), form=AuctionForm(),
+        mine=auctions.my_orders(current_user.address) if current_user.is_authenticated else [],
+        max_price=current_app.config["MAX_PRICE_SEN"], max_kwh=current_app.config["MAX_ORDER_KWH"],
+    )  # fmt: skip
+
+
+@bp.post("/order")
+@login_required
+def submit():
+    form = AuctionForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+        return redirect(url_for("auction.index"))
+    try:
+        price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
+        amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    result = auctions.submit(current_user, form.side.data, price, amount, wait=True)
+    sync_index()
+    what = "Bid" if form.side.data == "buy" else "Ask"
+    flash(f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in round "
+          f"{result['round_id']}. It settles at the round's clearing price.", "success")  # fmt: skip
+    return redirect(url_for("auction.index"))

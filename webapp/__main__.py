@@ -1,0 +1,113 @@
+"""Command line of the web app.
+
+  python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads)
+  python -m webapp index                                                   run the chain indexer alone
+  python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
+  python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from typing import Any
+
+DEFAULT_DEMO_PASSWORD = "solar-demo-2026"
+
+
+def _serve(ns: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from webapp import create_app
+
+    class Server(BaseApplication):
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app()
+
+    url = f"http://{ns.host}:{ns.port}"
+    print(f"SolarShare dashboard on {url} (API: {url}/api/v1/openapi.json)", flush=True)
+    # One worker process: unlocked wallet keys, nonce counters and the indexer thread live in its memory;
+    # concurrency comes from threads (the work is I/O on the chain node).
+    Server({
+        "bind": f"{ns.host}:{ns.port}", "workers": 1, "worker_class": "gthread", "threads": ns.threads,
+        "timeout": 120, "graceful_timeout": 10, "accesslog": "-" if ns.access_log else None,
+        "errorlog": "-", "loglevel": "info",
+    }).run()  # fmt: skip
+    return 0
+
+
+def _index(ns: argparse.Namespace) -> int:
+    from webapp import create_app
+
+    app = create_app({"INDEXER_ENABLED": False})
+    indexer = app.extensions["indexer"]
+    print(f"indexing {app.config['RPC_URL']} into {app.config['SQLALCHEMY_DATABASE_URI']} (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        indexer.run_forever()
+    return 0
+
+
+def _seed(ns: argparse.Namespace) -> int:
+    from webapp import create_app
+    from webapp.demo import seed
+
+    app = create_app({"INDEXER_ENABLED": False})
+    with app.app_context():
+        logins = seed(app, ns.password, ns.round_seconds)
+    print(f"\nDemo logins (password for all: {ns.password})")
+    for username, role in logins:
+        print(f"  {username:<10} {role}")
+    return 0
+
+
+def _bot(ns: argparse.Namespace) -> int:
+    from webapp import create_app
+    from webapp.demo import Bot
+
+    app = create_app({"INDEXER_ENABLED": False})
+    print(f"demo trading bot: one action every ~{ns.interval}s (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        Bot(app, ns.password, ns.interval).run(ns.steps)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m webapp", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the dashboard and API")
+    serve.add_argument("--host", default=os.environ.get("WEBAPP_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("WEBAPP_PORT", "5000")))
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("WEBAPP_THREADS", "16")))
+    serve.add_argument("--access-log", action="store_true", help="log every request (off: keeps load tests lean)")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("index", help="follow the chain into the database").set_defaults(func=_index)
+    password = os.environ.get("WEBAPP_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+    seed = sub.add_parser("seed-demo", help="demo users, meters and balances on the local chain")
+    seed.add_argument("--password", default=password)
+    seed.add_argument("--round-seconds", type=int, default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
+                      help="auction round length for the demo (0 keeps the contract's)")  # fmt: skip
+    seed.set_defaults(func=_seed)
+    bot = sub.add_parser("bot", help="demo trading bot and auction keeper")
+    bot.add_argument("--password", default=password)
+    bot.add_argument("--interval", type=float, default=float(os.environ.get("WEBAPP_BOT_INTERVAL", "2")))
+    bot.add_argument("--steps", type=int, default=None, help="stop after N actions (default: run until Ctrl-C)")
+    bot.set_defaults(func=_bot)
+    ns = parser.parse_args(argv)
+    return int(ns.func(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Periodic double auction for pages and the API: current round and countdown, submit bids/asks, last clearing,
+and the supply/demand curves of a round (energy_chain.clearing draws them from the booked orders)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from energy_chain.auction import AuctionClient, hint_for
+from energy_chain.clearing import Order as ClearingOrder
+from energy_chain.clearing import Side, Tariffs, curves
+from webapp.chain.messages import register
+from webapp.errors import TransactionRejected, UserError
+from webapp.extensions import db
+from webapp.models import AuctionOrder, AuctionRound, User
+from webapp.views.helpers import chain, signer_for
+
+AUCTION = "DoubleAuction"
+SIDES = {"buy": Side.BID, "sell": Side.ASK}
+PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
+
+register({
+    "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
+    "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
+    "DoubleAuctionWrongMode": "This round takes sealed bids only.",
+    "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
+    "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
+    "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
+    "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
+    "DoubleAuctionNotOwner": "That auction order is not yours.",
+    "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RoundView:
+    round_id: int
+    phase: str
+    end: int
+    seconds_left: int
+    interval: int
+    sealed: bool
+    bid_count: int
+    ask_count: int
+    total_bid_wh: int
+    total_ask_wh: int
+    retail_price: int
+    feed_in_tariff: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def client() -> AuctionClient:
+    service = chain()
+    service.contract(AUCTION)  # raises a clear "not deployed" error first
+    return AuctionClient(service.client)
+
+
+def current_round() -> RoundView:
+    service = chain()
+    with service.guard():
+        auction = client()
+        round_id = auction.current_round_id()
+        interval, _reveal, sealed = auction.contract.functions.schedule().call()
+        record = auction.round(round_id)
+        phase = auction.phase(round_id)
+        retail, feed_in = auction.tariffs()
+    end = int(record["end"]) or round_id + int(interval)
+    now = int(time.time())
+    return RoundView(
+        round_id=round_id, phase=PHASES[phase] if phase < len(PHASES) else str(phase), end=end,
+        seconds_left=max(0, end - now), interval=int(interval), sealed=bool(sealed),
+        bid_count=int(record["bidCount"]), ask_count=int(record["askCount"]),
+        total_bid_wh=int(record["totalBidWh"]), total_ask_wh=int(record["totalAskWh"]),
+        retail_price=int(record["retailPrice"]) or int(retail),
+        feed_in_tariff=int(record["feedInTariff"]) or int(feed_in),
+    )  # fmt: skip
+
+
+def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False) -> dict[str, Any]:
+    """Submit an open bid/ask to the current round; the hint comes from the round's book (one paged read)."""
+    if side not in SIDES:
+        raise UserError("Side must be 'buy' or 'sell'.", "invalid_side")
+    signer = signer_for(user)
+    service = chain()
+    with service.guard():
+        auction = client()
+        round_id = auction.current_round_id()
+        retail, feed_in = auction.tariffs() if auction.phase(round_id) == 0 else _round_tariffs(auction, round_id)
+        s = SIDES[side]
+        effective = min(price, retail) if s == Side.BID else max(price, feed_in)
+        next_id = int(auction.contract.functions.nextOrderId().call())
+        hint = hint_for(auction.book(round_id, s), s, effective, next_id)
+    args = (round_id, int(s), price, amount_wh, hint)
+    token = "settlement" if s == Side.BID else "energy"
+    try:
+        result = service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token)
+    except TransactionRejected as exc:
+        if exc.error_name != "ERC20InsufficientAllowance":
+            raise
+        for token_contract in ("EnergyToken", "SettlementToken"):
+            service.approve(signer, token_contract, AUCTION, wait=True)
+        result = service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token)
+    if isinstance(result, str):
+        return {"tx_hash": result, "status": "pending", "round_id": round_id}
+    order_id = None
+    for entry in result.get("logs", []):
+        decoded = service.abi_index.decode_log(dict(entry))
+        if decoded and decoded[1] == "OrderBooked":
+            order_id = int(decoded[2]["orderId"])
+    return {"tx_hash": result["transactionHash"].to_0x_hex(), "status": "success", "round_id": round_id,
+            "order_id": order_id}  # fmt: skip
+
+
+def _round_tariffs(auction: AuctionClient, round_id: int) -> tuple[int, int]:
+    record = auction.round(round_id)
+    return int(record["retailPrice"]), int(record["feedInTariff"])
+
+
+def last_cleared() -> AuctionRound | None:
+    query = select(AuctionRound).where(AuctionRound.status == "cleared").order_by(AuctionRound.round_id.desc())
+    return db.session.scalar(query.limit(1))
+
+
+def recent_rounds(limit: int = 10) -> list[AuctionRound]:
+    return list(db.session.scalars(select(AuctionRound).order_by(AuctionRound.round_id.desc()).limit(limit)))
+
+
+def round_curves(rnd: AuctionRound) -> dict[str, list[tuple[int, int]]]:
+    """Supply and demand step curves ((cumulative Wh, price) corners) of an indexed round."""
+    orders = db.session.scalars(select(AuctionOrder).where(AuctionOrder.round_id == rnd.round_id))
+    book = [ClearingOrder(o.order_id, SIDES[o.side], o.limit_price, o.amount_wh) for o in orders]
+    return curves(book, Tariffs(rnd.retail_price, rnd.feed_in_tariff))
+
+
+def my_orders(address: str, limit: int = 50) -> list[AuctionOrder]:
+    query = select(AuctionOrder).where(AuctionOrder.owner == address).order_by(AuctionOrder.order_id.desc())
+    return list(db.session.scalars(query.limit(limit)))
