@@ -1,5 +1,5 @@
 # Peer-to-Peer Energy Trading — every set-up step lives here, so a fresh clone needs only `make demo` / `make test`.
-# Area-specific targets live in mk/*.mk (one file per area) and are included at the end.
+# Area-specific targets live in mk/*.mk (one file per area), included below.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
