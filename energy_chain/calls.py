@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import decode as abi_decode
 from web3.contract.contract import ContractFunction
 
+from energy_chain.client import revert_data_in_result
 from energy_chain.errors import DecodedError, _type_string
 
 if TYPE_CHECKING:
@@ -52,5 +53,9 @@ def _result(client: ChainClient, fn: ContractFunction, resp: dict[str, Any]) -> 
         return CallResult(False, error=decoded, message=str(err.get("message", err)))
     outputs = [_type_string(o) for o in fn.abi.get("outputs", [])]
     raw = bytes.fromhex(resp["result"][2:])
+    revert = revert_data_in_result(raw)
+    if revert is not None:  # a node that returns revert data as the call's result (ethereumjs clique)
+        decoded = client.decode_error(revert)
+        return CallResult(False, error=decoded, message=f"execution reverted: {decoded or '0x' + revert.hex()}")
     values = abi_decode(outputs, raw)
     return CallResult(True, values[0] if len(values) == 1 else tuple(values))
