@@ -71,30 +71,42 @@ def clique_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNode
 
 def project_env(node: CliqueNode, secrets: Path, deployments: Path) -> dict[str, str]:
     """What an operator exports to point the project at a PoA chain: no key in plain text, roles separated."""
-    keystore, password = secrets / "deployer.json", secrets / "deployer.password"
-    password.write_text("correct horse battery staple")
-    keystore.write_text(json.dumps(local_signer(0).encrypt(password.read_text())))
+    files = {}
+    for role, index in (("deployer", 0), ("operator", 1), ("oracle", 2)):
+        keystore, password = secrets / f"{role}.json", secrets / f"{role}.password"
+        password.write_text(f"{role} horse battery staple")
+        keystore.write_text(json.dumps(local_signer(index).encrypt(password.read_text())))
+        files[role] = (str(keystore), str(password))
     return {
         "RPC_URL": node.url,
         "CHAIN_ID": str(node.chain_id),
-        "DEPLOYER_KEYSTORE": str(keystore),
-        "DEPLOYER_PASSWORD_FILE": str(password),
+        "DEPLOYER_KEYSTORE": files["deployer"][0],
+        "DEPLOYER_PASSWORD_FILE": files["deployer"][1],
         "OPERATOR_ADDRESS": local_signer(1).address,
+        "OPERATOR_KEYSTORE": files["operator"][0],
+        "OPERATOR_PASSWORD_FILE": files["operator"][1],
         "ORACLE_ADDRESS": local_signer(2).address,
+        "ORACLE_KEYSTORE_FILE": files["oracle"][0],
+        "ORACLE_PASSWORD_FILE": files["oracle"][1],
         "DEFAULT_GAS": str(DEFAULT_GAS),
         "DEPLOYMENTS_DIR": str(deployments),
     }
+
+
+def run_project(module_args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `python -m <module_args>` from the project root with only `env` added to this process's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", *module_args],
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env},
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
 def clique_deployment(clique_node: CliqueNode, tmp_path_factory: pytest.TempPathFactory) -> CliqueDeployment:
     """`python -m scripts.deploy` run unchanged against the clique chain, configured only by environment."""
     env = project_env(clique_node, tmp_path_factory.mktemp("secrets"), tmp_path_factory.mktemp("deployments"))
-    run = subprocess.run(
-        [sys.executable, "-m", "scripts.deploy"],
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env},
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    run = run_project(["scripts.deploy"], env)
     assert run.returncode == 0, run.stdout + run.stderr
     return CliqueDeployment(clique_node, env, Deployment.load(Path(env["DEPLOYMENTS_DIR"]), clique_node.chain_id))
 
