@@ -21,7 +21,7 @@ Point = tuple[float, float]
 class Series:
     name: str
     points: Sequence[Point]
-    kind: str = "line"  # line | step | bar
+    kind: str = "line"  # line | step | bar | path (points drawn in the given order)
     css: str = ""
 
 
@@ -113,7 +113,7 @@ def xy_chart(chart: Chart) -> Markup:
     bar_w = pw * gap / (x_hi - x_lo) * 0.8 / max(1, len(bars))
     for i, s in enumerate(chart.series):
         css = s.css or f"series-{i}"
-        points = sorted(s.points)
+        points = list(s.points) if s.kind == "path" else sorted(s.points)
         if s.kind == "bar":
             k = bars.index(s)
             for x, y in points:
@@ -149,15 +149,18 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Marku
     from webapp.units import kwh, price_sen
 
     def cumulative(levels: list[dict[str, int]]) -> list[Point]:
+        # Corners of the step: each level raises the cumulative amount at its price, starting from zero.
         total, out = 0.0, []
         for lvl in levels:
+            p = price_sen(lvl["price"])
+            out.append((p, total))
             total += kwh(lvl["amount_wh"])
-            out.append((price_sen(lvl["price"]), total))
+            out.append((p, total))
         return out
 
     return xy_chart(Chart(
-        series=[Series("Bids (buy)", cumulative(bids), "step", "bid"),
-                Series("Asks (sell)", cumulative(asks), "step", "ask")],
+        series=[Series("Bids (buy)", cumulative(bids), "path", "bid"),
+                Series("Asks (sell)", cumulative(asks), "path", "ask")],
         x_label="price (sen/kWh)", y_label="cumulative kWh", height=220,
         x_fmt=lambda v: f"{v:g}", y_fmt=lambda v: f"{v:g}",
     ))  # fmt: skip

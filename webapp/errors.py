@@ -41,7 +41,7 @@ class TransactionRejected(UserError):
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return request.path.startswith("/api/") or request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def api_error(code: str, message: str, status: int, **extra: object):

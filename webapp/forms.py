@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 
@@ -31,8 +31,8 @@ class UnlockForm(FlaskForm):
 class OrderForm(FlaskForm):
     side = SelectField("Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")],
                        validators=[DataRequired()])  # fmt: skip
-    price = DecimalField("Price (sen/kWh)", places=4, validators=[DataRequired(message="Enter a price")])
-    amount = DecimalField("Amount (kWh)", places=3, validators=[DataRequired(message="Enter an amount")])
+    price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
+    amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
     expiry_minutes = IntegerField("Expires after (minutes, empty = never)", validators=[
         Optional(), NumberRange(min=1, max=60 * 24 * 30)])  # fmt: skip
 
@@ -42,14 +42,14 @@ class CancelForm(FlaskForm):
 
 
 class TopUpForm(FlaskForm):
-    amount = DecimalField("Amount (MYR)", places=2, validators=[DataRequired(message="Enter an amount")])
+    amount = DecimalField("Amount (MYR)", places=2, validators=[InputRequired(message="Enter an amount")])
 
 
 class AuctionForm(FlaskForm):
     side = SelectField("Side", choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")],
                        validators=[DataRequired()])  # fmt: skip
-    price = DecimalField("Price (sen/kWh)", places=4, validators=[DataRequired(message="Enter a price")])
-    amount = DecimalField("Amount (kWh)", places=3, validators=[DataRequired(message="Enter an amount")])
+    price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
+    amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
 
 
 class TariffForm(FlaskForm):

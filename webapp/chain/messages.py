@@ -57,7 +57,7 @@ def user_message(error: DecodedError | None, token: str | None = None) -> str:
     if error is None:
         return "The transaction was rejected by the contract."
     args = {k: _fmt_arg(k, v, error.name) for k, v in error.args.items()}
-    if token and error.name.startswith("ERC20"):
+    if token:  # balances and allowances of the token the caller knows this transaction spends
         fmt = fmt_kwh if token == "energy" else fmt_myr
         args.update({k: fmt(v) for k, v in error.args.items() if k in {"balance", "needed", "allowance"}})
     template = MESSAGES.get(error.name)

@@ -22,8 +22,8 @@ def curves_chart(rnd, title: str):
     hlines = [HLine(price_sen(rnd.clearing_price), f"clearing {fmt_price(rnd.clearing_price)}")] \
         if rnd.clearing_price else []  # fmt: skip
     return xy_chart(Chart(
-        series=[Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "line", "supply"),
-                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "line", "demand")],
+        series=[Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "path", "supply"),
+                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "path", "demand")],
         hlines=hlines, x_label="cumulative kWh", y_label="price (sen/kWh)", title=title,
         x_fmt=lambda v: f"{v:g}", y_fmt=lambda v: f"{v:g}",
     ))  # fmt: skip

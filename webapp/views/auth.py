@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import warnings
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
+from eth_utils import to_checksum_address
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -95,25 +99,44 @@ def logout():
 
 
 # ---------------------------------------------------------------------- Sign-In with Ethereum (EIP-4361)
-@bp.get("/siwe/nonce")
-def siwe_nonce():
-    nonce = secrets.token_hex(12)  # siwe requires >= 8 alphanumeric characters
+def _siwe():
+    """The siwe package, imported on first use (its grammar library warns noisily at import)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import siwe
+        except Exception as exc:  # a broken install disables wallet sign-in only, with a clear message
+            raise UserError("Wallet sign-in is not available on this server.", "siwe_unavailable", 503) from exc
+    return siwe
+
+
+@bp.get("/siwe/message")
+def siwe_message():
+    """An EIP-4361 message for `address` to sign, with a fresh nonce kept in the session."""
+    address = request.args.get("address", "")
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
+        raise UserError("Give your wallet address as ?address=0x...", "invalid_address")
+    nonce = secrets.token_hex(12)  # EIP-4361: at least 8 alphanumeric characters
     session["siwe_nonce"] = nonce
-    return jsonify({"nonce": nonce, "domain": request.host, "uri": request.host_url.rstrip("/"),
-                    "chain_id": current_app.extensions["chain"].client.config.chain_id or 1337})  # fmt: skip
+    message = _siwe().SiweMessage(
+        domain=request.host, address=to_checksum_address(address), uri=request.host_url.rstrip("/"), version="1",
+        chain_id=current_app.extensions["chain"].client.chain_id, nonce=nonce,
+        issued_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        statement="Sign in to the SolarShare energy market.",
+    )  # fmt: skip
+    return jsonify({"message": message.prepare_message(), "nonce": nonce})
 
 
 @bp.post("/siwe/verify")
 @limiter.limit(_login_limit)
 def siwe_verify():
-    from siwe import SiweMessage
-
+    siwe = _siwe()
     body = request.get_json(silent=True) or {}
     nonce = session.pop("siwe_nonce", None)
     if not nonce or not body.get("message") or not body.get("signature"):
         raise UserError("Ask for a fresh sign-in message and sign it with your wallet.", "siwe_invalid", 400)
     try:
-        message = SiweMessage.from_message(body["message"])
+        message = siwe.SiweMessage.from_message(body["message"])
         message.verify(body["signature"], domain=request.host, nonce=nonce)
     except Exception as exc:  # siwe raises many specific types; all mean "not a valid sign-in"
         raise UserError("The wallet signature did not verify. Try again.", "siwe_invalid", 401) from exc

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy import Select, func, select
 
 from energy_chain import Signer
@@ -41,6 +42,19 @@ def signer_for(user: User) -> Signer:
 def sync_index() -> None:
     """Bring the history tables up to the head (used right after a page's own transaction was mined)."""
     current_app.extensions["indexer"].sync()
+
+
+def display_name(address: str | None) -> str:
+    """Username for an account's address, contract name for a contract, else the shortened address."""
+    if not address:
+        return NONE
+    names = g.get("_display_names")
+    if names is None:
+        names = {a: u for a, u in db.session.execute(select(User.address, User.username))}
+        with contextlib.suppress(Exception):  # contract names are a nicety; a chain problem must not break a page
+            names.update(chain().abi_index.names_by_address)
+        g._display_names = names
+    return names.get(address) or short_address(address)
 
 
 def short_address(address: str | None) -> str:

@@ -63,8 +63,8 @@ def grid_tariffs() -> dict[str, int] | None:
 @operator_required
 def index():
     meters = list(db.session.scalars(select(Meter).order_by(Meter.name, Meter.serial)))
-    last = dict(db.session.execute(select(Reading.meter_id, func.max(Reading.interval)).group_by(Reading.meter_id))
-                .tuples().all())  # fmt: skip
+    last = {m: i for m, i in db.session.execute(select(Reading.meter_id, func.max(Reading.interval))
+                                                .group_by(Reading.meter_id))}  # fmt: skip
     owners = {u.address: u.username for u in db.session.scalars(select(User))}
     tariffs, error, status = None, None, {}
     try:

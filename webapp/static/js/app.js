@@ -160,11 +160,9 @@
     siwe.addEventListener("click", async () => {
       try {
         const [address] = await eth.request({ method: "eth_requestAccounts" });
-        const n = await (await fetch(siwe.dataset.nonceUrl, { credentials: "same-origin" })).json();
-        const checksum = address; // wallets return checksummed or lower-case; the server checks the signature
-        const message = n.domain + " wants you to sign in with your Ethereum account:\n" + checksum + "\n\n" +
-          "Sign in to the SolarShare energy market.\n\nURI: " + n.uri + "\nVersion: 1\nChain ID: " + n.chain_id +
-          "\nNonce: " + n.nonce + "\nIssued At: " + new Date().toISOString();
+        // The server writes the EIP-4361 message (checksummed address, nonce, chain id); the wallet signs it.
+        const r = await fetch(siwe.dataset.messageUrl + "?address=" + encodeURIComponent(address), { credentials: "same-origin" });
+        const { message } = await r.json();
         const signature = await eth.request({ method: "personal_sign", params: [message, address] });
         const result = await postJson(siwe.dataset.verifyUrl, { message, signature });
         location.href = result.redirect;
