@@ -71,3 +71,11 @@ class EventDecoder:
     def decode(self, receipt: dict[str, Any]) -> list[DecodedEvent]:
         """The receipt's known events in log order."""
         return [e for e in (self.decode_log(log) for log in receipt.get("logs", [])) if e is not None]
+
+
+def event_topic(abi: Iterable[dict[str, Any]], name: str) -> str:
+    """topic0 (0x-hex) of event `name` in `abi`, for eth_getLogs filters."""
+    for item in abi:
+        if item.get("type") == "event" and item.get("name") == name:
+            return "0x" + event_abi_to_log_topic(item).hex()
+    raise KeyError(f"no event {name} in this ABI")

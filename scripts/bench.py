@@ -1,0 +1,218 @@
+"""`make bench`: the chain-direct ceiling of order placement — pre-signed placeOrder transactions from many senders,
+sent in JSON-RPC batches; mined transactions per second counted from the blocks.
+
+    python -m scripts.bench                      # starts its own anvil (1 s blocks, 300M gas) on a free port
+    RPC_URL=http://host:8545 python -m scripts.bench   # any chain with the contracts deployed (deployment record)
+
+Writes reports/bench.json with mined_tps, submitted, mined, failures, gas_limit, block_time_s, gas_per_tx and exits
+non-zero on any failure (refused at submission, reverted, or never mined). Every order is a resting bid on a grid of
+price levels (no matching), so every placement does the same work: escrow, enqueue, store the order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from web3.contract import Contract
+
+from energy_chain.blocks import BlockFollower, JsonRpc, MinedBlock, mined_rate
+from energy_chain.config import PROJECT_ROOT
+from energy_chain.events import event_topic
+from energy_chain.orders import DEFAULT_MAX_FILLS, Side, cost, place_gas
+from energy_chain.signer import Signer
+from scripts.load_setup import Market, account_keys, fund_traders, local_market
+
+REPORT = PROJECT_ROOT / "reports" / "bench.json"
+SEED_MAX_TPS = 5.4  # the seed platform's best figure (Locust, web path)
+BASE_PRICE = 150_000  # 0.15 MYR/kWh in settlement units; bids on PRICE_LEVELS levels 1 000 units apart
+PRICE_LEVELS = 20
+AMOUNT_WH = 100
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    mined_tps: float
+    submitted: int
+    mined: int
+    failures: int
+    gas_limit: int
+    block_time_s: float
+    gas_per_tx: int
+
+
+def presign(market: Market, signers: list[Signer], per_sender: int) -> list[bytes]:
+    """Round-robin over senders, so each batch carries every sender's nonces in increasing order."""
+    client, book = market.client, market.book
+    calldata = {  # only PRICE_LEVELS distinct calls: encode each once
+        p: book.place_function(Side.BUY, p, AMOUNT_WH, 0, DEFAULT_MAX_FILLS, 0)._encode_transaction_data()
+        for p in (BASE_PRICE + 1000 * k for k in range(PRICE_LEVELS))
+    }
+    to, gas, chain_id = book.contract.address, place_gas(DEFAULT_MAX_FILLS), client.chain_id
+    gas_price = client.config.gas_price
+    starts = [s.reserve(per_sender, client.pending_nonce).start for s in signers]
+    raws = []
+    for k in range(per_sender):
+        for i, s in enumerate(signers):
+            price = BASE_PRICE + 1000 * ((i + k) % PRICE_LEVELS)
+            tx = {"to": to, "data": calldata[price], "value": 0, "gas": gas, "gasPrice": gas_price,
+                  "nonce": starts[i] + k, "chainId": chain_id}  # fmt: skip
+            raws.append(s.sign(tx))
+    return raws
+
+
+class Sender:
+    """Sends batches while keeping at most `max_pending` accepted-but-unmined transactions in flight."""
+
+    def __init__(self, market: Market, follower: BlockFollower, batch: int, max_pending: int) -> None:
+        self.market, self.follower = market, follower
+        self.batch, self.max_pending = batch, max_pending
+        self.ours: set[str] = set()
+        self.refused = 0
+        self.blocks: list[MinedBlock] = []
+        self.mined_ours = 0
+        self._last_print = 0.0
+
+    def observe(self) -> None:
+        for b in self.follower.poll():
+            self.blocks.append(b)
+            self.mined_ours += sum(1 for h in b.tx_hashes if h in self.ours)
+
+    def progress(self, total: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_print >= 2:
+            self._last_print = now
+            last = self.blocks[-1] if self.blocks else None
+            block = ""
+            if last:
+                block = f"block {last.number}: {last.tx_count} txs, gas {last.gas_used / last.gas_limit:.0%}"
+            print(f"  sent {len(self.ours) + self.refused:>7}/{total}  mined {self.mined_ours:>7}  "
+                  f"refused {self.refused}  {block}", flush=True)  # fmt: skip
+
+    def send(self, raws: list[bytes]) -> None:
+        for start in range(0, len(raws), self.batch):
+            while len(self.ours) - self.mined_ours > self.max_pending:
+                self.observe()
+                self.progress(len(raws))
+                time.sleep(0.05)
+            results = self.market.client.send_raw_batch(raws[start : start + self.batch])
+            for r in results:
+                if isinstance(r, str):
+                    self.ours.add(r.lower())
+                else:
+                    self.refused += 1
+                    if self.refused <= 3:
+                        print(f"  refused: {r}", file=sys.stderr)
+            self.observe()
+            self.progress(len(raws))
+
+    def drain(self, total: int, idle_timeout: float) -> None:
+        """Wait until everything accepted is mined, or nothing new was mined for `idle_timeout` seconds."""
+        last_change, last_count = time.monotonic(), self.mined_ours
+        while self.mined_ours < len(self.ours) and time.monotonic() - last_change < idle_timeout:
+            time.sleep(0.2)
+            self.observe()
+            if self.mined_ours != last_count:
+                last_change, last_count = time.monotonic(), self.mined_ours
+            self.progress(total)
+        self.progress(total, force=True)
+
+
+def verify(rpc: JsonRpc, book: Contract, blocks: list[MinedBlock], ours: set[str]) -> tuple[int, int]:
+    """(succeeded, reverted) among our mined transactions: a placement that succeeded logged OrderPlaced."""
+    busy = [b for b in blocks if any(h in ours for h in b.tx_hashes)]
+    if not busy:
+        return 0, 0
+    placed_filter = {"address": book.address, "topics": [event_topic(book.abi, "OrderPlaced")]}
+    follower = BlockFollower(rpc, placed_filter, start=busy[0].number)
+    ok = reverted = 0
+    for b in busy:
+        (checked,) = follower.fetch([b.number])
+        mine = [h for h in checked.tx_hashes if h in ours]
+        placed = sum(1 for h in mine if h in (checked.logged or ()))
+        ok += placed
+        reverted += len(mine) - placed
+    return ok, reverted
+
+
+def gas_per_tx(blocks: list[MinedBlock], counts: list[int]) -> int:
+    """Gas per placement from the blocks made only of our placements (the node's own blocks hold none)."""
+    pure = [b for b, c in zip(blocks, counts, strict=True) if c and c == b.tx_count]
+    return round(sum(b.gas_used for b in pure) / sum(b.tx_count for b in pure)) if pure else 0
+
+
+def run(args: argparse.Namespace) -> BenchReport:
+    with local_market(args.rpc_url, gas_limit=args.gas_limit) as market:
+        print(f"chain {market.rpc_url} (chain id {market.client.chain_id}), OrderBook "
+              f"{market.book.contract.address}", flush=True)  # fmt: skip
+        signers = [Signer.from_key(k) for k in account_keys(args.senders, f"bench:{secrets.token_hex(4)}")]
+        per_sender = max(1, args.txs // args.senders)
+        escrow = sum(cost(BASE_PRICE + 1000 * k, AMOUNT_WH) for k in range(PRICE_LEVELS)) * (per_sender // 2 + 1)
+        t0 = time.monotonic()
+        fund_traders(market, signers, units=escrow * 2, energy_wh=0, tag="bench")
+        print(f"funded {len(signers)} senders in {time.monotonic() - t0:.1f}s", flush=True)
+        t0 = time.monotonic()
+        raws = presign(market, signers, per_sender)
+        print(f"pre-signed {len(raws)} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
+              f"{args.batch}", flush=True)  # fmt: skip
+        rpc = JsonRpc(market.rpc_url, timeout=120)
+        follower = BlockFollower(rpc)
+        sender = Sender(market, follower, args.batch, args.max_pending)
+        sender.send(raws)
+        sender.drain(len(raws), args.idle_timeout)
+        blocks = sender.blocks
+        counts = [sum(1 for h in b.tx_hashes if h in sender.ours) for b in blocks]
+        _, window = mined_rate(blocks, counts)
+        ok, reverted = verify(rpc, market.book.contract, blocks, sender.ours)
+        dropped = len(sender.ours) - ok - reverted
+        busy = [b for b, c in zip(blocks, counts, strict=True) if c]
+        intervals = [b.timestamp - a.timestamp for a, b in itertools.pairwise(blocks)]
+        print(f"{ok} placements mined in {window:.0f}s over {len(busy)} blocks (max {max(counts, default=0)} per "
+              f"block); reverted {reverted}, dropped {dropped}, refused {sender.refused}", flush=True)  # fmt: skip
+        return BenchReport(
+            mined_tps=round(ok / window, 1) if window else 0.0,
+            submitted=len(raws),
+            mined=ok,
+            failures=sender.refused + reverted + dropped,
+            gas_limit=blocks[-1].gas_limit if blocks else 0,
+            block_time_s=float(statistics.median(intervals)) if intervals else 0.0,
+            gas_per_tx=gas_per_tx(blocks, counts),
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rpc-url", default=os.environ.get("RPC_URL") or None,
+                        help="chain to measure (default: start a fresh anvil)")  # fmt: skip
+    parser.add_argument("--txs", type=int, default=int(os.environ.get("BENCH_TXS", 60_000)))
+    parser.add_argument("--senders", type=int, default=int(os.environ.get("BENCH_SENDERS", 200)))
+    parser.add_argument("--batch", type=int, default=200, help="transactions per JSON-RPC batch")
+    parser.add_argument("--max-pending", type=int, default=8000, help="accepted but unmined transactions in flight")
+    parser.add_argument("--gas-limit", type=int, default=int(os.environ.get("GAS_LIMIT", 300_000_000)))
+    parser.add_argument("--idle-timeout", type=float, default=20, help="give up when nothing is mined this long")
+    parser.add_argument("--out", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    report = run(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(asdict(report), indent=1) + "\n")
+    print(json.dumps(asdict(report), indent=1))
+    print(f"\n  {'':<28}{'seed':>10}{'ours':>12}{'ratio':>10}")
+    print(f"  {'mined tx/s (chain direct)':<28}{SEED_MAX_TPS:>10}{report.mined_tps:>12}"
+          f"{report.mined_tps / SEED_MAX_TPS:>9.0f}x")  # fmt: skip
+    print(f"written {args.out}")
+    if report.failures:
+        print(f"FAILED: {report.failures} transactions failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
