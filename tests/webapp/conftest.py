@@ -36,6 +36,7 @@ class Chain:
     def register_meter(self, owner: str, serial: str | None = None) -> str:
         serial = serial or f"TEST-{next(_serials)}-{time.time_ns()}"
         fn = self.client.contract("MeterRegistry").functions.registerMeter(meter_id(serial), owner)
+        self.operator.resync()  # the app under test signs with the same operator key: count from the node
         self.client.transact(fn, self.operator)
         return serial
 
@@ -44,11 +45,13 @@ class Chain:
         serial = serial or self.register_meter(owner)
         self._interval += 900
         fn = self.client.contract("EnergyToken").functions.recordReading((meter_id(serial), self._interval, wh, 0))
+        self.oracle.resync()
         self.client.transact(fn, self.oracle)
         return serial
 
     def top_up(self, owner: str, units: int) -> None:
         fn = self.client.contract("SettlementToken").functions.topUp(owner, units, b"\x01" * 32)
+        self.operator.resync()
         self.client.transact(fn, self.operator)
 
 

@@ -9,7 +9,7 @@ from energy_chain.errors import DecodedError
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
 
 # Values an argument name implies: amounts in Wh, money in settlement units, prices in units per kWh.
-_WH_ARGS = {"amountWh", "remainingWh", "availableWh", "neededWh", "minAmountWh", "amount_wh"}
+_WH_ARGS = {"amount", "minAmount", "maxAmount", "remaining", "amountWh", "remainingWh", "fillWh"}
 _PRICE_ARGS = {"price", "minPrice", "maxPrice", "limitPrice", "clearingPrice"}
 
 MESSAGES: dict[str, str] = {
