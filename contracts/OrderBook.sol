@@ -71,6 +71,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         uint256 payoutCount;
         uint256 escrow; // tokens to escrow for the resting remainder
         uint256 prev; // the order before the remainder in its level's queue
+        uint256 needed; // what the order may spend at its limit: it never spends more (fills are at or better)
     }
 
     IERC20 private immutable _energy;
@@ -107,14 +108,14 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         Header memory h = _head;
         _checkOrder(h, price, amount, expiry);
         bool buy = side == Side.Buy;
-        _checkFunds(_escrowToken(buy), buy ? _cost(price, amount) : amount);
 
         orderId = h.nextId;
         h.nextId = uint40(orderId + 1); // ids stay below 2^40: one per transaction for 34 000 years at 1 000 tx/s
         emit OrderPlaced(orderId, msg.sender, side, price, amount, expiry);
 
         uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
-        Taker memory t = Taker(orderId, buy, price, amount, cap, 0, 0, new Payout[](2 * cap), 0, 0, 0);
+        Taker memory t = Taker(orderId, buy, price, amount, cap, 0, 0, new Payout[](2 * cap), 0, 0, 0, 0);
+        t.needed = buy ? _cost(price, amount) : amount;
         _match(h, t);
         Status status = _restRemainder(h, t, hintPrice);
         _orders[orderId] = StoredOrder({
@@ -136,7 +137,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         // Interactions, after every state change.
         _execute(t);
         if (t.toTaker != 0) _escrowToken(!buy).safeTransfer(msg.sender, t.toTaker);
-        if (t.escrow != 0) _escrowToken(buy).safeTransferFrom(msg.sender, address(this), t.escrow);
+        if (t.escrow != 0) _pull(_escrowToken(buy), address(this), t.escrow, t.needed);
     }
 
     /// @inheritdoc IOrderBook
@@ -324,12 +325,17 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         if (expiry != 0 && expiry <= block.timestamp) revert OrderBookExpired(expiry, block.timestamp);
     }
 
-    /// @dev What an order can spend at its limit bounds what it spends: fills happen at the same or better prices.
-    function _checkFunds(IERC20 token, uint256 needed) private view {
+    /// @dev Moves the caller's tokens; a failure is reported as a named error against what the order needs at its
+    ///      limit (checked only on failure, so a funded order pays for no extra calls).
+    function _pull(IERC20 token, address to, uint256 amount, uint256 needed) private {
+        try token.transferFrom(msg.sender, to, amount) returns (bool ok) {
+            if (ok) return;
+        } catch {}
         uint256 balance = token.balanceOf(msg.sender);
         if (balance < needed) revert OrderBookInsufficientBalance(address(token), msg.sender, balance, needed);
         uint256 allowance = token.allowance(msg.sender, address(this));
         if (allowance < needed) revert OrderBookInsufficientAllowance(address(token), msg.sender, allowance, needed);
+        revert OrderBookTransferFailed(address(token), msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ internals: matching
@@ -486,7 +492,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         for (uint256 i; i < t.payoutCount; ++i) {
             Payout memory p = t.payouts[i];
             if (p.from == address(0)) p.token.safeTransfer(p.to, p.amount);
-            else p.token.safeTransferFrom(p.from, p.to, p.amount);
+            else _pull(p.token, p.to, p.amount, t.needed);
         }
     }
 

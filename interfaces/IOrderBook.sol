@@ -122,6 +122,11 @@ interface IOrderBook {
     /// @param allowance Its allowance to the book.
     /// @param needed What the order needs at its limit price.
     error OrderBookInsufficientAllowance(address token, address account, uint256 allowance, uint256 needed);
+    /// @notice Thrown when a token transfer from the caller fails although balance and allowance cover the order.
+    /// @param token The token.
+    /// @param account The caller.
+    /// @param amount The amount that failed to move.
+    error OrderBookTransferFailed(address token, address account, uint256 amount);
     /// @notice Thrown when a new price level's position is more than `maxSteps` levels away from the hint.
     /// @param side The side of the book.
     /// @param price The new level's price.

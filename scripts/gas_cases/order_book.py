@@ -125,9 +125,8 @@ def _place(
     expiry: int = 0,
 ) -> dict[str, Any]:
     fn = book.place_function(side, price, amount, expiry, max_fills, hint)
-    receipt = ctx.client.wait_for_receipt(
-        ctx.client.send_raw(signer.sign(ctx.client.build_tx(fn, signer, place_gas(max_fills))))
-    )
+    tx = ctx.client.build_tx(fn, signer, place_gas(max_fills))
+    receipt = ctx.client.wait_for_receipt(ctx.client.send_raw(signer.sign(tx)), tx)
     ctx.rows.append({"contract": "OrderBook", "function": "placeOrder", "case": case, "gas": int(receipt["gasUsed"])})
     return receipt
 
@@ -257,9 +256,20 @@ def measure(ctx: GasContext) -> None:
 
     # Expiry: ten expiring asks on a fresh level, then cleaned by a stranger; one expiring best ask met by a taker.
     now = client.w3.eth.get_block("latest")["timestamp"]
+    deep = ask(400) + 10
     expiring = [
         book.place_result(
-            _place(ctx, book, alice, "sell with expiry", Side.SELL, ask(400) + 10, MAKER_WH, ask(400), expiry=now + 600)
+            _place(
+                ctx,
+                book,
+                alice,
+                "sell with expiry",
+                Side.SELL,
+                deep,
+                MAKER_WH,
+                book.hint_for(Side.SELL, deep),
+                expiry=now + 600,
+            )
         ).order_id
         for _ in range(10)
     ]

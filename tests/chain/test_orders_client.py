@@ -1,0 +1,145 @@
+"""energy_chain.orders against a real anvil: place, match, cancel, errors by name, pre-signed batches, nonces.
+
+Plain pytest (no Brownie plugin): the module starts its own anvil on a free port and deploys with scripts.deploy.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import rlp
+
+from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
+from energy_chain.anvil import start_anvil
+from energy_chain.orders import OrderBookClient, Side, Status, cost
+from scripts.deploy import deploy_all
+from scripts.gas_cases.order_book import fund, send_signed
+
+P = 450_000
+
+
+@pytest.fixture(scope="module")
+def chain():
+    node = start_anvil(gas_limit=300_000_000)
+    try:
+        client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="ob-"))))
+        deploy_all(client, quiet=True)
+        yield client
+    finally:
+        node.kill()
+
+
+@pytest.fixture(scope="module")
+def book(chain):
+    return OrderBookClient(chain)
+
+
+@pytest.fixture(scope="module")
+def users(chain, book):
+    """Six fresh keys holding energy and settlement tokens, approvals given (zero gas price: no ether needed)."""
+    signers = [Signer.from_key("0x" + secrets.token_hex(32)) for _ in range(6)]
+    fund(chain, signers, book, f"CLIENT-{secrets.token_hex(4)}", wh=1_000_000)
+    return signers
+
+
+def test_deployment_record_names_the_book_and_its_tokens(chain, book):
+    assert book.contract.address == chain.deployment.address("OrderBook")
+    assert book.energy.address == chain.deployment.address("EnergyToken")
+    assert book.money.address == chain.deployment.address("SettlementToken")
+
+
+def test_ensure_approvals_is_idempotent(chain, book):
+    newcomer = Signer.from_key("0x" + secrets.token_hex(32))
+    assert len(book.ensure_approvals(newcomer)) == 2
+    assert book.ensure_approvals(newcomer) == []
+
+
+def test_place_match_and_read_back(book, users):
+    seller, buyer = users[0], users[1]
+    sell = book.place(seller, Side.SELL, P, 2_000)
+    assert sell.fills == [] and book.order(sell.order_id).status is Status.OPEN
+    assert book.best_prices()[1] == P
+    energy_before = book.energy.functions.balanceOf(buyer.address).call()
+    buy = book.place(buyer, Side.BUY, P + 1_000, 1_500)
+    (fill,) = buy.fills
+    assert (fill.maker_id, fill.taker_id, fill.maker, fill.taker) == (
+        sell.order_id,
+        buy.order_id,
+        seller.address,
+        buyer.address,
+    )
+    assert (fill.taker_side, fill.price, fill.amount, fill.cost) == (Side.BUY, P, 1_500, cost(P, 1_500))
+    assert book.energy.functions.balanceOf(buyer.address).call() == energy_before + 1_500
+    maker = book.order(sell.order_id)
+    assert (maker.remaining, maker.escrow, maker.status) == (500, 500, Status.OPEN)
+    assert book.order(buy.order_id).status is Status.FILLED
+    assert (P, 500) in book.book().asks
+    assert sell.order_id in [o.id for o in book.open_orders(seller.address)]
+
+
+def test_cancel_and_errors_by_name(book, users):
+    owner, other = users[2], users[3]
+    placed = book.place(owner, Side.BUY, 100_000, 1_000)
+    with pytest.raises(TxFailed) as exc:
+        book.cancel(other, placed.order_id)
+    assert exc.value.error_name == "OrderBookNotOwner"
+    book.cancel(owner, placed.order_id)
+    assert book.order(placed.order_id).status is Status.CANCELLED
+    with pytest.raises(TxFailed) as exc:
+        book.cancel(owner, placed.order_id)
+    assert exc.value.error_name == "OrderBookOrderNotOpen"
+    with pytest.raises(TxFailed) as exc:
+        book.place(owner, Side.SELL, P, 10**9)  # holds 1 000 000 Wh
+    assert exc.value.error_name == "OrderBookInsufficientBalance"
+    assert exc.value.error.args["needed"] == 10**9
+    with pytest.raises(TxFailed) as exc:
+        book.place(owner, Side.SELL, P, 5)
+    assert exc.value.error_name == "OrderBookAmountBelowMinimum"
+    # The nonce manager recovered from the failures: the next placement goes through.
+    assert book.place(owner, Side.SELL, P + 5_000, 100).order_id > placed.order_id
+
+
+def test_stale_hint_still_places(book, users):
+    seller = users[4]
+    base = 700_000
+    for k in range(5):
+        book.place(seller, Side.SELL, base + 1_000 * k, 100)
+    hint = book.hint_for(Side.SELL, base + 3_500)
+    assert hint == base + 3_000
+    book.cancel(seller, book.open_orders(seller.address)[1].id)  # the hint's level (base + 3 000) disappears
+    result = book.place(seller, Side.SELL, base + 3_500, 100, hint=hint)
+    assert book.order(result.order_id).status is Status.OPEN
+    prices = [p for p, _ in book.depth(Side.SELL, 50)]
+    assert prices == sorted(prices) and base + 3_500 in prices
+
+
+def test_presigned_batch_from_concurrent_threads(chain, book, users):
+    """Many threads build transactions for the same signers: nonces never collide, every placement is mined."""
+    signers = users[:4]
+    jobs = [(signers[i % 4], 200_000 + 10 * (i % 7)) for i in range(80)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        raws = list(pool.map(lambda job: book.build_place_tx(job[0], Side.BUY, job[1], 100, max_fills=0), jobs))
+    # Within one sender the nonces are distinct and gap-free, whatever the thread interleaving was.
+    receipts = send_signed(chain, sorted(raws, key=_nonce))
+    results = [book.place_result(r) for r in receipts]
+    assert len({r.order_id for r in results}) == 80
+    assert all(r.fills == [] for r in results)
+
+
+def _nonce(raw: bytes) -> int:
+    """Nonce of a signed legacy transaction (RLP list: nonce, gasPrice, gas, to, value, data, v, r, s)."""
+    return int.from_bytes(rlp.decode(raw)[0], "big")
+
+
+def test_clean_expired(chain, book, users):
+    owner, cleaner = users[5], users[0]
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    placed = book.place(owner, Side.SELL, 900_000, 100, expiry=now + 30)
+    chain.w3.provider.make_request("evm_increaseTime", [60])
+    chain.w3.provider.make_request("evm_mine", [])
+    assert book.clean_expired(cleaner, [placed.order_id, placed.order_id]) == 1
+    assert book.order(placed.order_id).status is Status.EXPIRED
