@@ -1,0 +1,211 @@
+"""Client of the DoubleAuction contract: submit / commit / reveal / close / clear in steps / claim, with hints.
+
+Every transaction carries an explicit gas limit (no estimate round trip, works on nodes that cannot estimate), so
+callers may also pre-sign them (`build_*` return unsigned transactions) and send them in batches.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from web3 import Web3
+from web3.logs import DISCARD
+
+from energy_chain.clearing import Side, precedes
+from energy_chain.client import ChainClient
+from energy_chain.signer import Signer
+
+CONTRACT = "DoubleAuction"
+# Gas limits (measured in reports/gas.json, with headroom): a submission walks at most MAX_HINT_WALK (64) positions.
+GAS_SUBMIT = 700_000
+GAS_COMMIT = 250_000
+GAS_REVEAL = 700_000
+GAS_CLOSE = 100_000
+GAS_CLAIM = 200_000
+GAS_CLAIM_EACH = 120_000
+GAS_CLEAR_BASE = 200_000
+GAS_CLEAR_STEP = 20_000
+# Steps per clearRound transaction: 1 000 steps stay well under a 30M block (see docs/auction.md).
+CLEAR_STEPS = int(os.environ.get("AUCTION_CLEAR_STEPS", "1000"))
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class BookEntry:
+    """One booked order as `bookPage` returns it (effective price)."""
+
+    id: int
+    price: int
+    amount_wh: int
+
+
+def commitment_hash(side: Side, price: int, amount_wh: int, salt: bytes, owner: str) -> bytes:
+    """keccak256(abi.encode(side, price, amountWh, salt, owner)), as DoubleAuction.commitmentHash."""
+    encoded = abi_encode(
+        ["uint8", "uint128", "uint128", "bytes32", "address"],
+        [int(side), price, amount_wh, salt, Web3.to_checksum_address(owner)],
+    )
+    return bytes(Web3.keccak(encoded))
+
+
+def hint_for(book: Sequence[BookEntry], side: Side, price: int, order_id: int) -> int:
+    """The booked order the new order (effective `price`, id `order_id`) goes after; 0 = the head.
+
+    `book` is one side in matching order. Binary search: O(log n) on a book read once per round.
+    """
+    lo, hi = 0, len(book)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        e = book[mid]
+        if precedes(side, e.price, e.id, price, order_id):
+            lo = mid + 1
+        else:
+            hi = mid
+    return book[lo - 1].id if lo > 0 else 0
+
+
+class AuctionClient:
+    """The auction as one service: reads the book, computes hints, sends transactions with explicit gas."""
+
+    def __init__(self, chain: ChainClient) -> None:
+        self.chain = chain
+
+    @property
+    def contract(self) -> Any:
+        return self.chain.contract(CONTRACT)
+
+    # ------------------------------------------------------------------ reads
+    def current_round_id(self) -> int:
+        return int(self.contract.functions.currentRoundId().call())
+
+    def phase(self, round_id: int) -> int:
+        return int(self.contract.functions.phaseOf(round_id).call())
+
+    def tariffs(self) -> tuple[int, int]:
+        retail, feed_in = self.contract.functions.gridTariffs().call()
+        return int(retail), int(feed_in)
+
+    def round(self, round_id: int) -> dict[str, Any]:
+        values = self.contract.functions.getRound(round_id).call()
+        names = [c["name"] for c in _output_components(self.contract, "getRound")]
+        return dict(zip(names, values, strict=True))
+
+    def book(self, round_id: int, side: Side) -> list[BookEntry]:
+        """One side of a round's book in matching order (paged, so any size works)."""
+        entries: list[BookEntry] = []
+        after = 0
+        while True:
+            ids, prices, amounts = self.contract.functions.bookPage(round_id, int(side), after, PAGE).call()
+            entries += [BookEntry(int(i), int(p), int(a)) for i, p, a in zip(ids, prices, amounts, strict=True)]
+            if len(ids) < PAGE:
+                return entries
+            after = int(ids[-1])
+
+    def settlement_of(self, order_id: int) -> tuple[int, int, int, int, int]:
+        """(fillWh, money, moneyRefund, energyRefund, gridWh) that `claim` would pay."""
+        return tuple(int(v) for v in self.contract.functions.settlementOf(order_id).call())  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ transactions
+    def approve(self, token: str, signer: Signer, amount: int = 2**256 - 1) -> dict[str, Any]:
+        """Let the auction pull escrow from `signer` (token: "EnergyToken" or "SettlementToken")."""
+        fn = self.chain.contract(token).functions.approve(self.contract.address, amount)
+        return self._send(fn, signer, 80_000)
+
+    def submit(
+        self,
+        signer: Signer,
+        side: Side,
+        price: int,
+        amount_wh: int,
+        round_id: int | None = None,
+        hint: int | None = None,
+    ) -> int:
+        """Place an open order; computes the hint from the current book unless given. Returns the order id."""
+        round_id = self.current_round_id() if round_id is None else round_id
+        if hint is None:
+            retail, feed_in = self.tariffs() if self.phase(round_id) == 0 else self._round_tariffs(round_id)
+            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
+            next_id = int(self.contract.functions.nextOrderId().call())
+            hint = hint_for(self.book(round_id, side), side, eff, next_id)
+        fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, hint)
+        receipt = self._send(fn, signer, GAS_SUBMIT)
+        return int(self.contract.events.OrderBooked().process_receipt(receipt, errors=DISCARD)[0]["args"]["orderId"])
+
+    def commit(
+        self,
+        signer: Signer,
+        side: Side,
+        price: int,
+        amount_wh: int,
+        salt: bytes,
+        money_deposit: int,
+        energy_deposit: int,
+        round_id: int | None = None,
+    ) -> int:
+        """Place a sealed commitment with its deposits. Returns the order id (keep `salt` for the reveal)."""
+        round_id = self.current_round_id() if round_id is None else round_id
+        digest = commitment_hash(side, price, amount_wh, salt, signer.address)
+        fn = self.contract.functions.commitOrder(round_id, digest, money_deposit, energy_deposit)
+        receipt = self._send(fn, signer, GAS_COMMIT)
+        return int(self.contract.events.OrderCommitted().process_receipt(receipt, errors=DISCARD)[0]["args"]["orderId"])
+
+    def reveal(
+        self,
+        signer: Signer,
+        order_id: int,
+        side: Side,
+        price: int,
+        amount_wh: int,
+        salt: bytes,
+        hint: int | None = None,
+    ) -> dict[str, Any]:
+        """Reveal a commitment in the reveal window; computes the hint from the current book unless given."""
+        if hint is None:
+            round_id = int(self.contract.functions.getOrder(order_id).call()[1])
+            retail, feed_in = self._round_tariffs(round_id)
+            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
+            hint = hint_for(self.book(round_id, side), side, eff, order_id)
+        fn = self.contract.functions.revealOrder(order_id, int(side), price, amount_wh, salt, hint)
+        return self._send(fn, signer, GAS_REVEAL)
+
+    def close(self, signer: Signer, round_id: int) -> dict[str, Any]:
+        return self._send(self.contract.functions.closeRound(round_id), signer, GAS_CLOSE)
+
+    def clear_step(self, signer: Signer, round_id: int, max_steps: int = CLEAR_STEPS) -> bool:
+        """One bounded clearing transaction; True when the round is cleared."""
+        fn = self.contract.functions.clearRound(round_id, max_steps)
+        receipt = self._send(fn, signer, GAS_CLEAR_BASE + GAS_CLEAR_STEP * max_steps)
+        return bool(self.contract.events.RoundCleared().process_receipt(receipt, errors=DISCARD))
+
+    def clear(self, signer: Signer, round_id: int, max_steps: int = CLEAR_STEPS, max_txs: int = 10_000) -> int:
+        """Clear a closed round in as many bounded transactions as needed; returns how many were sent."""
+        for n in range(1, max_txs + 1):
+            if self.clear_step(signer, round_id, max_steps):
+                return n
+        raise RuntimeError(f"round {round_id} not cleared after {max_txs} transactions")
+
+    def claim(self, signer: Signer, order_id: int) -> dict[str, Any]:
+        return self._send(self.contract.functions.claim(order_id), signer, GAS_CLAIM)
+
+    def claim_many(self, signer: Signer, order_ids: Sequence[int]) -> dict[str, Any]:
+        fn = self.contract.functions.claimMany(list(order_ids))
+        return self._send(fn, signer, GAS_CLAIM + GAS_CLAIM_EACH * len(order_ids))
+
+    # ------------------------------------------------------------------ helpers
+    def _round_tariffs(self, round_id: int) -> tuple[int, int]:
+        r = self.round(round_id)
+        return int(r["retailPrice"]), int(r["feedInTariff"])
+
+    def _send(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
+        receipt = self.chain.transact(fn, signer, gas=gas)
+        assert isinstance(receipt, dict)
+        return receipt
+
+
+def _output_components(contract: Any, fn_name: str) -> list[dict[str, Any]]:
+    item = next(i for i in contract.abi if i.get("type") == "function" and i["name"] == fn_name)
+    return item["outputs"][0]["components"]

@@ -1,0 +1,173 @@
+"""Reference clearing of the periodic double auction, in pure Python (no chain).
+
+The same rule as contracts/DoubleAuction.sol (see its interface NatSpec and docs/auction.md): the property tests
+check that the contract agrees with `clear` on every order, and the webapp draws supply/demand curves with it.
+Prices are settlement units per kWh, amounts Wh; a buyer pays ceil(price*Wh/1000), a seller gets floor(price*Wh/1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Side(IntEnum):
+    """Same numbering as IDoubleAuction.Side."""
+
+    BID = 0
+    ASK = 1
+
+
+@dataclass(frozen=True)
+class Tariffs:
+    """Grid tariffs of a round, settlement units per kWh."""
+
+    retail: int
+    feed_in: int
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as the owner gave it: `price` is the limit before the grid band. `id` orders equal prices."""
+
+    id: int
+    side: Side
+    price: int
+    amount_wh: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What one order is paid on claim (same fields as IDoubleAuction.Settlement)."""
+
+    fill_wh: int
+    money: int
+    money_refund: int
+    energy_refund: int
+    grid_wh: int
+
+
+@dataclass
+class ClearingResult:
+    """Outcome of a round: uniform price, volume, every order's fill, marginal orders and grid fallback."""
+
+    price: int
+    volume_wh: int
+    fills: dict[int, int] = field(default_factory=dict)
+    marginal_bid: int = 0
+    marginal_ask: int = 0
+    imported_wh: int = 0
+    exported_wh: int = 0
+    steps: int = 0
+
+
+def cost_rounded_up(price: int, amount_wh: int) -> int:
+    """What a buyer pays or escrows."""
+    return -(-price * amount_wh // 1000)
+
+
+def cost_rounded_down(price: int, amount_wh: int) -> int:
+    """What a seller receives."""
+    return price * amount_wh // 1000
+
+
+def effective_price(side: Side, price: int, tariffs: Tariffs) -> int:
+    """Bids above retail count as bids at retail; asks below feed-in count as asks at feed-in."""
+    if side == Side.BID:
+        return min(price, tariffs.retail)
+    return max(price, tariffs.feed_in)
+
+
+def precedes(side: Side, price_a: int, id_a: int, price_b: int, id_b: int) -> bool:
+    """Whether order A is matched before order B on `side` (effective prices)."""
+    if price_a == price_b:
+        return id_a < id_b
+    return price_a > price_b if side == Side.BID else price_a < price_b
+
+
+def sort_key(side: Side, price: int, order_id: int) -> tuple[int, int]:
+    """Sort key giving matching order: bids by price descending, asks ascending, then id ascending."""
+    return (-price if side == Side.BID else price, order_id)
+
+
+def book_side(orders: Iterable[Order], side: Side, tariffs: Tariffs) -> list[Order]:
+    """One side of the book in matching order, with effective prices."""
+    eff = [
+        Order(o.id, o.side, effective_price(o.side, o.price, tariffs), o.amount_wh) for o in orders if o.side == side
+    ]
+    return sorted(eff, key=lambda o: sort_key(side, o.price, o.id))
+
+
+def clear(orders: Iterable[Order], tariffs: Tariffs) -> ClearingResult:
+    """Clear one round: walk both sorted sides while the bid price >= the ask price, trading min(remaining)."""
+    orders = list(orders)
+    bids = book_side(orders, Side.BID, tariffs)
+    asks = book_side(orders, Side.ASK, tariffs)
+    fills = {o.id: 0 for o in orders}
+    i = j = 0
+    bid_left = bids[0].amount_wh if bids else 0
+    ask_left = asks[0].amount_wh if asks else 0
+    volume = steps = 0
+    marginal: tuple[Order, Order] | None = None
+    while i < len(bids) and j < len(asks) and bids[i].price >= asks[j].price:
+        q = min(bid_left, ask_left)
+        volume += q
+        fills[bids[i].id] += q
+        fills[asks[j].id] += q
+        bid_left -= q
+        ask_left -= q
+        marginal = (bids[i], asks[j])
+        steps += 1
+        if bid_left == 0:
+            i += 1
+            bid_left = bids[i].amount_wh if i < len(bids) else 0
+        if ask_left == 0:
+            j += 1
+            ask_left = asks[j].amount_wh if j < len(asks) else 0
+    price = (marginal[0].price + marginal[1].price) // 2 if marginal else 0
+    return ClearingResult(
+        price=price,
+        volume_wh=volume,
+        fills=fills,
+        marginal_bid=marginal[0].id if marginal else 0,
+        marginal_ask=marginal[1].id if marginal else 0,
+        imported_wh=sum(o.amount_wh for o in bids) - volume,
+        exported_wh=sum(o.amount_wh for o in asks) - volume,
+        steps=steps,
+    )
+
+
+def deposit_for(order: Order, tariffs: Tariffs) -> tuple[int, int]:
+    """(money, energy) an open order escrows: bids ceil(effective price * Wh / 1000), asks their Wh."""
+    if order.side == Side.BID:
+        return cost_rounded_up(effective_price(order.side, order.price, tariffs), order.amount_wh), 0
+    return 0, order.amount_wh
+
+
+def settle(
+    order: Order, result: ClearingResult, tariffs: Tariffs, deposits: tuple[int, int] | None = None
+) -> Settlement:
+    """What `claim` pays for a booked order; `deposits` (money, energy) default to what an open order escrows."""
+    money_dep, energy_dep = deposits if deposits is not None else deposit_for(order, tariffs)
+    fill = result.fills.get(order.id, 0)
+    if order.side == Side.BID:
+        paid = cost_rounded_up(result.price, fill)
+        return Settlement(fill, paid, money_dep - paid, energy_dep, order.amount_wh - fill)
+    received = cost_rounded_down(result.price, fill)
+    return Settlement(fill, received, money_dep, energy_dep - fill, order.amount_wh - fill)
+
+
+def curves(orders: Iterable[Order], tariffs: Tariffs) -> dict[str, list[tuple[int, int]]]:
+    """Step curves for a chart: demand (bids) and supply (asks) as (cumulative Wh, effective price) corners."""
+    orders = list(orders)
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, side in (("demand", Side.BID), ("supply", Side.ASK)):
+        points: list[tuple[int, int]] = []
+        total = 0
+        for o in book_side(orders, side, tariffs):
+            points.append((total, o.price))
+            total += o.amount_wh
+            points.append((total, o.price))
+        out[name] = points
+    return out
