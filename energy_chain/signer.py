@@ -10,6 +10,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from energy_chain.legacy_tx import LegacySigner, is_plain_legacy
+
 
 class Signer:
     """A local key plus its nonce counter.
@@ -23,6 +25,7 @@ class Signer:
         self.address: str = account.address
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._legacy: LegacySigner | None = None
 
     @classmethod
     def from_key(cls, private_key: str | bytes) -> Signer:
@@ -63,6 +66,10 @@ class Signer:
             self._next_nonce = None
 
     def sign(self, tx: dict[str, Any]) -> bytes:
+        if is_plain_legacy(tx):  # the project's usual transaction: the fast path, byte-identical to eth-account
+            if self._legacy is None:
+                self._legacy = LegacySigner(self.account.key)
+            return self._legacy.sign(tx)
         return bytes(self.account.sign_transaction(tx).raw_transaction)
 
     def encrypt(self, password: str) -> dict[str, Any]:
