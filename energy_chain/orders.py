@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector
 from web3.contract import Contract
 
 from energy_chain.client import ChainClient
@@ -23,12 +25,14 @@ WH_PER_KWH = 1000
 MAX_UINT256 = 2**256 - 1
 # Gas bounds measured in reports/gas.json (python -m scripts.gas_report), with headroom: a placement that rests
 # (new level, hint walk included) stays under PLACE_GAS_BASE; each resting order visited adds < PLACE_GAS_PER_FILL.
-PLACE_GAS_BASE = int(os.environ.get("ORDER_BOOK_PLACE_GAS_BASE", 400_000))
-PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 90_000))
+PLACE_GAS_BASE = int(os.environ.get("ORDER_BOOK_PLACE_GAS_BASE", 350_000))
+PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 70_000))
 CANCEL_GAS = 200_000
 CLEAN_GAS_PER_ORDER = 60_000
 APPROVE_GAS = 100_000
-DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 20))
+DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 10))
+PLACE_SELECTOR = function_signature_to_4byte_selector("placeOrder(uint8,uint128,uint128,uint64,uint256,uint128)")
+PLACE_TYPES = ["uint8", "uint128", "uint128", "uint64", "uint256", "uint128"]
 
 
 class Side(IntEnum):
@@ -47,6 +51,21 @@ class Status(IntEnum):
 def cost(price: int, amount_wh: int) -> int:
     """Settlement units for `amount_wh` at `price` per kWh, floored as the contract does."""
     return price * amount_wh // WH_PER_KWH
+
+
+def hint_from_levels(levels: list[tuple[int, int]], side: Side, price: int) -> int:
+    """The placement hint from a depth snapshot (best first): the last level at or better than `price`, 0 if none.
+
+    Saves one call per order under load; when `price` is deeper than the snapshot this is its last level, and the
+    contract walks on from there (bounded by maxHintSteps).
+    """
+    hint = 0
+    for level_price, _ in levels:
+        if (level_price >= price) if side == Side.BUY else (level_price <= price):
+            hint = level_price
+        else:
+            break
+    return hint
 
 
 def place_gas(max_fills: int) -> int:
@@ -122,11 +141,18 @@ class OrderBookClient:
     def __init__(self, chain: ChainClient, name: str = "OrderBook") -> None:
         self.chain = chain
         self.name = name
+        self._address: str | None = None
 
     # ------------------------------------------------------------------ contracts
     @property
     def contract(self) -> Contract:
         return self.chain.contract(self.name)
+
+    @property
+    def address(self) -> str:
+        if self._address is None:
+            self._address = self.contract.address
+        return self._address
 
     @property
     def events(self) -> EventDecoder:
@@ -194,8 +220,17 @@ class OrderBookClient:
         """
         if hint is None:
             hint = self.hint_for(side, price)
-        fn = self.place_function(side, price, amount, expiry, max_fills, hint)
-        tx = self.chain.build_tx(fn, signer, place_gas(max_fills), nonce)
+        # Encoded directly (not through web3's contract function): ~20x faster when pre-signing thousands.
+        data = PLACE_SELECTOR + abi_encode(PLACE_TYPES, [int(side), price, amount, expiry, max_fills, hint])
+        tx = {
+            "to": self.address,
+            "data": data,
+            "value": 0,
+            "gas": place_gas(max_fills),
+            "gasPrice": self.chain.config.gas_price,
+            "nonce": nonce if nonce is not None else signer.next_nonce(self.chain.pending_nonce),
+            "chainId": self.chain.chain_id,
+        }
         return signer.sign(tx)
 
     def place(

@@ -22,6 +22,7 @@ ASK0, BID0, STEP = 300_000, 200_000, 100
 MAKER_WH = 1_000
 SENDERS = 50
 BATCH = 100  # automine anvil stays fast with ~100 transactions in flight
+BUILD_BATCH = 2_000  # while building the book the chain mines a block every second instead
 FUND_WH = 10**9
 FUND_UNITS = 10**13
 SIZES = (10, 1_000, 10_000)
@@ -35,11 +36,11 @@ def bid(k: int) -> int:
     return BID0 - STEP * k
 
 
-def send_signed(client: ChainClient, raws: Sequence[bytes]) -> list[dict[str, Any]]:
+def send_signed(client: ChainClient, raws: Sequence[bytes], batch: int = BATCH) -> list[dict[str, Any]]:
     """Send pre-signed transactions in batches and return their receipts; fails loudly on any revert."""
     receipts: list[dict[str, Any]] = []
-    for start in range(0, len(raws), BATCH):
-        hashes = client.send_raw_batch(raws[start : start + BATCH])
+    for start in range(0, len(raws), batch):
+        hashes = client.send_raw_batch(raws[start : start + batch])
         bad = [h for h in hashes if not isinstance(h, str)]
         if bad:
             raise RuntimeError(f"node refused {len(bad)} transactions, e.g. {bad[0]}")
@@ -82,29 +83,39 @@ def fund(client: ChainClient, signers: Sequence[Signer], book: OrderBookClient, 
 
 
 class BookBuilder:
-    """Adds resting orders in the fixed layout, hinting each new level with a level known to exist already."""
+    """Adds resting orders in the fixed layout.
+
+    The first order of every level comes from one sender per side in level order (nonce order is mining order), each
+    hinted with the level before it; later orders join existing levels. While building, the chain mines a block every
+    second instead of one block per transaction, so thousands of placements go in one JSON-RPC batch.
+    """
 
     def __init__(self, client: ChainClient, book: OrderBookClient, senders: Sequence[Signer]) -> None:
         self.client, self.book, self.senders = client, book, senders
         self.placed = 0
-        self.created = {Side.BUY: -1, Side.SELL: -1}  # highest level index already on chain per side
+
+    def _order(self, i: int) -> bytes:
+        side = Side.SELL if i % 2 else Side.BUY
+        k = (i // 2) % LEVELS
+        price = ask(k) if side == Side.SELL else bid(k)
+        if i < 2 * LEVELS:  # opens level k
+            hint = 0 if k == 0 else (ask(k - 1) if side == Side.SELL else bid(k - 1))
+            signer = self.senders[i % 2]
+        else:
+            hint, signer = 0, self.senders[2 + i % (len(self.senders) - 2)]
+        return self.book.build_place_tx(signer, side, price, MAKER_WH, max_fills=0, hint=hint)
 
     def grow_to(self, n: int) -> None:
-        while self.placed < n:
-            count = min(BATCH, n - self.placed)
-            raws, newest = [], dict(self.created)
-            for i in range(self.placed, self.placed + count):
-                side = Side.SELL if i % 2 else Side.BUY
-                k = (i // 2) % LEVELS
-                price = ask(k) if side == Side.SELL else bid(k)
-                known = min(k - 1, self.created[side])  # a better level mined before this batch
-                hint = 0 if known < 0 else (ask(known) if side == Side.SELL else bid(known))
-                signer = self.senders[i % len(self.senders)]
-                raws.append(self.book.build_place_tx(signer, side, price, MAKER_WH, max_fills=0, hint=hint))
-                newest[side] = max(newest[side], k)
-            send_signed(self.client, raws)
-            self.created = newest
-            self.placed += count
+        rpc = self.client.w3.provider.make_request
+        raws = [self._order(i) for i in range(self.placed, n)]
+        rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+        rpc("evm_setIntervalMining", [1])  # type: ignore[arg-type]
+        try:
+            send_signed(self.client, raws, BUILD_BATCH)
+        finally:
+            rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]
+            rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+        self.placed = n
 
 
 def _advance(client: ChainClient, seconds: int) -> None:

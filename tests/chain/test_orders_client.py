@@ -15,7 +15,7 @@ import rlp
 
 from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
 from energy_chain.anvil import start_anvil
-from energy_chain.orders import OrderBookClient, Side, Status, cost
+from energy_chain.orders import OrderBookClient, Side, Status, cost, hint_from_levels
 from scripts.deploy import deploy_all
 from scripts.gas_cases.order_book import fund, send_signed
 
@@ -143,3 +143,14 @@ def test_clean_expired(chain, book, users):
     chain.w3.provider.make_request("evm_mine", [])
     assert book.clean_expired(cleaner, [placed.order_id, placed.order_id]) == 1
     assert book.order(placed.order_id).status is Status.EXPIRED
+
+
+def test_hint_from_a_depth_snapshot():
+    asks = [(100, 5), (110, 5), (130, 5)]
+    assert hint_from_levels(asks, Side.SELL, 120) == 110
+    assert hint_from_levels(asks, Side.SELL, 90) == 0
+    assert hint_from_levels(asks, Side.SELL, 500) == 130  # deeper than the snapshot: its last level
+    bids = [(100, 5), (90, 5)]
+    assert hint_from_levels(bids, Side.BUY, 95) == 100
+    assert hint_from_levels(bids, Side.BUY, 90) == 90
+    assert hint_from_levels(bids, Side.BUY, 101) == 0
