@@ -197,8 +197,9 @@ def test_browser_wallet_user_signs_orders_itself(app, chain, client):
     assert _wait_tx(client, r.get_json()["tx_hash"])["status"] == "success"
 
     stranger = Account.create()
-    foreign = Account.sign_transaction({"to": tx["to"], "data": tx["data"], "gas": 500_000, "gasPrice": 0, "nonce": 0,
-                                        "chainId": 1337, "value": 0}, stranger.key).raw_transaction.to_0x_hex()  # fmt: skip
+    foreign = Account.sign_transaction({"to": tx["to"], "data": tx["data"], "gas": 500_000, "gasPrice": 0,
+                                        "nonce": 0, "chainId": 1337, "value": 0},
+                                       stranger.key).raw_transaction.to_0x_hex()  # fmt: skip
     _error(client.post("/api/v1/tx/raw", json={"raw": foreign}), 403, "wrong_signer")
     elsewhere = Account.sign_transaction({"to": stranger.address, "data": "0x", "gas": 21_000, "gasPrice": 0,
                                           "nonce": 5, "chainId": 1337, "value": 0}, wallet.key)  # fmt: skip

@@ -34,7 +34,8 @@ def test_sell_then_matching_buy_trades_and_shows_everywhere(app, chain, users):
     assert "RM 9.32" in buyer_account  # 10 - 0.675, shown with 2 decimals
     with app.app_context():
         trade = db.session.scalar(select(Trade).where(Trade.buyer == users.address(buyer)))
-        assert (trade.seller, trade.price, trade.amount_wh, trade.cost) == (users.address(seller), 450_000, 1500, 675_000)
+        expected = (users.address(seller), 450_000, 1500, 675_000)
+        assert (trade.seller, trade.price, trade.amount_wh, trade.cost) == expected
         sell = db.session.get(Order, trade.sell_order_id)
         assert (sell.status, sell.remaining_wh) == ("open", 500)
     explorer = buyer_c.get(f"/explorer/tx/{trade.tx_hash}").get_data(as_text=True)
