@@ -142,6 +142,7 @@ class OrderBookClient:
         self.chain = chain
         self.name = name
         self._address: str | None = None
+        self._events: EventDecoder | None = None
 
     # ------------------------------------------------------------------ contracts
     @property
@@ -156,7 +157,9 @@ class OrderBookClient:
 
     @property
     def events(self) -> EventDecoder:
-        return EventDecoder(self.contract.abi, self.contract.address)
+        if self._events is None:
+            self._events = EventDecoder(self.contract.abi, self.contract.address)
+        return self._events
 
     def _token(self, fn_name: str) -> Contract:
         address = getattr(self.contract.functions, fn_name)().call()
@@ -175,14 +178,9 @@ class OrderBookClient:
         return self._token("settlementToken")
 
     # ------------------------------------------------------------------ transactions
-    def _send(self, fn: Any, signer: Signer, gas: int, wait: bool = True) -> dict[str, Any] | str:
-        tx = self.chain.build_tx(fn, signer, gas)
-        try:
-            tx_hash = self.chain.send_raw(signer.sign(tx))
-        except Exception:
-            signer.resync()  # the node refused it: the nonce was not used
-            raise
-        return self.chain.wait_for_receipt(tx_hash, tx) if wait else tx_hash
+    def _send(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
+        """Explicit gas (no estimate); a revert raises TxFailed with the decoded error."""
+        return self.chain.transact(fn, signer, gas=gas)  # type: ignore[return-value]
 
     def ensure_approvals(self, signer: Signer) -> list[dict[str, Any]]:
         """Approve the book once, without limit, on both tokens (skipped where already approved)."""
@@ -191,7 +189,7 @@ class OrderBookClient:
             if token.functions.allowance(signer.address, self.contract.address).call() < MAX_UINT256 // 2:
                 fn = token.functions.approve(self.contract.address, MAX_UINT256)
                 receipts.append(self._send(fn, signer, APPROVE_GAS))
-        return receipts  # type: ignore[return-value]
+        return receipts
 
     def hint_for(self, side: Side, price: int) -> int:
         """The hint placeOrder needs if `price` opens a new level (read now; the contract copes if it goes stale)."""
@@ -248,7 +246,7 @@ class OrderBookClient:
             hint = self.hint_for(side, price)
         fn = self.place_function(side, price, amount, expiry, max_fills, hint)
         receipt = self._send(fn, signer, place_gas(max_fills))
-        return self.place_result(receipt)  # type: ignore[arg-type]
+        return self.place_result(receipt)
 
     def place_result(self, receipt: dict[str, Any]) -> PlaceResult:
         """Decode a placement's receipt (a web3 receipt or a raw JSON-RPC one)."""
@@ -269,13 +267,13 @@ class OrderBookClient:
 
     def cancel(self, signer: Signer, order_id: int) -> dict[str, Any]:
         """Cancel one of the signer's open orders (escrow refunded). Raises TxFailed, e.g. OrderBookNotOwner."""
-        return self._send(self.contract.functions.cancelOrder(order_id), signer, CANCEL_GAS)  # type: ignore[return-value]
+        return self._send(self.contract.functions.cancelOrder(order_id), signer, CANCEL_GAS)
 
     def clean_expired(self, signer: Signer, order_ids: list[int]) -> int:
         """Remove expired orders among `order_ids` (anyone may); returns how many were removed."""
         fn = self.contract.functions.cleanExpired(order_ids)
         receipt = self._send(fn, signer, 100_000 + CLEAN_GAS_PER_ORDER * len(order_ids))
-        return sum(1 for e in self.events.decode(receipt) if e.name == "OrderExpired")  # type: ignore[arg-type]
+        return sum(1 for e in self.events.decode(receipt) if e.name == "OrderExpired")
 
     # ------------------------------------------------------------------ reads
     def order(self, order_id: int) -> Order:
