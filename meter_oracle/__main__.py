@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the daemon until SIGTERM/SIGINT")
-    run.add_argument("--config", type=Path, help="oracle config file (TOML), e.g. meter_oracle/config/oracle.example.toml")
+    run.add_argument(
+        "--config", type=Path, help="oracle config file (TOML), e.g. meter_oracle/config/oracle.example.toml"
+    )
     src = run.add_mutually_exclusive_group()
     src.add_argument("--simulate", type=Path, metavar="COMMUNITY_JSON", help="simulated community (demo)")
     src.add_argument("--replay", type=Path, metavar="CSV", help="replay recorded counters from a CSV file")
@@ -62,15 +64,26 @@ def _parser() -> argparse.ArgumentParser:
 def _config(ns: argparse.Namespace):
     from meter_oracle.config import load_config
 
-    kind = "simulate" if getattr(ns, "simulate", None) else "replay" if getattr(ns, "replay", None) else (
-        "modbus" if getattr(ns, "modbus", False) else None)  # fmt: skip
+    kind = (
+        "simulate"
+        if getattr(ns, "simulate", None)
+        else "replay"
+        if getattr(ns, "replay", None)
+        else ("modbus" if getattr(ns, "modbus", False) else None)
+    )
     overrides = {
         "chain": {"rpc_url": getattr(ns, "rpc_url", None), "deployments_dir": getattr(ns, "deployments_dir", None)},
-        "oracle": {k: getattr(ns, k, None) for k in ("outbox", "metrics_port", "interval_s", "log_level",
-                                                     "log_format")},  # fmt: skip
-        "source": {"kind": kind, "community": getattr(ns, "simulate", None), "replay_csv": getattr(ns, "replay", None),
-                   "backfill_hours": getattr(ns, "backfill_hours", None), "speed": getattr(ns, "speed", None)},
-    }  # fmt: skip
+        "oracle": {
+            k: getattr(ns, k, None) for k in ("outbox", "metrics_port", "interval_s", "log_level", "log_format")
+        },
+        "source": {
+            "kind": kind,
+            "community": getattr(ns, "simulate", None),
+            "replay_csv": getattr(ns, "replay", None),
+            "backfill_hours": getattr(ns, "backfill_hours", None),
+            "speed": getattr(ns, "speed", None),
+        },
+    }
     overrides["oracle"]["keystore_file"] = getattr(ns, "keystore", None)
     overrides["oracle"]["password_file"] = getattr(ns, "password_file", None)
     return load_config(ns.config, os.environ, overrides)
@@ -83,8 +96,10 @@ def cmd_run(ns: argparse.Namespace) -> int:
     config = _config(ns)
     setup_logging(config.log_level, config.log_format)
     if config.keystore_file is None or config.password_file is None:
-        log.error("the oracle key is needed: --keystore and --password-file (or ORACLE_KEYSTORE_FILE and "
-                  "ORACLE_PASSWORD_FILE); `python -m meter_oracle keystore` makes one")  # fmt: skip
+        log.error(
+            "the oracle key is needed: --keystore and --password-file (or ORACLE_KEYSTORE_FILE and "
+            "ORACLE_PASSWORD_FILE); `python -m meter_oracle keystore` makes one"
+        )
         return 2
     signer = Signer.from_keystore_files(config.keystore_file, config.password_file)
     daemon = Daemon(config, signer)

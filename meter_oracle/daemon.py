@@ -45,8 +45,9 @@ class Ingest:
         self.directory = directory
         self.metrics = metrics
         self.wall = wall
-        self.validator = Validator(config.interval_s, directory, config.max_power_w,
-                                   future_skew_s=config.future_skew_s, clock=wall)  # fmt: skip
+        self.validator = Validator(
+            config.interval_s, directory, config.max_power_w, future_skew_s=config.future_skew_s, clock=wall
+        )
         self.states: dict[str, MeterState] = outbox.states()
         source.restore(self.states)
         L = config.interval_s
@@ -67,8 +68,13 @@ class Ingest:
             self.next_boundary = start
             self.clock = CatchUpClock(start, config.source.speed, wall)
         self.delay = config.source.read_delay_s if source.realtime else 0.0
-        log.info("ingest from %s starts at boundary %d (%.0fs ago), speed %.0fx", source.name, self.next_boundary,
-                 now - self.next_boundary, self.clock.speed)  # fmt: skip
+        log.info(
+            "ingest from %s starts at boundary %d (%.0fs ago), speed %.0fx",
+            source.name,
+            self.next_boundary,
+            now - self.next_boundary,
+            self.clock.speed,
+        )
 
     def seconds_until_due(self) -> float:
         return self.clock.wall_seconds_until(self.next_boundary + self.delay)
@@ -104,9 +110,14 @@ class Ingest:
             else:
                 rejected.append((sample, verdict.reason, verdict.detail))
                 self.metrics.rejections.labels(verdict.reason).inc()
-                log.warning("rejected %s at %d: %s (%s)", sample.serial, sample.boundary, verdict.reason,
-                            verdict.detail, extra={"serial": sample.serial, "boundary": sample.boundary,
-                                                   "reason": verdict.reason})  # fmt: skip
+                log.warning(
+                    "rejected %s at %d: %s (%s)",
+                    sample.serial,
+                    sample.boundary,
+                    verdict.reason,
+                    verdict.detail,
+                    extra={"serial": sample.serial, "boundary": sample.boundary, "reason": verdict.reason},
+                )
         self.outbox.record(accepted, rejected, cursor=boundary, now=self.wall())
         n = sum(len(r) for _, r in accepted)
         self.metrics.readings.inc(n)
@@ -148,13 +159,20 @@ class Daemon:
         ingest_box, submit_box = Outbox(cfg.outbox), Outbox(cfg.outbox)
         source = build_source(cfg, ingest_box, time.time())
         ingest = Ingest(cfg, source, ingest_box, ChainMeterDirectory(ingest_client), self.metrics)
-        submitter = Submitter(submit_client, self.signer, submit_box, self.metrics, cfg,
-                              ChainMeterDirectory(submit_client))  # fmt: skip
+        submitter = Submitter(
+            submit_client, self.signer, submit_box, self.metrics, cfg, ChainMeterDirectory(submit_client)
+        )
         self.metrics.serve(cfg.metrics_port, cfg.metrics_addr)
         thread = threading.Thread(target=submitter.run, args=(self.stop_event,), name="submitter", daemon=True)
         thread.start()
-        log.info("oracle %s running: source %s, interval %ds, outbox %s, metrics port %s", self.signer.address,
-                 source.name, cfg.interval_s, cfg.outbox, cfg.metrics_port or "off")  # fmt: skip
+        log.info(
+            "oracle %s running: source %s, interval %ds, outbox %s, metrics port %s",
+            self.signer.address,
+            source.name,
+            cfg.interval_s,
+            cfg.outbox,
+            cfg.metrics_port or "off",
+        )
         try:
             while not self.stop_event.is_set():
                 ingest.run_due()

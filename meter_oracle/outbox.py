@@ -110,40 +110,53 @@ class Outbox:
         cursor: int | None = None,
         now: float | None = None,
     ) -> int:
-        """Everything read at one boundary in one transaction (new states, readings, rejections, read cursor)."""
+        """Everything read at one boundary in one transaction (states, readings, rejections, cursor); new readings."""
         now = time.time() if now is None else now
         with self._tx() as db:
-            before = db.total_changes
+            new = 0
             for sample, readings in accepted:
                 db.execute(
                     "INSERT INTO meter_state VALUES (?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
                     "boundary=excluded.boundary, positive_wh=excluded.positive_wh, negative_wh=excluded.negative_wh",
                     (sample.serial, sample.boundary, sample.positive_wh, sample.negative_wh),
                 )
+                before = db.total_changes
                 db.executemany(
                     "INSERT OR IGNORE INTO readings (meter_id, interval, serial, surplus_wh, deficit_wh, accepted_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [(r.meter_id, r.interval, r.serial, r.surplus_wh, r.deficit_wh, now) for r in readings],
                 )
+                new += db.total_changes - before
             db.executemany(
                 "INSERT INTO rejections (serial, boundary, positive_wh, negative_wh, reason, detail, received_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(s.serial, s.boundary, s.positive_wh, s.negative_wh, reason, detail, now)
-                 for s, reason, detail in rejected],
-            )  # fmt: skip
+                [
+                    (s.serial, s.boundary, s.positive_wh, s.negative_wh, reason, detail, now)
+                    for s, reason, detail in rejected
+                ],
+            )
             if cursor is not None:
-                db.execute("INSERT INTO kv VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                           (str(cursor),))  # fmt: skip
-            return db.total_changes - before
+                db.execute(
+                    "INSERT INTO kv VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (str(cursor),),
+                )
+            return new
 
     def reject(self, sample: CounterSample, reason: str, detail: str, now: float | None = None) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO rejections (serial, boundary, positive_wh, negative_wh, reason, detail, received_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sample.serial, sample.boundary, sample.positive_wh, sample.negative_wh, reason, detail,
-                 time.time() if now is None else now),
-            )  # fmt: skip
+                (
+                    sample.serial,
+                    sample.boundary,
+                    sample.positive_wh,
+                    sample.negative_wh,
+                    reason,
+                    detail,
+                    time.time() if now is None else now,
+                ),
+            )
 
     def rejections(self, limit: int = 100) -> list[dict[str, object]]:
         cur = self._db.execute(
@@ -210,8 +223,9 @@ class Outbox:
     def mark_mined(self, batch_id: int, block: int, now: float | None = None) -> int:
         now = time.time() if now is None else now
         with self._tx() as db:
-            db.execute("UPDATE batches SET status = 'mined', block = ?, mined_at = ? WHERE id = ?",
-                       (block, now, batch_id))  # fmt: skip
+            db.execute(
+                "UPDATE batches SET status = 'mined', block = ?, mined_at = ? WHERE id = ?", (block, now, batch_id)
+            )
             cur = db.execute(
                 "UPDATE readings SET status = 'minted', minted_at = ? WHERE batch_id = ? AND status = 'batched'",
                 (now, batch_id),
@@ -233,7 +247,8 @@ class Outbox:
         """Readings the chain will never accept (e.g. the meter was deactivated): kept, marked, never sent again."""
         with self._tx() as db:
             cur = db.executemany(
-                "UPDATE readings SET status = 'rejected', batch_id = NULL, note = ? WHERE meter_id = ? AND interval = ?",
+                "UPDATE readings SET status = 'rejected', batch_id = NULL, note = ? "
+                "WHERE meter_id = ? AND interval = ?",
                 [(note, mid, interval) for mid, interval in keys],
             )
             return cur.rowcount
@@ -251,8 +266,10 @@ class Outbox:
         """The chain lost the block holding this batch (restored from an older state): it must be sent again."""
         with self._tx() as db:
             db.execute("UPDATE batches SET status = 'signed', block = NULL, mined_at = NULL WHERE id = ?", (batch_id,))
-            db.execute("UPDATE readings SET status = 'batched', minted_at = NULL WHERE batch_id = ? "
-                       "AND status = 'minted'", (batch_id,))  # fmt: skip
+            db.execute(
+                "UPDATE readings SET status = 'batched', minted_at = NULL WHERE batch_id = ? AND status = 'minted'",
+                (batch_id,),
+            )
 
     # ------------------------------------------------------------------ status
     def counts(self) -> dict[str, int]:
@@ -263,9 +280,7 @@ class Outbox:
         return out
 
     def oldest_unminted_interval(self) -> int | None:
-        row = self._db.execute(
-            "SELECT MIN(interval) FROM readings WHERE status IN ('pending', 'batched')"
-        ).fetchone()
+        row = self._db.execute("SELECT MIN(interval) FROM readings WHERE status IN ('pending', 'batched')").fetchone()
         return None if row[0] is None else int(row[0])
 
     def latest_minted_interval(self) -> int | None:

@@ -93,8 +93,13 @@ class Submitter:
                 self.metrics.rpc_errors.inc()
                 self._need_reconcile = True
                 delay = self.backoff.next()
-                log.warning("chain unavailable (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay,
-                            extra={"retry_in_s": delay})  # fmt: skip
+                log.warning(
+                    "chain unavailable (%s: %s); retrying in %.1fs",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                    extra={"retry_in_s": delay},
+                )
                 stop.wait(delay)
         self.update_gauges(force=True)
 
@@ -156,8 +161,13 @@ class Submitter:
                 self._need_reconcile = True  # the nonce was taken but not stored: count again from the chain
                 raise
             batch = Batch(batch_id, nonce, tx_hash, raw, len(readings), "signed", self.clock())
-            log.info("batch %d signed: %d readings, nonce %d", batch_id, len(readings), nonce,
-                     extra={"batch": batch_id, "nonce": nonce, "tx": tx_hash, "size": len(readings)})  # fmt: skip
+            log.info(
+                "batch %d signed: %d readings, nonce %d",
+                batch_id,
+                len(readings),
+                nonce,
+                extra={"batch": batch_id, "nonce": nonce, "tx": tx_hash, "size": len(readings)},
+            )
             self._broadcast([batch])
             if self.on_sent is not None:
                 self.on_sent(batch)
@@ -180,15 +190,17 @@ class Submitter:
             if any(text in message.lower() for text in HARMLESS_SEND_ERRORS):
                 continue
             # e.g. "nonce too low": this nonce is used; reconciling finds out by whom
-            log.warning("node refused batch %d (nonce %d): %s", batch.id, batch.nonce, message,
-                        extra={"batch": batch.id})  # fmt: skip
+            log.warning(
+                "node refused batch %d (nonce %d): %s", batch.id, batch.nonce, message, extra={"batch": batch.id}
+            )
             self._need_reconcile = True
 
     def resend_stale(self) -> None:
         """Rebroadcast batches the node seems to have forgotten (it restarted, or dropped them)."""
         now = self.clock()
-        stale = [b for b in self.outbox.batches("signed")
-                 if now - self._sent_at.get(b.id, 0.0) > self.config.resend_after_s]  # fmt: skip
+        stale = [
+            b for b in self.outbox.batches("signed") if now - self._sent_at.get(b.id, 0.0) > self.config.resend_after_s
+        ]
         if stale:
             self.metrics.batches.labels("rebroadcast").inc(len(stale))
             log.info("rebroadcasting %d batches without a receipt", len(stale))
@@ -222,9 +234,14 @@ class Submitter:
             self.metrics.mints.inc(recorded)
             self.metrics.minted_wh.inc(minted_wh)
             self.metrics.deficit_wh.inc(deficit_wh)
-            log.info("batch %d mined in block %d: %d recorded, %d already recorded", batch.id, block, recorded,
-                     skipped, extra={"batch": batch.id, "block": block, "recorded": recorded,
-                                     "skipped": skipped})  # fmt: skip
+            log.info(
+                "batch %d mined in block %d: %d recorded, %d already recorded",
+                batch.id,
+                block,
+                recorded,
+                skipped,
+                extra={"batch": batch.id, "block": block, "recorded": recorded, "skipped": skipped},
+            )
             return
         self._handle_revert(batch, block)
 
@@ -242,8 +259,15 @@ class Submitter:
         self.outbox.requeue(batch.id, "reverted", reason)
         exhausted = self._reject_exhausted()
         self.metrics.batches.labels("reverted").inc()
-        log.warning("batch %d reverted in block %d: %s (%d readings set aside, %d retried too often)",
-                    batch.id, block, reason, len(bad), exhausted, extra={"batch": batch.id})  # fmt: skip
+        log.warning(
+            "batch %d reverted in block %d: %s (%d readings set aside, %d retried too often)",
+            batch.id,
+            block,
+            reason,
+            len(bad),
+            exhausted,
+            extra={"batch": batch.id},
+        )
 
     def _reject_exhausted(self) -> int:
         n = self.outbox.reject_exhausted(self.config.max_attempts, "reverted too often")
@@ -268,8 +292,12 @@ class Submitter:
         for batch in self.outbox.batches("mined", min_nonce=mined_count):
             self.outbox.unmine(batch.id)
             self.metrics.batches.labels("rolled_back").inc()
-            log.warning("batch %d (nonce %d) is no longer in the chain: sending it again", batch.id, batch.nonce,
-                        extra={"batch": batch.id})  # fmt: skip
+            log.warning(
+                "batch %d (nonce %d) is no longer in the chain: sending it again",
+                batch.id,
+                batch.nonce,
+                extra={"batch": batch.id},
+            )
         signed = self.outbox.batches("signed")
         below = [b for b in signed if b.nonce < mined_count]
         receipts = self.client.get_receipts([b.tx_hash for b in below])
@@ -280,8 +308,9 @@ class Submitter:
             else:
                 self.outbox.requeue(batch.id, "dropped", f"nonce {batch.nonce} was used by another transaction")
                 self.metrics.batches.labels("dropped").inc()
-                log.warning("batch %d lost its nonce %d to another transaction; its readings wait again",
-                            batch.id, batch.nonce)  # fmt: skip
+                log.warning(
+                    "batch %d lost its nonce %d to another transaction; its readings wait again", batch.id, batch.nonce
+                )
         resend = self.outbox.batches("signed", min_nonce=mined_count)
         top = self.outbox.max_nonce()
         self._fill_gaps(mined_count, {b.nonce for b in resend}, top)
@@ -298,9 +327,19 @@ class Submitter:
         gaps = [n for n in range(mined_count, top + 1) if n not in ours]
         if not gaps:
             return
-        raws = [self.signer.sign({"to": self.signer.address, "value": 0, "gas": 21_000,
-                                  "gasPrice": self.client.config.gas_price, "nonce": n,
-                                  "chainId": self.client.chain_id}) for n in gaps]  # fmt: skip
+        raws = [
+            self.signer.sign(
+                {
+                    "to": self.signer.address,
+                    "value": 0,
+                    "gas": 21_000,
+                    "gasPrice": self.client.config.gas_price,
+                    "nonce": n,
+                    "chainId": self.client.chain_id,
+                }
+            )
+            for n in gaps
+        ]
         self.client.send_raw_batch(raws)
         log.warning("filled nonce gaps %s with no-op transactions", gaps)
 

@@ -1,10 +1,10 @@
-"""Meter samples are untrusted input: check each one against the meter's last accepted state before anything is minted.
+"""Meter samples are untrusted input: check each one against the meter's last accepted state before minting.
 
-A sample is rejected (and kept for audit by the caller) when the meter is unknown or inactive on chain, its boundary is
-not aligned, lies in the future, repeats or precedes the last accepted one, a counter went backwards, or the energy since
-the last sample is more than the meter's maximum power could deliver. An accepted sample becomes the meter's new state
-and yields one reading per interval since the previous sample (a gap after an outage is spread evenly over its intervals,
-so the total always equals what the counters say).
+A sample is rejected (and kept for audit by the caller) when the meter is unknown or inactive on chain, its boundary
+is not aligned, lies in the future, repeats or precedes the last accepted one, a counter went backwards, or the energy
+since the last sample is more than the meter's maximum power could deliver. An accepted sample becomes the meter's new
+state and yields one reading per interval since the previous sample (a gap after an outage is spread evenly over its
+intervals, so the total always equals what the counters say).
 """
 
 from __future__ import annotations
@@ -121,8 +121,11 @@ class Validator:
         d_pos = sample.positive_wh - previous.positive_wh
         d_neg = sample.negative_wh - previous.negative_wh
         if d_pos < 0 or d_neg < 0:
-            return Rejected(BACKWARDS, f"counters went from {previous.positive_wh}/{previous.negative_wh} "
-                                       f"to {sample.positive_wh}/{sample.negative_wh} Wh")  # fmt: skip
+            return Rejected(
+                BACKWARDS,
+                f"counters went from {previous.positive_wh}/{previous.negative_wh} "
+                f"to {sample.positive_wh}/{sample.negative_wh} Wh",
+            )
         hours = (sample.boundary - previous.boundary) / 3600
         limit_wh = self.max_power_by_serial.get(sample.serial, self.max_power_w) * hours
         if d_pos > limit_wh or d_neg > limit_wh:

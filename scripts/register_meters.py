@@ -54,10 +54,16 @@ def register_meters(
     registry = client.contract("MeterRegistry")
     nonces = operator.reserve(len(todo), client.pending_nonce)
     raws = [
-        operator.sign(client.build_tx(registry.functions.registerMeter(meter_id(s), Web3.to_checksum_address(owners[s])),
-                                      operator, REGISTER_GAS, nonce=n))
+        operator.sign(
+            client.build_tx(
+                registry.functions.registerMeter(meter_id(s), Web3.to_checksum_address(owners[s])),
+                operator,
+                REGISTER_GAS,
+                nonce=n,
+            )
+        )
         for s, n in zip(todo, nonces, strict=True)
-    ]  # fmt: skip
+    ]
     hashes: list[str] = []
     for start in range(0, len(raws), SEND_CHUNK):
         for result in client.send_raw_batch(raws[start : start + SEND_CHUNK]):

@@ -30,8 +30,11 @@ def build_source(config: OracleConfig, outbox: Outbox, now: float) -> MeterSourc
         if stored is None:
             first = source.first_timestamp
             # Move the recording so that it starts `backfill_hours` ago (0: play it at its own timestamps).
-            shift = 0 if first is None or sc.backfill_hours <= 0 else (
-                align(now - sc.backfill_hours * 3600, config.interval_s) - align(first, config.interval_s))  # fmt: skip
+            shift = (
+                0
+                if first is None or sc.backfill_hours <= 0
+                else (align(now - sc.backfill_hours * 3600, config.interval_s) - align(first, config.interval_s))
+            )
             outbox.put("replay_shift", str(shift))
         else:
             shift = int(stored)

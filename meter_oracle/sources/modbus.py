@@ -24,8 +24,16 @@ from meter_oracle.sources.base import MeterSource
 
 log = logging.getLogger("meter_oracle.modbus")
 
-TYPES = {"uint16": ("UINT16", 1), "int16": ("INT16", 1), "uint32": ("UINT32", 2), "acc32": ("UINT32", 2),
-         "int32": ("INT32", 2), "uint64": ("UINT64", 4), "acc64": ("UINT64", 4), "float32": ("FLOAT32", 2)}  # fmt: skip
+TYPES = {
+    "uint16": ("UINT16", 1),
+    "int16": ("INT16", 1),
+    "uint32": ("UINT32", 2),
+    "acc32": ("UINT32", 2),
+    "int32": ("INT32", 2),
+    "uint64": ("UINT64", 4),
+    "acc64": ("UINT64", 4),
+    "float32": ("FLOAT32", 2),
+}
 PAIRS = {"import_export": ("export", "import"), "generation_consumption": ("generation", "consumption")}
 
 
@@ -95,8 +103,11 @@ def load_meters(entries: list[dict[str, Any]], base_dir: Path) -> list[ModbusMet
         path = path if path.is_absolute() else base_dir / path
         if path not in maps:
             maps[path] = RegisterMap.load(path)
-        meters.append(ModbusMeter(e["serial"], e.get("host", "127.0.0.1"), int(e.get("port", 502)),
-                                  int(e.get("unit_id", 1)), maps[path]))  # fmt: skip
+        meters.append(
+            ModbusMeter(
+                e["serial"], e.get("host", "127.0.0.1"), int(e.get("port", 502)), int(e.get("unit_id", 1)), maps[path]
+            )
+        )
     return meters
 
 
@@ -157,8 +168,14 @@ class ModbusSource(MeterSource):
                 samples.append(self.read_meter(meter, boundary))
             except (ModbusException, OSError, ValueError) as exc:
                 self.failures += 1
-                log.warning("meter %s at %s:%s unreadable: %s", meter.serial, meter.host, meter.port, exc,
-                            extra={"serial": meter.serial})  # fmt: skip
+                log.warning(
+                    "meter %s at %s:%s unreadable: %s",
+                    meter.serial,
+                    meter.host,
+                    meter.port,
+                    exc,
+                    extra={"serial": meter.serial},
+                )
                 client = self._clients.pop((meter.host, meter.port), None)
                 if client is not None:
                     client.close()

@@ -40,8 +40,14 @@ def load_csv(path: str | Path) -> list[CounterSample]:
         rows = []
         for line, row in enumerate(reader, start=2):
             try:
-                rows.append(CounterSample(row["serial"].strip(), parse_timestamp(row["timestamp"]),
-                                          int(float(row[pair[0]])), int(float(row[pair[1]]))))  # fmt: skip
+                rows.append(
+                    CounterSample(
+                        row["serial"].strip(),
+                        parse_timestamp(row["timestamp"]),
+                        int(float(row[pair[0]])),
+                        int(float(row[pair[1]])),
+                    )
+                )
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{path}:{line}: {exc}") from exc
     rows.sort(key=lambda s: (s.boundary, s.serial))

@@ -74,8 +74,14 @@ def load_community(path: str | Path) -> Community:
     loc = Location(**data.get("location", {}))
     households = []
     for h in data["households"]:
-        hh = Household(h["name"], h["serial"], h["kind"], float(h.get("pv_kwp", 0)), float(h["annual_kwh"]),
-                       h.get("profile", "H25"))  # fmt: skip
+        hh = Household(
+            h["name"],
+            h["serial"],
+            h["kind"],
+            float(h.get("pv_kwp", 0)),
+            float(h["annual_kwh"]),
+            h.get("profile", "H25"),
+        )
         if hh.kind not in ("prosumer", "consumer"):
             raise ValueError(f"{path}: household {hh.name}: kind must be prosumer or consumer")
         if hh.profile not in PROFILES:
@@ -86,8 +92,13 @@ def load_community(path: str | Path) -> Community:
     serials = [h.serial for h in households]
     if len(set(serials)) != len(serials):
         raise ValueError(f"{path}: meter serials must be unique")
-    return Community(data.get("name", Path(path).stem), loc, int(data.get("interval_s", 60)), tuple(households),
-                     int(data.get("seed", 7)))  # fmt: skip
+    return Community(
+        data.get("name", Path(path).stem),
+        loc,
+        int(data.get("interval_s", 60)),
+        tuple(households),
+        int(data.get("seed", 7)),
+    )
 
 
 def synthetic_household_kw(local_hour: float) -> float:
@@ -125,7 +136,10 @@ def clear_sky_ghi_day(lat: float, lon: float, alt: float, day_start: int, step_s
 
     times = pd.to_datetime(np.arange(day_start, day_start + 86_400, step_s) + step_s / 2, unit="s", utc=True)
     location = pvlib.location.Location(lat, lon, tz="UTC", altitude=alt)
-    return np.asarray(location.get_clearsky(times, model="ineichen")["ghi"].fillna(0).to_numpy(), dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pvlib 0.16 still calls pandas' deprecated dayofyear
+        ghi = location.get_clearsky(times, model="ineichen")["ghi"].fillna(0).to_numpy()
+        return np.asarray(ghi, dtype=float)
 
 
 def _rng(*parts: int) -> np.random.Generator:
@@ -201,8 +215,10 @@ class SimulatedSource(MeterSource):
                 counters[0] += gen
                 counters[1] += use
         self._last = boundary if self._last is None else max(self._last, boundary)
-        return [CounterSample(h.serial, boundary, int(self._counters[h.serial][0]), int(self._counters[h.serial][1]))
-                for h in self.community.households]  # fmt: skip
+        return [
+            CounterSample(h.serial, boundary, int(self._counters[h.serial][0]), int(self._counters[h.serial][1]))
+            for h in self.community.households
+        ]
 
 
 def noon_of(day: date, tz: str) -> int:

@@ -1,0 +1,56 @@
+"""Fixtures of the oracle tests (plain pytest, no Brownie): a private anvil, a fresh deployment, the oracle key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from energy_chain import ChainClient, ChainConfig, Signer
+from energy_chain.anvil import AnvilProcess, dev_key, start_anvil
+from scripts.deploy import deploy_all
+from scripts.register_meters import register_meters
+from scripts.roles import local_signer
+
+ORACLE_INDEX, OPERATOR_INDEX = 2, 1
+
+
+@pytest.fixture
+def anvil() -> Iterator[AnvilProcess]:
+    chain = start_anvil(block_time=1)
+    try:
+        yield chain
+    finally:
+        chain.kill()
+
+
+@pytest.fixture
+def client(anvil: AnvilProcess, tmp_path: Path) -> ChainClient:
+    """A client of a fresh deployment (record in tmp_path/deployments)."""
+    c = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=tmp_path / "deployments"))
+    deploy_all(c, quiet=True)
+    return c
+
+
+@pytest.fixture
+def oracle_signer() -> Signer:
+    return local_signer(ORACLE_INDEX)
+
+
+@pytest.fixture
+def keystore(tmp_path: Path) -> tuple[Path, Path]:
+    """The oracle's key as an encrypted keystore plus password file, as in production."""
+    password = tmp_path / "oracle.pass"
+    password.write_text("correct horse battery staple\n")
+    keyfile = tmp_path / "oracle-key.json"
+    keyfile.write_text(json.dumps(Signer.from_key(dev_key(ORACLE_INDEX)).encrypt("correct horse battery staple")))
+    return keyfile, password
+
+
+def register(client: ChainClient, serials: list[str], first_user: int = 3) -> dict[str, str]:
+    """Register each serial to its own user (dev accounts first_user, first_user+1, ...); returns serial -> owner."""
+    owners = {s: local_signer(first_user + i).address for i, s in enumerate(serials)}
+    register_meters(client, local_signer(OPERATOR_INDEX), list(owners.items()))
+    return owners

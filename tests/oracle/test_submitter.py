@@ -1,0 +1,158 @@
+"""The submitter against a real anvil: batches minted once, crashes between send and receipt, chain rollback,
+reverted batches, and the registry view."""
+
+from __future__ import annotations
+
+import pytest
+
+from energy_chain import ChainClient, ChainConfig
+from energy_chain.anvil import start_anvil
+from energy_chain.meters import meter_id
+from meter_oracle.config import OracleConfig
+from meter_oracle.metrics import Metrics
+from meter_oracle.model import CounterSample, align
+from meter_oracle.outbox import Outbox
+from meter_oracle.registry import ChainMeterDirectory
+from meter_oracle.submitter import Submitter
+from meter_oracle.validation import ACTIVE, INACTIVE, UNKNOWN, MeterState, readings_between
+from scripts.deploy import deploy_all
+from scripts.roles import local_signer
+from tests.oracle.chain_checks import balance, recorded_keys, skipped_count
+from tests.oracle.conftest import OPERATOR_INDEX, register
+
+L = 60
+
+
+class Crash(Exception):
+    """Stands for the process dying right after a batch left for the node."""
+
+
+def fill_outbox(box: Outbox, serials: list[str], intervals: int, now: float) -> dict[str, int]:
+    """Readings of `intervals` past intervals per meter (surplus for even, deficit for odd meters); net per meter."""
+    start = align(now, L) - (intervals + 1) * L
+    net = {}
+    for i, serial in enumerate(serials):
+        first = MeterState(start, 10_000, 10_000)
+        pos, neg = (30, 5) if i % 2 == 0 else (5, 20)
+        last = CounterSample(serial, start + intervals * L, 10_000 + pos * intervals, 10_000 + neg * intervals)
+        box.accept(last, readings_between(serial, first, last, L))
+        net[serial] = (pos - neg) * intervals
+    return net
+
+
+def submitter(client: ChainClient, box: Outbox, signer, **config) -> Submitter:
+    cfg = OracleConfig(chain=client.config, **{"batch_size": 7, "max_in_flight": 3, **config})
+    return Submitter(client, signer, box, Metrics(), cfg)
+
+
+def test_registry_view_reads_status_in_batches(client):
+    register(client, ["A", "B"])
+    registry = client.contract("MeterRegistry")
+    operator = local_signer(OPERATOR_INDEX)
+    client.transact(registry.functions.deactivateMeter(meter_id("B")), operator)
+    d = ChainMeterDirectory(client)
+    d.refresh(["A", "B", "C"])
+    assert [d.status(s) for s in ("A", "B", "C")] == [ACTIVE, INACTIVE, UNKNOWN]
+
+
+def test_every_reading_minted_once_and_balances_match(client, oracle_signer, tmp_path):
+    serials = ["S0", "S1", "S2"]
+    owners = register(client, serials)
+    box = Outbox(tmp_path / "o.sqlite")
+    net = fill_outbox(box, serials, intervals=10, now=client.w3.eth.get_block("latest")["timestamp"])
+    sub = submitter(client, box, oracle_signer)
+    assert sub.drain(60)
+    assert box.counts() == {"pending": 0, "batched": 0, "minted": 30, "rejected": 0, "rejected_samples": 0}
+    keys = recorded_keys(client)
+    assert len(keys) == 30 and set(keys.values()) == {1}
+    assert balance(client, owners["S0"]) == net["S0"] == 250
+    assert balance(client, owners["S1"]) == 0  # a consumer without tokens: all of it came from the grid
+    assert skipped_count(client) == 0
+
+
+def test_crash_between_send_and_receipt_neither_loses_nor_doubles(client, oracle_signer, tmp_path):
+    serials = ["S0", "S2", "S4"]
+    owners = register(client, serials)
+    box = Outbox(tmp_path / "o.sqlite")
+    net = fill_outbox(box, serials, intervals=8, now=client.w3.eth.get_block("latest")["timestamp"])
+    sent = []
+
+    def crash_after_second(batch):
+        sent.append(batch)
+        if len(sent) == 2:
+            raise Crash
+
+    first = submitter(client, box, oracle_signer)
+    first.on_sent = crash_after_second
+    with pytest.raises(Crash):
+        for _ in range(50):
+            first.step()
+    assert box.counts()["batched"] > 0  # the crash left batches signed and unconfirmed
+    # A new process: its own signer (no nonce memory), same outbox.
+    restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), local_signer(2))
+    assert restarted.drain(60)
+    keys = recorded_keys(client)
+    assert len(keys) == 24 and set(keys.values()) == {1}
+    assert [balance(client, owners[s]) for s in serials] == [max(net[s], 0) for s in serials] == [200, 0, 200]
+    assert skipped_count(client) == 0  # the same signed bytes were rebroadcast, no second transaction
+
+
+def test_batches_lost_in_a_chain_rollback_are_sent_again(tmp_path, oracle_signer):
+    state = tmp_path / "chain"
+    chain = start_anvil(block_time=1, state_dir=state, state_interval=3600)  # state saved only on a clean stop
+    try:
+        config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
+        client = ChainClient(config)
+        deploy_all(client, quiet=True)
+        owners = register(client, ["R0", "R1"])
+        chain.stop()  # clean stop: deployment and meters are saved
+        chain = start_anvil(port=chain.port, block_time=1, state_dir=state, state_interval=3600)
+        client = ChainClient(config)
+        box = Outbox(tmp_path / "o.sqlite")
+        fill_outbox(box, ["R0"], intervals=5, now=client.w3.eth.get_block("latest")["timestamp"])
+        assert submitter(client, box, oracle_signer).drain(30)
+        assert balance(client, owners["R0"]) == 125 and box.counts()["minted"] == 5
+        chain.kill()  # crash: everything since the last save is gone, including our mints
+        chain = start_anvil(port=chain.port, block_time=1, state_dir=state, state_interval=3600)
+        client = ChainClient(config)
+        assert balance(client, owners["R0"]) == 0
+        restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), local_signer(2))
+        assert restarted.drain(30)
+        assert restarted.metrics.batches.labels("rolled_back")._value.get() >= 1
+        assert balance(client, owners["R0"]) == 125
+        keys = recorded_keys(client)
+        assert len(keys) == 5 and set(keys.values()) == {1}
+    finally:
+        chain.kill()
+
+
+def test_reverted_batch_sets_aside_the_deactivated_meter_and_mints_the_rest(client, oracle_signer, tmp_path):
+    owners = register(client, ["OK", "GONE"])
+    box = Outbox(tmp_path / "o.sqlite")
+    fill_outbox(box, ["OK", "GONE"], intervals=3, now=client.w3.eth.get_block("latest")["timestamp"])
+    registry = client.contract("MeterRegistry")
+    client.transact(registry.functions.deactivateMeter(meter_id("GONE")), local_signer(OPERATOR_INDEX))
+    sub = submitter(client, box, oracle_signer, batch_size=200)
+    assert sub.drain(30)
+    counts = box.counts()
+    assert (counts["minted"], counts["rejected"]) == (3, 3)
+    assert sub.metrics.batches.labels("reverted")._value.get() == 1
+    assert balance(client, owners["OK"]) == 75
+
+
+def test_chain_down_readings_wait_in_the_outbox(tmp_path, oracle_signer):
+    chain = start_anvil(block_time=1)
+    config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
+    client = ChainClient(config)
+    deploy_all(client, quiet=True)
+    register(client, ["D0"])
+    now = client.w3.eth.get_block("latest")["timestamp"]
+    chain.kill()
+    box = Outbox(tmp_path / "o.sqlite")
+    fill_outbox(box, ["D0"], intervals=4, now=now)
+    sub = submitter(client, box, oracle_signer, backoff_initial_s=0.01)
+    with pytest.raises(Exception):  # noqa: B017 - any connection error
+        sub.step()
+    delays = [sub.backoff.next() for _ in range(12)]
+    assert delays[-1] == sub.config.backoff_max_s and delays == sorted(delays)  # capped, never growing without end
+    assert box.counts()["pending"] + box.counts()["batched"] == 4  # nothing lost
