@@ -226,9 +226,10 @@ def create_chain_accounts(market: Market, count: int, run_dir: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- locust
-def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path) -> int:
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    prefix = REPORT_DIR / scenario.name
+def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path,
+               report_dir: Path) -> int:  # fmt: skip
+    report_dir.mkdir(parents=True, exist_ok=True)
+    prefix = report_dir / scenario.name
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -265,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-url", default=os.environ.get("WEB_URL") or None)
     parser.add_argument("--web-instances", type=int, default=int(os.environ.get("WEB_INSTANCES", 2)))
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 32)))
+    parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
+    parser.add_argument("--run-dir", type=Path, default=None, help="logs and account files (var/loadtest/<name>)")
     ns = parser.parse_args(argv)
     scenario = get_scenario(ns.scenario)
-    run_dir = RUN_DIR / scenario.name
+    run_dir = ns.run_dir or RUN_DIR / scenario.name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "webapp.sqlite").unlink(missing_ok=True)
     web_users = "WebTrader" in scenario.user_classes
@@ -292,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         if chain_users:
             files["LOADTEST_CHAIN_KEYS"] = create_chain_accounts(market, scenario.users, run_dir)
         time.sleep(2)  # the sign-ups' approvals are in the next block
-        code = run_locust(scenario, services, files, run_dir)
-    report_path = (REPORT_DIR / scenario.name).with_suffix(".json")
+        code = run_locust(scenario, services, files, run_dir, ns.report_dir)
+    report_path = (ns.report_dir / scenario.name).with_suffix(".json")
     if not report_path.exists():
         _log(f"no report was written ({report_path}); locust exit code {code}")
         return code or 1

@@ -51,7 +51,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("max", 300, 50, 0, 0, 600),
         # Chain users only: the JSON-RPC path without the web tier, for comparison.
         Scenario("max-chain", 200, 50, 0, 0, 600, ("ChainTrader",)),
-        Scenario("smoke", 5, 5, 0.5, 1, 15, ("WebTrader", "ChainTrader")),
+        Scenario("smoke", 6, 6, 0.5, 1, 10, ("WebTrader", "ChainTrader")),
     )
 }
 
