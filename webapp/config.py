@@ -91,6 +91,5 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TOPUP_MAX_MYR": _int(env, "WEBAPP_TOPUP_MAX_MYR", 1000),
         "MAX_PRICE_SEN": _int(env, "WEBAPP_MAX_PRICE_SEN", 500),  # sen/kWh; a sanity bound above any tariff
         "MAX_ORDER_KWH": _int(env, "WEBAPP_MAX_ORDER_KWH", 1000),
-        "ORACLE_STATUS_URL": env.get("ORACLE_STATUS_URL", ""),
         "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),
     }

@@ -118,3 +118,11 @@ def test_config_from_environment():
 def test_bad_integer_setting_names_the_variable():
     with pytest.raises(ValueError, match="WEBAPP_SCRYPT_N"):
         load_config({"FLASK_SECRET_KEY": "x" * 32, "WEBAPP_SCRYPT_N": "lots"})
+
+
+def test_oracle_lag_is_humanized():
+    from webapp.views.operator import humanize_seconds
+
+    assert humanize_seconds(0) == "0 s"
+    assert humanize_seconds(75) == "1 min 15 s"
+    assert humanize_seconds(3 * 86400 + 4 * 3600 + 59) == "3 d 4 h"

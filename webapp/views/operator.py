@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import time
 from typing import Any
 
@@ -37,8 +38,10 @@ def oracle_status() -> dict[str, Any]:
     """When the oracle last recorded readings, how far behind real time that is, and how often it reports."""
     last_interval = db.session.scalar(select(func.max(Reading.interval)))
     intervals = list(db.session.scalars(select(Reading.interval).distinct().order_by(Reading.interval.desc())
-                                        .limit(2)))  # fmt: skip
-    period = intervals[0] - intervals[1] if len(intervals) == 2 else None
+                                        .limit(20)))  # fmt: skip
+    # The reporting period is the smallest gap between recent intervals (gaps are missed or backfilled intervals).
+    gaps = [a - b for a, b in itertools.pairwise(intervals) if a > b]
+    period = min(gaps) if gaps else None
     last_event = db.session.scalar(select(ChainEvent).where(ChainEvent.name == "ReadingRecorded")
                                    .order_by(ChainEvent.id.desc()).limit(1))  # fmt: skip
     status: dict[str, Any] = {"last_interval": last_interval, "period": period,
@@ -47,9 +50,20 @@ def oracle_status() -> dict[str, Any]:
     if last_interval is not None:
         end = last_interval + (period or 0)
         status["lag_seconds"] = max(0, int(time.time()) - end)
+        status["lag"] = humanize_seconds(status["lag_seconds"])
     with contextlib.suppress(UserError):
         status["oracle_address"] = chain().client.deployment.roles.get("oracle")
     return status
+
+
+def humanize_seconds(seconds: int) -> str:
+    """'3 d 4 h', '5 min 2 s', '12 s': the largest two units."""
+    parts, rest = [], int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if rest >= size or (unit == "s" and not parts):
+            parts.append(f"{rest // size} {unit}")
+            rest %= size
+    return " ".join(parts[:2])
 
 
 def grid_tariffs() -> dict[str, int] | None:
@@ -65,14 +79,13 @@ def index():
     meters = list(db.session.scalars(select(Meter).order_by(Meter.name, Meter.serial)))
     last = {m: i for m, i in db.session.execute(select(Reading.meter_id, func.max(Reading.interval))
                                                 .group_by(Reading.meter_id))}  # fmt: skip
-    owners = {u.address: u.username for u in db.session.scalars(select(User))}
     tariffs, error, status = None, None, {}
     try:
         tariffs = grid_tariffs()
         status = chain().status()
     except UserError as exc:
         error = exc.message
-    return render_template("operator.html", meters=meters, last=last, owners=owners, oracle=oracle_status(),
+    return render_template("operator.html", meters=meters, last=last, oracle=oracle_status(),
                            tariffs=tariffs, chain_error=error, chain_status=status, meter_form=MeterForm(),
                            tariff_form=TariffForm(), max_price=current_app.config["MAX_PRICE_SEN"])  # fmt: skip
 
