@@ -25,7 +25,8 @@ def wait_text(driver, text: str, timeout: float = 20) -> None:
     try:
         WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
     except Exception as exc:  # say what the page showed instead
-        raise AssertionError(f"{text!r} not on {driver.current_url}: {driver.find_element(By.TAG_NAME, 'body').text[:1500]}") from exc
+        body = driver.find_element(By.TAG_NAME, "body").text[:1500]
+        raise AssertionError(f"{text!r} not on {driver.current_url}: {body}") from exc
 
 
 def screenshot(driver, name: str, width: int = 1280) -> None:
