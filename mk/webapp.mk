@@ -1,0 +1,38 @@
+# Web dashboard and JSON API (webapp/, tests/webapp/, tests/browser/, docs/webapp.md).
+#   make serve            the dashboard on http://127.0.0.1:$(WEB_PORT) against RPC_URL (make chain + make deploy first)
+#   make seed-demo        demo households, meters, money on the local chain (prints the logins)
+#   make bot              demo trading bot + auction keeper
+#   make test-webapp      Flask test-client tests on a private anvil; make test-browser: headless Chromium tests
+
+WEB_PORT    ?= 5000
+WEB_THREADS ?= 16
+
+.PHONY: browser-deps serve index seed-demo bot test-webapp test-browser
+
+# Browser tests drive Debian's Chromium; nothing downloads a browser. Installed only when missing.
+browser-deps: ## install chromium + chromium-driver (apt) for the browser tests, if missing
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends \
+	  chromium chromium-driver
+
+TEST_DEPS += browser-deps
+
+serve: setup compile ## the dashboard and API on 127.0.0.1:$(WEB_PORT) (gunicorn, threads)
+	RPC_URL=$(RPC_URL) $(PY) -m webapp serve --host 127.0.0.1 --port $(WEB_PORT) --threads $(WEB_THREADS)
+
+index: setup ## run the chain indexer alone (then serve with WEBAPP_INDEXER=0)
+	RPC_URL=$(RPC_URL) $(PY) -m webapp index
+
+seed-demo: setup compile ## demo users, meters, money and auction schedule on the local chain
+	RPC_URL=$(RPC_URL) $(PY) -m webapp seed-demo
+
+bot: setup ## demo trading bot and auction keeper (Ctrl-C stops)
+	RPC_URL=$(RPC_URL) $(PY) -m webapp bot
+
+test-webapp: setup compile ## web app tests (Flask test client, private anvil)
+	pytest tests/webapp -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
+
+test-browser: setup compile browser-deps ## browser tests (headless Chromium); refreshes docs/screenshots/
+	pytest tests/browser -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
