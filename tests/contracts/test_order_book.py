@@ -497,3 +497,78 @@ def test_constructor_rejects_zero_addresses(OrderBook, admin, energy, money):
         OrderBook.deploy(admin, brownie.ZERO_ADDRESS, money, MIN_WH, {"from": admin})
     with brownie.reverts("OrderBookInvalidParameter: 0"):
         OrderBook.deploy(admin, energy, money, 0, {"from": admin})
+
+
+# --------------------------------------------------------------------------- reentrancy
+REENTRANT_TOKEN = """
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+interface IBook {
+    function placeOrder(uint8, uint128, uint128, uint64, uint256, uint128) external returns (uint256);
+    function cancelOrder(uint256) external;
+}
+
+/// A token that calls back into the book from transferFrom / transfer, as a hostile token could.
+contract ReentrantToken {
+    mapping(address => uint256) public balanceOf;
+    mapping(address => mapping(address => uint256)) public allowance;
+    IBook public book;
+    uint256 public attackOrder; // 0: re-enter placeOrder, else cancel this order
+
+    function mint(address to, uint256 amount) external { balanceOf[to] += amount; }
+    function approve(address spender, uint256 amount) external returns (bool) {
+        allowance[msg.sender][spender] = amount;
+        return true;
+    }
+    function arm(IBook b, uint256 orderId) external { book = b; attackOrder = orderId; }
+
+    function _attack() private {
+        if (address(book) == address(0)) return;
+        IBook b = book;
+        book = IBook(address(0));
+        if (attackOrder == 0) b.placeOrder(1, 1000, 1000, 0, 10, 0);
+        else b.cancelOrder(attackOrder);
+    }
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _attack();
+        balanceOf[msg.sender] -= amount;
+        balanceOf[to] += amount;
+        return true;
+    }
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _attack();
+        allowance[from][msg.sender] -= amount;
+        balanceOf[from] -= amount;
+        balanceOf[to] += amount;
+        return true;
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile(OrderBook, money, admin, alice):
+    token = brownie.compile_source(REENTRANT_TOKEN, evm_version="berlin").ReentrantToken.deploy({"from": admin})
+    hostile_book = OrderBook.deploy(admin, token, money, MIN_WH, {"from": admin})
+    token.mint(alice, 10_000, {"from": admin})
+    token.approve(hostile_book, 2**256 - 1, {"from": alice})
+    return token, hostile_book
+
+
+def test_reentering_place_from_a_token_callback_fails(hostile, alice):
+    token, hostile_book = hostile
+    token.arm(hostile_book, 0, {"from": alice})
+    with brownie.reverts(revert_pattern=r"OrderBookTransferFailed: .*"):  # the guard's revert, seen by the book
+        hostile_book.placeOrder(SELL, 1_000, 1_000, 0, 10, 0, {"from": alice})
+    assert hostile_book.nextOrderId() == 1 and token.balanceOf(hostile_book) == 0
+
+
+def test_reentering_cancel_from_a_token_callback_fails(hostile, alice):
+    token, hostile_book = hostile
+    oid = hostile_book.placeOrder(SELL, 1_000, 1_000, 0, 10, 0, {"from": alice}).return_value
+    token.arm(hostile_book, oid, {"from": alice})
+    # cancelOrder refunds with transfer(); the token re-enters cancelOrder for the same order: blocked by the guard.
+    with brownie.reverts(revert_pattern=r"ReentrancyGuardReentrantCall: .*"):
+        hostile_book.cancelOrder(oid, {"from": alice})
+    assert order(hostile_book, oid)["status"] == OPEN and token.balanceOf(hostile_book) == 1_000
