@@ -69,10 +69,10 @@ class Ingest:
             self.clock = CatchUpClock(start, config.source.speed, wall)
         self.delay = config.source.read_delay_s if source.realtime else 0.0
         log.info(
-            "ingest from %s starts at boundary %d (%.0fs ago), speed %.0fx",
+            "ingest from %s starts at boundary %d (%.0fs behind the wall clock), speed %.0fx",
             source.name,
             self.next_boundary,
-            now - self.next_boundary,
+            max(0.0, now - self.next_boundary),
             self.clock.speed,
         )
 
@@ -192,4 +192,4 @@ class Daemon:
             ingest_box.close()
             submit_box.close()
             log.info("stopped cleanly; outbox: %s", counts, extra={"outbox": counts})
-        return 0
+        return 3 if submitter.fatal is not None else 0

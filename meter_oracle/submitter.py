@@ -39,6 +39,10 @@ SKIPPED_TOPIC = Web3.keccak(text="ReadingDuplicateSkipped(bytes32,uint64)")
 HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
 
 
+class WrongChain(RuntimeError):
+    """The outbox was written for another chain or deployment (e.g. the chain was reset): refuse to send."""
+
+
 @dataclass
 class Backoff:
     """Capped exponential backoff: initial, 2x, 4x ... up to `maximum`, reset after a success."""
@@ -80,6 +84,8 @@ class Submitter:
         self._need_reconcile = True
         self._sent_at: dict[int, float] = {}
         self._gauges_at = 0.0
+        self._identity_checked = False
+        self.fatal: Exception | None = None
 
     # ------------------------------------------------------------------ main loop
     def run(self, stop: threading.Event) -> None:
@@ -89,6 +95,10 @@ class Submitter:
                 worked = self.step()
                 self.backoff.reset()
                 stop.wait(0.05 if worked else 0.25)
+            except WrongChain as exc:
+                log.error("%s", exc)
+                self.fatal = exc
+                stop.set()
             except Exception as exc:  # node unreachable, RPC error: nothing is lost, everything is in the outbox
                 self.metrics.rpc_errors.inc()
                 self._need_reconcile = True
@@ -287,6 +297,7 @@ class Submitter:
     # ------------------------------------------------------------------ reconciling with the chain
     def reconcile(self) -> None:
         """Bring the outbox's batches in line with what the chain holds (see the module docstring)."""
+        self._check_identity()
         address = self.signer.address
         mined_count = int(self.client.w3.eth.get_transaction_count(address, "latest"))
         for batch in self.outbox.batches("mined", min_nonce=mined_count):
@@ -319,6 +330,25 @@ class Submitter:
             self._broadcast(resend)
         pending_count = int(self.client.w3.eth.get_transaction_count(address, "pending"))
         self._next_nonce = max(pending_count, mined_count, (top + 1) if top is not None else 0)
+
+    def _check_identity(self) -> None:
+        """Remember which chain and deployment this outbox talks to; refuse another one (a reset chain would
+        otherwise look like a huge rollback and get the old batches replayed)."""
+        if self._identity_checked:
+            return
+        deployment = self.client.deployment
+        block = self.client.w3.eth.get_block(deployment.deploy_block)
+        token = self.client.contract("EnergyToken").address
+        identity = f"{self.client.chain_id}:{token}:{block['hash'].hex()}"
+        stored = self.outbox.get("chain_identity")
+        if stored is None:
+            self.outbox.put("chain_identity", identity)
+        elif stored != identity:
+            raise WrongChain(
+                f"outbox {self.outbox.path} belongs to chain/deployment {stored}, not {identity}: "
+                "the chain was reset or the configuration points elsewhere; move the outbox away to start afresh"
+            )
+        self._identity_checked = True
 
     def _fill_gaps(self, mined_count: int, ours: set[int], top: int | None) -> None:
         """Nonces between the chain's count and our highest stored one that no stored batch will use get a no-op."""

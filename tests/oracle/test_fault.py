@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 
 from energy_chain import ChainClient, ChainConfig
 from energy_chain.anvil import free_port, start_anvil
@@ -109,6 +110,17 @@ class OracleProcess:
         self.proc.wait(10)
 
 
+def scrape(port: int) -> dict[str, float]:
+    """The oracle's Prometheus metrics (label-less samples)."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        name: float(value)
+        for name, value in (
+            line.split(" ", 1) for line in text.splitlines() if line and not line.startswith("#") and "{" not in line
+        )
+    }
+
+
 def outbox_counts(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as db:
         rows = dict(db.execute("SELECT status, COUNT(*) FROM batches GROUP BY status").fetchall())
@@ -136,6 +148,7 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
 
         outbox = tmp_path / "outbox.sqlite"
         config = tmp_path / "oracle.toml"
+        metrics_port = free_port()
         meter_entries = "".join(
             f'[[source.meters]]\nserial = "{s}"\nhost = "127.0.0.1"\nport = {server.port}\nunit_id = {unit}\n'
             f'register_map = "{PROJECT_ROOT}/meter_oracle/config/registers/'
@@ -144,7 +157,7 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
         )
         config.write_text(
             f'[chain]\nrpc_url = "{chain.url}"\ndeployments_dir = "{deployments}"\n\n'
-            f'[oracle]\ninterval_s = {L}\noutbox = "{outbox}"\nmetrics_port = {free_port()}\nlog_level = "INFO"\n'
+            f'[oracle]\ninterval_s = {L}\noutbox = "{outbox}"\nmetrics_port = {metrics_port}\nlog_level = "INFO"\n'
             "batch_size = 3\nmax_in_flight = 2\nbackoff_initial_s = 0.2\nbackoff_max_s = 1.0\nresend_after_s = 3.0\n\n"
             '[validation]\nmax_power_w = 1e9\n\n[source]\nkind = "modbus"\nread_delay_s = 0.2\n\n' + meter_entries
         )
@@ -162,6 +175,9 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
         # 2. Restarted oracle resumes; then the chain crashes (SIGKILL, loses its unsaved blocks) and comes back.
         oracle = OracleProcess(args, env, log)
         oracle.wait_mined(3)
+        metrics = scrape(metrics_port)
+        assert metrics["oracle_mints_total"] > 0 and metrics["oracle_readings_total"] > 0
+        assert "oracle_lag_seconds" in metrics and "oracle_outbox_pending" in metrics
         chain.kill()
         oracle.wait_for(lambda e: "chain unavailable" in e.get("msg", ""), 20, "the oracle noticing the chain is down")
         time.sleep(3 * L)  # meters keep counting; readings wait in the outbox

@@ -13,7 +13,7 @@ from meter_oracle.metrics import Metrics
 from meter_oracle.model import CounterSample, align
 from meter_oracle.outbox import Outbox
 from meter_oracle.registry import ChainMeterDirectory
-from meter_oracle.submitter import Submitter
+from meter_oracle.submitter import Submitter, WrongChain
 from meter_oracle.validation import ACTIVE, INACTIVE, UNKNOWN, MeterState, readings_between
 from scripts.deploy import deploy_all
 from scripts.roles import local_signer
@@ -156,3 +156,14 @@ def test_chain_down_readings_wait_in_the_outbox(tmp_path, oracle_signer):
     delays = [sub.backoff.next() for _ in range(12)]
     assert delays[-1] == sub.config.backoff_max_s and delays == sorted(delays)  # capped, never growing without end
     assert box.counts()["pending"] + box.counts()["batched"] == 4  # nothing lost
+
+
+def test_an_outbox_of_another_chain_is_refused(client, oracle_signer, tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    box.put("chain_identity", "1337:0xOldToken:0xgenesis-of-a-reset-chain")
+    sub = submitter(client, box, oracle_signer)
+    with pytest.raises(WrongChain, match="reset"):
+        sub.step()
+    fresh = Outbox(tmp_path / "fresh.sqlite")
+    submitter(client, fresh, oracle_signer).step()
+    assert fresh.get("chain_identity").startswith("1337:")
