@@ -1,36 +1,89 @@
-"""Fix one bug of @ethereumjs/client 0.10.2 after `npm ci`: eth_call ran outside any block (timestamp 0, number 0).
+"""Fix two bugs of @ethereumjs/client 0.10.2 after `npm ci`, so the clique chain answers as geth and Besu do.
 
-geth and Besu run eth_call in the requested block's context; without this, a simulated call to code that checks
-`block.timestamp` (meter intervals, order expiry) reverts on the clique chain only. The package is pinned by the
-lock, so the text to replace is fixed; if it is not found this fails loudly instead of running unpatched.
-Run by `make clique-setup`: `python -m poa.clique.patch_client`.
+1. eth_call ran outside any block (timestamp 0, number 0): a simulated call to code that checks `block.timestamp`
+   (meter intervals, order expiry) reverted on this chain only. Fixed: the call runs in the requested block.
+2. eth_getLogs checked only the first topic (the event signature) and ignored filters on indexed arguments, so a
+   query for one meter's or one owner's events returned everyone's. Fixed: every topic position is checked.
+
+The package is pinned by the lock, so the text to replace is fixed; if it is not found this fails loudly instead of
+running unpatched. Run by `make clique-setup`: `python -m poa.clique.patch_client`.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-ETH_RPC = Path(__file__).parent / "node_modules/@ethereumjs/client/dist/esm/src/rpc/modules/eth.js"
-ORIGINAL = "const { execResult } = await vm.evm.runCall(runCallOpts);"
-PATCHED = "const { execResult } = await vm.evm.runCall({ ...runCallOpts, block }); // patched: block context"
+SRC = Path(__file__).parent / "node_modules/@ethereumjs/client/dist/esm/src"
 
 
-def patch(path: Path = ETH_RPC) -> bool:
-    """Apply the fix; True if the file changed, False if it was already patched."""
-    text = path.read_text()
-    if PATCHED in text:
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    file: Path
+    original: str
+    patched: str
+
+
+FIXES = (
+    Fix(
+        "eth_call runs in the requested block",
+        SRC / "rpc/modules/eth.js",
+        "const { execResult } = await vm.evm.runCall(runCallOpts);",
+        "const { execResult } = await vm.evm.runCall({ ...runCallOpts, block }); // patched: block context",
+    ),
+    Fix(
+        "eth_getLogs filters on every topic",
+        SRC / "execution/receipt.js",
+        """                            if (!equalsBytes(topic, l.log[1][i]))
+                                return false;
+                        }
+                        return true;
+                    }
+                });""",
+        """                            if (!equalsBytes(topic, l.log[1][i]))
+                                return false;
+                        }
+                    }
+                    return true; // patched: after checking every topic position
+                });""",
+    ),
+)
+# a filter longer than the log's topics cannot match (geth); without this equalsBytes reads past the end
+_LOOP = " " * 20 + "for (const [i, topic] of topics.entries()) {\n" + " " * 24 + "if (Array.isArray(topic)) {"
+TOPIC_GUARD = (
+    _LOOP,
+    " " * 20
+    + "if (topics.length > l.log[1].length && topics.slice(l.log[1].length).some((t) => t))\n"
+    + " " * 24
+    + "return false; // patched: more topic filters than topics\n"
+    + _LOOP,
+)
+
+
+def apply(fix: Fix, extra: tuple[str, str] | None = None) -> bool:
+    """Apply one fix; True if the file changed, False if it was already patched."""
+    text = fix.file.read_text()
+    if fix.patched in text:
         return False
-    if text.count(ORIGINAL) != 1:
-        raise RuntimeError(f"{path}: expected eth_call code not found; is @ethereumjs/client still 0.10.2?")
-    path.write_text(text.replace(ORIGINAL, PATCHED))
+    if text.count(fix.original) != 1:
+        raise RuntimeError(f"{fix.file}: code for '{fix.name}' not found; is @ethereumjs/client still 0.10.2?")
+    text = text.replace(fix.original, fix.patched)
+    if extra is not None:
+        if text.count(extra[0]) != 1:
+            raise RuntimeError(f"{fix.file}: code for '{fix.name}' not found; is @ethereumjs/client still 0.10.2?")
+        text = text.replace(extra[0], extra[1])
+    fix.file.write_text(text)
     return True
 
 
+def main() -> int:
+    for fix in FIXES:
+        changed = apply(fix, TOPIC_GUARD if fix.file.name == "receipt.js" else None)
+        print(f"ethereumjs client: {fix.name}: {'patched' if changed else 'already patched'}")
+    return 0
+
+
 if __name__ == "__main__":
-    changed = patch()
-    print(
-        f"{ETH_RPC.relative_to(Path.cwd()) if ETH_RPC.is_relative_to(Path.cwd()) else ETH_RPC}: "
-        f"{'patched eth_call block context' if changed else 'already patched'}"
-    )
-    sys.exit(0)
+    sys.exit(main())

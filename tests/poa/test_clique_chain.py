@@ -11,7 +11,7 @@ from web3.logs import DISCARD
 from energy_chain import ChainClient, Signer, TxFailed
 from energy_chain.meters import meter_id
 from poa.clique.genesis import clique_signers
-from scripts.deploy import deploy_all
+from scripts.deploy import CONTRACTS, deploy_all
 from scripts.roles import resolve_roles
 from tests.poa.conftest import CLIQUE_CHAIN_ID, DEFAULT_GAS, CliqueDeployment
 
@@ -35,7 +35,7 @@ def test_node_cannot_estimate_gas(client: ChainClient, operator: Signer):
 def test_deploy_script_records_every_contract_with_code(client: ChainClient, clique_deployment: CliqueDeployment):
     record = clique_deployment.record
     assert record.chain_id == CLIQUE_CHAIN_ID
-    assert {"MeterRegistry", "EnergyToken", "SettlementToken"} <= set(record.contracts)
+    assert set(record.contracts) == {name for name, _ in CONTRACTS}
     for name in record.contracts:
         assert len(client.w3.eth.get_code(record.address(name))) > 0, name
     assert record.roles == {"admin": resolve_roles_admin(clique_deployment), "operator": clique_deployment.env[
@@ -164,3 +164,21 @@ def test_a_presigned_batch_is_mined_in_nonce_order(client: ChainClient, operator
     receipts = client.wait_for_receipts(hashes)  # type: ignore[arg-type]
     assert all(r["status"] == "0x1" for r in receipts.values())
     assert [money.functions.balanceOf(h).call() for h in holders] == [10] * len(holders)
+
+
+def test_logs_are_filtered_by_indexed_arguments(client: ChainClient, operator: Signer, oracle: Signer):
+    """eth_getLogs must honour topic filters beyond the event signature (patched into ethereumjs 0.10.2)."""
+    registry, energy = client.contract("MeterRegistry"), client.contract("EnergyToken")
+    meters = [meter_id(f"clique-logs-{time.time_ns()}-{i}") for i in range(2)]
+    interval = client.w3.eth.get_block("latest")["timestamp"] - 900
+    first_block = client.w3.eth.block_number
+    for meter in meters:
+        client.transact(registry.functions.registerMeter(meter, operator.address), operator)
+        client.transact(energy.functions.recordReading((meter, interval, 5, 0)), oracle)
+    event = energy.events.ReadingRecorded()
+    both = event.get_logs(from_block=first_block, argument_filters={"meterId": meters})
+    one = event.get_logs(from_block=first_block, argument_filters={"meterId": meters[1]})
+    other_owner = event.get_logs(from_block=first_block, argument_filters={"owner": oracle.address})
+    assert sorted(e.args.meterId for e in both) == sorted(meters)
+    assert [e.args.meterId for e in one] == [meters[1]]
+    assert other_owner == []
