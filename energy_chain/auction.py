@@ -22,14 +22,14 @@ from energy_chain.signer import Signer
 CONTRACT = "DoubleAuction"
 # Gas limits (measured in reports/gas.json, with headroom): a submission walks at most MAX_HINT_WALK (64) positions.
 GAS_SUBMIT = 700_000
-GAS_COMMIT = 250_000
+GAS_COMMIT = 300_000
 GAS_REVEAL = 700_000
 GAS_CLOSE = 100_000
 GAS_CLAIM = 200_000
-GAS_CLAIM_EACH = 120_000
+GAS_CLAIM_EACH = 50_000
 GAS_CLEAR_BASE = 200_000
-GAS_CLEAR_STEP = 20_000
-# Steps per clearRound transaction: 1 000 steps stay well under a 30M block (see docs/auction.md).
+GAS_CLEAR_STEP = 10_000
+# Steps per clearRound transaction: ~6.4k gas a step, so 1 000 steps use ~6.4M gas, 21% of a 30M block.
 CLEAR_STEPS = int(os.environ.get("AUCTION_CLEAR_STEPS", "1000"))
 PAGE = 500
 

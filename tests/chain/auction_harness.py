@@ -17,6 +17,7 @@ from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import AnvilProcess, start_anvil
 from energy_chain.auction import GAS_CLEAR_BASE, GAS_CLEAR_STEP, GAS_SUBMIT, AuctionClient
 from energy_chain.meters import meter_id
+from energy_chain.txbatch import send_calls
 from scripts.deploy import deploy_all
 from scripts.roles import local_signer
 
@@ -62,24 +63,8 @@ class AuctionChain:
         self.set_time(round_id + self.interval + reveal_seconds)
 
     def send_batch(self, calls: list[tuple[Any, Signer, int]]) -> list[dict[str, Any]]:
-        """Sign every (function, signer, gas) with local nonces and send them in this order; receipts in order.
-
-        Sent one request after the other (no JSON-RPC batch): anvil may execute a batch's transactions from
-        different senders out of order, and order ids follow execution order.
-        """
-        raws = [s.sign(self.client.build_tx(fn, s, gas)) for fn, s, gas in calls]
-        try:
-            hashes = [self.client.send_raw(raw) for raw in raws]
-        except Exception:
-            for _, s, _ in calls:
-                s.resync()
-            raise
-        receipts = self.client.wait_for_receipts(hashes)  # type: ignore[arg-type]
-        # Batched receipts are raw JSON: normalise the fields the tests read.
-        return [
-            {**receipts[h], "status": int(receipts[h]["status"], 16), "gasUsed": int(receipts[h]["gasUsed"], 16)}
-            for h in hashes  # type: ignore[index]
-        ]
+        """Pre-signed, in order; receipts (status and gasUsed as ints) in call order, failures included."""
+        return send_calls(self.client, calls, check=False)
 
     def send_one(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
         """One transaction, its formatted receipt (events decodable); raises TxFailed on revert."""
