@@ -89,6 +89,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OPERATOR_PASSWORD_FILE": env.get("OPERATOR_PASSWORD_FILE", ""),
         "TOPUP_ENABLED": _bool(env, "WEBAPP_TOPUP", True),
         "TOPUP_MAX_MYR": _int(env, "WEBAPP_TOPUP_MAX_MYR", 1000),
+        # Order placement: simulate first (clear errors at once) unless WEBAPP_PREFLIGHT=0 (load: fixed gas, the
+        # outcome comes from /api/v1/tx/<hash>); the book snapshot for hints and pages is shared for this long.
+        "PREFLIGHT": _bool(env, "WEBAPP_PREFLIGHT", True),
+        "DEPTH_CACHE_SECONDS": float(env.get("WEBAPP_DEPTH_CACHE_SECONDS", "1.0")),
         "MAX_PRICE_SEN": _int(env, "WEBAPP_MAX_PRICE_SEN", 500),  # sen/kWh; a sanity bound above any tariff
         "MAX_ORDER_KWH": _int(env, "WEBAPP_MAX_ORDER_KWH", 1000),
         "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),

@@ -1,18 +1,22 @@
 """Order-book trading shared by the market page and the API: place, cancel, depth, recent trades.
 
 The placement path is kept lean for load: the key is already unlocked in memory, the nonce is counted locally,
-one eth_call finds the level hint, one simulation catches reverts with their reason, and the receipt is awaited
-only when the caller asks (wait=True); otherwise the tx hash is returned and /api/v1/tx/<hash> tells the result.
+the level hint comes from a depth snapshot shared by all requests for up to a second (DEPTH_CACHE_SECONDS), one
+simulation catches reverts with their reason (PREFLIGHT; off: a fixed gas limit and no simulation, the outcome then
+comes from /api/v1/tx/<hash>), and the receipt is awaited only when the caller asks (wait=True).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select
 
+from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
@@ -22,8 +26,51 @@ from webapp.views.helpers import chain, signer_for
 BOOK = "OrderBook"
 SIDES = {"buy": 0, "sell": 1}
 SIDE_NAMES = {0: "buy", 1: "sell"}
-MAX_FILLS = 20  # resting orders one placement may visit; the contract caps it too
+MAX_FILLS = DEFAULT_MAX_FILLS  # resting orders one placement visits at most (ORDER_BOOK_MAX_FILLS)
 DEPTH_LEVELS = 12
+SNAPSHOT_LEVELS = 64  # levels per side kept in the shared snapshot (hints and the book shown on pages)
+
+
+class DepthCache:
+    """The best SNAPSHOT_LEVELS levels of each side, read at most once per `ttl` seconds by all requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sides: dict[int, tuple[float, list[tuple[int, int]]]] = {}
+
+    def levels(self, side: int, ttl: float) -> list[tuple[int, int]]:
+        now = time.monotonic()
+        cached = self._sides.get(side)
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1]
+        with self._lock:
+            cached = self._sides.get(side)
+            if cached is not None and now - cached[0] < ttl:
+                return cached[1]
+            rows = [(int(p), int(a)) for p, a in chain().call(BOOK, "depth", side, SNAPSHOT_LEVELS)]
+            self._sides[side] = (time.monotonic(), rows)
+            return rows
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._sides.clear()
+
+
+def _cache() -> DepthCache:
+    return current_app.extensions.setdefault("depth_cache", DepthCache())
+
+
+def _ttl() -> float:
+    return float(current_app.config["DEPTH_CACHE_SECONDS"])
+
+
+def hint_from_levels(side: int, price: int, levels: list[tuple[int, int]]) -> int:
+    """The nearest existing level at or better than `price` on `side` (levels best first); 0 if none.
+
+    A stale or truncated snapshot still gives a valid starting point: the contract walks from the hint.
+    """
+    better = [p for p, _ in levels if (p >= price if side == SIDES["buy"] else p <= price)]
+    return better[-1] if better else 0
 
 register({
     "OrderBookInsufficientBalance": "Insufficient balance: you have {balance} but this order needs {needed}.",
@@ -68,11 +115,12 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
     signer = signer_for(user)
     service = chain()
     expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
-    hint = int(service.call(BOOK, "findHint", side_id, price))
+    hint = hint_from_levels(side_id, price, _cache().levels(side_id, _ttl()))
     args = (side_id, price, amount_wh, expiry, MAX_FILLS, hint)
     token = _token_for(side_id)
+    gas = None if (wait or current_app.config["PREFLIGHT"]) else place_gas(MAX_FILLS)
     try:
-        result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token)
+        result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
     except TransactionRejected as exc:
         if exc.error_name != "OrderBookInsufficientAllowance":
             raise
@@ -80,6 +128,8 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
         for token_contract in ("EnergyToken", "SettlementToken"):
             service.approve(signer, token_contract, BOOK, wait=True)
         result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token)
+    if wait:
+        _cache().invalidate()  # the next page shows this order
     return _order_result(result)
 
 
@@ -99,7 +149,11 @@ def prepare_order(address: str, side: str, price: int, amount_wh: int, expiry: i
 
 def cancel_order(user: User, order_id: int, wait: bool = False) -> OrderResult:
     signer = signer_for(user)
-    return _order_result(chain().send(signer, BOOK, "cancelOrder", (int(order_id),), wait=wait))
+    gas = None if (wait or current_app.config["PREFLIGHT"]) else CANCEL_GAS
+    result = chain().send(signer, BOOK, "cancelOrder", (int(order_id),), wait=wait, gas=gas)
+    if wait:
+        _cache().invalidate()
+    return _order_result(result)
 
 
 def _order_result(result: str | dict[str, Any]) -> OrderResult:
@@ -124,12 +178,11 @@ def _order_result(result: str | dict[str, Any]) -> OrderResult:
 
 
 def depth(levels: int = DEPTH_LEVELS) -> dict[str, list[dict[str, int]]]:
-    """Aggregated bids (best = highest first) and asks (best = lowest first), straight from the contract."""
-    service = chain()
+    """Aggregated bids (best = highest first) and asks (best = lowest first), from the shared snapshot."""
     out: dict[str, list[dict[str, int]]] = {}
     for name, side_id in (("bids", SIDES["buy"]), ("asks", SIDES["sell"])):
-        rows = service.call(BOOK, "depth", side_id, levels)
-        out[name] = [{"price": int(p), "amount_wh": int(a)} for p, a in rows]
+        rows = _cache().levels(side_id, _ttl())[:levels]
+        out[name] = [{"price": p, "amount_wh": a} for p, a in rows]
     return out
 
 

@@ -60,6 +60,7 @@ def test_signup_login_token_and_me(client):
     _error(other.post("/api/v1/auth/login", json={"username": name, "password": "nope-nope"}), 401, "bad_credentials")
     assert other.post("/api/v1/auth/logout", json={}).get_json() == {"ok": True}
     _error(other.get("/api/v1/me"), 401, "login_required")
+    _error(other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "login_required")  # revoked
 
 
 @pytest.mark.parametrize("body, status, code", [
@@ -239,3 +240,25 @@ def test_read_endpoints(app, chain, client, users):
     assert client.get("/api/v1/market/trades?limit=5").status_code == 200
     _error(client.get("/api/v1/no-such-thing"), 404, "not_found")
     _error(client.put("/api/v1/orders", json={}), 405, "method_not_allowed")
+
+
+def test_without_preflight_a_failing_order_is_reported_by_its_status(app, client, users):
+    app.config["PREFLIGHT"] = False  # the lean load-test path: fixed gas, no simulation
+    users.signup(client)
+    r = client.post("/api/v1/orders", json={"side": "sell", "price": 300_000, "amount_wh": 1000})
+    assert r.status_code == 202
+    status = _wait_tx(client, r.get_json()["tx_hash"])
+    assert status["status"] == "failed" and status["error_name"] == "OrderBookInsufficientBalance"
+    assert "Insufficient balance" in status["message"]
+
+
+def test_hints_come_from_the_snapshot():
+    from webapp.trading import SIDES, hint_from_levels
+
+    bids = [(500, 1), (400, 1), (300, 1)]  # best (highest) first
+    asks = [(300, 1), (400, 1), (500, 1)]  # best (lowest) first
+    assert hint_from_levels(SIDES["buy"], 450, bids) == 500
+    assert hint_from_levels(SIDES["buy"], 600, bids) == 0  # would be the best bid
+    assert hint_from_levels(SIDES["buy"], 300, bids) == 300
+    assert hint_from_levels(SIDES["sell"], 450, asks) == 400
+    assert hint_from_levels(SIDES["sell"], 200, asks) == 0

@@ -116,6 +116,7 @@ def login():
 @login_required
 def logout():
     keys().drop(current_user.address)
+    accounts.revoke_tokens(current_user)
     logout_user()
     return jsonify({"ok": True})
 

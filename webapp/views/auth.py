@@ -92,6 +92,7 @@ def unlock():
 @login_required
 def logout():
     keys().drop(current_user.address)
+    accounts.revoke_tokens(current_user)
     logout_user()
     session.clear()
     flash("Logged out. Your wallet key was removed from the server's memory.", "info")
