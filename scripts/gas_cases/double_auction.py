@@ -156,3 +156,27 @@ def measure(ctx: GasContext) -> None:
     bench.claims(ids)
     bench.book_and_clear(1_000)
     bench.sealed()
+
+
+def main() -> None:
+    """`python -m scripts.gas_cases.double_auction`: this module's rows only, printed (`make gas` writes them all)."""
+    import tempfile
+    from pathlib import Path
+
+    from energy_chain import ChainClient, ChainConfig
+    from energy_chain.anvil import start_anvil
+    from scripts.deploy import deploy_all
+
+    anvil = start_anvil(gas_limit=1_000_000_000)
+    try:
+        client = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=Path(tempfile.mkdtemp(prefix="gas-"))))
+        ctx = GasContext(client, deploy_all(client, quiet=True))
+        measure(ctx)
+    finally:
+        anvil.kill()
+    for r in ctx.rows:
+        print(f"{r['function']:<12} {r['gas']:>11,}  {r['case']}")
+
+
+if __name__ == "__main__":
+    main()
