@@ -43,6 +43,7 @@ def _serve(ns: argparse.Namespace) -> int:
         "bind": f"{ns.host}:{ns.port}", "workers": 1, "worker_class": "gthread", "threads": ns.threads,
         "timeout": 120, "graceful_timeout": 10, "accesslog": "-" if ns.access_log else None,
         "errorlog": "-", "loglevel": "info",
+        "control_socket_disable": True,  # several servers (load tests) would share one control socket path
     }).run()  # fmt: skip
     return 0
 
