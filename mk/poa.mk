@@ -12,7 +12,7 @@ BENCH_SECONDS ?= 20
 
 TEST_DEPS += $(CLIQUE_STAMP)
 
-.PHONY: clique-setup test-poa clique bench-clique bench-anvil besu-network
+.PHONY: clique-setup test-poa clique bench-clique bench-clique-orders bench-anvil besu-network
 
 $(CLIQUE_STAMP): poa/clique/package.json poa/clique/package-lock.json poa/clique/patch_client.py | check-tools $(VENV_STAMP)
 	npm ci --prefix poa/clique --no-audit --no-fund --loglevel=error
@@ -29,6 +29,10 @@ clique: setup $(CLIQUE_STAMP) ## run a single-signer clique chain in the foregro
 
 bench-clique: setup compile $(CLIQUE_STAMP) ## throughput of a fresh clique chain (pre-signed transfers) -> reports/bench-clique.json
 	$(PY) -m poa.bench --chain clique --seconds $(BENCH_SECONDS)
+
+bench-clique-orders: setup compile $(CLIQUE_STAMP) ## `make bench` (order placements) on a fresh clique chain -> reports/bench-clique-orders.json
+	$(PY) -m poa.clique.with_node -- $(PY) -m scripts.bench --txs 3000 --senders 30 --batch 100 --max-pending 600 \
+	  --idle-timeout 60 --out reports/bench-clique-orders.json
 
 bench-anvil: setup compile ## the same measurement on anvil (1 s blocks) -> reports/bench-anvil.json
 	$(PY) -m poa.bench --chain anvil --seconds $(BENCH_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from energy_chain.meters import meter_id
 from poa.clique.genesis import clique_signers
 from scripts.deploy import CONTRACTS, deploy_all
 from scripts.roles import resolve_roles
-from tests.poa.conftest import CLIQUE_CHAIN_ID, DEFAULT_GAS, CliqueDeployment
+from tests.poa.conftest import CLIQUE_CHAIN_ID, DEFAULT_GAS, CliqueDeployment, run_project
 
 pytestmark = pytest.mark.clique
 REF = b"\x01" * 32
@@ -182,3 +183,12 @@ def test_logs_are_filtered_by_indexed_arguments(client: ChainClient, operator: S
     assert sorted(e.args.meterId for e in both) == sorted(meters)
     assert [e.args.meterId for e in one] == [meters[1]]
     assert other_owner == []
+
+
+def test_with_node_runs_a_command_against_a_fresh_chain(tmp_path):
+    out = tmp_path / "env.txt"
+    code = "import os,sys; open(sys.argv[1],'w').write(os.environ['RPC_URL']+' '+os.environ['CHAIN_ID']); sys.exit(3)"
+    run = run_project(["poa.clique.with_node", "--chain-id", "4343", "--", sys.executable, "-c", code, str(out)], {})
+    assert run.returncode == 3, run.stderr
+    url, chain_id = out.read_text().split()
+    assert url.startswith("http://127.0.0.1:") and chain_id == "4343"
