@@ -232,14 +232,15 @@ class Outbox:
             )
             return cur.rowcount
 
-    def requeue(self, batch_id: int, status: str, error: str = "") -> int:
-        """The batch will never be mined (reverted, or its nonce was used otherwise): its readings wait again."""
+    def requeue(self, batch_id: int, status: str, error: str = "", count_attempt: bool = True) -> int:
+        """The batch will never be mined (reverted, or its nonce was used otherwise): its readings wait again.
+        `count_attempt` is False when the readings are not to blame (lost nonce, interval not yet on chain)."""
         with self._tx() as db:
             db.execute("UPDATE batches SET status = ?, error = ? WHERE id = ?", (status, error, batch_id))
             cur = db.execute(
-                "UPDATE readings SET status = 'pending', batch_id = NULL, attempts = attempts + 1 "
+                "UPDATE readings SET status = 'pending', batch_id = NULL, attempts = attempts + ? "
                 "WHERE batch_id = ? AND status = 'batched'",
-                (batch_id,),
+                (int(count_attempt), batch_id),
             )
             return cur.rowcount
 
@@ -282,6 +283,14 @@ class Outbox:
     def oldest_unminted_interval(self) -> int | None:
         row = self._db.execute("SELECT MIN(interval) FROM readings WHERE status IN ('pending', 'batched')").fetchone()
         return None if row[0] is None else int(row[0])
+
+    def worst_mint_lag(self, interval_s: int, accepted_since: float = 0.0) -> float | None:
+        """Longest time from an interval's end to its reading being mined (readings accepted since a time)."""
+        row = self._db.execute(
+            "SELECT MAX(minted_at - (interval + ?)) FROM readings WHERE status = 'minted' AND accepted_at >= ?",
+            (interval_s, accepted_since),
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
 
     def latest_minted_interval(self) -> int | None:
         row = self._db.execute("SELECT MAX(interval) FROM readings WHERE status = 'minted'").fetchone()

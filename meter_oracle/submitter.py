@@ -266,7 +266,8 @@ class Submitter:
         if bad:
             self.outbox.reject_readings(bad, f"meter not active on chain when minting ({reason})")
             self.metrics.rejections.labels("meter_not_active_at_mint").inc(len(bad))
-        self.outbox.requeue(batch.id, "reverted", reason)
+        # A block timestamp behind our clock is transient; other reverts count against the readings.
+        self.outbox.requeue(batch.id, "reverted", reason, count_attempt="IntervalInFuture" not in reason)
         exhausted = self._reject_exhausted()
         self.metrics.batches.labels("reverted").inc()
         log.warning(
@@ -317,7 +318,9 @@ class Submitter:
             if receipt is not None:
                 self._apply_receipt(batch, receipt)
             else:
-                self.outbox.requeue(batch.id, "dropped", f"nonce {batch.nonce} was used by another transaction")
+                self.outbox.requeue(
+                    batch.id, "dropped", f"nonce {batch.nonce} was used by another transaction", count_attempt=False
+                )
                 self.metrics.batches.labels("dropped").inc()
                 log.warning(
                     "batch %d lost its nonce %d to another transaction; its readings wait again", batch.id, batch.nonce

@@ -134,11 +134,7 @@ def run(meters: int, backlog: int, realtime: int) -> dict[str, object]:
             time.sleep(min(max(ingest.seconds_until_due(), 0.01), 1.0))
         if not submitter_drained(ingest_box, 120):
             print("warning: outbox not drained")
-        rows = ingest_box._db.execute(
-            "SELECT MAX(minted_at - (interval + ?)) FROM readings WHERE status = 'minted' AND accepted_at >= ?",
-            (INTERVAL_S, lag_from),
-        ).fetchone()
-        lag_s = float(rows[0] or 0.0)
+        lag_s = ingest_box.worst_mint_lag(INTERVAL_S, accepted_since=lag_from) or 0.0
         last_boundary = ingest.next_boundary - INTERVAL_S
         print(f"real time: {realtime} intervals, worst lag {lag_s:.2f}s from interval end to mined")
 

@@ -49,8 +49,9 @@ def test_batch_lifecycle(tmp_path):
     assert [b.nonce for b in box.batches("signed")] == [7]
     assert len(box.pending(10)) == 1  # the third reading is still free
     assert box.max_nonce() == 7
-    box.mark_mined(bid, block=3)
+    box.mark_mined(bid, block=3, now=480 + L + 100.0)
     assert box.counts()["minted"] == 2
+    assert box.worst_mint_lag(L) == 100.0  # the first interval ended at 540, mined at 640
     box.unmine(bid)  # the chain lost the block
     assert box.counts()["batched"] == 2 and box.batches("signed")[0].raw_tx == b"raw"
     assert box.requeue(bid, "dropped", "nonce taken") == 2
