@@ -29,6 +29,18 @@ def wait_text(driver, text: str, timeout: float = 20) -> None:
         raise AssertionError(f"{text!r} not on {driver.current_url}: {body}") from exc
 
 
+def text_of(driver, css: str, timeout: float = 20) -> str:
+    """The element's text, found again if the page replaced it meanwhile (navigation, live refresh)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(5):
+        try:
+            return wait_for(driver, css, timeout).text
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{css} kept going stale")
+
+
 def screenshot(driver, name: str, width: int = 1280) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -92,7 +104,7 @@ def test_two_users_trade_and_both_see_it(chain, server, browser):
     wait_text(browser, "Filled 1.500 kWh at once for RM 0.6300")
 
     browser.get(server + "/account")
-    trades = wait_for(browser, "#my-trades").text
+    trades = text_of(browser, "#my-trades")
     assert "bought" in trades and "1.500 kWh" in trades and "42.00 sen/kWh" in trades and "sella" in trades
     screenshot(browser, "account")
 
@@ -101,19 +113,20 @@ def test_two_users_trade_and_both_see_it(chain, server, browser):
     browser.find_element(By.ID, "explorer-search").send_keys(buyer_address)
     browser.find_element(By.CSS_SELECTOR, "form.search button").click()
     wait_for(browser, "#address-value")
-    events = browser.find_element(By.ID, "events-table").text
+    events = text_of(browser, "#events-table")
     assert "OrderFilled" in events and "OrderPlaced" in events
-    assert "placeOrder" in browser.find_element(By.ID, "tx-table").text
+    assert "placeOrder" in text_of(browser, "#tx-table")
     log_out(browser)
 
     # the seller sees the sale, and the unfilled 0.5 kWh still resting (partial fill)
     log_in(browser, server, "sella")
     browser.get(server + "/account")
-    assert "sold" in wait_for(browser, "#my-trades").text and "bayu" in browser.find_element(By.ID, "my-trades").text
-    orders = browser.find_element(By.ID, "my-orders").text
+    trades = text_of(browser, "#my-trades")
+    assert "sold" in trades and "bayu" in trades
+    orders = text_of(browser, "#my-orders")
     assert "partial" in orders and "1.500 kWh" in orders
     browser.get(server + f"/explorer/address/{seller_address}")
-    assert "OrderFilled" in wait_for(browser, "#events-table").text
+    assert "OrderFilled" in text_of(browser, "#events-table")
 
 
 def test_validation_cues_and_error_messages(server, browser):
@@ -146,7 +159,96 @@ def test_screenshots_of_the_main_pages(server, browser):
     log_out(browser)
     log_in(browser, server, "operator", DEMO_PASSWORD)
     browser.get(server + "/operator")
-    assert "DEMO-MTR-001" in wait_for(browser, "#meters-table").text
+    assert "DEMO-MTR-001" in text_of(browser, "#meters-table")
     screenshot(browser, "operator")
     for name in ("home", "market", "auction", "meter", "explorer", "operator", "account", "market-phone"):
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name
+
+
+# ---------------------------------------------------------------------- a browser wallet (EIP-1193), played by the test
+FAKE_WALLET = """
+window.__ethQueue = [];
+window.ethereum = {request: (args) => new Promise(
+  (resolve, reject) => window.__ethQueue.push({args, resolve, reject}))};
+"""
+
+
+def answer_wallet(driver, account, until, timeout: float = 30) -> list[str]:
+    """Play the user's wallet: answer the page's EIP-1193 requests with `account` until `until(driver)`."""
+    import time as _time
+
+    from eth_account.messages import encode_defunct
+
+    served: list[str] = []
+    deadline = _time.monotonic() + timeout
+    while not until(driver):
+        assert _time.monotonic() < deadline, f"wallet flow did not finish; served {served}"
+        request = driver.execute_script("return window.__ethQueue && window.__ethQueue.length ? "
+                                        "window.__ethQueue[0].args : null")  # fmt: skip
+        if request is None:
+            _time.sleep(0.1)
+            continue
+        method, params = request["method"], request.get("params") or []
+        if method == "eth_requestAccounts":
+            result = [account.address.lower()]  # wallets often answer in lower case
+        elif method == "personal_sign":
+            result = account.sign_message(encode_defunct(text=params[0])).signature.to_0x_hex()
+        elif method == "eth_signTransaction":
+            tx = {k: (int(v, 16) if k in {"gas", "gasPrice", "nonce", "chainId", "value"} else v)
+                  for k, v in params[0].items() if k not in {"from", "type"}}  # fmt: skip
+            result = account.sign_transaction(tx).raw_transaction.to_0x_hex()
+        else:
+            driver.execute_script("window.__ethQueue.shift().reject(new Error('unsupported'))")
+            served.append(f"rejected {method}")
+            continue
+        driver.execute_script("window.__ethQueue.shift().resolve(arguments[0])", result)
+        served.append(method)
+    return served
+
+
+def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
+    from eth_account import Account
+
+    wallet = Account.create()
+    chain.top_up(wallet.address, 3_000_000)  # RM 3
+    approve = chain.client.contract("SettlementToken").functions.approve(chain.record.address("OrderBook"), 2**256 - 1)
+    tx = chain.client.build_tx(approve, _PendingNonce(wallet.address), 100_000)
+    chain.client.wait_for_receipt(chain.client.send_raw(wallet.sign_transaction(tx).raw_transaction))
+
+    browser.delete_all_cookies()
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_WALLET})
+    try:
+        browser.get(server + "/auth/login")
+        button = wait_for(browser, "#siwe-button")
+        assert button.is_displayed()  # shown only when a wallet is present
+        button.click()
+        served = answer_wallet(browser, wallet, lambda d: d.current_url.endswith("/market"))
+        assert served == ["eth_requestAccounts", "personal_sign"]
+        assert wallet.address[:6] in text_of(browser, ".who")
+
+        form = wait_for(browser, "form.order-form")
+        form.find_element(By.NAME, "price").send_keys("12.5")
+        form.find_element(By.NAME, "amount").send_keys("0.8")
+        form.find_element(By.ID, "place-order").click()
+        wait_for(browser, "#confirm-dialog[open]")
+        browser.find_element(By.ID, "confirm-ok").click()
+        served = answer_wallet(browser, wallet, lambda d: d.execute_script(
+            "return performance.getEntriesByType('navigation')[0].type") == "reload")  # fmt: skip
+        assert served == ["eth_signTransaction"]  # signed in the wallet, relayed by the server
+        for _ in range(40):  # the indexer shows the order within a moment
+            if "12.50 sen/kWh" in text_of(browser, "#my-orders"):
+                break
+            browser.refresh()
+        mine = text_of(browser, "#my-orders")
+        assert "12.50 sen/kWh" in mine and "0.800 kWh" in mine
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": "1"})
+        browser.delete_all_cookies()
+
+
+class _PendingNonce:
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def next_nonce(self, fetch):
+        return fetch(self.address)
