@@ -30,9 +30,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the clique node; SKIP_CLIQUE=1 skips them (e.g. `SKIP_CLIQUE=1 make test`)."""
+    skip = pytest.mark.skip(reason="SKIP_CLIQUE is set") if os.environ.get("SKIP_CLIQUE") else None
     for item in items:
         if "clique_node" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.clique)
+        if skip is not None and item.get_closest_marker("clique") is not None:
+            item.add_marker(skip)
 
 
 @dataclass(frozen=True)
