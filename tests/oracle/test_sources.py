@@ -125,3 +125,9 @@ def test_config_precedence_and_secret_refusal(tmp_path: Path):
         load_config(f, {})
     example = PROJECT_ROOT / "meter_oracle" / "config" / "oracle.modbus.example.toml"
     assert load_config(example, {}).source.kind == "modbus"
+
+
+def test_example_recording_replays():
+    rows = load_csv(PROJECT_ROOT / "meter_oracle" / "config" / "example-recording.csv")
+    assert len({r.serial for r in rows}) == 3 and len(rows) == 3 * 121
+    assert all(r.boundary % 60 == 0 for r in rows)
