@@ -63,6 +63,7 @@ def test_meter_page_shows_my_intervals(app, chain, users):
     users.index()
     page = other.get("/meter").get_data(as_text=True)
     assert "1.750 kWh" in page  # total exported
+    assert "simulated meter" not in page  # a meter the simulator does not know has no model lines
     assert page.count('class="bar gen"') == 2  # one bar per interval in the chart
     with app.app_context():
         mid = db.session.scalar(select(Meter.meter_id).where(Meter.owner == users.address(name)))
@@ -111,6 +112,12 @@ def test_seed_demo_is_idempotent_and_bot_trades(app, chain):
         assert balances.energy_wh >= 25_000 and balances.settlement_units >= 100_000_000
         meter = db.session.scalar(select(Meter).where(Meter.serial == users[0].serial))
         assert meter.name == users[0].household
+    client = app.test_client()
+    client.post("/auth/login", data={"username": users[0].username, "password": "demo-password-1"})
+    with app.app_context():
+        app.extensions["indexer"].catch_up()
+    page = client.get("/meter").get_data(as_text=True)
+    assert "25.000 kWh" in page and "Consumption (simulated meter)" in page  # demo meters come with their model
     bot = Bot(app, "demo-password-1", 0.0)
     bot.rng.seed(7)
     bot.run(steps=6)  # places, cancels and bids without raising
