@@ -7,7 +7,7 @@
 
 SCENARIO      ?= smoke
 WEB_INSTANCES ?= 2
-WEB_THREADS   ?= 32
+WEB_THREADS   ?= 12
 LOAD_TARGET = $(if $(filter command line environment,$(origin RPC_URL)),--rpc-url $(RPC_URL)) \
               $(if $(WEB_URL),--web-url $(WEB_URL))
 

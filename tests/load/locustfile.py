@@ -69,6 +69,8 @@ class Shared:
     chain_index = itertools.count()
     web_urls: list[str] = []
     steady_start: float | None = None
+    spawned = False
+    ready_users = 0
     stop_at: float | None = None
     requests_in_window = 0
     started = time.time()
@@ -107,8 +109,26 @@ def on_test_start(environment: Environment, **_: Any) -> None:
 
 @events.spawning_complete.add_listener
 def on_spawned(user_count: int, **_: Any) -> None:
+    Shared.spawned = True
+    _maybe_steady()
+
+
+def _user_ready() -> None:
+    """Called when a user finished on_start (logged in, or failed to): the steady phase starts once all have."""
+    Shared.ready_users += 1
+    _maybe_steady()
+
+
+def _maybe_steady() -> None:
+    runner = _env.runner
+    if Shared.steady_start is not None or not Shared.spawned or runner is None:
+        return
+    if Shared.ready_users < runner.target_user_count:
+        return
     Shared.steady_start = time.time()
-    print(f"[loadtest] all {user_count} users running: steady phase starts", flush=True)
+    print(f"[loadtest] all {runner.target_user_count} users logged in and running after "
+          f"{Shared.steady_start - Shared.started:.0f}s: steady phase of {SCENARIO.steady_s}s starts", flush=True)
+    gevent.spawn_later(SCENARIO.steady_s, runner.quit)
 
 
 @events.request.add_listener
@@ -182,6 +202,12 @@ class WebTrader(FastHttpUser):
     host = "http://web-servers-set-per-user"
 
     def on_start(self) -> None:
+        try:
+            self._login()
+        finally:
+            _user_ready()
+
+    def _login(self) -> None:
         index = next(Shared.web_index)
         if not Shared.web_accounts or not Shared.web_urls:
             raise RuntimeError("LOADTEST_WEB_ACCOUNTS and LOADTEST_WEB_URLS must be set for web users")
@@ -276,6 +302,7 @@ class ChainTrader(User):
             session = requests.Session()
             session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=1000))
             ChainTrader._rpc_session = session
+        _user_ready()
 
     def _rpc(self, method: str, params: list[Any], name: str) -> Any:
         """One JSON-RPC call, timed and reported to Locust as a request of type JSONRPC."""

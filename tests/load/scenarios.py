@@ -8,7 +8,9 @@ figures come from the steady phase only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 SEED_AVG_TPS = 3.83
 SEED_PEAK_TPS = 4.8
@@ -56,8 +58,15 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def get(name: str) -> Scenario:
+def get(name: str, env: Mapping[str, str] | None = None) -> Scenario:
+    """The named scenario; LOADTEST_USERS and LOADTEST_STEADY_S override its size and length (for exploring)."""
+    env = os.environ if env is None else env
     try:
-        return SCENARIOS[name]
+        scenario = SCENARIOS[name]
     except KeyError as exc:
         raise SystemExit(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from exc
+    if env.get("LOADTEST_USERS"):
+        scenario = replace(scenario, users=int(env["LOADTEST_USERS"]))
+    if env.get("LOADTEST_STEADY_S"):
+        scenario = replace(scenario, steady_s=int(env["LOADTEST_STEADY_S"]))
+    return scenario

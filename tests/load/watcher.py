@@ -67,6 +67,8 @@ class Watcher:
         self.poll_s = poll_s
         self.drop_after_s = drop_after_s
         self.pending: dict[str, tuple[float, str]] = {}  # tx hash -> (submitted at, name)
+        # Mined transactions nobody claimed yet: under load an HTTP response can arrive after its block did.
+        self.unclaimed: dict[str, tuple[MinedBlock, bool]] = {}
         self.mined: list[tuple[float, float, str]] = []  # (submitted at, mined at, name) of successful txs
         self.blocks: list[BlockRow] = []
         self.reverted = 0
@@ -76,7 +78,12 @@ class Watcher:
 
     # ------------------------------------------------------------------ called by users
     def expect(self, tx_hash: str, submitted_at: float, name: str) -> None:
-        self.pending[tx_hash.lower()] = (submitted_at, name)
+        tx_hash = tx_hash.lower()
+        seen = self.unclaimed.pop(tx_hash, None)
+        if seen is not None:  # its block came before the response did
+            self._settle(tx_hash, submitted_at, name, *seen)
+            return
+        self.pending[tx_hash] = (submitted_at, name)
 
     # ------------------------------------------------------------------ the greenlet
     def start(self) -> None:
@@ -113,23 +120,32 @@ class Watcher:
         for h in block.tx_hashes:
             entry = self.pending.pop(h, None)
             if entry is None:
+                self.unclaimed[h] = (block, h in succeeded)
                 continue
             ours += 1
-            submitted, name = entry
-            latency = block.seen_at - submitted
-            if h in succeeded:
-                self.mined.append((submitted, block.seen_at, name))
-                self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0,
-                          exception=None)  # fmt: skip
-            else:
-                self.reverted += 1
-                self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0,
-                          exception=TxReverted(f"{h} reverted in block {block.number}"))  # fmt: skip
+            self._settle(h, *entry, block, h in succeeded)
         self.blocks.append(BlockRow(block.number, block.timestamp, block.seen_at, block.tx_count, ours,
                                     block.gas_used, block.gas_limit))  # fmt: skip
 
+    def _settle(self, tx_hash: str, submitted: float, name: str, block: MinedBlock, ok: bool) -> None:
+        latency = max(0.0, block.seen_at - submitted)
+        if ok:
+            self.mined.append((submitted, block.seen_at, name))
+            self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0, exception=None)
+        else:
+            self.reverted += 1
+            self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0,
+                      exception=TxReverted(f"{tx_hash} reverted in block {block.number}"))  # fmt: skip
+        if self.blocks and block.number <= self.blocks[-1].number:  # claimed late: count it in its own block
+            for row in reversed(self.blocks):
+                if row.number == block.number:
+                    row.ours += 1
+                    break
+
     def _expire(self, force: bool = False) -> None:
         now = time.time()
+        for h in [h for h, (b, _) in self.unclaimed.items() if now - b.seen_at > self.drop_after_s]:
+            del self.unclaimed[h]
         late = [h for h, (t, _) in self.pending.items() if force or now - t > self.drop_after_s]
         for h in late:
             submitted, name = self.pending.pop(h)
