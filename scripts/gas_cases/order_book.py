@@ -134,11 +134,15 @@ def _place(
     hint: int = 0,
     max_fills: int = 0,
     expiry: int = 0,
+    record: bool = True,
 ) -> dict[str, Any]:
     fn = book.place_function(side, price, amount, expiry, max_fills, hint)
     tx = ctx.client.build_tx(fn, signer, place_gas(max_fills))
     receipt = ctx.client.wait_for_receipt(ctx.client.send_raw(signer.sign(tx)), tx)
-    ctx.rows.append({"contract": "OrderBook", "function": "placeOrder", "case": case, "gas": int(receipt["gasUsed"])})
+    if record:
+        ctx.rows.append(
+            {"contract": "OrderBook", "function": "placeOrder", "case": case, "gas": int(receipt["gasUsed"])}
+        )
     return receipt
 
 
@@ -153,6 +157,10 @@ def measure(ctx: GasContext) -> None:
     for stage, n in enumerate(SIZES):
         builder.grow_to(n)
         tag = f"{n:,} resting"
+        if stage == 0:  # a trader's first order also writes their order-history pointer for the first time
+            for who in (alice, bob):
+                _place(ctx, book, who, f"trader's first order, joins an existing level ({tag})", Side.BUY, bid(3),
+                       MAKER_WH, bid(2))  # fmt: skip
         _place(ctx, book, alice, f"sell, joins an existing level ({tag})", Side.SELL, ask(2), MAKER_WH, ask(1))
         _place(ctx, book, alice, f"buy, joins an existing level ({tag})", Side.BUY, bid(2), MAKER_WH, bid(1))
         _place(
@@ -185,7 +193,7 @@ def measure(ctx: GasContext) -> None:
     ctx.measure(
         "OrderBook",
         "cancelOrder",
-        "order in the middle of a level (10 000 resting)",
+        "order in the middle of a level (10,000 resting)",
         book.contract.functions.cancelOrder(mid_id),
         owner_of[book.order(mid_id).owner],
     )
@@ -204,6 +212,7 @@ def measure(ctx: GasContext) -> None:
     _place(ctx, book, alice, "sell, level re-created at a price used before", Side.SELL, ask(7) + 50, MAKER_WH, ask(7))
 
     # Fills against the best asks (10 makers of 1 000 Wh per level, other owners than bob).
+    join = _place(ctx, book, bob, "buy, joins an existing level (before the fills)", Side.BUY, bid(2), MAKER_WH)
     _place(ctx, book, bob, "buy filling 1 resting order completely", Side.BUY, ask(0), MAKER_WH, max_fills=1)
     _place(ctx, book, bob, "buy filling 1 resting order partly", Side.BUY, ask(0), MAKER_WH // 2, max_fills=1)
     one = _place(
@@ -211,6 +220,14 @@ def measure(ctx: GasContext) -> None:
     )
     ten = _place(
         ctx, book, bob, "buy filling 10 resting orders completely", Side.BUY, ask(1), 10 * MAKER_WH, max_fills=10
+    )
+    ctx.rows.append(
+        {
+            "contract": "OrderBook",
+            "function": "placeOrder",
+            "case": "1 complete fill instead of resting (filled taker - resting taker)",
+            "gas": int(one["gasUsed"]) - int(join["gasUsed"]),
+        }
     )
     per_fill = (int(ten["gasUsed"]) - int(one["gasUsed"])) // 9
     ctx.rows.append(
@@ -274,15 +291,16 @@ def measure(ctx: GasContext) -> None:
                 ctx,
                 book,
                 alice,
-                "sell with expiry",
+                "sell with expiry, new level" if i == 0 else "sell with expiry, joins its level",
                 Side.SELL,
                 deep,
                 MAKER_WH,
                 book.hint_for(Side.SELL, deep),
                 expiry=now + 600,
+                record=i < 2,
             )
         ).order_id
-        for _ in range(10)
+        for i in range(10)
     ]
     best_expiring = book.place_result(
         _place(
