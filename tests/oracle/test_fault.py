@@ -39,6 +39,7 @@ METERS = {
     "FT-CONSUMER-4": (4, SUNSPEC, 10, 90),
 }
 BASE = 1_000_000
+SAVE_EVERY_S = 3  # anvil saves its state this often: its crash loses the last seconds of blocks (and our mints)
 
 
 class SteppingMeters:
@@ -137,14 +138,14 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
         [FakeMeter(unit, layout, meters.reader(serial)) for serial, (unit, layout, _, _) in METERS.items()]
     ).start()
     state_dir = tmp_path / "chain"
-    chain = start_anvil(block_time=1, state_dir=state_dir, state_interval=1)
+    chain = start_anvil(block_time=1, state_dir=state_dir, state_interval=SAVE_EVERY_S)
     oracle: OracleProcess | None = None
     try:
         deployments = tmp_path / "deployments"
         client = ChainClient(ChainConfig(rpc_url=chain.url, deployments_dir=deployments))
         deploy_all(client, quiet=True)
         owners = register(client, list(METERS))
-        time.sleep(1.5)  # let anvil save deployment and meters (state interval 1 s)
+        time.sleep(SAVE_EVERY_S + 0.5)  # let anvil save deployment and meters
 
         outbox = tmp_path / "outbox.sqlite"
         config = tmp_path / "oracle.toml"
@@ -181,7 +182,7 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
         chain.kill()
         oracle.wait_for(lambda e: "chain unavailable" in e.get("msg", ""), 20, "the oracle noticing the chain is down")
         time.sleep(3 * L)  # meters keep counting; readings wait in the outbox
-        chain = start_anvil(port=chain.port, block_time=1, state_dir=state_dir, state_interval=1)
+        chain = start_anvil(port=chain.port, block_time=1, state_dir=state_dir, state_interval=SAVE_EVERY_S)
         oracle.wait_mined(2)
 
         # 3. Meters stop counting; the oracle reads the final values, mints everything, and stops on SIGTERM.
