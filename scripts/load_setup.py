@@ -42,7 +42,7 @@ class Market:
 
     client: ChainClient
     book: OrderBookClient
-    operator: Signer
+    operator: Signer | None  # None: this chain's operator key was not given (no top-ups from here)
     oracle: Signer | None
     rpc_url: str
     deployments_dir: Path
@@ -68,8 +68,6 @@ def connect(rpc_url: str, deployments_dir: Path, deploy: bool = True) -> Market:
             raise
         deploy_all(client, quiet=True)
     operator = role_signer(client.chain_id, "OPERATOR", OPERATOR_INDEX)
-    if operator is None:
-        raise SystemExit("funding accounts needs the operator key: set OPERATOR_KEYSTORE and OPERATOR_PASSWORD_FILE")
     oracle = role_signer(client.chain_id, "ORACLE", ORACLE_INDEX)
     return Market(client, OrderBookClient(client), operator, oracle, rpc_url, Path(deployments_dir))
 
@@ -129,11 +127,18 @@ def _signed_calls(client: ChainClient, signer: Signer, calls: Sequence[Any], gas
     return [signer.sign(client.build_tx(fn, signer, gas, n)) for fn, n in zip(calls, nonces, strict=True)]
 
 
+def _operator(market: Market) -> Signer:
+    if market.operator is None:
+        raise SystemExit("funding accounts needs the operator key: set OPERATOR_KEYSTORE and OPERATOR_PASSWORD_FILE")
+    return market.operator
+
+
 def top_up(market: Market, addresses: Sequence[str], units: int, tag: str) -> None:
+    operator = _operator(market)
     token = market.client.contract("SettlementToken")
     ref = keccak(text=f"load-topup:{tag}")
     calls = [token.functions.topUp(a, units, ref) for a in addresses]
-    send_and_wait(market.client, _signed_calls(market.client, market.operator, calls, TOPUP_GAS), "top-ups")
+    send_and_wait(market.client, _signed_calls(market.client, operator, calls, TOPUP_GAS), "top-ups")
 
 
 def give_energy(market: Market, addresses: Sequence[str], wh: int, tag: str) -> None:
@@ -144,7 +149,7 @@ def give_energy(market: Market, addresses: Sequence[str], wh: int, tag: str) -> 
     registry, energy = client.contract("MeterRegistry"), client.contract("EnergyToken")
     ids = [meter_id(f"load:{tag}:{a}") for a in addresses]
     calls = [registry.functions.registerMeter(m, a) for m, a in zip(ids, addresses, strict=True)]
-    send_and_wait(client, _signed_calls(client, market.operator, calls, REGISTER_GAS), "meter registrations")
+    send_and_wait(client, _signed_calls(client, _operator(market), calls, REGISTER_GAS), "meter registrations")
     interval = int(time.time()) - 3600
     readings = [(m, interval, wh, 0) for m in ids]
     chunks = [readings[i : i + READINGS_PER_TX] for i in range(0, len(readings), READINGS_PER_TX)]

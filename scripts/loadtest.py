@@ -185,29 +185,34 @@ def insert_web_users(db_url: str, names: list[str], scrypt_n: int) -> list[Signe
 def create_web_accounts(services: Services, count: int, run_dir: Path, db_url: str | None) -> Path:
     """`count` web users (half buyers, half sellers when we can mint energy), funded and approved.
 
-    Our own web servers: accounts inserted in bulk, funded on chain. A deployed dashboard: sign-up and top-up
-    through its API (all users buy, since minting energy needs the oracle).
+    Our own web servers: accounts inserted in bulk into their database. A deployed dashboard: its sign-up API.
+    Funding on chain with the operator (and oracle) keys when we have them, else through the dashboard's top-up
+    endpoint, and then every user buys (selling needs energy, which only the oracle mints).
     """
     tag = secrets.token_hex(3)
     market = services.market
-    can_mint = market is not None and market.oracle is not None
+    fundable = market is not None and market.operator is not None
+    can_mint = fundable and market.oracle is not None  # type: ignore[union-attr]
     names = [f"load{tag}{i}" for i in range(count)]
     sides = ["sell" if can_mint and i % 2 else "buy" for i in range(count)]
     t0 = time.monotonic()
-    if db_url is not None and market is not None:
+    urls = services.web_urls
+    if db_url is not None and fundable:
         signers = insert_web_users(db_url, names, int(web_env_value("WEBAPP_SCRYPT_N")))
         addresses = [s.address for s in signers]
-        top_up(market, addresses, SETTLEMENT_UNITS, f"web-{tag}")
+        approve_book(market, signers)  # type: ignore[arg-type]
+    else:  # a deployed dashboard: its own sign-up (which also approves the markets)
+        with ThreadPoolExecutor(max_workers=8 * len(urls)) as pool:
+            replies = list(pool.map(lambda i: _signup(urls[i % len(urls)], names[i]), range(count)))
+        addresses = [r["user"]["address"] for r in replies]
+    if fundable:
+        top_up(market, addresses, SETTLEMENT_UNITS, f"web-{tag}")  # type: ignore[arg-type]
         sellers = [a for a, s in zip(addresses, sides, strict=True) if s == "sell"]
         if sellers:
-            give_energy(market, sellers, ENERGY_WH, f"web-{tag}")
-        approve_book(market, signers)
+            give_energy(market, sellers, ENERGY_WH, f"web-{tag}")  # type: ignore[arg-type]
     else:
-        with ThreadPoolExecutor(max_workers=8 * len(services.web_urls)) as pool:
-            replies = list(pool.map(lambda i: _signup(services.web_urls[i % len(services.web_urls)], names[i]),
-                                    range(count)))  # fmt: skip
-            list(pool.map(lambda i: _api_topup(services.web_urls[i % len(services.web_urls)], replies[i]["token"]),
-                          range(count)))  # fmt: skip
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: _api_topup(urls[i % len(urls)], replies[i]["token"]), range(count)))
     _log(f"created and funded {count} web users ({sides.count('sell')} sellers) in {time.monotonic() - t0:.0f}s")
     path = run_dir / "web-accounts.json"
     path.write_text(json.dumps([{"username": n, "password": PASSWORD, "side": s}
