@@ -1,9 +1,13 @@
-"""Fix two bugs of @ethereumjs/client 0.10.2 after `npm ci`, so the clique chain answers as geth and Besu do.
+"""Fix four bugs of @ethereumjs/client 0.10.2 after `npm ci`, so the clique chain answers as geth and Besu do.
 
 1. eth_call ran outside any block (timestamp 0, number 0): a simulated call to code that checks `block.timestamp`
    (meter intervals, order expiry) reverted on this chain only. Fixed: the call runs in the requested block.
 2. eth_getLogs checked only the first topic (the event signature) and ignored filters on indexed arguments, so a
    query for one meter's or one owner's events returned everyone's. Fixed: every topic position is checked.
+3. eth_getTransactionByHash knew only mined transactions; geth and Besu also return pending ones (blockHash null),
+   which is how a client tells "pending" from "unknown". Fixed: the transaction pool is consulted.
+4. eth_getTransactionReceipt failed with "... not found in DB" while a sealed block was being stored. Fixed: it
+   answers null (not mined yet) in that moment, as other clients do.
 
 The package is pinned by the lock, so the text to replace is fixed; if it is not found this fails loudly instead of
 running unpatched. Run by `make clique-setup`: `python -m poa.clique.patch_client`.
@@ -48,6 +52,34 @@ FIXES = (
                     }
                     return true; // patched: after checking every topic position
                 });""",
+    ),
+    Fix(
+        "eth_getTransactionByHash returns pending transactions",
+        SRC / "rpc/modules/eth.js",
+        """        const result = await this.receiptsManager.getReceiptByTxHash(hexToBytes(txHash));
+        if (!result)
+            return null;
+        const [_receipt, blockHash, txIndex] = result;""",
+        """        const result = await this.receiptsManager.getReceiptByTxHash(hexToBytes(txHash));
+        if (!result) { // patched: a pending transaction is known too
+            const pooled = this.service.txPool.getByHash([hexToBytes(txHash)]);
+            return pooled.length === 1 ? jsonRpcTx(pooled[0]) : null;
+        }
+        const [_receipt, blockHash, txIndex] = result;""",
+    ),
+    Fix(
+        "eth_getTransactionReceipt is null while the block is stored",
+        SRC / "rpc/modules/eth.js",
+        """        const [receipt, blockHash, txIndex, logIndex] = result;
+        const block = await this._chain.getBlock(blockHash);""",
+        """        const [receipt, blockHash, txIndex, logIndex] = result;
+        let block; // patched: the receipt can be stored before its block
+        try {
+            block = await this._chain.getBlock(blockHash);
+        }
+        catch {
+            return null;
+        }""",
     ),
 )
 # a filter longer than the log's topics cannot match (geth); without this equalsBytes reads past the end
