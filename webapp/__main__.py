@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -48,11 +49,23 @@ def _serve(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM end the loop cleanly, even when started in the background by a script (which starts
+    background jobs with SIGINT ignored)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _index(ns: argparse.Namespace) -> int:
     from webapp import create_app
 
     app = create_app({"INDEXER_ENABLED": False})
     indexer = app.extensions["indexer"]
+    _stop_on_signals()
     print(f"indexing {app.config['RPC_URL']} into {app.config['SQLALCHEMY_DATABASE_URI']} (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         indexer.run_forever()
@@ -78,6 +91,7 @@ def _bot(ns: argparse.Namespace) -> int:
 
     app = create_app({"INDEXER_ENABLED": False})
     print(f"demo trading bot: one action every ~{ns.interval}s (Ctrl-C stops)", flush=True)
+    _stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
         Bot(app, ns.password, ns.interval).run(ns.steps)
     return 0

@@ -80,6 +80,6 @@ def index():
         "burned": sum(r.burned_wh for r in recent),
         "grid": sum(r.grid_wh for r in recent),
     }
-    return render_template("meter.html", meters=meters, selected=selected, readings=readings[:200],
+    return render_template("meter.html", meters=meters, selected=selected, readings=readings[:INTERVALS_SHOWN],
                            chart=meter_chart(recent, model), totals=totals, shown=len({r.interval for r in recent}),
                            modelled=bool(model))  # fmt: skip
