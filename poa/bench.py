@@ -193,11 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pending", type=int, default=600, help="unmined transactions allowed in flight")
     parser.add_argument("--gas-limit", type=int, default=300_000_000, help="block gas limit of a chain we start")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the last transactions")
-    parser.add_argument("--seconds", type=float, default=None, help="alias: roughly this long (sets --txs)")
     args = parser.parse_args(argv)
-    if args.seconds:
-        rate = 130 if (args.chain == "clique" and not args.rpc_url) else 500
-        args.txs = max(args.senders, int(args.seconds * rate))
     result = run(args)
     REPORTS.mkdir(exist_ok=True)
     out = REPORTS / f"bench-{result.name}.json"
