@@ -161,3 +161,15 @@ def test_account_page_and_top_up(app, chain, users):
 
 def test_health_endpoint(client):
     assert client.get("/healthz").get_json() == {"ok": True}
+
+
+def test_account_shows_what_open_orders_hold(app, chain, users):
+    client = app.test_client()
+    name = users.signup(client)
+    chain.mint_energy(users.address(name), 3000)
+    chain.top_up(users.address(name), 2_000_000)
+    client.post("/market/order", data={"side": "sell", "price": "480", "amount": "1.2"})
+    client.post("/market/order", data={"side": "buy", "price": "1", "amount": "5"})
+    page = client.get("/account").get_data(as_text=True)
+    assert "1.200 kWh more held in open sell orders" in page
+    assert "about RM 0.05 more reserved by open buy orders" in page

@@ -24,9 +24,14 @@ def index():
         balances = chain().balances(current_user.address, spenders=("OrderBook", "DoubleAuction"))
     except UserError as exc:
         error = exc.message
+    open_orders = trading.open_orders(current_user.address)
+    escrow = {  # what the order book holds for this account's open orders (returned on cancel)
+        "energy_wh": sum(o.remaining_wh for o in open_orders if o.side == "sell"),
+        "money": sum(o.price * o.remaining_wh // 1000 for o in open_orders if o.side == "buy"),
+    }
     return render_template(
-        "account.html", balances=balances, chain_error=error,
-        open_orders=trading.open_orders(current_user.address), history=trading.order_history(current_user.address),
+        "account.html", balances=balances, chain_error=error, escrow=escrow, open_orders=open_orders,
+        history=trading.order_history(current_user.address),
         trades=trading.recent_trades(limit=50, address=current_user.address),
         unlocked=keys().is_unlocked(current_user.address), topup_form=TopUpForm(), cancel_form=CancelForm(),
         topup_enabled=current_app.config["TOPUP_ENABLED"], topup_max=current_app.config["TOPUP_MAX_MYR"],

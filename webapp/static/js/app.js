@@ -145,6 +145,22 @@
     }, 5000);
   }
 
+  /* ---------- notification when one of my orders trades (any page, while visible) */
+  if (document.body.dataset.wallet) {
+    const key = "solarshare-last-trade";
+    const poll = () => {
+      if (document.hidden) return;
+      fetch("/api/v1/market/trades?mine=1&limit=1", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((b) => {
+        if (!b || !b.trades.length) return;
+        const t = b.trades[0], id = t.tx_hash + ":" + t.block + ":" + t.amount_wh;
+        const seen = sessionStorage.getItem(key);
+        sessionStorage.setItem(key, id);
+        if (seen && seen !== id) notify("Trade: " + fmtKwh(t.amount_wh) + " at " + fmtPrice(t.price) + " (" + t.venue + ").", "success");
+      }).catch(() => {});
+    };
+    poll(); setInterval(poll, 10000);
+  }
+
   /* ---------- browser wallets: EIP-4361 sign-in and orders signed in the wallet */
   const eth = window.ethereum;
   async function postJson(url, body) {
