@@ -143,13 +143,42 @@ def test_validation_cues_and_error_messages(server, browser):
     assert "There is nothing at this address." in wait_for(browser, "#error-message").text
 
 
-def test_screenshots_of_the_main_pages(server, browser):
+def record_a_sunny_day(chain, serial: str, period: int = 900) -> None:
+    """Play the oracle for yesterday 08:00-20:00 Malaysian time: the simulator's net per interval, recorded on chain."""
+    import time as _time
+
+    from energy_chain.meters import meter_id
+    from meter_oracle.sources.simulated import SimulatedSource, load_community
+    from webapp.demo import COMMUNITY_FILE
+
+    source = SimulatedSource(load_community(COMMUNITY_FILE), period)
+    household = next(h for h in source.community.households if h.serial == serial)
+    start = (int(_time.time()) // 86_400 - 1) * 86_400  # yesterday 00:00 UTC = 08:00 in Kuala Lumpur
+    readings = []
+    for t in range(start, start + 12 * 3600, period):
+        gen, use = source.interval_energy(household, t)
+        net = round(gen) - round(use)
+        readings.append((meter_id(serial), t, max(net, 0), max(-net, 0)))
+    chain.oracle.resync()
+    chain.client.transact(chain.client.contract("EnergyToken").functions.recordReadings(readings), chain.oracle)
+
+
+def _meter_shows_the_day(driver) -> bool:
+    driver.refresh()
+    text = driver.find_element(By.CSS_SELECTOR, "main").text
+    return "Last 48 settled intervals" in text and "Generation (simulated meter)" in text
+
+
+def test_screenshots_of_the_main_pages(chain, server, browser):
     server.run_bot(16)  # some market activity from the demo households, so the pages show a living market
+    record_a_sunny_day(chain, "DEMO-MTR-001")  # aisyah's meter
     log_in(browser, server, "aisyah", DEMO_PASSWORD)
     for name, path in (("home", "/"), ("market", "/market"), ("auction", "/auction"), ("meter", "/meter"),
                        ("explorer", "/explorer")):  # fmt: skip
         browser.get(server + path)
         wait_for(browser, "main h1")
+        if name == "meter":  # wait until the indexer has the day
+            WebDriverWait(browser, 20).until(_meter_shows_the_day)
         screenshot(browser, name)
     browser.get(server + "/market")
     wait_for(browser, "main h1")
