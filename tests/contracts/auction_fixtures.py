@@ -49,42 +49,39 @@ def traders(accounts, auction, registry, energy, money, operator, oracle):
     return group
 
 
-def _advance(seconds: int) -> None:
-    """Sleep the chain clock and mine a block (Brownie's FutureWarning about rpc calls is noise here)."""
-    import warnings
-
+def _latest_timestamp() -> int:
     import brownie
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        brownie.chain.sleep(seconds)
-        brownie.chain.mine()
+    return int(brownie.web3.eth.get_block("latest")["timestamp"])
+
+
+def _mine_at(timestamp: int) -> None:
+    """Mine a block at `timestamp`; later blocks follow on from it. Uses the chain's own clock, not Brownie's
+    estimate (which drifts from anvil's after snapshot reverts)."""
+    import brownie
+
+    brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+    brownie.web3.provider.make_request("evm_mine", [])
 
 
 def new_round(auction) -> int:
-    """Move the clock to just after the start of the next window; returns that round's id."""
-    import brownie
-
+    """Mine the first block of the next window; returns that round's id."""
     interval = auction.schedule()[0]
-    now = brownie.chain.time()
-    _advance(interval - now % interval + 1)
-    return int(auction.currentRoundId())
+    now = _latest_timestamp()
+    start = now - now % interval + interval
+    _mine_at(start)
+    assert auction.currentRoundId() == start
+    return start
 
 
 def end_round(auction, round_id: int) -> None:
-    """Move the clock past the round's window (and reveal window)."""
-    import brownie
-
-    reveal_end = auction.getRound(round_id)[2]
-    _advance(max(0, reveal_end - brownie.chain.time()) + 1)
+    """Move the clock to the end of the round's window (and reveal window)."""
+    _mine_at(max(_latest_timestamp() + 1, auction.getRound(round_id)[2]))
 
 
 def to_reveal(auction, round_id: int) -> None:
-    """Move the clock into the round's reveal window."""
-    import brownie
-
-    end = auction.getRound(round_id)[1]
-    _advance(max(0, end - brownie.chain.time()) + 1)
+    """Move the clock to the start of the round's reveal window."""
+    _mine_at(max(_latest_timestamp() + 1, auction.getRound(round_id)[1]))
 
 
 def submit(auction, who, side, price, amount, round_id, hint=0):
