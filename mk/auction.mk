@@ -6,6 +6,7 @@
 test-auction: setup compile ## auction tests: Brownie unit/phase-error tests, reference tests, contract == reference on random books, 1 000/side round
 	pytest tests/contracts/test_double_auction.py tests/contracts/test_double_auction_sealed.py -p no:cacheprovider $(PYTEST_ARGS)
 	pytest tests/chain/test_clearing_reference.py tests/chain/test_auction_vs_reference.py tests/chain/test_auction_large_round.py \
+	  tests/chain/test_auction_client.py \
 	  -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
 
 gas-auction: setup compile ## auction gas only (10/100/1 000 orders per side), printed; `make gas` writes all rows to reports/gas.json

@@ -1,0 +1,67 @@
+"""energy_chain.auction.AuctionClient end to end: hints from the live book, bounded clearing, claims, sealed rounds,
+decoded errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from energy_chain.clearing import Side
+from energy_chain.client import TxFailed
+from scripts.roles import local_signer
+from tests.chain.auction_harness import AuctionChain, start_auction_chain
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[AuctionChain]:
+    c = start_auction_chain(traders=4)
+    yield c
+    c.stop()
+
+
+def test_open_round_through_the_client(chain: AuctionChain) -> None:
+    auction, (alice, bob, carol, dave) = chain.auction, chain.traders
+    rid = chain.start_new_round()
+    assert auction.current_round_id() == rid
+    b1 = auction.submit(alice, Side.BID, 300_000, 2_000)
+    b2 = auction.submit(bob, Side.BID, 450_000, 1_000)  # goes before b1: the client's hint is 0 (head)
+    b3 = auction.submit(alice, Side.BID, 300_000, 500)  # equal price: after b1
+    a1 = auction.submit(carol, Side.ASK, 250_000, 2_500)
+    assert [e.id for e in auction.book(rid, Side.BID)] == [b2, b1, b3]
+    assert auction.phase(rid) == 1  # Open
+    with pytest.raises(TxFailed) as err:
+        auction.close(dave, rid)
+    assert err.value.error_name == "DoubleAuctionWindowNotOver"
+
+    chain.end_round(rid)
+    auction.close(dave, rid)
+    assert auction.clear(dave, rid, max_steps=1) == 2  # two matches, one per transaction
+    assert auction.round(rid)["clearingPrice"] == (300_000 + 250_000) // 2
+    assert auction.settlement_of(b3)[0] == 0 and auction.settlement_of(b1)[0] == 1_500
+    auction.claim(alice, b1)
+    auction.claim_many(dave, [b2, b3, a1])
+    with pytest.raises(TxFailed) as err:
+        auction.claim(alice, b1)
+    assert err.value.error_name == "DoubleAuctionAlreadyClaimed"
+
+
+def test_sealed_round_through_the_client(chain: AuctionChain) -> None:
+    auction, (alice, bob, carol, dave) = chain.auction, chain.traders
+    auction._send(auction.contract.functions.setSchedule(chain.interval, 600, True), local_signer(0), 100_000)
+    try:
+        rid = chain.start_new_round()
+        salt = b"\x07" * 32
+        bid = auction.commit(alice, Side.BID, 400_000, 1_000, salt, money_deposit=400_000, energy_deposit=0)
+        ask = auction.commit(carol, Side.ASK, 300_000, 800, salt, money_deposit=0, energy_deposit=800)
+        ghost = auction.commit(bob, Side.BID, 500_000, 10, salt, money_deposit=5_000, energy_deposit=0)
+        chain.set_time(rid + chain.interval)  # reveal window
+        auction.reveal(alice, bid, Side.BID, 400_000, 1_000, salt)
+        auction.reveal(carol, ask, Side.ASK, 300_000, 800, salt)
+        chain.end_round(rid, reveal_seconds=600)
+        auction.close(dave, rid)
+        auction.clear(dave, rid)
+        assert auction.settlement_of(bid)[:2] == (800, 280_000)
+        assert auction.settlement_of(ghost) == (0, 0, 5_000, 0, 0)  # unrevealed: deposit back, no fill
+    finally:
+        auction._send(auction.contract.functions.setSchedule(chain.interval, 600, False), local_signer(0), 100_000)
