@@ -350,6 +350,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             ++t.steps;
             bool removed;
             if (_expired(m.expiry)) {
+                _takeOffLevel(lvl, m.remaining);
                 uint256 refund = _escrowOf(m);
                 emit OrderExpired(makerId, m.owner, m.remaining, uint128(refund));
                 _payout(t, _escrowToken(!t.buy), address(0), m.owner, refund);
@@ -357,6 +358,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
                 removed = true;
             } else if (m.owner == msg.sender) {
                 // Self-trade: the incoming order cancels the caller's own resting order.
+                _takeOffLevel(lvl, m.remaining);
                 uint256 refund = _escrowOf(m);
                 emit OrderCancelled(makerId, msg.sender, m.remaining, uint128(refund), CancelReason.SelfTrade);
                 t.toTaker += refund;
@@ -384,11 +386,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         address maker = m.owner;
         uint256 makerEscrow = _escrowOf(m);
         unchecked {
-            // f <= both remainders; the level total includes the maker's remainder.
+            // f <= both remainders.
             t.remaining -= f;
             makerRemaining -= f;
-            lvl.total -= uint88(f);
         }
+        _takeOffLevel(lvl, f);
         if (t.buy) {
             // The maker sells: the taker pays the maker, the book releases the maker's escrowed energy.
             t.toTaker += f;
@@ -413,12 +415,10 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         m.remaining = uint40(makerRemaining);
     }
 
-    /// @dev Removes the head order of a level from its queue and closes it. The new head's `prev` goes stale (unused).
+    /// @dev Removes the head order of a level from its queue and closes it; the caller has taken its remaining amount
+    ///      off the level total. The new head's `prev` goes stale (never read for a head).
     function _popHead(PriceLevelList.Level storage lvl, StoredOrder storage m, Status status) private {
         uint40 next = m.next;
-        unchecked {
-            lvl.total -= uint88(m.remaining); // 0 after a complete fill; the level total includes it
-        }
         lvl.head = next;
         if (next == 0) lvl.tail = 0;
         m.remaining = 0;
@@ -465,6 +465,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         uint256 price = o.price;
         PriceLevelList.Level storage lvl = book[price];
         uint40 next = o.next;
+        _takeOffLevel(lvl, o.remaining);
         if (lvl.head == id) {
             _popHead(lvl, o, status);
         } else {
@@ -472,9 +473,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             _orders[prev].next = next;
             if (next != 0) _orders[next].prev = prev;
             else lvl.tail = prev;
-            unchecked {
-                lvl.total -= uint88(o.remaining);
-            }
             o.remaining = 0;
             o.dust = 0;
             o.status = status;
@@ -486,6 +484,12 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
                 else _head.bestAsk = uint40(worse);
             }
         }
+    }
+
+    /// @dev Checked on purpose: the level total is the sum of its orders' remaining amounts, this one included, so an
+    ///      underflow would mean corrupted accounting and must revert.
+    function _takeOffLevel(PriceLevelList.Level storage lvl, uint256 remaining) private {
+        lvl.total -= uint88(remaining);
     }
 
     function _execute(Taker memory t) private {

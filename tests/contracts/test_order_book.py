@@ -129,6 +129,27 @@ def test_partial_fill_leaves_the_maker_resting(book, traders, energy):
     assert energy.balanceOf(book) == 2_000
 
 
+def test_level_totals_after_complete_partial_expired_and_self_trade_removals(book, traders):
+    """The aggregated depth stays the sum of the level's remaining amounts whichever way orders leave it."""
+    alice, bob, carol, dave = traders[:4]
+    now = chain_now()
+    place(book, alice, SELL, P, 1_000)
+    place(book, bob, SELL, P, 700, expiry=now + 100)
+    place(book, carol, SELL, P, 400)
+    place(book, dave, SELL, P, 300)
+    place(book, carol, BUY, P, 1_000, max_fills=1)  # alice's order fills completely
+    assert depth(book, SELL, 5) == [(P, 1_400)]
+    brownie.chain.sleep(200)
+    tx = place(book, carol, BUY, P, 100, max_fills=3)  # bob's expired, carol's own cancelled, dave's filled in part
+    assert [e.name for e in tx.events if e.name.startswith("Order")] == [
+        "OrderPlaced",
+        "OrderExpired",
+        "OrderCancelled",
+        "OrderFilled",
+    ]
+    assert depth(book, SELL, 5) == [(P, 200)]
+
+
 def test_partial_fill_rests_the_taker_remainder(book, traders, money):
     alice, bob = traders[:2]
     place(book, alice, SELL, P, 1_000)
