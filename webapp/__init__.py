@@ -111,9 +111,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from webapp import units
-    from webapp.views.helpers import display_name, short_address, timefmt
+    from webapp.views.helpers import display_name, humanize_seconds, short_address, timefmt
 
     app.jinja_env.filters.update(
         kwh=units.fmt_kwh, price=units.fmt_price, myr=units.fmt_myr, short=short_address, time=timefmt,
-        who=display_name,
+        who=display_name, duration=humanize_seconds,
     )  # fmt: skip

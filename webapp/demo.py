@@ -143,9 +143,10 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     client.wait_for_receipts(pending)
     if round_seconds and service.has_contract("DoubleAuction"):
         auction = client.contract("DoubleAuction")
-        interval, _reveal, _sealed = auction.functions.schedule().call()
-        if int(interval) != round_seconds:
-            fn = auction.functions.setSchedule(round_seconds, 10, False)
+        interval, reveal, sealed = auction.functions.schedule().call()
+        if (int(interval), int(reveal), bool(sealed)) != (round_seconds, 1, False):
+            # open rounds: the reveal window (at least 1 s) only delays clearing
+            fn = auction.functions.setSchedule(round_seconds, 1, False)
             client.transact(fn, Signer.from_key(dev_key(ADMIN_INDEX)))
             out(f"auction rounds every {round_seconds} s (was {interval} s)")
     return logins

@@ -22,6 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "browser-demo-pw"
+ROUND_SECONDS = 20  # short auction rounds, so a round clears during the test
 
 
 
@@ -66,7 +67,8 @@ def server(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
            "DATABASE_URL": f"sqlite:///{work / 'web.db'}", "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
            "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER_POLL": "0.2", "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
            "PYTHONPATH": str(ROOT)}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", "0"], env=env, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)], env=env,
+                   cwd=ROOT,
                    check=True, capture_output=True, timeout=120)  # fmt: skip
     log = open(work / "server.log", "wb")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port), "--threads", "8"],

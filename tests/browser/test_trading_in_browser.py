@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import DEMO_PASSWORD, ROUND_SECONDS
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -23,7 +24,8 @@ def wait_for(driver, css: str, timeout: float = 20):
 
 def wait_text(driver, text: str, timeout: float = 20) -> None:
     try:
-        WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+        WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: text in d.find_element(By.TAG_NAME, "body").text)  # fmt: skip
     except Exception as exc:  # say what the page showed instead
         body = driver.find_element(By.TAG_NAME, "body").text[:1500]
         raise AssertionError(f"{text!r} not on {driver.current_url}: {body}") from exc
@@ -31,8 +33,6 @@ def wait_text(driver, text: str, timeout: float = 20) -> None:
 
 def text_of(driver, css: str, timeout: float = 20) -> str:
     """The element's text, found again if the page replaced it meanwhile (navigation, live refresh)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
     for _ in range(5):
         try:
             return wait_for(driver, css, timeout).text
@@ -163,6 +163,36 @@ def record_a_sunny_day(chain, serial: str, period: int = 900) -> None:
     chain.client.transact(chain.client.contract("EnergyToken").functions.recordReadings(readings), chain.oracle)
 
 
+def clear_an_auction_round(chain, server) -> None:
+    """A crossing ask and bid through the API, then the round ends and the demo keeper clears and settles it."""
+    import time as _time
+
+    import requests
+
+    def api(username: str) -> dict[str, str]:
+        reply = requests.post(server + "/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+        return {"Authorization": "Bearer " + reply.json()["token"]}
+
+    first = None
+    for user, side, price, kwh in (("chandra", "sell", "31", "2.5"), ("farid", "buy", "44", "2")):
+        reply = requests.post(server + "/api/v1/auction/orders", headers=api(user),
+                              json={"side": side, "price_sen": price, "amount_kwh": kwh, "wait": True})  # fmt: skip
+        assert reply.status_code == 201, reply.text
+        first = first or reply.json()["round_id"]
+    deadline = _time.monotonic() + 3 * ROUND_SECONDS
+    while requests.get(server + "/api/v1/auction/current").json()["round"]["round_id"] == first:
+        assert _time.monotonic() < deadline, "the auction round did not end"
+        _time.sleep(1)
+        chain.client.w3.provider.make_request("evm_mine", [])  # automine: the clock moves with blocks
+    for _ in range(10):
+        server.run_bot(1)  # each bot step also runs the keeper: close, clear, claim
+        last = requests.get(server + "/api/v1/auction/current").json()["last_cleared"]
+        if last and last["round_id"] >= first:
+            assert last["clearing_price"] > 0 and last["volume_wh"] >= 2000
+            return
+    raise AssertionError("the keeper did not clear the round")
+
+
 def _meter_shows_the_day(driver) -> bool:
     driver.refresh()
     text = driver.find_element(By.CSS_SELECTOR, "main").text
@@ -172,6 +202,7 @@ def _meter_shows_the_day(driver) -> bool:
 def test_screenshots_of_the_main_pages(chain, server, browser):
     server.run_bot(16)  # some market activity from the demo households, so the pages show a living market
     record_a_sunny_day(chain, "DEMO-MTR-001")  # aisyah's meter
+    clear_an_auction_round(chain, server)
     log_in(browser, server, "aisyah", DEMO_PASSWORD)
     for name, path in (("home", "/"), ("market", "/market"), ("auction", "/auction"), ("meter", "/meter"),
                        ("explorer", "/explorer")):  # fmt: skip

@@ -10,7 +10,7 @@ from webapp.charts import Chart, HLine, Series, xy_chart
 from webapp.errors import UserError
 from webapp.forms import AuctionForm
 from webapp.units import InvalidAmount, fmt_kwh, fmt_price, kwh, parse_energy_kwh, parse_price_sen, price_sen
-from webapp.views.helpers import sync_index
+from webapp.views.helpers import sync_index, timefmt
 
 bp = Blueprint("auction", __name__, url_prefix="/auction")
 
@@ -37,7 +37,7 @@ def index():
     except UserError as exc:
         error = exc.message
     last = auctions.last_cleared()
-    title = f"Round {last.round_id}: supply and demand" if last else "No cleared round yet"
+    title = f"Supply and demand, round of {timefmt(last.round_id)}" if last else "No cleared round yet"
     return render_template(
         "auction.html", current=current, chain_error=error, last=last, chart=curves_chart(last, title),
         rounds=auctions.recent_rounds(), form=AuctionForm(),

@@ -57,6 +57,16 @@ def display_name(address: str | None) -> str:
     return names.get(address) or short_address(address)
 
 
+def humanize_seconds(seconds: int) -> str:
+    """'3 d 4 h', '5 min 2 s', '12 s': the largest two units."""
+    parts, rest = [], int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if rest >= size or (unit == "s" and not parts):
+            parts.append(f"{rest // size} {unit}")
+            rest %= size
+    return " ".join(parts[:2])
+
+
 def short_address(address: str | None) -> str:
     if not address:
         return NONE

@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.forms import MeterForm, TariffForm
 from webapp.models import ChainEvent, Meter, Reading, User
 from webapp.units import InvalidAmount, parse_price_sen
-from webapp.views.helpers import chain, sync_index
+from webapp.views.helpers import chain, humanize_seconds, sync_index
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 AUCTION = "DoubleAuction"
@@ -54,16 +54,6 @@ def oracle_status() -> dict[str, Any]:
     with contextlib.suppress(UserError):
         status["oracle_address"] = chain().client.deployment.roles.get("oracle")
     return status
-
-
-def humanize_seconds(seconds: int) -> str:
-    """'3 d 4 h', '5 min 2 s', '12 s': the largest two units."""
-    parts, rest = [], int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
-        if rest >= size or (unit == "s" and not parts):
-            parts.append(f"{rest // size} {unit}")
-            rest %= size
-    return " ".join(parts[:2])
 
 
 def grid_tariffs() -> dict[str, int] | None:
