@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(env))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
 
     db.init_app(app)
     csrf.init_app(app)
@@ -77,6 +78,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["INDEXER_ENABLED"] and not app.testing:
         indexer.start()
     return app
+
+
+def _engine_options(config) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri != "sqlite://" and ":memory:" not in uri:  # in-memory SQLite has a single static connection
+        # a busy server never waits for a connection from the pool
+        options.update(pool_size=config["DB_POOL"], max_overflow=config["DB_POOL"])
+    return options
 
 
 def _unauthorized():

@@ -61,7 +61,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DB_POOL": _int(env, "WEBAPP_DB_POOL", 32),  # connections: one per server thread plus the indexer
         "RPC_URL": env.get("RPC_URL", DEFAULT_RPC_URL),
         "CHAIN_ID": _int(env, "CHAIN_ID", 0) or None,
         "DEPLOYMENTS_DIR": env.get("DEPLOYMENTS_DIR", str(PROJECT_ROOT / "deployments")),
