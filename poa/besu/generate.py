@@ -260,7 +260,9 @@ def write_network(out: Path, spec: NetworkSpec, force: bool = False) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write a Besu QBFT network (zero gas) for N validators.")
+    parser = argparse.ArgumentParser(
+        prog="python -m poa.besu.generate", description="Write a Besu QBFT network (zero gas) for N validators."
+    )
     parser.add_argument("--validators", type=int, required=True, help="number of validators (4 tolerate 1 fault)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write (refused if it holds a network)")
     parser.add_argument("--chain-id", type=int, default=2026)
