@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 CHAIN_PORT=${CHAIN_PORT:-8545}
 WEB_PORT=${WEB_PORT:-5000}
+ORACLE_METRICS_PORT=${ORACLE_METRICS_PORT:-9108}
 BLOCK_TIME=${BLOCK_TIME:-1}
 GAS_LIMIT=${GAS_LIMIT:-300000000}
 CHAIN_DIR=${CHAIN_DIR:-.chain}
@@ -26,7 +27,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$CHAIN_PORT" "$WEB_PORT"; do
+for p in "$CHAIN_PORT" "$WEB_PORT" "$ORACLE_METRICS_PORT"; do
   if port_busy "$p"; then
     echo "port $p is in use (another demo or program?). Stop it, or choose others: make demo CHAIN_PORT=… WEB_PORT=…" >&2
     exit 1
@@ -42,14 +43,17 @@ python -c "from energy_chain.anvil import wait_for_rpc; wait_for_rpc('$RPC_URL',
 echo "== contracts"
 python -m scripts.deploy
 
-echo "== demo households, meters and keys"
-python -m scripts.demo_keys --out "$DEMO_DIR/keys"
+echo "== demo households: wallets, meters, money (idempotent)"
 python -m webapp seed-demo
 
-echo "== meter oracle (simulated community) — log: $DEMO_DIR/logs/oracle.log"
+echo "== meter oracle on the simulated community (replays the last 12 h fast, then follows the clock)"
+echo "   log: $DEMO_DIR/logs/oracle.log, metrics: http://127.0.0.1:${ORACLE_METRICS_PORT}/metrics"
+[ -f "$DEMO_DIR/keys/oracle.json" ] || python -m meter_oracle keystore --dev-index 2 \
+  --out "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password"
 python -m meter_oracle run --simulate meter_oracle/config/demo-community.json \
   --keystore "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password" \
-  --state-dir "$DEMO_DIR/oracle" >"$DEMO_DIR/logs/oracle.log" 2>&1 &
+  --outbox "$DEMO_DIR/oracle.sqlite" --rpc-url "$RPC_URL" --metrics-port "$ORACLE_METRICS_PORT" \
+  --backfill-hours 12 --speed 360 >"$DEMO_DIR/logs/oracle.log" 2>&1 &
 pids+=($!)
 
 echo "== trading bot — log: $DEMO_DIR/logs/bot.log"
