@@ -18,6 +18,7 @@ import os
 import secrets
 import statistics
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -70,21 +71,29 @@ def presign(market: Market, signers: list[Signer], per_sender: int) -> list[byte
 
 
 class Sender:
-    """Sends batches while keeping at most `max_pending` accepted-but-unmined transactions in flight."""
+    """Sends batches from several threads while keeping at most `max_pending` accepted-but-unmined transactions.
 
-    def __init__(self, market: Market, follower: BlockFollower, batch: int, max_pending: int) -> None:
-        self.market, self.follower = market, follower
+    Each thread owns a disjoint group of senders, so every sender's nonces still arrive in order; threads overlap
+    one batch's JSON encoding with the node's work on another (the node validates and pools transactions in
+    parallel). The main thread follows the blocks.
+    """
+
+    def __init__(self, rpc_url: str, follower: BlockFollower, batch: int, max_pending: int) -> None:
+        self.rpc_url, self.follower = rpc_url, follower
         self.batch, self.max_pending = batch, max_pending
         self.ours: set[str] = set()
         self.refused = 0
         self.blocks: list[MinedBlock] = []
         self.mined_ours = 0
+        self._lock = threading.Lock()
         self._last_print = 0.0
+        self.errors: list[BaseException] = []
 
     def observe(self) -> None:
         for b in self.follower.poll():
             self.blocks.append(b)
-            self.mined_ours += sum(1 for h in b.tx_hashes if h in self.ours)
+            with self._lock:
+                self.mined_ours += sum(1 for h in b.tx_hashes if h in self.ours)
 
     def progress(self, total: int, force: bool = False) -> None:
         now = time.monotonic()
@@ -97,22 +106,36 @@ class Sender:
             print(f"  sent {len(self.ours) + self.refused:>7}/{total}  mined {self.mined_ours:>7}  "
                   f"refused {self.refused}  {block}", flush=True)  # fmt: skip
 
-    def send(self, raws: list[bytes]) -> None:
-        for start in range(0, len(raws), self.batch):
-            while len(self.ours) - self.mined_ours > self.max_pending:
-                self.observe()
-                self.progress(len(raws))
-                time.sleep(0.05)
-            results = self.market.client.send_raw_batch(raws[start : start + self.batch])
-            for r in results:
-                if isinstance(r, str):
-                    self.ours.add(r.lower())
-                else:
-                    self.refused += 1
-                    if self.refused <= 3:
-                        print(f"  refused: {r}", file=sys.stderr)
+    def _send_group(self, raws: list[bytes]) -> None:
+        rpc = JsonRpc(self.rpc_url, timeout=120)
+        try:
+            for start in range(0, len(raws), self.batch):
+                while len(self.ours) - self.mined_ours > self.max_pending:
+                    time.sleep(0.02)
+                part = raws[start : start + self.batch]
+                replies = rpc.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in part])
+                with self._lock:
+                    for reply in replies:
+                        if isinstance(reply.get("result"), str):
+                            self.ours.add(reply["result"].lower())
+                        else:
+                            self.refused += 1
+                            if self.refused <= 3:
+                                print(f"  refused: {reply.get('error', reply)}", file=sys.stderr)
+        except BaseException as exc:  # reported by send(); the other threads carry on
+            self.errors.append(exc)
+
+    def send(self, groups: list[list[bytes]]) -> None:
+        total = sum(len(g) for g in groups)
+        threads = [threading.Thread(target=self._send_group, args=(g,), daemon=True) for g in groups]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
             self.observe()
-            self.progress(len(raws))
+            self.progress(total)
+            time.sleep(0.1)
+        if self.errors:
+            raise RuntimeError(f"sending failed: {self.errors[0]!r}") from self.errors[0]
 
     def drain(self, total: int, idle_timeout: float) -> None:
         """Wait until everything accepted is mined, or nothing new was mined for `idle_timeout` seconds."""
@@ -160,14 +183,15 @@ def run(args: argparse.Namespace) -> BenchReport:
         fund_traders(market, signers, units=escrow * 2, energy_wh=0, tag="bench")
         print(f"funded {len(signers)} senders in {time.monotonic() - t0:.1f}s", flush=True)
         t0 = time.monotonic()
-        raws = presign(market, signers, per_sender)
-        print(f"pre-signed {len(raws)} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
-              f"{args.batch}", flush=True)  # fmt: skip
+        groups = [presign(market, signers[g :: args.threads], per_sender) for g in range(args.threads)]
+        submitted = sum(len(g) for g in groups)
+        print(f"pre-signed {submitted} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
+              f"{args.batch} from {args.threads} threads", flush=True)  # fmt: skip
         rpc = JsonRpc(market.rpc_url, timeout=120)
         follower = BlockFollower(rpc)
-        sender = Sender(market, follower, args.batch, args.max_pending)
-        sender.send(raws)
-        sender.drain(len(raws), args.idle_timeout)
+        sender = Sender(market.rpc_url, follower, args.batch, args.max_pending)
+        sender.send(groups)
+        sender.drain(submitted, args.idle_timeout)
         blocks = sender.blocks
         counts = [sum(1 for h in b.tx_hashes if h in sender.ours) for b in blocks]
         _, window = mined_rate(blocks, counts)
@@ -179,7 +203,7 @@ def run(args: argparse.Namespace) -> BenchReport:
               f"block); reverted {reverted}, dropped {dropped}, refused {sender.refused}", flush=True)  # fmt: skip
         return BenchReport(
             mined_tps=round(ok / window, 1) if window else 0.0,
-            submitted=len(raws),
+            submitted=submitted,
             mined=ok,
             failures=sender.refused + reverted + dropped,
             gas_limit=blocks[-1].gas_limit if blocks else 0,
@@ -195,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--txs", type=int, default=int(os.environ.get("BENCH_TXS", 60_000)))
     parser.add_argument("--senders", type=int, default=int(os.environ.get("BENCH_SENDERS", 200)))
     parser.add_argument("--batch", type=int, default=200, help="transactions per JSON-RPC batch")
+    parser.add_argument("--threads", type=int, default=2, help="sending threads (disjoint groups of senders)")
     parser.add_argument("--max-pending", type=int, default=8000, help="accepted but unmined transactions in flight")
     parser.add_argument("--gas-limit", type=int, default=int(os.environ.get("GAS_LIMIT", 300_000_000)))
     parser.add_argument("--idle-timeout", type=float, default=20, help="give up when nothing is mined this long")

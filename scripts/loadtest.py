@@ -1,12 +1,13 @@
 """`make loadtest SCENARIO=<seed-150|seed-500|seed-1000|max|max-chain|smoke>`: one Locust scenario, end to end.
 
 Without RPC_URL it starts anvil (1 s blocks, 300M gas) on a free port and deploys; without WEB_URL it starts
-WEB_INSTANCES web servers (`python -m webapp serve`, one process each, WEB_THREADS threads) and one indexer
-process on a shared database. It creates the users' accounts (sign-up through the API), funds them in bulk on
-chain, runs Locust headless as its own process (never imported here: locust after web3 in one process recursed),
-prints the summary table against the seed platform and stops everything it started. Exit status is non-zero on
-any failure. Reports: reports/loadtest/<scenario>.json, <scenario>_stats.csv (and the other Locust CSVs),
-<scenario>.html, <scenario>_blocks.csv (every block: transactions, ours, gas used against the limit).
+WEB_INSTANCES web servers (gunicorn as `python -m webapp serve` runs it: one gthread process each, WEB_THREADS
+threads, plus a 75 s keep-alive) and one indexer process on a shared database. It creates the users' accounts
+(in bulk; on a deployed dashboard through its sign-up API), funds them on chain, runs Locust headless as its own
+process (never imported here: locust after web3 in one process recursed), prints the summary table against the
+seed platform and stops everything it started. Exit status is non-zero on any failure. Reports:
+reports/loadtest/<scenario>.json, <scenario>_stats.csv (and the other Locust CSVs), <scenario>.html and
+<scenario>_blocks.csv (every block: transactions, ours, gas used against the limit).
 
 Targeting deployed systems: RPC_URL=<chain> (its deployment record in DEPLOYMENTS_DIR) and WEB_URL=<dashboard>
 (comma-separated for several sticky instances). Funding then uses OPERATOR_KEYSTORE/ORACLE_KEYSTORE when given,
@@ -46,6 +47,7 @@ RUN_DIR = PROJECT_ROOT / "var" / "loadtest"
 SETTLEMENT_UNITS = 10**9  # 1 000 MYR per account: thousands of 100 Wh bids
 ENERGY_WH = 10**6  # 1 MWh per seller
 PASSWORD = "load-test-password"
+KEEPALIVE_S = 75  # seconds an idle keep-alive connection stays open (nginx's default)
 LOGIN_ALLOWANCE_S = 600  # logins pay the server's password hash (~0.2 s of CPU each): a 1 000-user ramp takes time
 
 
@@ -126,8 +128,12 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
     for i in range(instances):
         port = free_port()
         log = open(run_dir / f"web-{i}.log", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--threads", str(threads)],
+        # gunicorn as `python -m webapp serve` runs it (one gthread worker: unlocked keys and nonce counters live in
+        # its memory), plus a keep-alive longer than any user's think time: gunicorn's default of 2 s closes idle
+        # connections while users wait 1-5 s, and the next request on that connection fails (HTTPConnectionClosed).
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                                 "--worker-class", "gthread", "--threads", str(threads), "--keep-alive",
+                                 str(KEEPALIVE_S), "--timeout", "120", "--error-logfile", "-", "webapp:create_app()"],
                                 env=web_env(rpc_url, deployments_dir, run_dir, indexer=False), stdout=log,
                                 stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
         started.append(proc)

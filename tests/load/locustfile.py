@@ -50,6 +50,20 @@ SCENARIO = get_scenario(os.environ.get("LOADTEST_SCENARIO", "smoke"))
 WAIT = constant(0) if SCENARIO.wait_max == 0 else between(SCENARIO.wait_min, SCENARIO.wait_max)
 
 
+def _why(resp: Any) -> str:
+    """What went wrong with a response, including transport errors (status 0, no body)."""
+    if resp.status_code == 0 or resp.text is None:
+        return f"no HTTP response: {resp.error!r}"
+    return f"HTTP {resp.status_code}: {resp.text[:300]}"
+
+
+def _json(resp: Any) -> Any:
+    try:
+        return resp.json()
+    except Exception:  # not JSON: the caller reports the response as a failure
+        return None
+
+
 def _price(side: str) -> int:
     return (BID_BASE if side == "buy" else ASK_BASE) + 1000 * random.randrange(LEVELS)
 
@@ -219,20 +233,20 @@ class WebTrader(FastHttpUser):
         body = {"username": account["username"], "password": account["password"]}
         with self.client.post(f"{self.base}/api/v1/auth/login", json=body, name="/api/v1/auth/login",
                               catch_response=True) as resp:  # fmt: skip
-            token = (resp.json() or {}).get("token") if resp.status_code == 200 else None
+            token = (_json(resp) or {}).get("token") if resp.status_code == 200 else None
             if not token:
-                resp.failure(f"login: HTTP {resp.status_code} {resp.text[:200]}")
+                resp.failure(f"login: {_why(resp)}")
                 raise RuntimeError(f"login failed for {account['username']}")
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def _expect_tx(self, resp: Any, name: str, started: float) -> None:
         """A 202 with a tx hash; the watcher then checks it is mined with success."""
         if resp.status_code != 202:
-            resp.failure(f"HTTP {resp.status_code}: {resp.text[:300]}")
+            resp.failure(_why(resp))
             return
-        tx_hash = (resp.json() or {}).get("tx_hash")
+        tx_hash = (_json(resp) or {}).get("tx_hash")
         if not isinstance(tx_hash, str) or not TX_HASH.match(tx_hash):
-            resp.failure(f"no transaction hash in {resp.text[:200]}")
+            resp.failure(f"no transaction hash in {_why(resp)}")
             return
         if Shared.watcher is not None:
             Shared.watcher.expect(tx_hash, started, name)
@@ -263,9 +277,9 @@ class WebTrader(FastHttpUser):
         """The user's open orders from the dashboard's index, minus those this user already cancelled."""
         with self.client.get(f"{self.base}/api/v1/orders?status=open", headers=self.headers,
                              name="GET /api/v1/orders?status=open", catch_response=True) as resp:  # fmt: skip
-            orders = (resp.json() or {}).get("orders") if resp.status_code == 200 else None
+            orders = (_json(resp) or {}).get("orders") if resp.status_code == 200 else None
             if not isinstance(orders, list):
-                resp.failure(f"HTTP {resp.status_code}: {resp.text[:200]}")
+                resp.failure(_why(resp))
                 return
             ids = [int(o["order_id"]) for o in orders if o.get("status") == "open"]
             self.open_ids = [i for i in ids if i not in self.cancelled][:20]
@@ -274,10 +288,10 @@ class WebTrader(FastHttpUser):
     def book(self) -> None:
         with self.client.get(f"{self.base}/api/v1/market/book", name="GET /api/v1/market/book",
                              catch_response=True) as resp:  # fmt: skip
-            data = resp.json() if resp.status_code == 200 else None
+            data = _json(resp) if resp.status_code == 200 else None
             if not isinstance(data, dict) or not isinstance(data.get("bids"), list) or \
                     not isinstance(data.get("asks"), list):  # fmt: skip
-                resp.failure(f"no book in HTTP {resp.status_code}: {resp.text[:200]}")
+                resp.failure(f"no book in {_why(resp)}")
 
 
 # ---------------------------------------------------------------------- chain users
