@@ -115,7 +115,8 @@ def on_test_start(environment: Environment, **_: Any) -> None:
 
     abi, address = order_book_abi_and_address()
     topics = [[event_topic(abi, "OrderPlaced"), event_topic(abi, "OrderCancelled")]]
-    Shared.watcher = Watcher(os.environ["LOADTEST_RPC_URL"], {"address": address, "topics": topics}, _fire_mined)
+    Shared.watcher = Watcher.for_node(os.environ["LOADTEST_RPC_URL"], {"address": address, "topics": topics},
+                                      _fire_mined)  # fmt: skip
     Shared.watcher.start()
     Shared.started = time.time()
     gevent.spawn(_progress, environment)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,10 +60,8 @@ FireFn = Callable[..., None]
 
 
 class Watcher:
-    def __init__(self, rpc_url: str, success_logs: dict, fire: FireFn, poll_s: float = 0.1,
-                 drop_after_s: float = 60) -> None:  # fmt: skip
-        # success_logs: an eth_getLogs filter matching the log every successful transaction of ours emits
-        self.follower = BlockFollower(JsonRpc(rpc_url, timeout=30), success_logs)
+    def __init__(self, follower: BlockFollower, fire: FireFn, poll_s: float = 0.1, drop_after_s: float = 60) -> None:
+        self.follower = follower
         self.fire = fire
         self.poll_s = poll_s
         self.drop_after_s = drop_after_s
@@ -75,6 +74,11 @@ class Watcher:
         self.dropped = 0
         self._greenlet: gevent.Greenlet | None = None
         self.error: str | None = None
+
+    @classmethod
+    def for_node(cls, rpc_url: str, success_logs: dict, fire: FireFn) -> Watcher:
+        """`success_logs`: an eth_getLogs filter matching the log every successful transaction of ours emits."""
+        return cls(BlockFollower(JsonRpc(rpc_url, timeout=30), success_logs), fire)
 
     # ------------------------------------------------------------------ called by users
     def expect(self, tx_hash: str, submitted_at: float, name: str) -> None:
@@ -183,5 +187,5 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of already sorted values (0 when empty)."""
     if not sorted_values:
         return 0.0
-    rank = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    rank = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
     return sorted_values[rank]
