@@ -39,7 +39,7 @@ from energy_chain.anvil import free_port, wait_for_rpc
 from energy_chain.config import PROJECT_ROOT
 from scripts.load_setup import Market, account_keys, approve_book, give_energy, local_market, top_up
 from tests.load.report import read_report, summary_table
-from tests.load.scenarios import Scenario
+from tests.load.scenarios import SCENARIOS, Scenario
 from tests.load.scenarios import get as get_scenario
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "loadtest"
@@ -320,8 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"no report was written ({report_path}); locust exit code {code}")
         return code or 1
     report = read_report(report_path)
+    others = [read_report(ns.report_dir / f"{name}.json") for name in SCENARIOS
+              if name != scenario.name and (ns.report_dir / f"{name}.json").exists()]  # fmt: skip
     print()
     print(summary_table([report]))
+    if others:
+        print("\nearlier runs in " + str(ns.report_dir) + ":\n" + summary_table(others).split("\n", 1)[1])
     if report.failures or code:
         _log(f"FAILED: {report.failures} failures, locust exit code {code}")
         return code or 1
