@@ -7,7 +7,7 @@
 WEB_PORT    ?= 5000
 WEB_THREADS ?= 16
 
-.PHONY: browser-deps serve index seed-demo bot test-webapp test-browser
+.PHONY: browser-deps serve index seed-demo bot test-webapp test-browser screenshots
 
 # Browser tests drive Debian's Chromium; nothing downloads a browser. Installed only when missing.
 browser-deps: ## install chromium + chromium-driver (apt) for the browser tests, if missing
@@ -36,3 +36,6 @@ test-webapp: setup compile ## web app tests (Flask test client, private anvil)
 
 test-browser: setup compile browser-deps ## browser tests (headless Chromium); refreshes docs/screenshots/
 	pytest tests/browser -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
+
+screenshots: setup compile browser-deps ## refresh the README's screenshots in docs/screenshots/ (headless Chromium)
+	SCREENSHOT_DIR=$(ROOT)/docs/screenshots pytest tests/browser -k screenshots -p no:pytest-brownie -p no:cacheprovider
