@@ -1,14 +1,16 @@
 """Stateful property test of the order book against a Python reference model.
 
-Five traders place (random side, price, size, expiry, cap and hint), cancel (their own orders and others'), let time
-pass and clean expired orders. The model predicts every fill, expiry and self-trade cancellation of each placement
-in price-time order; the chain's events must match it exactly. After every step:
+Five traders place (random side, price, size, expiry, cap and hint), match (orders priced through the book),
+cancel (their own orders and others'), let time pass and clean expired orders. The model predicts every fill,
+expiry and self-trade cancellation of each placement in price-time order; the chain's events must match it exactly.
+After every step:
   - the book's token balances equal the sum of open orders' remaining escrow (energy for sells, money for buys),
-  - the aggregated depth of both sides equals the model's (sorted price levels, totals),
+  - the aggregated depth of both sides equals the model's (sorted price levels, totals), never crossed,
 and every fill is at the resting order's price and within the incoming order's limit, never beyond either size.
 At the end of each run every trader's balances equal the model's (no one gains what is not theirs) and every order
 matches the model field by field.
-Steps: ORDER_BOOK_STATEFUL_EXAMPLES x ORDER_BOOK_STATEFUL_STEPS (default 20 x 100: about 2 300 steps, 2-4 minutes).
+Size: rounds of ORDER_BOOK_STATEFUL_EXAMPLES runs of up to ORDER_BOOK_STATEFUL_STEPS steps (40, 100) until
+ORDER_BOOK_STATEFUL_TOTAL checked states (2 000; about 3 000 steps in under 2 minutes when the machine is quiet).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 from dataclasses import dataclass
 
 import brownie
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -26,8 +29,9 @@ from tests.contracts.order_book_fixtures import BUY, SELL, cost
 
 book, traders = fixtures.book, fixtures.traders  # module fixtures
 
-EXAMPLES = int(os.environ.get("ORDER_BOOK_STATEFUL_EXAMPLES", 20))
+EXAMPLES = int(os.environ.get("ORDER_BOOK_STATEFUL_EXAMPLES", 40))
 STEPS = int(os.environ.get("ORDER_BOOK_STATEFUL_STEPS", 100))
+TOTAL = int(os.environ.get("ORDER_BOOK_STATEFUL_TOTAL", 2_000))  # rounds of EXAMPLES runs until this many steps
 PRICES = [400_000 + 1_999 * i for i in range(8)]  # odd steps so costs round
 OPEN, FILLED, CANCELLED, EXPIRED = 1, 2, 3, 4
 SELF_TRADE, CAP_REACHED = 1, 2
@@ -172,6 +176,7 @@ def _chain_events(tx) -> list[tuple]:
 class BookMachine(RuleBasedStateMachine):
     book = energy = money = traders = None  # set by the test
     total_steps = 0
+    seen: dict[str, int] = {}  # what the runs exercised: fills, expiries met, self-trades, capped sweeps
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,6 +188,18 @@ class BookMachine(RuleBasedStateMachine):
 
     def _now_after(self, tx) -> int:
         return int(tx.timestamp)
+
+    def _place(self, actor, side, price, amount, expiry, max_fills, hint):
+        tx = self.book.placeOrder(side, price, amount, expiry, max_fills, hint, {"from": self.traders[actor]})
+        oid, expected = self.model.place(actor, side, price, amount, expiry, max_fills, self._now_after(tx))
+        assert tx.return_value == oid
+        assert _chain_events(tx) == expected
+        for kind in [e[0] if e[0] != "cancel" else ("self-trade", "cap")[e[3] - 1] for e in expected]:
+            BookMachine.seen[kind] = BookMachine.seen.get(kind, 0) + 1
+        for e in (e for e in tx.events if e.name == "OrderFilled"):
+            # Never through the taker's limit, always at the maker's own price.
+            assert (e["price"] <= price) if side == BUY else (e["price"] >= price)
+            assert e["price"] == self.model.orders[int(e["makerId"])].price
 
     @rule(
         actor=st.integers(0, 4),
@@ -197,14 +214,21 @@ class BookMachine(RuleBasedStateMachine):
         levels = [p for p, _ in self.model.depth(side)]
         hint = [0, levels[0] if levels else 0, levels[-1] if levels else 0, price + 7][hint_kind]
         expiry = brownie.web3.eth.get_block("latest").timestamp + lifetime if lifetime else 0
-        tx = self.book.placeOrder(side, price, amount, expiry, max_fills, hint, {"from": self.traders[actor]})
-        oid, expected = self.model.place(actor, side, price, amount, expiry, max_fills, self._now_after(tx))
-        assert tx.return_value == oid
-        assert _chain_events(tx) == expected
-        for e in (e for e in tx.events if e.name == "OrderFilled"):
-            # Never through the taker's limit, always at the maker's own price.
-            assert (e["price"] <= price) if side == BUY else (e["price"] >= price)
-            assert e["price"] == self.model.orders[int(e["makerId"])].price
+        self._place(actor, side, price, amount, expiry, max_fills, hint)
+
+    @rule(
+        actor=st.integers(0, 4),
+        side=st.sampled_from([BUY, SELL]),
+        through=st.integers(0, 3),
+        amount=st.integers(10, 5_000),
+        max_fills=st.one_of(st.integers(1, 4), st.just(20)),
+    )
+    def match(self, actor, side, through, amount, max_fills):
+        """An order priced to cross the book `through` levels deep."""
+        opposite = self.model.depth(SELL if side == BUY else BUY)
+        if opposite:
+            price = opposite[min(through, len(opposite) - 1)][0]
+            self._place(actor, side, price, amount, 0, max_fills, 0)
 
     @rule(actor=st.integers(0, 4), pick=st.integers(0, 10**6))
     def cancel(self, actor, pick):
@@ -281,6 +305,20 @@ class BookMachine(RuleBasedStateMachine):
 
 def test_order_book_stateful(book, traders, energy, money):
     BookMachine.book, BookMachine.energy, BookMachine.money, BookMachine.traders = book, energy, money, traders
-    run_state_machine(BookMachine, max_examples=EXAMPLES, steps=STEPS)
-    print(f"order book state machine: {BookMachine.total_steps} checked states in {EXAMPLES} runs")
-    assert BookMachine.total_steps >= EXAMPLES  # the machine really ran
+    # Fresh examples only: replaying the shared example database (often short, shrunk runs) made the step count vary
+    # from a few hundred to thousands between runs.
+    previous = settings._current_profile
+    settings.register_profile("order-book-stateful", database=None, phases=[Phase.generate, Phase.shrink])
+    settings.load_profile("order-book-stateful")
+    try:
+        # Hypothesis picks run lengths itself (its first examples are short): repeat until TOTAL steps were checked.
+        for _ in range(20):
+            run_state_machine(BookMachine, max_examples=EXAMPLES, steps=STEPS)
+            if BookMachine.total_steps >= TOTAL:
+                break
+    finally:
+        settings.load_profile(previous)
+    print(f"order book state machine: {BookMachine.total_steps} checked states, {BookMachine.seen}")
+    assert BookMachine.total_steps >= TOTAL
+    if TOTAL >= 1_000:  # long enough that every kind of event must have happened
+        assert set(BookMachine.seen) == {"fill", "expired", "self-trade", "cap"}, BookMachine.seen
