@@ -282,8 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", default=os.environ.get("RPC_URL") or None)
     parser.add_argument("--web-url", default=os.environ.get("WEB_URL") or None)
     parser.add_argument("--web-instances", type=int, default=int(os.environ.get("WEB_INSTANCES", 2)))
-    # 12 threads: the web app's SQLAlchemy pool holds 15 connections (5 + 10 overflow); more threads than that
-    # wait for a connection and time out after 30 s under load (docs/load.md).
+    # 12 threads per process: the work is GIL-bound Python between short waits on the node, so more threads only
+    # queue; the web app's database pool (WEBAPP_DB_POOL, 32) covers them.
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 12)))
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     parser.add_argument("--run-dir", type=Path, default=None, help="logs and account files (var/loadtest/<name>)")
