@@ -154,3 +154,26 @@ def test_hint_from_a_depth_snapshot():
     assert hint_from_levels(bids, Side.BUY, 95) == 100
     assert hint_from_levels(bids, Side.BUY, 90) == 90
     assert hint_from_levels(bids, Side.BUY, 101) == 0
+
+
+def test_hints_from_one_snapshot_survive_a_burst_of_new_levels(chain, book, users):
+    """Hundreds of traders hint from the same (soon stale) depth snapshot; every placement still lands in order."""
+    base, senders = 2_000_000, users[:4]
+    raws = [
+        book.build_place_tx(senders[k % 4], Side.SELL, base + 1_000 * k, 100, max_fills=0, hint=0 if k == 0 else None)
+        for k in range(10)
+    ]
+    send_signed(chain, raws)
+    snapshot = book.depth(Side.SELL, 100)
+    # 150 new levels between and beyond the snapshot's, all hinted from the snapshot, sent in one batch.
+    prices = [base + 1_000 * (k // 15) + 7 * (k % 15) + 1 for k in range(150)]
+    raws = [
+        book.build_place_tx(
+            senders[i % 4], Side.SELL, p, 100, max_fills=0, hint=hint_from_levels(snapshot, Side.SELL, p)
+        )
+        for i, p in enumerate(prices)
+    ]
+    results = [book.place_result(r) for r in send_signed(chain, raws)]
+    assert all(r.fills == [] and book.order(r.order_id).status is Status.OPEN for r in results)
+    levels = [p for p, _ in book.depth(Side.SELL, 1_000) if p >= base]
+    assert levels == sorted(levels) and set(prices) <= set(levels)
