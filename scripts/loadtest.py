@@ -47,7 +47,6 @@ RUN_DIR = PROJECT_ROOT / "var" / "loadtest"
 SETTLEMENT_UNITS = 10**9  # 1 000 MYR per account: thousands of 100 Wh bids
 ENERGY_WH = 10**6  # 1 MWh per seller
 PASSWORD = "load-test-password"
-INDEXER_NICE = 10
 KEEPALIVE_S = 75  # seconds an idle keep-alive connection stays open (nginx's default)
 LOGIN_ALLOWANCE_S = 600  # logins pay the server's password hash (~0.2 s of CPU each): a 1 000-user ramp takes time
 
@@ -143,9 +142,9 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
         _wait_http(f"{url}/api/v1/health", 60, proc)
         urls.append(url)
     log = open(run_dir / "indexer.log", "ab")  # noqa: SIM115 - handed to the child
-    # The indexer is background work: at a lower priority it lags during bursts and catches up, instead of taking
-    # CPU from requests (it needed ~0.8 of a core per 300 tx/s in a profile, docs/load.md).
-    started.append(subprocess.Popen(["nice", "-n", str(INDEXER_NICE), sys.executable, "-m", "webapp", "index"],
+    # Same priority as the servers: at nice 10 the indexer held SQLite's write lock while starved of CPU, and logins
+    # (which write a token) waited past the 10 s busy timeout ("database is locked").
+    started.append(subprocess.Popen([sys.executable, "-m", "webapp", "index"],
                                     env=web_env(rpc_url, deployments_dir, run_dir, indexer=True), stdout=log,
                                     stderr=subprocess.STDOUT, cwd=PROJECT_ROOT))  # fmt: skip
     return urls

@@ -33,6 +33,7 @@ import gevent
 import requests
 from locust import FastHttpUser, User, between, constant, events, task
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from tests.load.report import Report, write_report
@@ -44,6 +45,7 @@ log = logging.getLogger("loadtest")
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 AMOUNT_WH = 100
 BID_BASE, ASK_BASE, LEVELS = 150_000, 300_000, 40  # bids never reach asks: no fills, so every order stays cancellable
+LOGIN_ATTEMPTS = 5
 DRAIN_S = float(os.environ.get("LOADTEST_DRAIN_S", 30))
 
 SCENARIO = get_scenario(os.environ.get("LOADTEST_SCENARIO", "smoke"))
@@ -226,19 +228,24 @@ class WebTrader(FastHttpUser):
         index = next(Shared.web_index)
         if not Shared.web_accounts or not Shared.web_urls:
             raise RuntimeError("LOADTEST_WEB_ACCOUNTS and LOADTEST_WEB_URLS must be set for web users")
-        account = Shared.web_accounts[index % len(Shared.web_accounts)]
+        if index >= len(Shared.web_accounts):  # never two users on one account: their cancels would collide
+            raise RuntimeError(f"user {index} has no account of its own ({len(Shared.web_accounts)} created)")
+        account = Shared.web_accounts[index]
         self.base = Shared.web_urls[index % len(Shared.web_urls)]
         self.side: str = account["side"]
         self.open_ids: list[int] = []
         self.cancelled: set[int] = set()
         body = {"username": account["username"], "password": account["password"]}
-        with self.client.post(f"{self.base}/api/v1/auth/login", json=body, name="/api/v1/auth/login",
-                              catch_response=True) as resp:  # fmt: skip
-            token = (_json(resp) or {}).get("token") if resp.status_code == 200 else None
-            if not token:
+        for attempt in range(LOGIN_ATTEMPTS):  # each failed attempt is a recorded failure; then the user retries
+            with self.client.post(f"{self.base}/api/v1/auth/login", json=body, name="/api/v1/auth/login",
+                                  catch_response=True) as resp:  # fmt: skip
+                token = (_json(resp) or {}).get("token") if resp.status_code == 200 else None
+                if token:
+                    self.headers = {"Authorization": f"Bearer {token}"}
+                    return
                 resp.failure(f"login: {_why(resp)}")
-                raise RuntimeError(f"login failed for {account['username']}")
-        self.headers = {"Authorization": f"Bearer {token}"}
+            gevent.sleep(2**attempt)
+        raise StopUser()
 
     def _expect_tx(self, resp: Any, name: str, started: float) -> None:
         """A 202 with a tx hash; the watcher then checks it is mined with success."""
