@@ -157,7 +157,7 @@ def measure(ctx: GasContext) -> None:
     for stage, n in enumerate(SIZES):
         builder.grow_to(n)
         tag = f"{n:,} resting"
-        if stage == 0:  # a trader's first order also writes their order-history pointer for the first time
+        if stage == 0:  # a trader's first order also numbers the trader (two fresh slots, once per address)
             for who in (alice, bob):
                 _place(ctx, book, who, f"trader's first order, joins an existing level ({tag})", Side.BUY, bid(3),
                        MAKER_WH, bid(2))  # fmt: skip
