@@ -5,17 +5,24 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {PriceLevelList} from "./libraries/PriceLevelList.sol";
 
 /// @title OrderBook: continuous limit-order book of energy tokens against settlement tokens
 /// @notice See IOrderBook for the trading rules. Orders escrow tokens in this contract; every fill settles in the
 ///         same transaction, at the resting order's price.
-/// @dev Storage: an order takes two slots, a price level one slot (PriceLevelList), the book's header one slot.
+/// @dev Storage: an order takes one slot (a non-matching placement writes one fresh slot for it), a price level one
+///      slot (PriceLevelList), the book's header one slot. Traders are numbered on their first order (two slots,
+///      once per address) so that an order holds a 32-bit trader number instead of a 160-bit address.
+///      What an order has filled lives in a second slot (`_fills`), written only by fills: placing an order that
+///      does not match never writes it, and remaining = amount - filled while the order is open.
 ///      Bounds of 2^40 - 1 on prices, amounts, ids and timestamps make every product fit (price * amount < 2^80).
-///      A buy order's escrow is stored as `dust` on top of floor(price * remaining / 1000): each fill pays
-///      floor(price * fill / 1000), which can leave up to one unit per fill above that floor; it is refunded when
-///      the order closes, so the book's token balance always equals the sum of open escrows.
+///      A buy order's escrow is stored as `dust` (in `_fills`) on top of floor(price * remaining / 1000): each fill
+///      pays floor(price * fill / 1000), which can leave up to one unit per fill above that floor; it is refunded
+///      when the order closes, so the book's token balance always equals the sum of open escrows.
+///      There is no per-owner order list (it would cost a storage write per placement): openOrdersOf pages through
+///      the order ids, newest first; owners' order histories at scale come from the indexed `owner` of OrderPlaced.
 contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using PriceLevelList for mapping(uint256 => PriceLevelList.Level);
@@ -25,20 +32,26 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     uint256 private constant MAX_HINT_STEPS = 10_000;
     uint256 private constant WH_PER_KWH = 1000;
 
-    /// @dev Two slots: (owner, prev, next) and (price, amount, remaining, dust, expiry, ownerPrev, side, status).
-    ///      `prev` is exact for every order but its level's head (the head's prev is never read).
+    /// @dev One slot (248 bits). `trader` is the owner's number (0: no such order). `prev` is exact for every order
+    ///      but its level's head (the head's prev is never read). Written whole at placement; afterwards only
+    ///      `next`, `prev` (neighbours leaving the queue) and `status` (closing) change.
     struct StoredOrder {
-        address owner;
-        uint40 prev;
-        uint40 next;
+        uint32 trader;
         uint40 price;
         uint40 amount;
-        uint40 remaining;
-        uint40 dust;
         uint40 expiry;
-        uint40 ownerPrev;
+        uint40 prev;
+        uint40 next;
         Side side;
         Status status;
+    }
+
+    /// @dev An order's fills, one slot, zero until its first fill: Wh filled so far and a buy order's rounding dust
+    ///      (escrow above floor(price * remaining / 1000); < number of fills <= amount < 2^40). Only read while the
+    ///      order is open: a closed order has remaining = 0 and escrow = 0.
+    struct Fills {
+        uint40 filled;
+        uint40 dust;
     }
 
     /// @dev The book's header, one slot, read once and written once per placement.
@@ -48,6 +61,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         uint40 nextId;
         uint40 minAmount;
         uint16 maxHintSteps;
+        uint32 traders; // traders numbered so far
     }
 
     /// @dev A token movement decided during matching and executed after all state changes.
@@ -61,6 +75,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     /// @dev The incoming order while it matches.
     struct Taker {
         uint256 id;
+        uint256 trader; // the caller's trader number
         bool buy;
         uint256 price;
         uint256 remaining;
@@ -79,9 +94,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
 
     Header private _head;
     mapping(uint256 id => StoredOrder) private _orders;
+    mapping(uint256 id => Fills) private _fills;
     mapping(uint256 price => PriceLevelList.Level) private _bids;
     mapping(uint256 price => PriceLevelList.Level) private _asks;
-    mapping(address owner => uint256 id) private _ownerHead; // newest order of each owner (history list)
+    mapping(address owner => uint32 trader) private _traderOf;
+    mapping(uint256 trader => address owner) private _ownerOf;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (sets the minimum order size and the hint walk bound).
     /// @param energy_ The energy token (Wh).
@@ -94,7 +111,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         if (minAmount_ == 0 || minAmount_ > MAX_VALUE) revert OrderBookInvalidParameter(minAmount_);
         _energy = energy_;
         _money = money_;
-        _head = Header(0, 0, 1, uint40(minAmount_), 64);
+        _head = Header(0, 0, 1, uint40(minAmount_), 64, 0);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -108,30 +125,31 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         Header memory h = _head;
         _checkOrder(h, price, amount, expiry);
         bool buy = side == Side.Buy;
+        uint256 trader = _traderOf[msg.sender];
+        if (trader == 0) trader = _register(h);
 
         orderId = h.nextId;
         h.nextId = uint40(orderId + 1); // ids stay below 2^40: one per transaction for 34 000 years at 1 000 tx/s
         emit OrderPlaced(orderId, msg.sender, side, price, amount, expiry);
 
         uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
-        Taker memory t = Taker(orderId, buy, price, amount, cap, 0, 0, new Payout[](2 * cap), 0, 0, 0, 0);
+        Taker memory t = Taker(orderId, trader, buy, price, amount, cap, 0, 0, new Payout[](2 * cap), 0, 0, 0, 0);
         t.needed = buy ? _cost(price, amount) : amount;
         _match(h, t);
         Status status = _restRemainder(h, t, hintPrice);
         _orders[orderId] = StoredOrder({
-            owner: msg.sender,
-            prev: uint40(t.prev),
-            next: 0,
+            trader: uint32(trader),
             price: uint40(price),
             amount: uint40(amount),
-            remaining: status == Status.Open ? uint40(t.remaining) : 0,
-            dust: 0,
             expiry: uint40(expiry),
-            ownerPrev: uint40(_ownerHead[msg.sender]),
+            prev: uint40(t.prev),
+            next: 0,
             side: side,
             status: status
         });
-        _ownerHead[msg.sender] = orderId;
+        // Resting after a partial match: record the fills (remaining = amount - filled; a new buy remainder's escrow
+        // is exactly floor(price * remaining / 1000), no dust).
+        if (status == Status.Open && t.remaining != amount) _fills[orderId].filled = uint40(amount - t.remaining);
         _head = h;
 
         // Interactions, after every state change.
@@ -143,10 +161,10 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     /// @inheritdoc IOrderBook
     function cancelOrder(uint256 orderId) external nonReentrant {
         StoredOrder storage o = _orders[orderId];
-        if (o.owner == address(0)) revert OrderBookUnknownOrder(orderId);
-        if (o.owner != msg.sender) revert OrderBookNotOwner(orderId, msg.sender);
+        if (o.trader == 0) revert OrderBookUnknownOrder(orderId);
+        if (o.trader != _traderOf[msg.sender]) revert OrderBookNotOwner(orderId, msg.sender);
         if (o.status != Status.Open) revert OrderBookOrderNotOpen(orderId, o.status);
-        uint256 remaining = o.remaining;
+        uint256 remaining = _remainingOf(orderId, o);
         (IERC20 token, uint256 refund) = _closeResting(orderId, o, Status.Cancelled);
         emit OrderCancelled(orderId, msg.sender, uint128(remaining), uint128(refund), CancelReason.Owner);
         token.safeTransfer(msg.sender, refund);
@@ -159,8 +177,8 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             uint256 id = orderIds[i];
             StoredOrder storage o = _orders[id];
             if (o.status != Status.Open || !_expired(o.expiry)) continue;
-            address owner = o.owner;
-            uint256 remaining = o.remaining;
+            address owner = _ownerOf[o.trader];
+            uint256 remaining = _remainingOf(id, o);
             (IERC20 token, uint256 refund) = _closeResting(id, o, Status.Expired);
             emit OrderExpired(id, owner, uint128(remaining), uint128(refund));
             refunds[removed++] = Payout(token, address(0), owner, refund);
@@ -233,8 +251,19 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     /// @inheritdoc IOrderBook
     function order(uint256 orderId) external view returns (Order memory) {
         StoredOrder storage o = _orders[orderId];
-        if (o.owner == address(0)) revert OrderBookUnknownOrder(orderId);
-        return Order(orderId, o.owner, o.side, o.price, o.amount, o.remaining, uint128(_escrowOf(o)), o.expiry, o.status);
+        if (o.trader == 0) revert OrderBookUnknownOrder(orderId);
+        uint256 remaining = _remainingOf(orderId, o);
+        return Order(
+            orderId,
+            _ownerOf[o.trader],
+            o.side,
+            o.price,
+            o.amount,
+            uint128(remaining),
+            uint128(_escrowOf(orderId, o, remaining)),
+            o.expiry,
+            o.status
+        );
     }
 
     /// @inheritdoc IOrderBook
@@ -243,14 +272,16 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         view
         returns (uint256[] memory ids, uint256 next)
     {
-        next = cursor == 0 ? _ownerHead[owner] : cursor;
+        uint256 trader = _traderOf[owner];
         ids = new uint256[](maxScan);
         uint256 n;
-        for (uint256 scanned; scanned < maxScan && next != 0; ++scanned) {
-            StoredOrder storage o = _orders[next];
-            if (o.owner != owner) break; // a cursor that is not this owner's order ends the walk
-            if (o.status == Status.Open) ids[n++] = next;
-            next = o.ownerPrev;
+        if (trader != 0) {
+            next = cursor == 0 ? _head.nextId - 1 : cursor;
+            for (uint256 scanned; scanned < maxScan && next != 0; ++scanned) {
+                StoredOrder storage o = _orders[next];
+                if (o.trader == trader && o.status == Status.Open) ids[n++] = next;
+                --next;
+            }
         }
         assembly ("memory-safe") {
             mstore(ids, n)
@@ -325,6 +356,14 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         if (expiry != 0 && expiry <= block.timestamp) revert OrderBookExpired(expiry, block.timestamp);
     }
 
+    /// @dev Numbers the caller as a trader on their first order (two fresh slots, once per address).
+    function _register(Header memory h) private returns (uint256 trader) {
+        trader = SafeCast.toUint32(uint256(h.traders) + 1); // 2^32 - 1 traders, then SafeCastOverflowedUintDowncast
+        h.traders = uint32(trader);
+        _traderOf[msg.sender] = uint32(trader);
+        _ownerOf[trader] = msg.sender;
+    }
+
     /// @dev Moves the caller's tokens; a failure is reported as a named error against what the order needs at its
     ///      limit (checked only on failure, so a funded order pays for no extra calls).
     function _pull(IERC20 token, address to, uint256 amount, uint256 needed) private {
@@ -350,17 +389,20 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             ++t.steps;
             bool removed;
             if (_expired(m.expiry)) {
-                _takeOffLevel(lvl, m.remaining);
-                uint256 refund = _escrowOf(m);
-                emit OrderExpired(makerId, m.owner, m.remaining, uint128(refund));
-                _payout(t, _escrowToken(!t.buy), address(0), m.owner, refund);
+                uint256 remaining = _remainingOf(makerId, m);
+                _takeOffLevel(lvl, remaining);
+                uint256 refund = _escrowOf(makerId, m, remaining);
+                address owner = _ownerOf[m.trader];
+                emit OrderExpired(makerId, owner, uint128(remaining), uint128(refund));
+                _payout(t, _escrowToken(!t.buy), address(0), owner, refund);
                 _popHead(lvl, m, Status.Expired);
                 removed = true;
-            } else if (m.owner == msg.sender) {
+            } else if (m.trader == t.trader) {
                 // Self-trade: the incoming order cancels the caller's own resting order.
-                _takeOffLevel(lvl, m.remaining);
-                uint256 refund = _escrowOf(m);
-                emit OrderCancelled(makerId, msg.sender, m.remaining, uint128(refund), CancelReason.SelfTrade);
+                uint256 remaining = _remainingOf(makerId, m);
+                _takeOffLevel(lvl, remaining);
+                uint256 refund = _escrowOf(makerId, m, remaining);
+                emit OrderCancelled(makerId, msg.sender, uint128(remaining), uint128(refund), CancelReason.SelfTrade);
                 t.toTaker += refund;
                 _popHead(lvl, m, Status.Cancelled);
                 removed = true;
@@ -380,11 +422,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         private
         returns (bool complete)
     {
-        uint256 makerRemaining = m.remaining;
+        Fills memory fl = _fills[makerId];
+        uint256 makerRemaining = m.amount - fl.filled;
         uint256 f = t.remaining < makerRemaining ? t.remaining : makerRemaining;
         uint256 cost = _cost(q, f);
-        address maker = m.owner;
-        uint256 makerEscrow = _escrowOf(m);
+        address maker = _ownerOf[m.trader];
         unchecked {
             // f <= both remainders.
             t.remaining -= f;
@@ -399,20 +441,33 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             // The maker buys: the taker delivers energy to the maker, the book pays the taker from the maker's escrow.
             t.toTaker += cost;
             _payout(t, _energy, msg.sender, maker, f);
-            // makerEscrow >= floor(q * (remaining + f) / 1000) >= cost: floors are superadditive.
-            makerEscrow -= cost;
-            if (makerRemaining == 0) {
-                _payout(t, _money, address(0), maker, makerEscrow); // rounding dust back to the buyer
-            } else {
-                m.dust = uint40(makerEscrow - _cost(q, makerRemaining)); // < number of fills <= amount < 2^40
-            }
+            _releaseBuyEscrow(t, fl, maker, q, makerRemaining, f, cost);
         }
         emit OrderFilled(makerId, t.id, maker, msg.sender, t.buy ? Side.Buy : Side.Sell, uint128(q), uint128(f), uint128(cost));
         if (makerRemaining == 0) {
-            _popHead(lvl, m, Status.Filled);
+            _popHead(lvl, m, Status.Filled); // `_fills` stays as it was: only read while the order is open
             return true;
         }
-        m.remaining = uint40(makerRemaining);
+        fl.filled += uint40(f); // <= amount < 2^40
+        _fills[makerId] = fl;
+    }
+
+    /// @dev A buy maker paid `cost` for `f` Wh and has `left` Wh unfilled: the rounding dust above
+    ///      floor(q * left / 1000) stays escrowed (in `fl`), or goes back to the buyer once nothing is left.
+    function _releaseBuyEscrow(
+        Taker memory t,
+        Fills memory fl,
+        address maker,
+        uint256 q,
+        uint256 left,
+        uint256 f,
+        uint256 cost
+    ) private view {
+        // Escrow before the fill >= floor(q * (left + f) / 1000) >= cost + floor(q * left / 1000): floors are
+        // superadditive, so neither subtraction underflows.
+        uint256 escrow = _cost(q, left + f) + fl.dust - cost;
+        if (left == 0) _payout(t, _money, address(0), maker, escrow);
+        else fl.dust = uint40(escrow - _cost(q, left)); // < number of fills <= amount < 2^40
     }
 
     /// @dev Removes the head order of a level from its queue and closes it; the caller has taken its remaining amount
@@ -421,8 +476,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         uint40 next = m.next;
         lvl.head = next;
         if (next == 0) lvl.tail = 0;
-        m.remaining = 0;
-        m.dust = 0;
         m.status = status;
     }
 
@@ -460,12 +513,13 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     {
         bool buy = o.side == Side.Buy;
         token = _escrowToken(buy);
-        refund = _escrowOf(o);
+        uint256 remaining = _remainingOf(id, o);
+        refund = _escrowOf(id, o, remaining);
         mapping(uint256 => PriceLevelList.Level) storage book = _levels(buy);
         uint256 price = o.price;
         PriceLevelList.Level storage lvl = book[price];
         uint40 next = o.next;
-        _takeOffLevel(lvl, o.remaining);
+        _takeOffLevel(lvl, remaining);
         if (lvl.head == id) {
             _popHead(lvl, o, status);
         } else {
@@ -473,8 +527,6 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
             _orders[prev].next = next;
             if (next != 0) _orders[next].prev = prev;
             else lvl.tail = prev;
-            o.remaining = 0;
-            o.dust = 0;
             o.status = status;
         }
         if (lvl.head == 0) {
@@ -515,8 +567,15 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         return expiry != 0 && expiry <= block.timestamp;
     }
 
-    function _escrowOf(StoredOrder storage o) private view returns (uint256) {
-        return o.side == Side.Buy ? _cost(o.price, o.remaining) + o.dust : o.remaining;
+    /// @dev Unfilled Wh of an order: 0 once closed.
+    function _remainingOf(uint256 id, StoredOrder storage o) private view returns (uint256) {
+        return o.status == Status.Open ? o.amount - _fills[id].filled : 0;
+    }
+
+    /// @dev Tokens the book holds for an order with `remaining` unfilled Wh (0 once closed: remaining is 0 then).
+    function _escrowOf(uint256 id, StoredOrder storage o, uint256 remaining) private view returns (uint256) {
+        if (remaining == 0) return 0;
+        return o.side == Side.Buy ? _cost(o.price, remaining) + _fills[id].dust : remaining;
     }
 
     function _escrowToken(bool buy) private view returns (IERC20) {

@@ -280,8 +280,12 @@ class OrderBookClient:
         raw = self.contract.functions.order(order_id).call()
         return Order(int(raw[0]), raw[1], Side(raw[2]), *(int(v) for v in raw[3:8]), Status(raw[8]))
 
-    def open_orders(self, owner: str, page: int = 200, limit: int = 1000) -> list[Order]:
-        """The owner's open orders, newest first (at most `limit`)."""
+    def open_orders(self, owner: str, page: int = 2000, limit: int = 1000) -> list[Order]:
+        """The owner's open orders, newest first (at most `limit`).
+
+        Pages through every order id (`page` ids of all owners per call): fine for tests and scripts; an owner's
+        history at scale comes from the indexed `owner` of OrderPlaced (the webapp's indexer).
+        """
         ids: list[int] = []
         cursor = 0
         while len(ids) < limit:

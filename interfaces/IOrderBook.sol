@@ -261,12 +261,14 @@ interface IOrderBook {
     /// @return The order.
     function order(uint256 orderId) external view returns (Order memory);
 
-    /// @notice An owner's open orders, newest first, scanning at most `maxScan` of its orders per page.
+    /// @notice An owner's open orders, newest first, looking at most at `maxScan` order ids (of every owner) per page.
+    ///         The book keeps no per-owner list (that would cost a storage write per placement): a page walks the ids
+    ///         down from `cursor`. For an owner's history at scale, filter `OrderPlaced` by its indexed `owner`.
     /// @param owner The owner.
-    /// @param cursor 0 to start at the newest order, else the `next` of the previous page.
-    /// @param maxScan Most of the owner's orders (open or closed) to look at.
+    /// @param cursor 0 to start at the newest order id, else the `next` of the previous page.
+    /// @param maxScan Most order ids (any owner, open or closed) to look at.
     /// @return ids Open order ids found.
-    /// @return next Cursor of the next page (0 when done).
+    /// @return next Cursor of the next page: the next id to look at (0 when done).
     function openOrdersOf(address owner, uint256 cursor, uint256 maxScan)
         external
         view

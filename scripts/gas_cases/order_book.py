@@ -157,7 +157,7 @@ def measure(ctx: GasContext) -> None:
     for stage, n in enumerate(SIZES):
         builder.grow_to(n)
         tag = f"{n:,} resting"
-        if stage == 0:  # a trader's first order also writes their order-history pointer for the first time
+        if stage == 0:  # a trader's first order also numbers the trader (two fresh slots, once per address)
             for who in (alice, bob):
                 _place(ctx, book, who, f"trader's first order, joins an existing level ({tag})", Side.BUY, bid(3),
                        MAKER_WH, bid(2))  # fmt: skip
@@ -171,7 +171,17 @@ def measure(ctx: GasContext) -> None:
             Side.SELL,
             ask(2) + 10 + stage,
             MAKER_WH,
-            ask(2),
+            ask(2) + 10 + stage - 1 if stage else ask(2),  # the level opened at the stage before is the nearest
+        )
+        _place(
+            ctx,
+            book,
+            alice,
+            f"buy, new level inside the book, exact hint ({tag})",
+            Side.BUY,
+            bid(2) - 10 - stage,
+            MAKER_WH,
+            bid(2) - 10 - stage + 1 if stage else bid(2),
         )
         _place(ctx, book, alice, f"buy, new best bid ({tag})", Side.BUY, bid(0) + 10 + stage, MAKER_WH)
         if n >= 100:

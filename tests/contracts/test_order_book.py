@@ -466,15 +466,17 @@ def test_depth_aggregates_levels_best_first(book, traders):
 
 
 def test_open_orders_of_pages_newest_first(book, traders):
+    """maxScan bounds the order ids looked at (every owner's), newest first; the cursor is the next id to look at."""
     alice, bob = traders[:2]
     ids = [place(book, alice, SELL, P + i, 100).return_value for i in range(5)]
-    place(book, bob, SELL, P, 100)
+    bobs = place(book, bob, SELL, P, 100).return_value
     book.cancelOrder(ids[3], {"from": alice})
-    page, cursor = open_orders(book, alice, 0, 3)
-    assert page == [ids[4], ids[2]] and cursor == ids[1]
+    page, cursor = open_orders(book, alice, 0, 3)  # looks at bob's order, ids[4], ids[3] (cancelled)
+    assert bobs == ids[4] + 1 and page == [ids[4]] and cursor == ids[2]
     page, cursor = open_orders(book, alice, cursor, 3)
-    assert page == [ids[1], ids[0]] and cursor == 0
-    assert open_orders(book, traders[4], 0, 10) == ([], 0)
+    assert page == [ids[2], ids[1], ids[0]] and cursor == ids[0] - 1
+    assert open_orders(book, alice, ids[1], 1) == ([ids[1]], ids[0])
+    assert open_orders(book, traders[4], 0, 10) == ([], 0)  # never traded
 
 
 def test_level_orders_pages(book, traders):
