@@ -32,6 +32,15 @@ register({
     "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
     "DoubleAuctionNotOwner": "That auction order is not yours.",
     "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
+    "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
+    "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
+    "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
+    "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
+    "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
+    "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
+    "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
+    "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
+    "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
 })  # fmt: skip
 
 

@@ -83,6 +83,8 @@ register({
     "OrderBookZeroPrice": "Price out of range: it must be greater than zero.",
     "OrderBookZeroAmount": "The amount must be greater than zero.",
     "OrderBookExpired": "The expiry is already in the past.",
+    "OrderBookExpiryTooLarge": "The expiry is too far in the future.",
+    "OrderBookTransferFailed": "A token transfer was refused; your order was not placed.",
     "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
     "OrderBookNotOwner": "Order {orderId} is not yours.",
     "OrderBookUnknownOrder": "There is no order {orderId}.",

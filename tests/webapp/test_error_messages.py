@@ -1,0 +1,36 @@
+"""Every contract error a user can cause has a sentence of its own, not the generic fallback."""
+
+import pytest
+
+import webapp.auctions
+import webapp.trading
+from energy_chain.artifacts import load_artifact
+from energy_chain.errors import DecodedError
+from webapp.chain.messages import MESSAGES, user_message
+
+# Errors only the deployer, the admin or the oracle daemon can cause: they never reach a dashboard user.
+NOT_USER_FACING = {
+    "OrderBookZeroAddress",
+    "OrderBookInvalidParameter",
+    "DoubleAuctionZeroAddress",
+    "DoubleAuctionInvalidSchedule",
+    "DoubleAuctionZeroSteps",
+}
+
+
+@pytest.mark.parametrize("interface", ["IOrderBook", "IDoubleAuction", "ISettlementToken", "IMeterRegistry"])
+def test_user_facing_errors_have_messages(interface):
+    names = {item["name"] for item in load_artifact(interface)["abi"] if item["type"] == "error"}
+    assert names, interface
+    assert sorted(names - NOT_USER_FACING - set(MESSAGES)) == []
+
+
+def test_the_imports_register_their_messages():
+    # webapp.trading and webapp.auctions add their contracts' sentences when imported (as the app does).
+    assert webapp.trading and webapp.auctions
+    assert "OrderBookHintTooFar" in MESSAGES and "DoubleAuctionWrongPhase" in MESSAGES
+
+
+def test_message_formats_arguments():
+    error = DecodedError("DoubleAuctionAlreadyClaimed", {"orderId": 7})
+    assert user_message(error) == "Auction order 7 was already settled."
