@@ -188,7 +188,8 @@ def run(args: argparse.Namespace) -> BenchReport:
         print(f"pre-signed {submitted} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
               f"{args.batch} from {args.threads} threads", flush=True)  # fmt: skip
         rpc = JsonRpc(market.rpc_url, timeout=120)
-        follower = BlockFollower(rpc)
+        # start at the current head: the block before our first gives the window's start and a block interval
+        follower = BlockFollower(rpc, start=int(rpc.call("eth_blockNumber"), 16))
         sender = Sender(market.rpc_url, follower, args.batch, args.max_pending)
         sender.send(groups)
         sender.drain(submitted, args.idle_timeout)
