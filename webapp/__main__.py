@@ -42,6 +42,9 @@ def _serve(ns: argparse.Namespace) -> int:
     # concurrency comes from threads (the work is I/O on the chain node).
     Server({
         "bind": f"{ns.host}:{ns.port}", "workers": 1, "worker_class": "gthread", "threads": ns.threads,
+        # Keep idle client connections 75 s: with gunicorn's default 2 s, clients that pause 1-5 s between requests
+        # (the seed's Locust scenarios) meet closed connections.
+        "keepalive": 75,
         "timeout": 120, "graceful_timeout": 10, "accesslog": "-" if ns.access_log else None,
         "errorlog": "-", "loglevel": "info",
         "control_socket_disable": True,  # several servers (load tests) would share one control socket path
