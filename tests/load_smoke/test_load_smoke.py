@@ -27,7 +27,7 @@ def test_bench_mines_every_placement(tmp_path):
     assert report["submitted"] == report["mined"] == 2000
     assert report["failures"] == 0
     assert report["gas_limit"] == 300_000_000
-    assert report["block_time_s"] == 1.0
+    assert 0.5 <= report["block_time_s"] <= 2.0  # 1 s blocks, measured from timestamps (1 s resolution)
     assert 80_000 < report["gas_per_tx"] < 200_000  # a resting bid: escrow transfer, queue append, order storage
     assert report["mined_tps"] > 0
 
