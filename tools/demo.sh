@@ -16,12 +16,18 @@ export CHAIN_ID=1337
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/$DEMO_DIR/webapp.sqlite}
 mkdir -p "$DEMO_DIR/logs" "$DEMO_DIR/keys"
 
+# Services run under setsid, each in its own session: Ctrl-C reaches only this script, whose trap stops them in order.
 pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "stopping the demo…"
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -INT "${pids[i]}" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # Newest first, each gone before the next: the dashboard, bot and oracle finish with the chain still up,
+  # and the chain goes last so it writes its state file.
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    sig=TERM; [ "$i" -eq 0 ] && sig=INT  # services stop gracefully on TERM; anvil writes its state file on INT
+    kill -"$sig" "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   echo "stopped; chain state kept in $CHAIN_DIR/ (make reset starts from genesis)"
 }
 trap cleanup INT TERM EXIT
@@ -35,7 +41,7 @@ for p in "$CHAIN_PORT" "$WEB_PORT" "$ORACLE_METRICS_PORT"; do
 done
 
 echo "== chain: anvil on $RPC_URL (chain 1337, gas price 0, ${BLOCK_TIME}s blocks, gas limit $GAS_LIMIT, state in $CHAIN_DIR/)"
-python -m energy_chain.anvil --port "$CHAIN_PORT" --block-time "$BLOCK_TIME" --gas-limit "$GAS_LIMIT" \
+setsid python -m energy_chain.anvil --port "$CHAIN_PORT" --block-time "$BLOCK_TIME" --gas-limit "$GAS_LIMIT" \
   --state-dir "$CHAIN_DIR" >"$DEMO_DIR/logs/anvil.log" 2>&1 &
 pids+=($!)
 python -c "from energy_chain.anvil import wait_for_rpc; wait_for_rpc('$RPC_URL', timeout=60)"
@@ -50,17 +56,17 @@ echo "== meter oracle on the simulated community (replays the last 12 h fast, th
 echo "   log: $DEMO_DIR/logs/oracle.log, metrics: http://127.0.0.1:${ORACLE_METRICS_PORT}/metrics"
 [ -f "$DEMO_DIR/keys/oracle.json" ] || python -m meter_oracle keystore --dev-index 2 \
   --out "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password"
-python -m meter_oracle run --simulate meter_oracle/config/demo-community.json \
+setsid python -m meter_oracle run --simulate meter_oracle/config/demo-community.json \
   --keystore "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password" \
   --outbox "$DEMO_DIR/oracle.sqlite" --rpc-url "$RPC_URL" --metrics-port "$ORACLE_METRICS_PORT" \
   --backfill-hours 12 --speed 360 >"$DEMO_DIR/logs/oracle.log" 2>&1 &
 pids+=($!)
 
 echo "== trading bot — log: $DEMO_DIR/logs/bot.log"
-python -m webapp bot >"$DEMO_DIR/logs/bot.log" 2>&1 &
+setsid python -m webapp bot >"$DEMO_DIR/logs/bot.log" 2>&1 &
 pids+=($!)
 
 echo "== dashboard on http://127.0.0.1:${WEB_PORT}  (Ctrl-C stops the demo)"
-python -m webapp serve --host 127.0.0.1 --port "$WEB_PORT" &
+setsid python -m webapp serve --host 127.0.0.1 --port "$WEB_PORT" &
 pids+=($!)
 wait -n "${pids[@]}" || true
