@@ -1,7 +1,8 @@
 """Deploy the project's contracts (or find them already deployed) and write deployments/<chain-id>.json.
 
 Run: `make deploy` (local chain) or `RPC_URL=… CHAIN_ID=… DEPLOYER_KEYSTORE=… make deploy` (a PoA chain).
-Contracts that the record names and whose code is on chain are kept, so running it again changes nothing; contracts added to CONTRACTS later are deployed on the next run.
+Contracts that the record names and whose code is on chain are kept, so running it again changes nothing;
+contracts added to CONTRACTS later are deployed on the next run.
 """
 
 from __future__ import annotations
