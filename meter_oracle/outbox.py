@@ -90,18 +90,23 @@ class Outbox:
         """Store the meter's new state and its readings atomically; returns how many readings were new."""
         now = time.time() if now is None else now
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO meter_state VALUES (?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
-                "boundary=excluded.boundary, positive_wh=excluded.positive_wh, negative_wh=excluded.negative_wh",
-                (sample.serial, sample.boundary, sample.positive_wh, sample.negative_wh),
-            )
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO readings (meter_id, interval, serial, surplus_wh, deficit_wh, accepted_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(r.meter_id, r.interval, r.serial, r.surplus_wh, r.deficit_wh, now) for r in readings],
-            )
-            return db.total_changes - before
+            return self._store(db, sample, readings, now)
+
+    @staticmethod
+    def _store(db: sqlite3.Connection, sample: CounterSample, readings: Iterable[Reading], now: float) -> int:
+        """Upsert the meter's counter state and insert its readings (duplicates ignored); returns how many were new."""
+        db.execute(
+            "INSERT INTO meter_state VALUES (?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
+            "boundary=excluded.boundary, positive_wh=excluded.positive_wh, negative_wh=excluded.negative_wh",
+            (sample.serial, sample.boundary, sample.positive_wh, sample.negative_wh),
+        )
+        before = db.total_changes
+        db.executemany(
+            "INSERT OR IGNORE INTO readings (meter_id, interval, serial, surplus_wh, deficit_wh, accepted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(r.meter_id, r.interval, r.serial, r.surplus_wh, r.deficit_wh, now) for r in readings],
+        )
+        return db.total_changes - before
 
     def record(
         self,
@@ -115,18 +120,7 @@ class Outbox:
         with self._tx() as db:
             new = 0
             for sample, readings in accepted:
-                db.execute(
-                    "INSERT INTO meter_state VALUES (?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
-                    "boundary=excluded.boundary, positive_wh=excluded.positive_wh, negative_wh=excluded.negative_wh",
-                    (sample.serial, sample.boundary, sample.positive_wh, sample.negative_wh),
-                )
-                before = db.total_changes
-                db.executemany(
-                    "INSERT OR IGNORE INTO readings (meter_id, interval, serial, surplus_wh, deficit_wh, accepted_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(r.meter_id, r.interval, r.serial, r.surplus_wh, r.deficit_wh, now) for r in readings],
-                )
-                new += db.total_changes - before
+                new += self._store(db, sample, readings, now)
             db.executemany(
                 "INSERT INTO rejections (serial, boundary, positive_wh, negative_wh, reason, detail, received_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
