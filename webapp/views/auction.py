@@ -9,8 +9,8 @@ from webapp import auctions
 from webapp.charts import Chart, HLine, Series, xy_chart
 from webapp.errors import UserError
 from webapp.forms import AuctionForm
-from webapp.units import InvalidAmount, fmt_kwh, fmt_price, kwh, parse_energy_kwh, parse_price_sen, price_sen
-from webapp.views.helpers import sync_index, timefmt
+from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
+from webapp.views.helpers import order_form_values, sync_index, timefmt
 
 bp = Blueprint("auction", __name__, url_prefix="/auction")
 
@@ -50,15 +50,10 @@ def index():
 @login_required
 def submit():
     form = AuctionForm()
-    if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+    values = order_form_values(form)
+    if values is None:
         return redirect(url_for("auction.index"))
-    try:
-        price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
-        amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
-    except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+    price, amount = values
     result = auctions.submit(current_user, form.side.data, price, amount, wait=True)
     sync_index()
     what = "Bid" if form.side.data == "buy" else "Ask"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, flash, g, request
 from sqlalchemy import Select, func, select
 
 from energy_chain import Signer
@@ -16,7 +16,7 @@ from webapp.chain.service import ChainService
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import User
-from webapp.units import NONE
+from webapp.units import NONE, InvalidAmount, parse_energy_kwh, parse_price_sen
 from webapp.wallets import UnlockedKeys, WalletLocked
 
 
@@ -113,3 +113,17 @@ def paginate(query: Select, per_page: int | None = None) -> Page:
     page = min(page_number(), pages)
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items, page, pages, total)
+
+
+def order_form_values(form: Any) -> tuple[int, int] | None:
+    """Validate a price/amount order form (market or auction): (price units/kWh, Wh), or None after flashing why."""
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+        return None
+    try:
+        price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
+        amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    return price, amount

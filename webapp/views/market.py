@@ -9,8 +9,8 @@ from webapp import trading
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
-from webapp.units import InvalidAmount, fmt_kwh, fmt_myr, fmt_price, parse_energy_kwh, parse_price_sen
-from webapp.views.helpers import sync_index
+from webapp.units import fmt_kwh, fmt_myr, fmt_price
+from webapp.views.helpers import order_form_values, sync_index
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -34,15 +34,10 @@ def index():
 @login_required
 def place():
     form = OrderForm()
-    if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+    values = order_form_values(form)
+    if values is None:
         return redirect(url_for("market.index"))
-    try:
-        price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
-        amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
-    except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+    price, amount = values
     result = trading.place_order(current_user, form.side.data, price, amount, form.expiry_minutes.data, wait=True)
     sync_index()
     verb = "Buy" if form.side.data == "buy" else "Sell"
