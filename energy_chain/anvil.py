@@ -158,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=None, help="keep chain state here across restarts")
     ns = parser.parse_args(argv)
     args = anvil_args(ns.port, ns.block_time or None, ns.gas_limit, state_dir=ns.state_dir)
-    print(f"anvil on http://127.0.0.1:{ns.port} (chain 1337, gas price 0, block time {ns.block_time}s, "
-          f"gas limit {ns.gas_limit:,}, state {ns.state_dir or 'in memory'})", flush=True)
+    print(
+        f"anvil on http://127.0.0.1:{ns.port} (chain 1337, gas price 0, block time {ns.block_time}s, "
+        f"gas limit {ns.gas_limit:,}, state {ns.state_dir or 'in memory'})",
+        flush=True,
+    )
     os.execv(args[0], args)  # replace this process: signals reach anvil directly
     return 0
 

@@ -15,8 +15,10 @@ from eth_abi import encode as abi_encode
 from web3 import Web3
 from web3.logs import DISCARD
 
-from energy_chain.clearing import Side, precedes
+from energy_chain.approvals import UNLIMITED, approve_function, retry_after_approval
+from energy_chain.clearing import Side, Tariffs, effective_price, precedes
 from energy_chain.client import ChainClient
+from energy_chain.enums import Phase
 from energy_chain.signer import Signer
 
 CONTRACT = "DoubleAuction"
@@ -86,8 +88,26 @@ class AuctionClient:
         return int(self.contract.functions.phaseOf(round_id).call())
 
     def tariffs(self) -> tuple[int, int]:
+        """The grid tariffs (retail, feed-in) a round opened now would take."""
         retail, feed_in = self.contract.functions.gridTariffs().call()
         return int(retail), int(feed_in)
+
+    def round_tariffs(self, round_id: int) -> Tariffs:
+        """The tariffs that bound round `round_id`: fixed when its first order opened it, else today's."""
+        if Phase(self.phase(round_id)) == Phase.NONE:
+            return Tariffs(*self.tariffs())
+        r = self.round(round_id)
+        return Tariffs(int(r["retailPrice"]), int(r["feedInTariff"]))
+
+    def hint(self, round_id: int, side: Side, price: int, order_id: int | None = None) -> int:
+        """The hint an order at limit `price` needs: found in the round's book at its effective (grid-banded) price.
+
+        `order_id` is the id the order will get (default: the next one; a reveal passes its commitment's id).
+        """
+        effective = effective_price(side, price, self.round_tariffs(round_id))
+        if order_id is None:
+            order_id = int(self.contract.functions.nextOrderId().call())
+        return hint_for(self.book(round_id, side), side, effective, order_id)
 
     def round(self, round_id: int) -> dict[str, Any]:
         values = self.contract.functions.getRound(round_id).call()
@@ -110,10 +130,9 @@ class AuctionClient:
         return tuple(int(v) for v in self.contract.functions.settlementOf(order_id).call())  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ transactions
-    def approve(self, token: str, signer: Signer, amount: int = 2**256 - 1) -> dict[str, Any]:
+    def approve(self, token: str, signer: Signer, amount: int = UNLIMITED) -> dict[str, Any]:
         """Let the auction pull escrow from `signer` (token: "EnergyToken" or "SettlementToken")."""
-        fn = self.chain.contract(token).functions.approve(self.contract.address, amount)
-        return self._send(fn, signer, 80_000)
+        return self._send(approve_function(self.chain, token, self.contract.address, amount), signer, 80_000)
 
     def submit(
         self,
@@ -124,15 +143,17 @@ class AuctionClient:
         round_id: int | None = None,
         hint: int | None = None,
     ) -> int:
-        """Place an open order; computes the hint from the current book unless given. Returns the order id."""
+        """Place an open order; computes the hint from the current book unless given. Returns the order id.
+
+        An order that meets a missing allowance approves the auction and is sent once more.
+        """
         round_id = self.current_round_id() if round_id is None else round_id
         if hint is None:
-            retail, feed_in = self.tariffs() if self.phase(round_id) == 0 else self._round_tariffs(round_id)
-            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
-            next_id = int(self.contract.functions.nextOrderId().call())
-            hint = hint_for(self.book(round_id, side), side, eff, next_id)
+            hint = self.hint(round_id, side, price)
         fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, hint)
-        receipt = self._send(fn, signer, GAS_SUBMIT)
+        receipt = retry_after_approval(
+            self.chain, signer, self.contract.address, lambda: self._send(fn, signer, GAS_SUBMIT)
+        )
         return int(self.contract.events.OrderBooked().process_receipt(receipt, errors=DISCARD)[0]["args"]["orderId"])
 
     def commit(
@@ -166,9 +187,7 @@ class AuctionClient:
         """Reveal a commitment in the reveal window; computes the hint from the current book unless given."""
         if hint is None:
             round_id = int(self.contract.functions.getOrder(order_id).call()[1])
-            retail, feed_in = self._round_tariffs(round_id)
-            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
-            hint = hint_for(self.book(round_id, side), side, eff, order_id)
+            hint = self.hint(round_id, side, price, order_id)
         fn = self.contract.functions.revealOrder(order_id, int(side), price, amount_wh, salt, hint)
         return self._send(fn, signer, GAS_REVEAL)
 
@@ -196,14 +215,8 @@ class AuctionClient:
         return self._send(fn, signer, GAS_CLAIM + GAS_CLAIM_EACH * len(order_ids))
 
     # ------------------------------------------------------------------ helpers
-    def _round_tariffs(self, round_id: int) -> tuple[int, int]:
-        r = self.round(round_id)
-        return int(r["retailPrice"]), int(r["feedInTariff"])
-
     def _send(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
-        receipt = self.chain.transact(fn, signer, gas=gas)
-        assert isinstance(receipt, dict)
-        return receipt
+        return self.chain.transact(fn, signer, gas=gas)
 
 
 def _output_components(contract: Any, fn_name: str) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from eth_abi import decode as abi_decode
 from web3.contract.contract import ContractFunction
 
 from energy_chain.client import revert_data_in_result
-from energy_chain.errors import DecodedError, _type_string
+from energy_chain.codec import calldata, type_string
+from energy_chain.errors import DecodedError
 
 if TYPE_CHECKING:
     from energy_chain.client import ChainClient
@@ -34,7 +35,7 @@ def call_many(
     results: list[CallResult] = []
     for start in range(0, len(fns), chunk):
         part = fns[start : start + chunk]
-        requests = [("eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, tag]) for fn in part]
+        requests = [("eth_call", [{"to": fn.address, "data": "0x" + calldata(fn).hex()}, tag]) for fn in part]
         responses = client.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
         if isinstance(responses, dict):
             raise RuntimeError(f"call batch refused: {responses}")
@@ -51,7 +52,7 @@ def _result(client: ChainClient, fn: ContractFunction, resp: dict[str, Any]) -> 
             data = data.get("data")
         decoded = client.decode_error(data) if isinstance(data, (str, bytes)) else None
         return CallResult(False, error=decoded, message=str(err.get("message", err)))
-    outputs = [_type_string(o) for o in fn.abi.get("outputs", [])]
+    outputs = [type_string(o) for o in fn.abi.get("outputs", [])]
     raw = bytes.fromhex(resp["result"][2:])
     revert = revert_data_in_result(raw)
     if revert is not None:  # a node that returns revert data as the call's result (ethereumjs clique)

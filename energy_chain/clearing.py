@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 
-
-class Side(IntEnum):
-    """Same numbering as IDoubleAuction.Side."""
-
-    BID = 0
-    ASK = 1
+from energy_chain.enums import AuctionSide as Side
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,25 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import requests
 from web3 import Web3
-from web3._utils.rpc_abi import RPC
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    ProviderConnectionError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import RPCEndpoint
 
 from energy_chain.artifacts import all_error_abis, load_artifact
+from energy_chain.codec import as_bytes, as_int, calldata
 from energy_chain.config import ChainConfig
 from energy_chain.deployment import Deployment
 from energy_chain.errors import DecodedError, ErrorDecoder
@@ -25,6 +36,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GAS_CAP = 3_000_000
 GAS_MARGIN = 1.25
+# What a node that is down, restarting or overloaded raises: worth a retry later. Anything else is not.
+CHAIN_UNAVAILABLE: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    ProviderConnectionError,
+    TimeExhausted,
+    Web3RPCError,
+    BlockNotFound,  # the chain was restored to an older state under us: reconciling sorts it out
+    TransactionNotFound,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def revert_data_in_result(result: bytes) -> bytes | None:
@@ -61,8 +84,12 @@ class ChainClient:
         # web3's validation middleware asks the node for eth_chainId before every eth_call and eth_estimateGas;
         # caching that one answer removes a round trip from each of them (a third of the web server's time in
         # a load-test profile, docs/load.md).
-        provider = Web3.HTTPProvider(self.config.rpc_url, request_kwargs={"timeout": 30},
-                                     cache_allowed_requests=True, cacheable_requests={RPC.eth_chainId})  # fmt: skip
+        provider = Web3.HTTPProvider(
+            self.config.rpc_url,
+            request_kwargs={"timeout": 30},
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+        )
         self.w3 = Web3(provider)
         # PoA chains put the signer's seal in extraData (longer than 32 bytes); harmless on other chains.
         self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
@@ -121,6 +148,23 @@ class ChainClient:
     def pending_nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
 
+    def legacy_tx(self, to: str | None, data: bytes, gas: int, nonce: int, value: int = 0) -> dict[str, Any]:
+        """The project's one transaction shape: legacy (type 0), every field explicit, so nothing asks the node.
+
+        `to=None` deploys `data` as init code. Sign it with Signer.sign; a browser wallet gets the same fields.
+        """
+        tx: dict[str, Any] = {
+            "data": data,
+            "value": value,
+            "gas": gas,
+            "gasPrice": self.config.gas_price,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+        }
+        if to is not None:
+            tx["to"] = to
+        return tx
+
     def build_tx(
         self,
         fn: ContractFunction,
@@ -130,15 +174,8 @@ class ChainClient:
         value: int = 0,
     ) -> dict[str, Any]:
         """A complete legacy transaction for a contract call; asks the node nothing when `nonce` is given."""
-        return {
-            "to": fn.address,
-            "data": fn._encode_transaction_data(),
-            "value": value,
-            "gas": gas,
-            "gasPrice": self.config.gas_price,
-            "nonce": nonce if nonce is not None else signer.next_nonce(self.pending_nonce),
-            "chainId": self.chain_id,
-        }
+        nonce = nonce if nonce is not None else signer.next_nonce(self.pending_nonce)
+        return self.legacy_tx(fn.address, calldata(fn), gas, nonce, value)
 
     def estimate_gas(self, fn: ContractFunction, sender: str) -> int:
         """Gas for the call with a safety margin; raises TxFailed with the decoded error if it would revert."""
@@ -163,8 +200,8 @@ class ChainClient:
         is used, and the transaction is sent with DEFAULT_GAS.
         """
         gas = self.config.default_gas or DEFAULT_GAS_CAP
-        call = {"from": sender, "to": fn.address, "data": fn._encode_transaction_data(), "gas": gas,
-                "gasPrice": self.config.gas_price}  # fmt: skip
+        data = "0x" + calldata(fn).hex()
+        call = {"from": sender, "to": fn.address, "data": data, "gas": gas, "gasPrice": self.config.gas_price}
         try:
             result = self.w3.eth.call(call)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
@@ -175,28 +212,27 @@ class ChainClient:
             raise TxFailed(str(decoded) if decoded else f"transaction would revert: 0x{revert.hex()}", decoded)
         return gas
 
-    def transact(
-        self,
-        fn: ContractFunction,
-        signer: Signer,
-        gas: int | None = None,
-        wait: bool = True,
-    ) -> dict[str, Any] | str:
-        """Sign and send one contract call. Returns the receipt (wait=True) or the tx hash.
+    def send(self, fn: ContractFunction, signer: Signer, gas: int | None = None) -> str:
+        """Sign and send one contract call; returns the transaction hash without waiting.
 
         Without `gas`, the call is simulated first: a revert raises TxFailed before any nonce is used.
         """
+        return self._send(fn, signer, gas)[0]
+
+    def transact(self, fn: ContractFunction, signer: Signer, gas: int | None = None) -> dict[str, Any]:
+        """Sign and send one contract call and wait for its receipt; a revert raises TxFailed (decoded)."""
+        tx_hash, tx = self._send(fn, signer, gas)
+        return self.wait_for_receipt(tx_hash, tx)
+
+    def _send(self, fn: ContractFunction, signer: Signer, gas: int | None) -> tuple[str, dict[str, Any]]:
         if gas is None:
             gas = self.estimate_gas(fn, signer.address)
         tx = self.build_tx(fn, signer, gas)
         try:
-            tx_hash = self.send_raw(signer.sign(tx))
+            return self.send_raw(signer.sign(tx)), tx
         except Exception:
             signer.resync()  # the nonce was not consumed; count again from the node
             raise
-        if not wait:
-            return tx_hash
-        return self.wait_for_receipt(tx_hash, tx)
 
     def send_raw(self, raw: bytes) -> str:
         return self.w3.eth.send_raw_transaction(raw).to_0x_hex()
@@ -272,15 +308,8 @@ class ChainClient:
         """Deploy compiled contract `name`; returns (address, block number)."""
         art = load_artifact(name)
         factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
-        data = factory.constructor(*args).data_in_transaction
-        tx = {
-            "data": data,
-            "value": 0,
-            "gas": gas,
-            "gasPrice": self.config.gas_price,
-            "nonce": signer.next_nonce(self.pending_nonce),
-            "chainId": self.chain_id,
-        }
+        data = as_bytes(factory.constructor(*args).data_in_transaction)
+        tx = self.legacy_tx(None, data, gas, signer.next_nonce(self.pending_nonce))
         receipt = self.wait_for_receipt(self.send_raw(signer.sign(tx)), tx)
         return receipt["contractAddress"], int(receipt["blockNumber"])
 
@@ -289,35 +318,60 @@ class ChainClient:
         return self.decoder.decode(data)
 
     def explain_failure(self, tx_hash: str) -> TxFailed:
-        """Why a mined transaction reverted (decoded by replaying it), for status pages and explorers."""
-        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        """Why a mined transaction failed, decoded from a replay at the state it met (see `revert_data`)."""
         receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
-        call = {"to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
-        return self._failure_from_receipt(tx_hash, receipt, call)
+        return self._failure_from_receipt(tx_hash, receipt)
+
+    def revert_data(self, tx_hash: str) -> tuple[bytes | None, bool]:
+        """(revert data, exact) of a mined, failed transaction.
+
+        A call replayed at the parent block misses the transactions mined before this one in its block, so the
+        node's own trace comes first (debug_traceTransaction with the call tracer re-executes the block up to
+        this transaction: anvil, geth, Besu). A node without it gets the parent-block replay, which is exact only
+        for the first transaction of a block; `exact` says which one it was.
+        """
+        trace = self.w3.provider.make_request(
+            RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
+        )
+        result = trace.get("result") if isinstance(trace, dict) else None
+        if isinstance(result, dict):
+            output = result.get("output")
+            return (as_bytes(output) if output and output != "0x" else None), True
+        log.debug("debug_traceTransaction unavailable (%s): replaying at the parent block", trace.get("error"))
+        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
+        try:
+            result_bytes = self.w3.eth.call(call, tx["blockNumber"] - 1)  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
+            data = _revert_data_of(exc)
+            return (as_bytes(data) if data else None), as_int(tx["transactionIndex"]) == 0
+        return revert_data_in_result(result_bytes), as_int(tx["transactionIndex"]) == 0
 
     def _failure_from_exception(self, exc: Exception) -> TxFailed:
-        data = getattr(exc, "data", None)
-        if data is None and exc.args and isinstance(exc.args[0], dict):
-            data = exc.args[0].get("data")
-        if isinstance(data, dict):
-            data = data.get("data")
-        decoded = self.decode_error(data) if isinstance(data, (str, bytes)) else None
+        data = _revert_data_of(exc)
+        decoded = self.decode_error(data) if data else None
         message = str(decoded) if decoded else f"transaction would revert: {exc}"
         return TxFailed(message, decoded)
 
-    def _failure_from_receipt(self, tx_hash: str, receipt: dict[str, Any], tx: dict[str, Any] | None) -> TxFailed:
-        """Replay a failed transaction as a call at its block to learn the revert reason."""
-        decoded = None
-        if tx is not None:
-            call = {k: tx[k] for k in ("to", "data", "value", "gas") if k in tx}
-            call["from"] = self.w3.eth.get_transaction(tx_hash)["from"]
-            try:
-                result = self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
-            except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
-                decoded = self._failure_from_exception(exc).error
-            else:
-                revert = revert_data_in_result(result)
-                decoded = self.decode_error(revert) if revert is not None else None
-        gas_note = " (out of gas)" if receipt.get("gasUsed") == (tx or {}).get("gas") else ""
-        message = f"transaction {tx_hash} reverted{gas_note}" + (f": {decoded}" if decoded else "")
-        return TxFailed(message, decoded, tx_hash)
+    def _failure_from_receipt(
+        self, tx_hash: str, receipt: dict[str, Any], tx: dict[str, Any] | None = None
+    ) -> TxFailed:
+        """The TxFailed of a mined transaction with status 0, its reason decoded from a replay."""
+        data, exact = self.revert_data(tx_hash)
+        decoded = self.decode_error(data)
+        gas_limit = (tx or {}).get("gas")
+        gas_note = " (out of gas)" if gas_limit is not None and as_int(receipt.get("gasUsed", -1)) == gas_limit else ""
+        reason = f": {decoded}" if decoded else ""
+        if decoded and not exact:
+            reason += " (replayed at the parent block: may differ from what the transaction met)"
+        return TxFailed(f"transaction {tx_hash} reverted{gas_note}{reason}", decoded, tx_hash)
+
+
+def _revert_data_of(exc: Exception) -> str | bytes | None:
+    """The revert data a node attached to a failed call or estimate, however web3 wrapped it."""
+    data = getattr(exc, "data", None)
+    if data is None and exc.args and isinstance(exc.args[0], dict):
+        data = exc.args[0].get("data")
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, (str, bytes)) else None

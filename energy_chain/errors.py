@@ -8,6 +8,8 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
 
+from energy_chain.codec import as_bytes, type_string
+
 PANIC_CODES = {
     0x01: "assertion failed",
     0x11: "arithmetic overflow or underflow",
@@ -20,13 +22,6 @@ PANIC_CODES = {
 }
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
-
-
-def _type_string(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return param["type"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ class ErrorDecoder:
     def __init__(self, error_abis: list[dict[str, Any]]) -> None:
         self._by_selector: dict[bytes, dict[str, Any]] = {}
         for item in error_abis:
-            types = ",".join(_type_string(p) for p in item.get("inputs", []))
+            types = ",".join(type_string(p) for p in item.get("inputs", []))
             selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
             self._by_selector[selector] = item
 
@@ -61,7 +56,7 @@ class ErrorDecoder:
         """Decode revert data; None when there is none or it matches no known error."""
         if data is None:
             return None
-        raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else bytes(data)
+        raw = as_bytes(data)
         if len(raw) < 4:
             return None
         selector, body = raw[:4], raw[4:]
@@ -74,6 +69,6 @@ class ErrorDecoder:
         if item is None:
             return None
         inputs = item.get("inputs", [])
-        values = abi_decode([_type_string(p) for p in inputs], body)
+        values = abi_decode([type_string(p) for p in inputs], body)
         names = [p.get("name") or f"arg{i}" for i, p in enumerate(inputs)]
         return DecodedError(item["name"], dict(zip(names, values, strict=True)))

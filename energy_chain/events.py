@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
-from energy_chain.errors import _type_string
+from energy_chain.codec import as_bytes, as_int, type_string
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,13 @@ class DecodedEvent:
     log_index: int
 
 
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, str):
-        return bytes.fromhex(value[2:] if value.startswith("0x") else value)
-    return bytes(value)
+def _topic_value(param: dict[str, Any], topic: bytes) -> Any:
+    """An indexed argument: static types are their value; dynamic ones (string, bytes, arrays, tuples) only have
+    their keccak hash in the topic."""
+    kind = type_string(param)
+    if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+        return "0x" + topic.hex()
+    return _plain(param["type"], abi_decode([kind], topic)[0])
 
 
 def _plain(abi_type: str, value: Any) -> Any:
@@ -47,10 +50,10 @@ class EventDecoder:
             if item.get("type") == "event" and not item.get("anonymous")
         }
 
-    def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
+    def decode_log(self, log: Mapping[str, Any]) -> DecodedEvent | None:
         if self.address and str(log["address"]).lower() != self.address:
             return None
-        topics = [_as_bytes(t) for t in log["topics"]]
+        topics = [as_bytes(t) for t in log["topics"]]
         item = self._by_topic.get(topics[0]) if topics else None
         if item is None:
             return None
@@ -58,17 +61,14 @@ class EventDecoder:
         plain = [p for p in item["inputs"] if not p.get("indexed")]
         values: dict[str, Any] = {}
         for param, topic in zip(indexed, topics[1:], strict=True):
-            values[param["name"]] = _plain(param["type"], abi_decode([_type_string(param)], topic)[0])
-        data = abi_decode([_type_string(p) for p in plain], _as_bytes(log["data"]))
+            values[param["name"]] = _topic_value(param, topic)
+        data = abi_decode([type_string(p) for p in plain], as_bytes(log["data"]))
         for param, value in zip(plain, data, strict=True):
             values[param["name"]] = _plain(param["type"], value)
         args = {p["name"]: values[p["name"]] for p in item["inputs"]}  # declaration order
-        index = log.get("logIndex", 0)
-        return DecodedEvent(
-            item["name"], args, str(log["address"]), int(index, 16) if isinstance(index, str) else index
-        )
+        return DecodedEvent(item["name"], args, str(log["address"]), as_int(log.get("logIndex", 0)))
 
-    def decode(self, receipt: dict[str, Any]) -> list[DecodedEvent]:
+    def decode(self, receipt: Mapping[str, Any]) -> list[DecodedEvent]:
         """The receipt's known events in log order."""
         return [e for e in (self.decode_log(log) for log in receipt.get("logs", [])) if e is not None]
 

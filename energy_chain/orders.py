@@ -10,42 +10,28 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 from web3.contract import Contract
 
+from energy_chain.approvals import ensure_approvals, retry_after_approval
 from energy_chain.client import ChainClient
+from energy_chain.enums import Side, Status
 from energy_chain.events import DecodedEvent, EventDecoder
 from energy_chain.signer import Signer
 
 WH_PER_KWH = 1000
-MAX_UINT256 = 2**256 - 1
 # Gas bounds measured in reports/gas.json (python -m scripts.gas_report), with headroom: a placement that rests
 # (new level, hint walk included) stays under PLACE_GAS_BASE; each resting order visited adds < PLACE_GAS_PER_FILL.
 PLACE_GAS_BASE = int(os.environ.get("ORDER_BOOK_PLACE_GAS_BASE", 350_000))
 PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 70_000))
 CANCEL_GAS = 200_000
 CLEAN_GAS_PER_ORDER = 60_000
-APPROVE_GAS = 100_000
 DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 10))
 PLACE_SELECTOR = function_signature_to_4byte_selector("placeOrder(uint8,uint128,uint128,uint64,uint256,uint128)")
 PLACE_TYPES = ["uint8", "uint128", "uint128", "uint64", "uint256", "uint128"]
-
-
-class Side(IntEnum):
-    BUY = 0
-    SELL = 1
-
-
-class Status(IntEnum):
-    NONE = 0
-    OPEN = 1
-    FILLED = 2
-    CANCELLED = 3
-    EXPIRED = 4
 
 
 def cost(price: int, amount_wh: int) -> int:
@@ -180,16 +166,11 @@ class OrderBookClient:
     # ------------------------------------------------------------------ transactions
     def _send(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
         """Explicit gas (no estimate); a revert raises TxFailed with the decoded error."""
-        return self.chain.transact(fn, signer, gas=gas)  # type: ignore[return-value]
+        return self.chain.transact(fn, signer, gas=gas)
 
     def ensure_approvals(self, signer: Signer) -> list[dict[str, Any]]:
         """Approve the book once, without limit, on both tokens (skipped where already approved)."""
-        receipts = []
-        for token in (self.energy, self.money):
-            if token.functions.allowance(signer.address, self.contract.address).call() < MAX_UINT256 // 2:
-                fn = token.functions.approve(self.contract.address, MAX_UINT256)
-                receipts.append(self._send(fn, signer, APPROVE_GAS))
-        return receipts
+        return ensure_approvals(self.chain, signer, self.address)
 
     def hint_for(self, side: Side, price: int) -> int:
         """The hint placeOrder needs if `price` opens a new level (read now; the contract copes if it goes stale)."""
@@ -220,16 +201,8 @@ class OrderBookClient:
             hint = self.hint_for(side, price)
         # Encoded directly (not through web3's contract function): ~20x faster when pre-signing thousands.
         data = PLACE_SELECTOR + abi_encode(PLACE_TYPES, [int(side), price, amount, expiry, max_fills, hint])
-        tx = {
-            "to": self.address,
-            "data": data,
-            "value": 0,
-            "gas": place_gas(max_fills),
-            "gasPrice": self.chain.config.gas_price,
-            "nonce": nonce if nonce is not None else signer.next_nonce(self.chain.pending_nonce),
-            "chainId": self.chain.chain_id,
-        }
-        return signer.sign(tx)
+        nonce = nonce if nonce is not None else signer.next_nonce(self.chain.pending_nonce)
+        return signer.sign(self.chain.legacy_tx(self.address, data, place_gas(max_fills), nonce))
 
     def place(
         self,
@@ -241,11 +214,16 @@ class OrderBookClient:
         max_fills: int = DEFAULT_MAX_FILLS,
         hint: int | None = None,
     ) -> PlaceResult:
-        """Place and wait; returns the order id and what matched. Raises TxFailed (decoded) on a revert."""
+        """Place and wait; returns the order id and what matched. Raises TxFailed (decoded) on a revert.
+
+        A placement that meets a missing allowance approves the book and is sent once more.
+        """
         if hint is None:
             hint = self.hint_for(side, price)
         fn = self.place_function(side, price, amount, expiry, max_fills, hint)
-        receipt = self._send(fn, signer, place_gas(max_fills))
+        receipt = retry_after_approval(
+            self.chain, signer, self.address, lambda: self._send(fn, signer, place_gas(max_fills))
+        )
         return self.place_result(receipt)
 
     def place_result(self, receipt: dict[str, Any]) -> PlaceResult:

@@ -152,6 +152,16 @@ class Daemon:
         if not allowed:
             raise SystemExit(f"{self.signer.address} does not hold ORACLE_ROLE on EnergyToken {token.address}")
 
+    def _submit(self, submitter: Submitter) -> None:
+        """The submitter thread: a crash (a bug, not the chain being down) stops the whole oracle with its trace."""
+        try:
+            submitter.run(self.stop_event)
+        except BaseException as exc:
+            log.exception("submitter crashed: stopping the oracle")
+            submitter.fatal = exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
+            self.stop_event.set()
+            raise
+
     def run(self, exit_when_done: bool = False) -> int:
         cfg = self.config
         ingest_client, submit_client = ChainClient(cfg.chain), ChainClient(cfg.chain)
@@ -163,7 +173,7 @@ class Daemon:
             submit_client, self.signer, submit_box, self.metrics, cfg, ChainMeterDirectory(submit_client)
         )
         self.metrics.serve(cfg.metrics_port, cfg.metrics_addr)
-        thread = threading.Thread(target=submitter.run, args=(self.stop_event,), name="submitter", daemon=True)
+        thread = threading.Thread(target=self._submit, args=(submitter,), name="submitter", daemon=True)
         thread.start()
         log.info(
             "oracle %s running: source %s, interval %ds, outbox %s, metrics port %s",

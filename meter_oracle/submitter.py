@@ -26,6 +26,8 @@ from typing import Any
 from web3 import Web3
 
 from energy_chain import ChainClient, Signer
+from energy_chain.client import CHAIN_UNAVAILABLE
+from energy_chain.events import EventDecoder
 from meter_oracle.config import OracleConfig
 from meter_oracle.metrics import Metrics
 from meter_oracle.outbox import Batch, Outbox
@@ -34,8 +36,6 @@ from meter_oracle.validation import ACTIVE
 
 log = logging.getLogger("meter_oracle.submitter")
 
-RECORDED_TOPIC = Web3.keccak(text="ReadingRecorded(bytes32,uint64,address,uint256,uint256,uint256)")
-SKIPPED_TOPIC = Web3.keccak(text="ReadingDuplicateSkipped(bytes32,uint64)")
 HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
 
 
@@ -85,11 +85,13 @@ class Submitter:
         self._sent_at: dict[int, float] = {}
         self._gauges_at = 0.0
         self._identity_checked = False
+        self._events: EventDecoder | None = None
         self.fatal: Exception | None = None
 
     # ------------------------------------------------------------------ main loop
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; errors (the chain is down) are retried with capped backoff."""
+        """Work until `stop` is set; the chain being unreachable or refusing a request is retried with capped
+        backoff. Anything else is a bug or a broken outbox and propagates: retrying it would hide it forever."""
         while not stop.is_set():
             try:
                 worked = self.step()
@@ -99,7 +101,7 @@ class Submitter:
                 log.error("%s", exc)
                 self.fatal = exc
                 stop.set()
-            except Exception as exc:  # node unreachable, RPC error: nothing is lost, everything is in the outbox
+            except CHAIN_UNAVAILABLE as exc:  # node unreachable, RPC error: nothing is lost, it is in the outbox
                 self.metrics.rpc_errors.inc()
                 self._need_reconcile = True
                 delay = self.backoff.next()
@@ -131,7 +133,7 @@ class Submitter:
             try:
                 self.step()
                 self.backoff.reset()
-            except Exception as exc:
+            except CHAIN_UNAVAILABLE as exc:
                 self._need_reconcile = True
                 log.warning("chain unavailable while draining (%s)", exc)
                 time.sleep(self.backoff.next())
@@ -238,7 +240,7 @@ class Submitter:
         status = int(receipt["status"], 16) if isinstance(receipt["status"], str) else int(receipt["status"])
         self._sent_at.pop(batch.id, None)
         if status == 1:
-            recorded, minted_wh, deficit_wh, skipped = _count_events(receipt)
+            recorded, minted_wh, deficit_wh, skipped = self._count_events(receipt)
             self.outbox.mark_mined(batch.id, block, self.clock())
             self.metrics.batches.labels("mined").inc()
             self.metrics.mints.inc(recorded)
@@ -287,13 +289,24 @@ class Submitter:
         return n
 
     def _revert_reason(self, tx_hash: str) -> str:
-        try:
-            tx = self.client.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-            receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            call = {"to": tx["to"], "data": tx["input"], "value": 0, "gas": tx["gas"]}
-            return str(self.client._failure_from_receipt(tx_hash, dict(receipt), call).error or "unknown")
-        except Exception as exc:
-            return f"unknown ({exc})"
+        """The decoded custom error of a reverted batch (replayed at the state it met), e.g.
+        "EnergyTokenMeterNotActive(...)"; "unknown" when the node gives no revert data (out of gas)."""
+        return str(self.client.explain_failure(tx_hash).error or "unknown")
+
+    def _count_events(self, receipt: dict[str, Any]) -> tuple[int, int, int, int]:
+        """(readings recorded, Wh minted, Wh deficit, duplicates skipped) from a recordReadings receipt's logs."""
+        token = self.client.contract("EnergyToken")
+        if self._events is None or self._events.address != token.address.lower():
+            self._events = EventDecoder(token.abi, token.address)
+        recorded = minted = deficit = skipped = 0
+        for event in self._events.decode(receipt):
+            if event.name == "ReadingRecorded":
+                recorded += 1
+                minted += int(event.args["mintedWh"])
+                deficit += int(event.args["burnedWh"]) + int(event.args["gridWh"])
+            elif event.name == "ReadingDuplicateSkipped":
+                skipped += 1
+        return recorded, minted, deficit, skipped
 
     # ------------------------------------------------------------------ reconciling with the chain
     def reconcile(self) -> None:
@@ -360,19 +373,7 @@ class Submitter:
         gaps = [n for n in range(mined_count, top + 1) if n not in ours]
         if not gaps:
             return
-        raws = [
-            self.signer.sign(
-                {
-                    "to": self.signer.address,
-                    "value": 0,
-                    "gas": 21_000,
-                    "gasPrice": self.client.config.gas_price,
-                    "nonce": n,
-                    "chainId": self.client.chain_id,
-                }
-            )
-            for n in gaps
-        ]
+        raws = [self.signer.sign(self.client.legacy_tx(self.signer.address, b"", 21_000, n)) for n in gaps]
         self.client.send_raw_batch(raws)
         log.warning("filled nonce gaps %s with no-op transactions", gaps)
 
@@ -389,22 +390,3 @@ class Submitter:
         latest = self.outbox.latest_minted_interval()
         if latest is not None:
             self.metrics.last_minted.set(latest)
-
-
-def _count_events(receipt: dict[str, Any]) -> tuple[int, int, int, int]:
-    """(readings recorded, Wh minted, Wh deficit, duplicates skipped) from a recordReadings receipt's logs."""
-    recorded = minted = deficit = skipped = 0
-    for entry in receipt.get("logs", []):
-        topics = entry.get("topics") or []
-        if not topics:
-            continue
-        topic0 = bytes.fromhex(topics[0][2:]) if isinstance(topics[0], str) else bytes(topics[0])
-        if topic0 == RECORDED_TOPIC:
-            data = entry["data"]
-            raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
-            recorded += 1
-            minted += int.from_bytes(raw[0:32], "big")
-            deficit += int.from_bytes(raw[32:64], "big") + int.from_bytes(raw[64:96], "big")
-        elif topic0 == SKIPPED_TOPIC:
-            skipped += 1
-    return recorded, minted, deficit, skipped

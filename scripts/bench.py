@@ -24,6 +24,7 @@ from pathlib import Path
 from web3.contract import Contract
 
 from energy_chain.blocks import BlockFollower, JsonRpc, MinedBlock, mined_rate
+from energy_chain.codec import calldata as calldata_of
 from energy_chain.config import PROJECT_ROOT
 from energy_chain.events import event_topic
 from energy_chain.orders import DEFAULT_MAX_FILLS, Side, cost, place_gas
@@ -52,19 +53,16 @@ def presign(market: Market, signers: list[Signer], per_sender: int) -> list[byte
     """Round-robin over senders, so each batch carries every sender's nonces in increasing order."""
     client, book = market.client, market.book
     calldata = {  # only PRICE_LEVELS distinct calls: encode each once
-        p: book.place_function(Side.BUY, p, AMOUNT_WH, 0, DEFAULT_MAX_FILLS, 0)._encode_transaction_data()
+        p: calldata_of(book.place_function(Side.BUY, p, AMOUNT_WH, 0, DEFAULT_MAX_FILLS, 0))
         for p in (BASE_PRICE + 1000 * k for k in range(PRICE_LEVELS))
     }
-    to, gas, chain_id = book.contract.address, place_gas(DEFAULT_MAX_FILLS), client.chain_id
-    gas_price = client.config.gas_price
+    to, gas = book.contract.address, place_gas(DEFAULT_MAX_FILLS)
     starts = [s.reserve(per_sender, client.pending_nonce).start for s in signers]
     raws = []
     for k in range(per_sender):
         for i, s in enumerate(signers):
             price = BASE_PRICE + 1000 * ((i + k) % PRICE_LEVELS)
-            tx = {"to": to, "data": calldata[price], "value": 0, "gas": gas, "gasPrice": gas_price,
-                  "nonce": starts[i] + k, "chainId": chain_id}  # fmt: skip
-            raws.append(s.sign(tx))
+            raws.append(s.sign(client.legacy_tx(to, calldata[price], gas, starts[i] + k)))
     return raws
 
 

@@ -43,7 +43,7 @@ class GasContext:
 
     def send(self, fn: ContractFunction, signer: Signer, gas: int = 15_000_000) -> dict[str, Any]:
         """Send with a generous explicit gas limit (no estimate) and return the receipt."""
-        return self.client.wait_for_receipt(self.client.send_raw(signer.sign(self.client.build_tx(fn, signer, gas))))
+        return self.client.transact(fn, signer, gas=gas)
 
     def measure(self, contract: str, function: str, case: str, fn: ContractFunction, signer: Signer) -> dict:
         """Send `fn` and record its gasUsed under (contract, function, case)."""

@@ -128,7 +128,7 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
         mid = meter_id(demo.serial)
         if demo.kind == "prosumer" and not energy.functions.isRecorded(mid, STARTER_INTERVAL).call():
             reading = (mid, STARTER_INTERVAL, STARTER_KWH * 1000, 0)
-            pending.append(client.transact(energy.functions.recordReading(reading), oracle, wait=False))
+            pending.append(client.send(energy.functions.recordReading(reading), oracle))
         if money.functions.balanceOf(user.address).call() < TOPUP_BELOW_MYR * UNITS_PER_MYR:
             ref = bytes(client.w3.keccak(text=f"demo-seed:{demo.username}:{time.time_ns()}"))
             pending.append(service.send(service.operator(), "SettlementToken", "topUp",

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select
 
+from energy_chain.codec import calldata
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
@@ -143,10 +144,9 @@ def prepare_order(address: str, side: str, price: int, amount_wh: int, expiry: i
         hint = int(service.call(BOOK, "findHint", side_id, price))
         fn = service.contract(BOOK).functions.placeOrder(side_id, price, amount_wh, expiry, MAX_FILLS, hint)
         gas = service.client.estimate_gas(fn, address)
-        nonce = service.client.pending_nonce(address)
-        return {"from": address, "to": fn.address, "data": fn._encode_transaction_data(), "value": "0x0",
-                "gas": hex(gas), "gasPrice": hex(service.client.config.gas_price), "nonce": hex(nonce),
-                "chainId": hex(service.client.chain_id), "type": "0x0"}  # fmt: skip
+        tx = service.client.legacy_tx(fn.address, calldata(fn), gas, service.client.pending_nonce(address))
+        return {"from": address, "to": tx["to"], "data": "0x" + tx["data"].hex(), "type": "0x0",
+                **{k: hex(tx[k]) for k in ("value", "gas", "gasPrice", "nonce", "chainId")}}  # fmt: skip
 
 
 def cancel_order(user: User, order_id: int, wait: bool = False) -> OrderResult:

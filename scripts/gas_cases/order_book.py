@@ -137,8 +137,7 @@ def _place(
     record: bool = True,
 ) -> dict[str, Any]:
     fn = book.place_function(side, price, amount, expiry, max_fills, hint)
-    tx = ctx.client.build_tx(fn, signer, place_gas(max_fills))
-    receipt = ctx.client.wait_for_receipt(ctx.client.send_raw(signer.sign(tx)), tx)
+    receipt = ctx.client.transact(fn, signer, gas=place_gas(max_fills))
     if record:
         ctx.rows.append(
             {"contract": "OrderBook", "function": "placeOrder", "case": case, "gas": int(receipt["gasUsed"])}

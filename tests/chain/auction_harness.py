@@ -16,6 +16,7 @@ from web3.logs import DISCARD
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import AnvilProcess, start_anvil
 from energy_chain.auction import GAS_CLEAR_BASE, GAS_CLEAR_STEP, GAS_SUBMIT, AuctionClient
+from energy_chain.codec import calldata
 from energy_chain.meters import meter_id
 from energy_chain.txbatch import send_calls
 from scripts.deploy import deploy_all
@@ -68,11 +69,11 @@ class AuctionChain:
 
     def send_one(self, fn: Any, signer: Signer, gas: int) -> dict[str, Any]:
         """One transaction, its formatted receipt (events decodable); raises TxFailed on revert."""
-        return self.client.wait_for_receipt(self.client.send_raw(signer.sign(self.client.build_tx(fn, signer, gas))))
+        return self.client.transact(fn, signer, gas=gas)
 
     def call_many(self, fns: list[Any], output_type: str) -> list[Any]:
         """eth_call every function in one JSON-RPC batch; decode each result as `output_type`."""
-        requests = [("eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"]) for fn in fns]
+        requests = [("eth_call", [{"to": fn.address, "data": "0x" + calldata(fn).hex()}, "latest"]) for fn in fns]
         responses = self.client.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
         return [self.client.w3.codec.decode([output_type], bytes.fromhex(r["result"][2:]))[0] for r in responses]
 

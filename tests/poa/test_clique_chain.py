@@ -197,7 +197,7 @@ def test_with_node_runs_a_command_against_a_fresh_chain(tmp_path):
 def test_a_just_sent_transaction_is_known_before_it_is_mined(client: ChainClient, operator: Signer):
     """eth_getTransactionByHash must know pending transactions (patched into ethereumjs 0.10.2)."""
     money = client.contract("SettlementToken")
-    tx_hash = client.transact(money.functions.topUp(operator.address, 1, REF), operator, gas=150_000, wait=False)
+    tx_hash = client.send(money.functions.topUp(operator.address, 1, REF), operator, gas=150_000)
     seen = client.w3.eth.get_transaction(tx_hash)  # raises TransactionNotFound if the node forgot it
     assert seen["hash"].to_0x_hex() == tx_hash
     assert client.wait_for_receipt(tx_hash)["status"] == 1

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import requests
 import rlp
@@ -22,6 +22,7 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted, TransactionN
 
 from energy_chain import ChainClient, ChainConfig, Deployment, Signer, TxFailed
 from energy_chain.anvil import dev_key
+from energy_chain.approvals import UNLIMITED
 from energy_chain.config import LOCAL_CHAIN_ID
 from energy_chain.deployment import DeploymentMissing
 from energy_chain.meters import meter_id
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 OPERATOR_DEV_INDEX = 1
 CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout, ProviderConnectionError, ConnectionError)
-_MAX_UINT = 2**256 - 1
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,6 @@ class Balances:
     settlement_units: int
     energy_allowance: dict[str, int]
     settlement_allowance: dict[str, int]
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    return isinstance(exc, CONNECTION_ERRORS)
 
 
 class ChainService:
@@ -107,8 +103,9 @@ class ChainService:
         except DeploymentMissing as exc:
             raise ChainUnavailable("The market contracts are not deployed on this chain yet.") from exc
         except TimeExhausted as exc:
-            raise ChainUnavailable("The chain did not confirm the transaction in time; check its status later.") \
-                from exc
+            raise ChainUnavailable(
+                "The chain did not confirm the transaction in time; check its status later."
+            ) from exc
         except CONNECTION_ERRORS as exc:
             log.warning("chain unreachable at %s: %s", self.settings["RPC_URL"], type(exc).__name__)
             raise ChainUnavailable() from exc
@@ -128,7 +125,7 @@ class ChainService:
     def abi_index(self) -> AbiIndex:
         if self._abi_index is None:
             with self.guard():
-                self._abi_index = AbiIndex(self.client.deployment, self.client.w3.codec)
+                self._abi_index = AbiIndex(self.client.deployment)
         return self._abi_index
 
     # ------------------------------------------------------------------ reads
@@ -182,6 +179,43 @@ class ChainService:
                 self._operator = Signer.from_key(dev_key(OPERATOR_DEV_INDEX))
         return self._operator
 
+    @overload
+    def send(
+        self,
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: tuple[Any, ...] = (),
+        *,
+        wait: Literal[False] = False,
+        token: str | None = None,
+        gas: int | None = None,
+    ) -> str: ...
+    @overload
+    def send(
+        self,
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: tuple[Any, ...] = (),
+        *,
+        wait: Literal[True],
+        token: str | None = None,
+        gas: int | None = None,
+    ) -> dict[str, Any]: ...
+    @overload
+    def send(
+        self,
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: tuple[Any, ...] = (),
+        *,
+        wait: bool,
+        token: str | None = None,
+        gas: int | None = None,
+    ) -> str | dict[str, Any]: ...
+
     def send(
         self,
         signer: Signer,
@@ -192,37 +226,35 @@ class ChainService:
         token: str | None = None,
         gas: int | None = None,
     ) -> str | dict[str, Any]:
-        """Sign and send `contract.fn(*args)`; returns the tx hash, or the receipt when `wait`.
+        """Sign and send `contract.fn(*args)`; returns the tx hash (ChainClient.send), or the receipt when `wait`
+        (ChainClient.transact).
 
         Without `gas` the call is simulated first, so a revert (insufficient balance, price out of range)
         is reported at once with its decoded reason and no nonce is spent.
         """
         with self.guard(token):
             function = getattr(self.contract(contract).functions, fn)(*args)
+            send = self.client.transact if wait else self.client.send
             try:
-                return self.client.transact(function, signer, gas=gas, wait=wait)
+                return send(function, signer, gas=gas)
             except Web3RPCError as exc:
                 if "nonce" not in str(exc).lower():
                     raise UserError(f"The chain refused the transaction: {exc.message}", "rejected", 422) from exc
                 signer.resync()  # another process used this account: count again from the node, once
-                return self.client.transact(function, signer, gas=gas, wait=wait)
+                return send(function, signer, gas=gas)
 
     def top_up(self, address: str, units: int, reference: str) -> dict[str, Any]:
         ref = bytes(self.client.w3.keccak(text=reference))
-        receipt = self.send(self.operator(), "SettlementToken", "topUp", (to_checksum_address(address), units, ref),
-                            wait=True)  # fmt: skip
-        assert isinstance(receipt, dict)
-        return receipt
+        args = (to_checksum_address(address), units, ref)
+        return self.send(self.operator(), "SettlementToken", "topUp", args, wait=True)
 
     def register_meter(self, serial: str, owner: str) -> dict[str, Any]:
-        receipt = self.send(self.operator(), "MeterRegistry", "registerMeter",
-                            (meter_id(serial), to_checksum_address(owner)), wait=True)  # fmt: skip
-        assert isinstance(receipt, dict)
-        return receipt
+        args = (meter_id(serial), to_checksum_address(owner))
+        return self.send(self.operator(), "MeterRegistry", "registerMeter", args, wait=True)
 
     def approve(self, signer: Signer, token_contract: str, spender_contract: str, wait: bool = True) -> Any:
         spender = self.client.deployment.address(spender_contract)
-        return self.send(signer, token_contract, "approve", (spender, _MAX_UINT), wait=wait)
+        return self.send(signer, token_contract, "approve", (spender, UNLIMITED), wait=wait)
 
     def send_raw_from(self, raw_hex: str, expected_sender: str) -> str:
         """Relay a transaction signed in the user's browser wallet, after checking who signed it and where it goes."""

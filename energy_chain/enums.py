@@ -1,0 +1,78 @@
+"""The contracts' enums as Python sees them, in one place (same numbering as interfaces/IOrderBook.sol and
+interfaces/IDoubleAuction.sol). Everything that mirrors a side, a status or a phase imports it from here."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Side(IntEnum):
+    """IOrderBook.Side."""
+
+    BUY = 0
+    SELL = 1
+
+    @property
+    def word(self) -> str:
+        """ "buy" or "sell", as pages and the API spell it."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, word: str) -> Side:
+        """The side named "buy" or "sell"; ValueError for anything else."""
+        try:
+            return cls[word.upper()] if isinstance(word, str) else cls(word)
+        except (KeyError, ValueError):
+            raise ValueError(f"side must be 'buy' or 'sell', not {word!r}") from None
+
+
+class Status(IntEnum):
+    """IOrderBook.Status."""
+
+    NONE = 0
+    OPEN = 1
+    FILLED = 2
+    CANCELLED = 3
+    EXPIRED = 4
+
+
+class AuctionSide(IntEnum):
+    """IDoubleAuction.Side: a bid buys, an ask sells."""
+
+    BID = 0
+    ASK = 1
+
+    @property
+    def word(self) -> str:
+        """ "buy" (bid) or "sell" (ask), as pages and the API spell it."""
+        return "buy" if self is AuctionSide.BID else "sell"
+
+    @classmethod
+    def parse(cls, word: str) -> AuctionSide:
+        """The side a user calls "buy" or "sell"; ValueError for anything else."""
+        return cls.BID if Side.parse(word) is Side.BUY else cls.ASK
+
+
+class Phase(IntEnum):
+    """IDoubleAuction.Phase of a round."""
+
+    NONE = 0
+    OPEN = 1
+    REVEAL = 2
+    ENDED = 3
+    CLOSED = 4
+    CLEARING = 5
+    CLEARED = 6
+
+    @property
+    def word(self) -> str:
+        return self.name.lower()
+
+
+class OrderState(IntEnum):
+    """IDoubleAuction.OrderState."""
+
+    NONE = 0
+    COMMITTED = 1
+    BOOKED = 2
+    CLAIMED = 3
