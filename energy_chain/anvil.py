@@ -14,15 +14,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import requests
-from eth_account import Account
 
 from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
+from energy_chain.devchain import DEV_MNEMONIC
 
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_GAS_LIMIT = 300_000_000  # ~3 750 order placements per 1 s block; see README "Throughput"
 
 
@@ -46,13 +44,6 @@ def anvil_binary() -> str:
     if found is None:
         raise FileNotFoundError("anvil not found: run `make setup` (npm ci installs @foundry-rs/anvil)")
     return found
-
-
-@lru_cache(maxsize=64)
-def dev_key(index: int) -> str:
-    """Private key of anvil's dev account `index` (the public test mnemonic: never for real value)."""
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()
 
 
 @dataclass

@@ -13,6 +13,27 @@ from energy_chain.signer import Signer
 Call = tuple[ContractFunction, Signer, int]  # (function, signer, explicit gas limit)
 
 
+def send_signed(client: ChainClient, raws: Sequence[bytes], batch: int = 100) -> list[dict[str, Any]]:
+    """Send pre-signed transactions in JSON-RPC batches of `batch` and return their raw receipts in order.
+
+    Only for transactions whose order does not matter across senders (a batch may be executed out of order);
+    fails loudly when the node refuses one or one reverts.
+    """
+    receipts: list[dict[str, Any]] = []
+    for start in range(0, len(raws), batch):
+        results = client.send_raw_batch(raws[start : start + batch])
+        bad = [r for r in results if not isinstance(r, str)]
+        if bad:
+            raise RuntimeError(f"node refused {len(bad)} transactions, e.g. {bad[0]}")
+        hashes = [r for r in results if isinstance(r, str)]
+        found = client.wait_for_receipts(hashes)
+        for h in hashes:
+            if int(found[h]["status"], 16) != 1:
+                raise RuntimeError(f"transaction {h} reverted")
+            receipts.append(found[h])
+    return receipts
+
+
 def send_calls(client: ChainClient, calls: Sequence[Call], chunk: int = 50, check: bool = True) -> list[dict[str, Any]]:
     """Sign each call with its signer's next nonce and send them one request after another, `chunk` at a time.
 

@@ -57,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     ks = sub.add_parser("keystore", help="write an encrypted keystore (and a password file if missing)")
     ks.add_argument("--out", type=Path, required=True, help="keystore file to write")
     ks.add_argument("--password-file", type=Path, required=True, help="password file (created with a random one)")
-    ks.add_argument("--dev-index", type=int, help="use anvil dev account N (local chain only; 2 is the oracle)")
     return p
 
 
@@ -120,12 +119,8 @@ def cmd_status(ns: argparse.Namespace) -> int:
 
 
 def cmd_keystore(ns: argparse.Namespace) -> int:
-    if ns.dev_index is not None:
-        from energy_chain.anvil import dev_key
-
-        signer = Signer.from_key(dev_key(ns.dev_index))
-    else:
-        signer = Signer.from_key("0x" + secrets.token_hex(32))
+    # A new random key; the demo's dev-chain key comes from `python -m energy_chain.devchain keystore --role oracle`.
+    signer = Signer.from_key("0x" + secrets.token_hex(32))
     if not ns.password_file.exists():
         ns.password_file.parent.mkdir(parents=True, exist_ok=True)
         ns.password_file.write_text(secrets.token_urlsafe(24) + "\n")

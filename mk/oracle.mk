@@ -14,7 +14,7 @@ bench-oracle: setup compile ## oracle throughput/lag with 1 000 meters at 60 s -
 	$(PY) -m scripts.bench_oracle --meters $(ORACLE_METERS) --backlog $(ORACLE_BACKLOG) --realtime $(ORACLE_REALTIME)
 
 oracle-keystore: setup ## local chain only: the oracle's dev key (account 2) as a keystore in var/oracle
-	@test -f $(ORACLE_DIR)/oracle-key.json || $(PY) -m meter_oracle keystore --dev-index 2 \
+	@test -f $(ORACLE_DIR)/oracle-key.json || $(PY) -m energy_chain.devchain keystore --role oracle \
 		--out $(ORACLE_DIR)/oracle-key.json --password-file $(ORACLE_DIR)/oracle-key.pass
 
 register-demo-meters: setup ## register the demo community's meters on RPC_URL (skips registered ones)

@@ -27,6 +27,7 @@ from web3 import Web3
 from energy_chain import ChainClient, ChainConfig
 from energy_chain.anvil import start_anvil
 from energy_chain.config import PROJECT_ROOT
+from energy_chain.devchain import deploy_local, dev_signer
 from meter_oracle.config import OracleConfig, SourceConfig
 from meter_oracle.daemon import Ingest
 from meter_oracle.metrics import Metrics
@@ -35,9 +36,7 @@ from meter_oracle.outbox import Outbox
 from meter_oracle.registry import ChainMeterDirectory
 from meter_oracle.sources.simulated import Community, Household, Location, SimulatedSource
 from meter_oracle.submitter import Submitter
-from scripts.deploy import deploy_all
 from scripts.register_meters import register_meters
-from scripts.roles import ORACLE_INDEX, local_signer
 
 REPORT = PROJECT_ROOT / "reports" / "oracle-bench.json"
 INTERVAL_S = 60
@@ -82,10 +81,11 @@ def run(meters: int, backlog: int, realtime: int) -> dict[str, object]:
     try:
         chain_cfg = ChainConfig(rpc_url=chain.url, deployments_dir=workdir / "deployments")
         client = ChainClient(chain_cfg)
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         comm = community(meters)
         t = time.monotonic()
-        register_meters(client, local_signer(1), [(h.serial, owner_of(i)) for i, h in enumerate(comm.households)])
+        owners = [(h.serial, owner_of(i)) for i, h in enumerate(comm.households)]
+        register_meters(client, dev_signer("operator"), owners)
         print(f"registered {meters} meters in {time.monotonic() - t:.1f}s")
         start_block = client.w3.eth.block_number
 
@@ -105,7 +105,7 @@ def run(meters: int, backlog: int, realtime: int) -> dict[str, object]:
         )
         submit_client = ChainClient(chain_cfg)
         submitter = Submitter(
-            submit_client, local_signer(ORACLE_INDEX), submit_box, metrics, cfg, ChainMeterDirectory(submit_client)
+            submit_client, dev_signer("oracle"), submit_box, metrics, cfg, ChainMeterDirectory(submit_client)
         )
         worker = threading.Thread(target=submitter.run, args=(stop,), daemon=True)
         first_boundary = ingest.next_boundary

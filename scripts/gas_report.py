@@ -19,9 +19,8 @@ from web3.contract.contract import ContractFunction
 from energy_chain import ChainClient, ChainConfig, Deployment, Signer
 from energy_chain.anvil import start_anvil
 from energy_chain.config import PROJECT_ROOT
+from energy_chain.devchain import deploy_local, dev_signer
 from scripts import gas_cases
-from scripts.deploy import deploy_all
-from scripts.roles import local_signer
 
 REPORT = PROJECT_ROOT / "reports" / "gas.json"
 
@@ -36,7 +35,7 @@ class GasContext:
 
     def signer(self, index: int) -> Signer:
         """Dev account `index`: 0 admin, 1 operator, 2 oracle, 3+ users."""
-        return local_signer(index)
+        return dev_signer(index)
 
     def contract(self, name: str):
         return self.client.contract(name)
@@ -58,7 +57,7 @@ def run() -> list[dict[str, Any]]:
     try:
         config = ChainConfig(rpc_url=chain.url, deployments_dir=Path(tempfile.mkdtemp(prefix="gas-")))
         client = ChainClient(config)
-        deployment = deploy_all(client, quiet=True)
+        deployment = deploy_local(client)
         rows: list[dict[str, Any]] = []
         for info in sorted(pkgutil.iter_modules(gas_cases.__path__), key=lambda m: m.name):
             module = importlib.import_module(f"{gas_cases.__name__}.{info.name}")

@@ -22,12 +22,11 @@ from eth_utils import keccak
 
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import start_anvil
-from energy_chain.config import LOCAL_CHAIN_ID
+from energy_chain.approvals import APPROVE_GAS, approve_function
 from energy_chain.deployment import DeploymentMissing
+from energy_chain.devchain import is_local, local_signer
 from energy_chain.meters import meter_id
-from energy_chain.orders import APPROVE_GAS, MAX_UINT256, OrderBookClient
-from scripts.deploy import deploy_all
-from scripts.roles import OPERATOR_INDEX, ORACLE_INDEX, local_signer
+from energy_chain.orders import OrderBookClient
 
 TOPUP_GAS = 120_000
 REGISTER_GAS = 150_000
@@ -48,12 +47,12 @@ class Market:
     deployments_dir: Path
 
 
-def role_signer(chain_id: int, role: str, dev_index: int) -> Signer | None:
-    """The operator or oracle key: anvil's dev account on the local chain, else <ROLE>_KEYSTORE (None if unset)."""
-    keystore = os.environ.get(f"{role}_KEYSTORE")
+def role_signer(client: ChainClient, role: str) -> Signer | None:
+    """The operator or oracle key: <ROLE>_KEYSTORE, else the dev account on the local chain (None elsewhere)."""
+    keystore = os.environ.get(f"{role.upper()}_KEYSTORE")
     if keystore:
-        return Signer.from_keystore_files(keystore, os.environ[f"{role}_PASSWORD_FILE"])
-    return local_signer(dev_index) if chain_id == LOCAL_CHAIN_ID else None
+        return Signer.from_keystore_files(keystore, os.environ[f"{role.upper()}_PASSWORD_FILE"])
+    return local_signer(client, role) if is_local(client) else None
 
 
 def connect(rpc_url: str, deployments_dir: Path, deploy: bool = True) -> Market:
@@ -66,9 +65,9 @@ def connect(rpc_url: str, deployments_dir: Path, deploy: bool = True) -> Market:
     except DeploymentMissing:
         if not deploy:
             raise
-        deploy_all(client, quiet=True)
-    operator = role_signer(client.chain_id, "OPERATOR", OPERATOR_INDEX)
-    oracle = role_signer(client.chain_id, "ORACLE", ORACLE_INDEX)
+        deploy(client, quiet=True)
+    operator = role_signer(client, "operator")
+    oracle = role_signer(client, "oracle")
     return Market(client, OrderBookClient(client), operator, oracle, rpc_url, Path(deployments_dir))
 
 
@@ -165,11 +164,10 @@ def approve_book(market: Market, signers: Sequence[Signer], tokens: Sequence[str
     """Each account approves the book without limit on `tokens` (its own transactions, nonces counted locally)."""
     client = market.client
     spender_address = client.deployment.address(spender)
-    contracts = [client.contract(t) for t in tokens]
     raws = []
     for signer, base in zip(signers, pending_nonces(client, [s.address for s in signers]), strict=True):
-        for k, token in enumerate(contracts):
-            fn = token.functions.approve(spender_address, MAX_UINT256)
+        for k, token in enumerate(tokens):
+            fn = approve_function(client, token, spender_address)
             raws.append(signer.sign(client.build_tx(fn, signer, APPROVE_GAS, base + k)))
     send_and_wait(client, raws, "approvals")
 

@@ -37,10 +37,10 @@ import requests
 from energy_chain import Signer
 from energy_chain.anvil import free_port, wait_for_rpc
 from energy_chain.config import PROJECT_ROOT
+from scripts.load.report import read_report, summary_table
+from scripts.load.scenarios import SCENARIOS, Scenario
+from scripts.load.scenarios import get as get_scenario
 from scripts.load_setup import Market, account_keys, approve_book, give_energy, local_market, top_up
-from tests.load.report import read_report, summary_table
-from tests.load.scenarios import SCENARIOS, Scenario
-from tests.load.scenarios import get as get_scenario
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "loadtest"
 RUN_DIR = PROJECT_ROOT / "var" / "loadtest"

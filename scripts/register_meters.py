@@ -22,11 +22,9 @@ from web3 import Web3
 
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.calls import call_many
-from energy_chain.config import LOCAL_CHAIN_ID
+from energy_chain.devchain import DEMO_COMMUNITY, NotLocalChain, local_signer, require_local, user_signer
 from energy_chain.meters import meter_id
-from scripts.roles import OPERATOR_INDEX, local_signer
 
-FIRST_USER_INDEX = 3
 REGISTER_GAS = 120_000  # registerMeter measured at ~71k (reports/gas.json)
 SEND_CHUNK = 200
 
@@ -82,15 +80,18 @@ def _operator(client: ChainClient) -> Signer:
     keystore, password = os.environ.get("OPERATOR_KEYSTORE"), os.environ.get("OPERATOR_PASSWORD_FILE")
     if keystore and password:
         return Signer.from_keystore_files(keystore, password)
-    if client.chain_id != LOCAL_CHAIN_ID:
-        raise SystemExit("not the local chain: set OPERATOR_KEYSTORE and OPERATOR_PASSWORD_FILE")
-    return local_signer(OPERATOR_INDEX)
+    try:
+        return local_signer(client, "operator")
+    except NotLocalChain as exc:
+        raise SystemExit(f"{exc}: set OPERATOR_KEYSTORE and OPERATOR_PASSWORD_FILE") from exc
 
 
 def _local_owner(index: int, client: ChainClient) -> str:
-    if client.chain_id != LOCAL_CHAIN_ID:
-        raise SystemExit("owners must be given (an owner field or column) outside the local chain")
-    return local_signer(FIRST_USER_INDEX + index).address
+    try:
+        require_local(client)
+    except NotLocalChain as exc:
+        raise SystemExit(f"{exc}: owners must be given (an owner field or column)") from exc
+    return user_signer(index).address
 
 
 def meters_from_args(ns: argparse.Namespace, client: ChainClient) -> list[tuple[str, str]]:
@@ -109,7 +110,7 @@ def meters_from_args(ns: argparse.Namespace, client: ChainClient) -> list[tuple[
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--community", type=Path, help="community file (meter_oracle/config/demo-community.json)")
+    p.add_argument("--community", type=Path, help=f"community file (the demo's: {DEMO_COMMUNITY})")
     p.add_argument("--list", type=Path, help="CSV with columns serial,owner")
     p.add_argument("--meter", action="append", metavar="SERIAL=OWNER")
     ns = p.parse_args(argv)

@@ -54,7 +54,7 @@ python -m webapp seed-demo
 
 echo "== meter oracle on the simulated community (replays the last 12 h fast, then follows the clock)"
 echo "   log: $DEMO_DIR/logs/oracle.log, metrics: http://127.0.0.1:${ORACLE_METRICS_PORT}/metrics"
-[ -f "$DEMO_DIR/keys/oracle.json" ] || python -m meter_oracle keystore --dev-index 2 \
+[ -f "$DEMO_DIR/keys/oracle.json" ] || python -m energy_chain.devchain keystore --role oracle \
   --out "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password"
 setsid python -m meter_oracle run --simulate meter_oracle/config/demo-community.json \
   --keystore "$DEMO_DIR/keys/oracle.json" --password-file "$DEMO_DIR/keys/oracle.password" \

@@ -20,9 +20,16 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from energy_chain import Signer
-from energy_chain.anvil import dev_key
-from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
+from energy_chain import ChainClient, Signer
+from energy_chain.devchain import (
+    DEMO_COMMUNITY,
+    FIRST_USER_INDEX,
+    NotLocalChain,
+    dev_key,
+    is_local,
+    local_signer,
+    require_local,
+)
 from energy_chain.meters import meter_id
 from webapp import accounts
 from webapp.errors import UserError
@@ -34,9 +41,7 @@ from webapp.wallets import import_keystore, unlock_keystore
 
 log = logging.getLogger(__name__)
 
-COMMUNITY_FILE = PROJECT_ROOT / "meter_oracle" / "config" / "demo-community.json"
-FIRST_USER_INDEX = 3
-ADMIN_INDEX, ORACLE_INDEX = 0, 2
+COMMUNITY_FILE = DEMO_COMMUNITY
 STARTER_INTERVAL = 1_700_000_100 // 900 * 900  # Nov 2023: an interval the live oracle never reports
 STARTER_KWH = 25
 TOPUP_MYR, TOPUP_BELOW_MYR = 300, 100
@@ -56,6 +61,11 @@ class DemoUser:
     serial: str
     kind: str
     key_index: int
+
+
+def local_operator(client: ChainClient) -> Signer | None:
+    """The operator's dev account, for a web app on the local chain without OPERATOR_KEYSTORE; None elsewhere."""
+    return local_signer(client, "operator") if is_local(client) else None
 
 
 def households(path: Path = COMMUNITY_FILE) -> list[dict]:
@@ -93,8 +103,10 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     """Create demo users, register and fund them; idempotent. Returns (username, role) pairs."""
     service = chain()
     client = service.client
-    if client.chain_id != LOCAL_CHAIN_ID:
-        raise SystemExit(f"seed-demo uses anvil's public keys and runs only on the local chain ({LOCAL_CHAIN_ID})")
+    try:
+        require_local(client)
+    except NotLocalChain as exc:
+        raise SystemExit(f"seed-demo uses anvil's public keys and runs only on the local chain ({exc})") from exc
     scrypt_n = app.config["WALLET_SCRYPT_N"]
     logins: list[tuple[str, str]] = []
     operator_user = _ensure_user("operator", password, None, True, scrypt_n)
@@ -102,7 +114,7 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     registry = client.contract("MeterRegistry")
     energy = client.contract("EnergyToken")
     money = client.contract("SettlementToken")
-    oracle = Signer.from_key(dev_key(ORACLE_INDEX))
+    oracle = local_signer(client, "oracle")
     users = [(demo, _ensure_user(demo.username, password, dev_key(demo.key_index), False, scrypt_n))
              for demo in demo_users()]  # fmt: skip
     # Transactions are sent without waiting and awaited per phase: a phase's simulations need the previous one mined.
@@ -147,7 +159,7 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
         if (int(interval), int(reveal), bool(sealed)) != (round_seconds, 1, False):
             # open rounds: the reveal window (at least 1 s) only delays clearing
             fn = auction.functions.setSchedule(round_seconds, 1, False)
-            client.transact(fn, Signer.from_key(dev_key(ADMIN_INDEX)))
+            client.transact(fn, local_signer(client, "admin"))
             out(f"auction rounds every {round_seconds} s (was {interval} s)")
     return logins
 

@@ -14,8 +14,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from energy_chain.anvil import dev_key, free_port, wait_for_rpc
+from energy_chain.anvil import free_port, wait_for_rpc
 from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
+from energy_chain.devchain import dev_key
 from poa.clique.genesis import DEFAULT_GAS_LIMIT, clique_genesis
 from poa.keys import NodeKey
 

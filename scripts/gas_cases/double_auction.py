@@ -12,6 +12,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from energy_chain import Signer
+from energy_chain.approvals import APPROVE_GAS, approve_function
 from energy_chain.auction import GAS_SUBMIT, commitment_hash
 from energy_chain.clearing import Side, cost_rounded_up
 from energy_chain.txbatch import send_calls
@@ -51,8 +52,8 @@ class _Bench:
                 (registry.functions.registerMeter(meter, s.address), operator, 200_000),
                 (energy.functions.recordReading((meter, ts, FUNDS, 0)), oracle, 300_000),
                 (money.functions.topUp(s.address, FUNDS, meter), operator, 200_000),
-                (energy.functions.approve(self.auction.address, 2**256 - 1), s, 100_000),
-                (money.functions.approve(self.auction.address, 2**256 - 1), s, 100_000),
+                (approve_function(ctx.client, "EnergyToken", self.auction.address), s, APPROVE_GAS),
+                (approve_function(ctx.client, "SettlementToken", self.auction.address), s, APPROVE_GAS),
             ]
         self.send_all(calls)
 
@@ -165,15 +166,15 @@ def main() -> None:
 
     from energy_chain import ChainClient, ChainConfig
     from energy_chain.anvil import start_anvil
-    from scripts.deploy import deploy_all
+    from energy_chain.devchain import deploy_local
 
     anvil = start_anvil(gas_limit=1_000_000_000)
     try:
         client = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=Path(tempfile.mkdtemp(prefix="gas-"))))
-        ctx = GasContext(client, deploy_all(client, quiet=True))
+        ctx = GasContext(client, deploy_local(client))
         measure(ctx)
     finally:
-        anvil.kill()
+        anvil.stop()
     for r in ctx.rows:
         print(f"{r['function']:<12} {r['gas']:>11,}  {r['case']}")
 

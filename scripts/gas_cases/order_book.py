@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from web3 import Web3
-
 from energy_chain import ChainClient, Signer
+from energy_chain.devchain import fund_traders as fund
 from energy_chain.orders import OrderBookClient, Side, place_gas
+from energy_chain.txbatch import send_signed
 from scripts.gas_report import GasContext
 
 LEVELS = 500
@@ -34,52 +34,6 @@ def ask(k: int) -> int:
 
 def bid(k: int) -> int:
     return BID0 - STEP * k
-
-
-def send_signed(client: ChainClient, raws: Sequence[bytes], batch: int = BATCH) -> list[dict[str, Any]]:
-    """Send pre-signed transactions in batches and return their receipts; fails loudly on any revert."""
-    receipts: list[dict[str, Any]] = []
-    for start in range(0, len(raws), batch):
-        hashes = client.send_raw_batch(raws[start : start + batch])
-        bad = [h for h in hashes if not isinstance(h, str)]
-        if bad:
-            raise RuntimeError(f"node refused {len(bad)} transactions, e.g. {bad[0]}")
-        found = client.wait_for_receipts(hashes)  # type: ignore[arg-type]
-        for h in hashes:
-            r = found[h]  # type: ignore[index]
-            if int(r["status"], 16) != 1:
-                raise RuntimeError(f"transaction {h} reverted")
-            receipts.append(r)
-    return receipts
-
-
-def fund(client: ChainClient, signers: Sequence[Signer], book: OrderBookClient, tag: str, wh: int = FUND_WH) -> None:
-    """Give every signer energy (a meter each, one surplus reading), settlement units, and approvals to the book."""
-    from scripts.roles import local_signer  # 1 operator, 2 oracle
-
-    operator, oracle = local_signer(1), local_signer(2)
-    registry = client.contract("MeterRegistry")
-    energy, money = client.contract("EnergyToken"), client.contract("SettlementToken")
-    meters = [Web3.keccak(text=f"{tag}-{i}") for i in range(len(signers))]
-    raws = []
-    for meter, s in zip(meters, signers, strict=True):
-        raws.append(
-            operator.sign(client.build_tx(registry.functions.registerMeter(meter, s.address), operator, 200_000))
-        )
-        raws.append(
-            operator.sign(client.build_tx(money.functions.topUp(s.address, FUND_UNITS, meter), operator, 200_000))
-        )
-    send_signed(client, raws)
-    ts = client.w3.eth.get_block("latest")["timestamp"] - 60
-    for start in range(0, len(meters), 200):
-        part = [(m, ts, wh, 0) for m in meters[start : start + 200]]
-        send_signed(client, [oracle.sign(client.build_tx(energy.functions.recordReadings(part), oracle, 30_000_000))])
-    approvals = []
-    for s in signers:
-        for token in (energy, money):
-            fn = token.functions.approve(book.contract.address, 2**256 - 1)
-            approvals.append(s.sign(client.build_tx(fn, s, 100_000)))
-    send_signed(client, approvals)
 
 
 class BookBuilder:

@@ -17,10 +17,9 @@ from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import AnvilProcess, start_anvil
 from energy_chain.auction import GAS_CLEAR_BASE, GAS_CLEAR_STEP, GAS_SUBMIT, AuctionClient
 from energy_chain.codec import calldata
+from energy_chain.devchain import deploy_local, dev_signer
 from energy_chain.meters import meter_id
 from energy_chain.txbatch import send_calls
-from scripts.deploy import deploy_all
-from scripts.roles import local_signer
 
 FUNDS = 10**15  # Wh of energy and units of money per trader: far above any test book
 TRADERS = range(3, 13)  # dev accounts 3..12
@@ -35,8 +34,8 @@ class AuctionChain:
     auction: AuctionClient
     traders: list[Signer]
     interval: int
-    operator: Signer = field(default_factory=lambda: local_signer(1))
-    keeper: Signer = field(default_factory=lambda: local_signer(13))
+    operator: Signer = field(default_factory=lambda: dev_signer(1))
+    keeper: Signer = field(default_factory=lambda: dev_signer(13))
 
     @property
     def contract(self) -> Any:
@@ -108,10 +107,10 @@ def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> Au
     try:
         config = ChainConfig(rpc_url=anvil.url, deployments_dir=Path(tempfile.mkdtemp(prefix="auction-")))
         client = ChainClient(config)
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         auction = AuctionClient(client)
-        admin, operator, oracle = local_signer(0), local_signer(1), local_signer(2)
-        signers = [local_signer(i) for i in list(TRADERS)[:traders]]
+        admin, operator, oracle = dev_signer(0), dev_signer(1), dev_signer(2)
+        signers = [dev_signer(i) for i in list(TRADERS)[:traders]]
         chain = AuctionChain(anvil, client, auction, signers, interval, operator)
         registry, energy, money = (client.contract(n) for n in ("MeterRegistry", "EnergyToken", "SettlementToken"))
         ts = chain.latest_timestamp() - 10

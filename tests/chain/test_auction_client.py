@@ -9,7 +9,7 @@ import pytest
 
 from energy_chain.clearing import Side
 from energy_chain.client import TxFailed
-from scripts.roles import local_signer
+from energy_chain.devchain import dev_signer
 from tests.chain.auction_harness import AuctionChain, start_auction_chain
 
 
@@ -48,7 +48,7 @@ def test_open_round_through_the_client(chain: AuctionChain) -> None:
 
 def test_sealed_round_through_the_client(chain: AuctionChain) -> None:
     auction, (alice, bob, carol, dave) = chain.auction, chain.traders
-    auction._send(auction.contract.functions.setSchedule(chain.interval, 600, True), local_signer(0), 100_000)
+    auction._send(auction.contract.functions.setSchedule(chain.interval, 600, True), dev_signer(0), 100_000)
     try:
         rid = chain.start_new_round()
         salt = b"\x07" * 32
@@ -64,4 +64,4 @@ def test_sealed_round_through_the_client(chain: AuctionChain) -> None:
         assert auction.settlement_of(bid)[:2] == (800, 280_000)
         assert auction.settlement_of(ghost) == (0, 0, 5_000, 0, 0)  # unrevealed: deposit back, no fill
     finally:
-        auction._send(auction.contract.functions.setSchedule(chain.interval, 600, False), local_signer(0), 100_000)
+        auction._send(auction.contract.functions.setSchedule(chain.interval, 600, False), dev_signer(0), 100_000)

@@ -12,8 +12,7 @@ import pytest
 from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
 from energy_chain.anvil import start_anvil
 from energy_chain.codec import Codec, calldata
-from scripts.deploy import deploy_all
-from scripts.roles import local_signer
+from energy_chain.devchain import deploy_local, dev_signer
 
 REF = b"\x07" * 32
 
@@ -23,14 +22,14 @@ def chain():
     node = start_anvil(block_time=1)
     try:
         client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="codec-"))))
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         yield client
     finally:
         node.stop()
 
 
 def test_send_returns_a_hash_and_transact_a_receipt(chain):
-    operator = local_signer(1)
+    operator = dev_signer("operator")
     money = chain.contract("SettlementToken")
     tx_hash = chain.send(money.functions.topUp(operator.address, 1, REF), operator)
     assert isinstance(tx_hash, str) and tx_hash.startswith("0x") and len(tx_hash) == 66
@@ -51,7 +50,7 @@ def test_calldata_is_what_web3_sends(chain):
 
 
 def test_codec_decodes_receipt_logs_by_contract(chain):
-    operator = local_signer(1)
+    operator = dev_signer("operator")
     holder = Signer.from_key("0x" + secrets.token_hex(32))
     money = chain.contract("SettlementToken")
     receipt = chain.transact(money.functions.topUp(holder.address, 5, REF), operator)
@@ -63,7 +62,7 @@ def test_codec_decodes_receipt_logs_by_contract(chain):
 
 def test_a_revert_is_replayed_with_the_earlier_transactions_of_its_block(chain):
     """Top up 100 and withdraw 150 in the same block: the withdrawal met a balance of 100, not the parent's 0."""
-    operator = local_signer(1)
+    operator = dev_signer("operator")
     holder = Signer.from_key("0x" + secrets.token_hex(32))
     money = chain.contract("SettlementToken")
     first = chain.send(money.functions.topUp(holder.address, 100, REF), operator, gas=200_000)

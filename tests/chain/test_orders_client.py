@@ -15,9 +15,9 @@ import rlp
 
 from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
 from energy_chain.anvil import start_anvil
+from energy_chain.devchain import deploy_local, fund_traders
 from energy_chain.orders import OrderBookClient, Side, Status, cost, hint_from_levels
-from scripts.deploy import deploy_all
-from scripts.gas_cases.order_book import fund, send_signed
+from energy_chain.txbatch import send_signed
 
 P = 450_000
 
@@ -27,7 +27,7 @@ def chain():
     node = start_anvil(gas_limit=300_000_000)
     try:
         client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="ob-"))))
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         yield client
     finally:
         node.kill()
@@ -42,7 +42,7 @@ def book(chain):
 def users(chain, book):
     """Six fresh keys holding energy and settlement tokens, approvals given (zero gas price: no ether needed)."""
     signers = [Signer.from_key("0x" + secrets.token_hex(32)) for _ in range(6)]
-    fund(chain, signers, book, f"CLIENT-{secrets.token_hex(4)}", wh=1_000_000)
+    fund_traders(chain, signers, book, f"CLIENT-{secrets.token_hex(4)}", wh=1_000_000)
     return signers
 
 

@@ -13,7 +13,7 @@ Environment:
   LOADTEST_WEB_ACCOUNTS     JSON file: [{"username", "password", "side"}] for web users
   LOADTEST_CHAIN_KEYS       JSON file: [{"key", "side"}] for chain users
   DEPLOYMENTS_DIR           deployment record of the chain (chain users build placeOrder calls from it)
-  LOADTEST_SCENARIO         scenario name (tests/load/scenarios.py): users, waits
+  LOADTEST_SCENARIO         scenario name (scripts/load/scenarios.py): users, waits
   LOADTEST_REPORT           where to write <scenario>.json; the block table goes beside it (<scenario>_blocks.csv)
 """
 
@@ -36,8 +36,8 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
-from tests.load.report import Report, write_report
-from tests.load.scenarios import get as get_scenario
+from scripts.load.report import Report, write_report
+from scripts.load.scenarios import get as get_scenario
 from tests.load.watcher import MINED, Watcher, percentile
 
 log = logging.getLogger("loadtest")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from energy_chain.config import PROJECT_ROOT
-from tests.load.report import FIELDS
+from scripts.load.report import FIELDS
 
 BENCH_FIELDS = {"mined_tps", "submitted", "mined", "failures", "gas_limit", "block_time_s", "gas_per_tx"}
 

@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 
 from energy_chain import ChainClient, ChainConfig, Signer
-from energy_chain.anvil import AnvilProcess, dev_key, start_anvil
-from scripts.deploy import deploy_all
+from energy_chain.anvil import AnvilProcess, start_anvil
+from energy_chain.devchain import FIRST_USER_INDEX, OPERATOR_INDEX, ORACLE_INDEX, deploy_local, dev_signer
 from scripts.register_meters import register_meters
-from scripts.roles import local_signer
-
-ORACLE_INDEX, OPERATOR_INDEX = 2, 1
 
 
 @pytest.fixture
@@ -30,13 +27,13 @@ def anvil() -> Iterator[AnvilProcess]:
 def client(anvil: AnvilProcess, tmp_path: Path) -> ChainClient:
     """A client of a fresh deployment (record in tmp_path/deployments)."""
     c = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=tmp_path / "deployments"))
-    deploy_all(c, quiet=True)
+    deploy_local(c)
     return c
 
 
 @pytest.fixture
 def oracle_signer() -> Signer:
-    return local_signer(ORACLE_INDEX)
+    return dev_signer(ORACLE_INDEX)
 
 
 @pytest.fixture
@@ -45,12 +42,12 @@ def keystore(tmp_path: Path) -> tuple[Path, Path]:
     password = tmp_path / "oracle.pass"
     password.write_text("correct horse battery staple\n")
     keyfile = tmp_path / "oracle-key.json"
-    keyfile.write_text(json.dumps(Signer.from_key(dev_key(ORACLE_INDEX)).encrypt("correct horse battery staple")))
+    keyfile.write_text(json.dumps(dev_signer(ORACLE_INDEX).encrypt("correct horse battery staple")))
     return keyfile, password
 
 
-def register(client: ChainClient, serials: list[str], first_user: int = 3) -> dict[str, str]:
+def register(client: ChainClient, serials: list[str], first_user: int = FIRST_USER_INDEX) -> dict[str, str]:
     """Register each serial to its own user (dev accounts first_user, first_user+1, ...); returns serial -> owner."""
-    owners = {s: local_signer(first_user + i).address for i, s in enumerate(serials)}
-    register_meters(client, local_signer(OPERATOR_INDEX), list(owners.items()))
+    owners = {s: dev_signer(first_user + i).address for i, s in enumerate(serials)}
+    register_meters(client, dev_signer(OPERATOR_INDEX), list(owners.items()))
     return owners

@@ -12,15 +12,25 @@ from tests.oracle.chain_checks import balance, recorded_keys
 from tests.oracle.conftest import register
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 90, module: str = "meter_oracle"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "meter_oracle", *args],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
     )
+
+
+def test_keystore_makes_a_fresh_key(tmp_path):
+    keystore, password = tmp_path / "new.json", tmp_path / "new.pass"
+    made = cli("keystore", "--out", str(keystore), "--password-file", str(password))
+    assert made.returncode == 0, made.stderr
+    assert json.loads(keystore.read_text())["crypto"]["kdf"] == "scrypt"
+    assert (keystore.stat().st_mode & 0o777) == 0o600
 
 
 def test_help():
@@ -42,7 +52,10 @@ def test_replay_is_minted_once_and_bad_rows_are_kept_for_audit(client, tmp_path)
     csv = tmp_path / "recording.csv"
     csv.write_text("\n".join(rows) + "\n")
     keystore, password = tmp_path / "k.json", tmp_path / "k.pass"
-    made = cli("keystore", "--dev-index", "2", "--out", str(keystore), "--password-file", str(password))
+    made = cli(
+        "keystore", "--role", "oracle", "--out", str(keystore), "--password-file", str(password),
+        module="energy_chain.devchain",
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "correct" not in keystore.read_text() and password.read_text().strip()  # a random password, encrypted key
 

@@ -23,9 +23,9 @@ import requests
 from energy_chain import ChainClient, ChainConfig
 from energy_chain.anvil import free_port, start_anvil
 from energy_chain.config import PROJECT_ROOT
+from energy_chain.devchain import deploy_local
 from energy_chain.meters import meter_id
 from meter_oracle.model import align
-from scripts.deploy import deploy_all
 from tests.oracle.chain_checks import balance, recorded_events
 from tests.oracle.conftest import register
 from tests.oracle.modbus_meters import GENERIC, SUNSPEC, FakeMeter, FakeMeterServer
@@ -143,7 +143,7 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
     try:
         deployments = tmp_path / "deployments"
         client = ChainClient(ChainConfig(rpc_url=chain.url, deployments_dir=deployments))
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         owners = register(client, list(METERS))
         time.sleep(SAVE_EVERY_S + 0.5)  # let anvil save deployment and meters
 

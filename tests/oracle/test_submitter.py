@@ -7,6 +7,7 @@ import pytest
 
 from energy_chain import ChainClient, ChainConfig
 from energy_chain.anvil import start_anvil
+from energy_chain.devchain import OPERATOR_INDEX, deploy_local, dev_signer
 from energy_chain.meters import meter_id
 from meter_oracle.config import OracleConfig
 from meter_oracle.metrics import Metrics
@@ -15,10 +16,8 @@ from meter_oracle.outbox import Outbox
 from meter_oracle.registry import ChainMeterDirectory
 from meter_oracle.submitter import Submitter, WrongChain
 from meter_oracle.validation import ACTIVE, INACTIVE, UNKNOWN, MeterState, readings_between
-from scripts.deploy import deploy_all
-from scripts.roles import local_signer
 from tests.oracle.chain_checks import balance, recorded_keys, skipped_count
-from tests.oracle.conftest import OPERATOR_INDEX, register
+from tests.oracle.conftest import register
 
 L = 60
 
@@ -48,7 +47,7 @@ def submitter(client: ChainClient, box: Outbox, signer, **config) -> Submitter:
 def test_registry_view_reads_status_in_batches(client):
     register(client, ["A", "B"])
     registry = client.contract("MeterRegistry")
-    operator = local_signer(OPERATOR_INDEX)
+    operator = dev_signer(OPERATOR_INDEX)
     client.transact(registry.functions.deactivateMeter(meter_id("B")), operator)
     d = ChainMeterDirectory(client)
     d.refresh(["A", "B", "C"])
@@ -89,7 +88,7 @@ def test_crash_between_send_and_receipt_neither_loses_nor_doubles(client, oracle
             first.step()
     assert box.counts()["batched"] > 0  # the crash left batches signed and unconfirmed
     # A new process: its own signer (no nonce memory), same outbox.
-    restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), local_signer(2))
+    restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), dev_signer(2))
     assert restarted.drain(60)
     keys = recorded_keys(client)
     assert len(keys) == 24 and set(keys.values()) == {1}
@@ -103,7 +102,7 @@ def test_batches_lost_in_a_chain_rollback_are_sent_again(tmp_path, oracle_signer
     try:
         config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
         client = ChainClient(config)
-        deploy_all(client, quiet=True)
+        deploy_local(client)
         owners = register(client, ["R0", "R1"])
         chain.stop()  # clean stop: deployment and meters are saved
         chain = start_anvil(port=chain.port, block_time=1, state_dir=state, state_interval=3600)
@@ -116,7 +115,7 @@ def test_batches_lost_in_a_chain_rollback_are_sent_again(tmp_path, oracle_signer
         chain = start_anvil(port=chain.port, block_time=1, state_dir=state, state_interval=3600)
         client = ChainClient(config)
         assert balance(client, owners["R0"]) == 0
-        restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), local_signer(2))
+        restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), dev_signer(2))
         assert restarted.drain(30)
         assert restarted.metrics.batches.labels("rolled_back")._value.get() >= 1
         assert balance(client, owners["R0"]) == 125
@@ -131,7 +130,7 @@ def test_reverted_batch_sets_aside_the_deactivated_meter_and_mints_the_rest(clie
     box = Outbox(tmp_path / "o.sqlite")
     fill_outbox(box, ["OK", "GONE"], intervals=3, now=client.w3.eth.get_block("latest")["timestamp"])
     registry = client.contract("MeterRegistry")
-    client.transact(registry.functions.deactivateMeter(meter_id("GONE")), local_signer(OPERATOR_INDEX))
+    client.transact(registry.functions.deactivateMeter(meter_id("GONE")), dev_signer(OPERATOR_INDEX))
     sub = submitter(client, box, oracle_signer, batch_size=200)
     assert sub.drain(30)
     counts = box.counts()
@@ -144,7 +143,7 @@ def test_chain_down_readings_wait_in_the_outbox(tmp_path, oracle_signer):
     chain = start_anvil(block_time=1)
     config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
     client = ChainClient(config)
-    deploy_all(client, quiet=True)
+    deploy_local(client)
     register(client, ["D0"])
     now = client.w3.eth.get_block("latest")["timestamp"]
     chain.kill()

@@ -18,8 +18,8 @@ import pytest
 
 from energy_chain import ChainClient, ChainConfig, Deployment, Signer
 from energy_chain.config import PROJECT_ROOT
+from energy_chain.devchain import dev_signer
 from poa.clique.node import CliqueNode, clique_binary, start_clique
-from scripts.roles import local_signer
 
 CLIQUE_CHAIN_ID = 4242
 DEFAULT_GAS = 3_000_000
@@ -79,17 +79,17 @@ def project_env(node: CliqueNode, secrets: Path, deployments: Path) -> dict[str,
     for role, index in (("deployer", 0), ("operator", 1), ("oracle", 2)):
         keystore, password = secrets / f"{role}.json", secrets / f"{role}.password"
         password.write_text(f"{role} horse battery staple")
-        keystore.write_text(json.dumps(local_signer(index).encrypt(password.read_text())))
+        keystore.write_text(json.dumps(dev_signer(index).encrypt(password.read_text())))
         files[role] = (str(keystore), str(password))
     return {
         "RPC_URL": node.url,
         "CHAIN_ID": str(node.chain_id),
         "DEPLOYER_KEYSTORE": files["deployer"][0],
         "DEPLOYER_PASSWORD_FILE": files["deployer"][1],
-        "OPERATOR_ADDRESS": local_signer(1).address,
+        "OPERATOR_ADDRESS": dev_signer(1).address,
         "OPERATOR_KEYSTORE": files["operator"][0],
         "OPERATOR_PASSWORD_FILE": files["operator"][1],
-        "ORACLE_ADDRESS": local_signer(2).address,
+        "ORACLE_ADDRESS": dev_signer(2).address,
         "ORACLE_KEYSTORE_FILE": files["oracle"][0],
         "ORACLE_PASSWORD_FILE": files["oracle"][1],
         "DEFAULT_GAS": str(DEFAULT_GAS),
@@ -123,9 +123,9 @@ def client(clique_deployment: CliqueDeployment) -> ChainClient:
 # Fresh signers per test: each reads its nonce from the node, so no test inherits another's counter.
 @pytest.fixture
 def operator() -> Signer:
-    return local_signer(1)
+    return dev_signer(1)
 
 
 @pytest.fixture
 def oracle() -> Signer:
-    return local_signer(2)
+    return dev_signer(2)

@@ -15,11 +15,11 @@ from eth_account import Account
 
 from energy_chain import ChainConfig, Deployment
 from energy_chain.config import PROJECT_ROOT
+from energy_chain.deploy import roles_from_env
 from poa.besu.extradata import QbftExtraData
 from poa.besu.generate import NetworkSpec, main, write_network
 from poa.clique.node import clique_binary, start_clique
 from poa.keys import NodeKey
-from scripts.roles import resolve_roles
 
 CHAIN_ID = 2026
 VALIDATORS = 4
@@ -137,7 +137,7 @@ def test_project_env_configures_chain_and_roles(network: Path, monkeypatch: pyte
         monkeypatch.setenv(key, value)
     config = ChainConfig.from_env()
     accounts = read_json(network / "network.json")["accounts"]
-    roles = resolve_roles(config.chain_id)  # type: ignore[arg-type]
+    roles = roles_from_env(config.chain_id)  # type: ignore[arg-type]
     assert (config.chain_id, config.rpc_url, config.confirmations) == (CHAIN_ID, "http://127.0.0.1:8545", 0)
     assert config.default_gas == 3_000_000
     assert (roles.deployer.address, roles.operator, roles.oracle) == (

@@ -10,10 +10,9 @@ from web3.exceptions import Web3RPCError
 from web3.logs import DISCARD
 
 from energy_chain import ChainClient, Signer, TxFailed
+from energy_chain.deploy import CONTRACTS, deploy_all, roles_from_env
 from energy_chain.meters import meter_id
 from poa.clique.genesis import clique_signers
-from scripts.deploy import CONTRACTS, deploy_all
-from scripts.roles import resolve_roles
 from tests.poa.conftest import CLIQUE_CHAIN_ID, DEFAULT_GAS, CliqueDeployment, run_project
 
 pytestmark = pytest.mark.clique
@@ -47,7 +46,7 @@ def resolve_roles_admin(dep: CliqueDeployment) -> str:
     with pytest.MonkeyPatch.context() as mp:
         for k, v in dep.env.items():
             mp.setenv(k, v)
-        return resolve_roles(CLIQUE_CHAIN_ID).admin
+        return roles_from_env(CLIQUE_CHAIN_ID).admin
 
 
 def test_roles_are_granted_to_the_configured_addresses(client: ChainClient, clique_deployment: CliqueDeployment):

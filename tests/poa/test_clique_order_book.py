@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from energy_chain import ChainClient, Signer, TxFailed
+from energy_chain.devchain import dev_signer
 from energy_chain.meters import meter_id
 from energy_chain.orders import OrderBookClient, Side, Status, cost
-from scripts.roles import local_signer
 from tests.poa.conftest import CliqueDeployment
 
 pytestmark = pytest.mark.clique
@@ -29,7 +29,7 @@ class Traders:
 def traders(clique_deployment: CliqueDeployment) -> Traders:
     """A prosumer with metered energy and a consumer with money, both having approved the book."""
     client = clique_deployment.client()
-    seller, buyer, operator, oracle = (local_signer(i) for i in (5, 6, 1, 2))
+    seller, buyer, operator, oracle = (dev_signer(i) for i in (5, 6, 1, 2))
     meter = meter_id(f"poa-book-{time.time_ns()}")
     client.transact(client.contract("MeterRegistry").functions.registerMeter(meter, seller.address), operator)
     interval = client.w3.eth.get_block("latest")["timestamp"] - 900
@@ -92,7 +92,7 @@ def test_an_unfunded_bid_reverts_with_the_named_error(traders: Traders):
 
 def test_presigned_placements_in_one_batch(traders: Traders, clique_deployment: CliqueDeployment):
     client: ChainClient = clique_deployment.client()
-    book, seller = OrderBookClient(client), local_signer(5)
+    book, seller = OrderBookClient(client), dev_signer(5)
     prices = [800_000 + 1_000 * i for i in range(12)]
     nonces = seller.reserve(len(prices), client.pending_nonce)
     raws = [book.build_place_tx(seller, Side.SELL, p, 50, hint=0, nonce=n) for p, n in zip(prices, nonces, strict=True)]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from energy_chain import ChainClient
+from energy_chain.devchain import dev_signer
 from energy_chain.meters import meter_id
-from scripts.roles import local_signer
 from tests.poa.conftest import DEFAULT_GAS, CliqueDeployment
 
 pytestmark = pytest.mark.clique
@@ -54,7 +54,7 @@ def signup(app, name: str) -> tuple[object, dict[str, str], str]:
 
 
 def mint_energy(client: ChainClient, owner: str, wh: int) -> None:
-    operator, oracle = local_signer(1), local_signer(2)
+    operator, oracle = dev_signer(1), dev_signer(2)
     meter = meter_id(f"poa-web-{time.time_ns()}")
     client.transact(client.contract("MeterRegistry").functions.registerMeter(meter, owner), operator)
     interval = client.w3.eth.get_block("latest")["timestamp"] - 900

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from energy_chain import ChainClient, ChainConfig, Signer
-from energy_chain.anvil import AnvilProcess, dev_key, start_anvil
+from energy_chain import ChainClient, ChainConfig
+from energy_chain.anvil import AnvilProcess, start_anvil
+from energy_chain.devchain import deploy_local, dev_signer
 from energy_chain.meters import meter_id
-from scripts.deploy import deploy_all
 
-ORACLE_INDEX = 2
 _serials = itertools.count(1)
 
 
@@ -28,9 +27,9 @@ class Chain:
         self.url = anvil.url
         self.deployments_dir = deployments_dir
         self.client = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=deployments_dir))
-        self.record = deploy_all(self.client, quiet=True)
-        self.operator = Signer.from_key(dev_key(1))
-        self.oracle = Signer.from_key(dev_key(ORACLE_INDEX))
+        self.record = deploy_local(self.client)
+        self.operator = dev_signer("operator")
+        self.oracle = dev_signer("oracle")
         self._interval = int(time.time()) // 900 * 900 - 900 * 1000
 
     def register_meter(self, owner: str, serial: str | None = None) -> str:

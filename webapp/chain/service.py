@@ -21,9 +21,7 @@ from eth_utils import to_checksum_address
 from web3.exceptions import ProviderConnectionError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from energy_chain import ChainClient, ChainConfig, Deployment, Signer, TxFailed
-from energy_chain.anvil import dev_key
 from energy_chain.approvals import UNLIMITED
-from energy_chain.config import LOCAL_CHAIN_ID
 from energy_chain.deployment import DeploymentMissing
 from energy_chain.meters import meter_id
 from webapp.chain.events import AbiIndex
@@ -32,7 +30,6 @@ from webapp.errors import ChainUnavailable, TransactionRejected, UserError
 
 log = logging.getLogger(__name__)
 
-OPERATOR_DEV_INDEX = 1
 CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout, ProviderConnectionError, ConnectionError)
 
 
@@ -173,10 +170,13 @@ class ChainService:
             if keystore:
                 self._operator = Signer.from_keystore_files(keystore, self.settings["OPERATOR_PASSWORD_FILE"])
             else:
+                from webapp.demo import local_operator  # the demo's dev key; refused on any other chain
+
                 with self.guard():
-                    if self.client.chain_id != LOCAL_CHAIN_ID:
-                        raise UserError("No operator key is configured (OPERATOR_KEYSTORE).", "no_operator", 503)
-                self._operator = Signer.from_key(dev_key(OPERATOR_DEV_INDEX))
+                    operator = local_operator(self.client)
+                if operator is None:
+                    raise UserError("No operator key is configured (OPERATOR_KEYSTORE).", "no_operator", 503)
+                self._operator = operator
         return self._operator
 
     @overload

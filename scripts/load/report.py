@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tests.load.scenarios import SEED_AVG_TPS, SEED_MAX_TPS, SEED_PEAK_TPS
+from scripts.load.scenarios import SEED_AVG_TPS, SEED_MAX_TPS, SEED_PEAK_TPS
 
 FIELDS = ("scenario", "users", "duration_s", "offered_rps", "mined_tps", "failures", "p50_s", "p95_s", "p99_s")
 
