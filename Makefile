@@ -26,7 +26,7 @@ BUILD_STAMP := build/.compiled.stamp
 TEST_DEPS :=
 -include mk/*.mk
 
-.PHONY: help setup check-tools compile test test-contracts test-python lint gas demo chain deploy reset stop clean
+.PHONY: help setup check-tools compile test test-contracts lint gas demo chain deploy reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

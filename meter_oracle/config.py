@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,3 @@ def _build(data: dict[str, dict[str, Any]]) -> OracleConfig:
     source = SourceConfig(**src)
     return OracleConfig(chain=chain, source=source, **data["oracle"], **data["validation"])
 
-
-def with_source(config: OracleConfig, **changes: Any) -> OracleConfig:
-    return replace(config, source=replace(config.source, **changes))

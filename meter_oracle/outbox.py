@@ -136,22 +136,6 @@ class Outbox:
                 )
             return new
 
-    def reject(self, sample: CounterSample, reason: str, detail: str, now: float | None = None) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO rejections (serial, boundary, positive_wh, negative_wh, reason, detail, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sample.serial,
-                    sample.boundary,
-                    sample.positive_wh,
-                    sample.negative_wh,
-                    reason,
-                    detail,
-                    time.time() if now is None else now,
-                ),
-            )
-
     def rejections(self, limit: int = 100) -> list[dict[str, object]]:
         cur = self._db.execute(
             "SELECT serial, boundary, positive_wh, negative_wh, reason, detail, received_at FROM rejections "

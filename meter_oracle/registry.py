@@ -74,7 +74,3 @@ class ChainMeterDirectory:
             self.prefetch([serial])
         entry = self._cache.get(serial)
         return UNAVAILABLE if entry is None else entry[0]
-
-    def forget(self, serials: Iterable[str]) -> None:
-        for s in serials:
-            self._cache.pop(s, None)

@@ -7,15 +7,16 @@
 
 SCENARIO      ?= smoke
 WEB_INSTANCES ?= 2
-WEB_THREADS   ?= 12
+# Threads per load-test web server (its own name: `make serve` has WEB_THREADS, 16, in mk/webapp.mk).
+LOAD_WEB_THREADS ?= 12
 LOAD_TARGET = $(if $(filter command line environment,$(origin RPC_URL)),--rpc-url $(RPC_URL)) \
               $(if $(WEB_URL),--web-url $(WEB_URL))
 
 .PHONY: loadtest bench
 
 loadtest: setup compile ## Locust scenario headless: SCENARIO=seed-150|seed-500|seed-1000|max (-> reports/loadtest/)
-	$(PY) -m scripts.loadtest --scenario $(SCENARIO) --web-instances $(WEB_INSTANCES) --web-threads $(WEB_THREADS) \
-	  $(LOAD_TARGET)
+	$(PY) -m scripts.loadtest --scenario $(SCENARIO) --web-instances $(WEB_INSTANCES) \
+	  --web-threads $(LOAD_WEB_THREADS) $(LOAD_TARGET)
 
 bench: setup compile ## chain-direct ceiling: pre-signed order placements in JSON-RPC batches -> reports/bench.json
 	$(PY) -m scripts.bench $(if $(filter command line environment,$(origin RPC_URL)),--rpc-url $(RPC_URL))

@@ -1,4 +1,4 @@
-# Order book (issue 3). `make gas` measures it with everything else into reports/gas.json; see docs/order-book.md.
+# Order book. `make gas` measures it with everything else into reports/gas.json; see docs/order-book.md.
 .PHONY: test-order-book
 
 test-order-book: setup compile ## order-book tests: unit, stateful model (~3 min), Python client on anvil

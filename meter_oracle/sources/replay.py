@@ -68,10 +68,6 @@ class ReplaySource(MeterSource):
     def first_timestamp(self) -> int | None:
         return self._rows[0].boundary if self._rows else None
 
-    @property
-    def last_timestamp(self) -> int | None:
-        return self._rows[-1].boundary if self._rows else None
-
     def exhausted(self) -> bool:
         return self._next >= len(self._rows)
 
