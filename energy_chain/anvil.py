@@ -22,6 +22,11 @@ from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
 from energy_chain.devchain import DEV_MNEMONIC
 
 DEFAULT_GAS_LIMIT = 300_000_000  # ~3 750 order placements per 1 s block; see README "Throughput"
+# Chain states kept for calls at past blocks and for replaying failed transactions (docs/architecture.md, "The
+# chain's disk"): the last CHAIN_HISTORY_STATES blocks (~2 min at 1 s blocks), in memory only. Blocks, receipts
+# and logs are all kept. Without pruning anvil offloads older states into ~/.foundry/anvil/tmp — outside the
+# clone, gigabytes per long run, and left behind by a chain that is killed.
+DEFAULT_HISTORY_STATES = 128
 
 
 def free_port() -> int:
@@ -83,7 +88,13 @@ def anvil_args(
     accounts: int = 10,
     state_dir: Path | None = None,
     state_interval: int = 5,
+    history_states: int | None = None,
 ) -> list[str]:
+    """anvil's command line: zero gas, chain id 1337, the dev mnemonic, pruned history, state in `state_dir`."""
+    if history_states is None:
+        history_states = int(os.environ.get("CHAIN_HISTORY_STATES", DEFAULT_HISTORY_STATES))
+    if history_states < 1:
+        raise ValueError(f"CHAIN_HISTORY_STATES must be at least 1, got {history_states}")
     args = [
         anvil_binary(),
         "--host", "127.0.0.1",
@@ -96,14 +107,18 @@ def anvil_args(
         "--accounts", str(accounts),
         "--mnemonic", DEV_MNEMONIC,
         "--code-size-limit", str(0x10000),
+        # States beyond the last `history_states` are dropped, never written to disk (so neither the home
+        # directory nor anything else outside the clone ever receives them).
+        "--prune-history", str(history_states),
     ]  # fmt: skip
     if block_time:
         args += ["--block-time", str(block_time)]
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        # --state loads the file if present and dumps on exit; the interval bounds what a crash can lose.
-        args += ["--state", str(state_dir / "state.json"), "--state-interval", str(state_interval),
-                 "--preserve-historical-states"]  # fmt: skip
+        # --state loads the file if present and dumps on exit; the interval bounds what a crash can lose. The dump
+        # holds the current state, blocks and receipts — not one state per block (--preserve-historical-states
+        # made it grow ~1 GB in 25 min of demo and a stop take 20 s).
+        args += ["--state", str(state_dir / "state.json"), "--state-interval", str(state_interval)]
     return args
 
 

@@ -328,7 +328,8 @@ class ChainClient:
         A call replayed at the parent block misses the transactions mined before this one in its block, so the
         node's own trace comes first (debug_traceTransaction with the call tracer re-executes the block up to
         this transaction: anvil, geth, Besu). A node without it gets the parent-block replay, which is exact only
-        for the first transaction of a block; `exact` says which one it was.
+        for the first transaction of a block; `exact` says which one it was. A transaction older than the node's
+        kept history (energy_chain.anvil prunes to CHAIN_HISTORY_STATES blocks) gives (None, False): no reason.
         """
         trace = self.w3.provider.make_request(
             RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
@@ -342,7 +343,8 @@ class ChainClient:
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
         try:
             result_bytes = self.w3.eth.call(call, tx["blockNumber"] - 1)  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError) as exc:
+        except (ContractCustomError, ContractLogicError, ContractPanicError, ValueError, Web3RPCError) as exc:
+            # A revert carries its data; a parent state the node no longer keeps (pruned history) carries none.
             data = _revert_data_of(exc)
             return (as_bytes(data) if data else None), as_int(tx["transactionIndex"]) == 0
         return revert_data_in_result(result_bytes), as_int(tx["transactionIndex"]) == 0

@@ -71,7 +71,7 @@ def chain(kind: str, rpc_url: str | None, gas_limit: int) -> Iterator[tuple[str,
         try:
             yield node.url, "anvil 1.7.1, 1 s blocks"
         finally:
-            node.kill()
+            node.stop()
     else:
         from poa.clique import start_clique  # needs `make clique-setup`
 

@@ -156,7 +156,7 @@ def run(meters: int, backlog: int, realtime: int) -> dict[str, object]:
         }
     finally:
         stop.set()
-        chain.kill()
+        chain.stop()
 
 
 def submitter_drained(box: Outbox, timeout_s: float) -> bool:

@@ -66,7 +66,7 @@ def run() -> list[dict[str, Any]]:
             rows.extend(ctx.rows)
         return rows
     finally:
-        chain.kill()
+        chain.stop()
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ def local_market(
         with tempfile.TemporaryDirectory(prefix="load-deploy-") as tmp:
             yield connect(node.url, Path(tmp))
     finally:
-        node.kill()  # in-memory chain: nothing to dump
+        node.stop()
 
 
 def account_keys(count: int, seed: str) -> list[str]:

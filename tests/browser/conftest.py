@@ -42,7 +42,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     try:
         yield Chain(anvil, tmp_path_factory.mktemp("deployments"))
     finally:
-        anvil.kill()
+        anvil.stop()
 
 
 class Server(str):

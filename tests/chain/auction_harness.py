@@ -98,7 +98,7 @@ class AuctionChain:
         raise AssertionError("clearing did not finish")
 
     def stop(self) -> None:
-        self.anvil.kill()
+        self.anvil.stop()
 
 
 def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> AuctionChain:
@@ -130,5 +130,5 @@ def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> Au
         assert all(r["status"] == 1 for r in receipts), "auction test set-up failed"
         return chain
     except Exception:
-        anvil.kill()
+        anvil.stop()
         raise

@@ -30,7 +30,7 @@ def chain():
         deploy_local(client)
         yield client
     finally:
-        node.kill()
+        node.stop()
 
 
 @pytest.fixture(scope="module")

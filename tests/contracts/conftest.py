@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _chain
     if _chain is not None:
-        _chain.kill()  # nothing to keep: the chain lives only for this run
+        _chain.stop()  # a clean stop: anvil removes what it made
         _chain = None
 
 

@@ -20,7 +20,7 @@ def anvil() -> Iterator[AnvilProcess]:
     try:
         yield chain
     finally:
-        chain.kill()
+        chain.stop()
 
 
 @pytest.fixture

@@ -230,5 +230,5 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
     finally:
         if oracle is not None and oracle.proc.poll() is None:
             oracle.kill()
-        chain.kill()
+        chain.stop()
         server.stop()

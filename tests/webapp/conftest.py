@@ -60,7 +60,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     try:
         yield Chain(anvil, tmp_path_factory.mktemp("deployments"))
     finally:
-        anvil.kill()
+        anvil.stop()
 
 
 def app_config(chain: Chain, tmp_path: Path, **overrides: object) -> dict[str, object]:
