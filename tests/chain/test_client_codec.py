@@ -4,28 +4,20 @@ the state the failed transaction met (the transactions mined before it in its bl
 from __future__ import annotations
 
 import secrets
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
-from energy_chain.anvil import start_anvil
+from energy_chain import Signer, TxFailed
 from energy_chain.codec import Codec, calldata
-from energy_chain.devchain import deploy_local, dev_signer
+from energy_chain.devchain import dev_signer, local_chain
 
 REF = b"\x07" * 32
 
 
 @pytest.fixture(scope="module")
 def chain():
-    node = start_anvil(block_time=1)
-    try:
-        client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="codec-"))))
-        deploy_local(client)
+    with local_chain(block_time=1) as client:
         yield client
-    finally:
-        node.stop()
 
 
 def test_send_returns_a_hash_and_transact_a_receipt(chain):

@@ -1,21 +1,18 @@
 """energy_chain.orders against a real anvil: place, match, cancel, errors by name, pre-signed batches, nonces.
 
-Plain pytest (no Brownie plugin): the module starts its own anvil on a free port and deploys with scripts.deploy.
+Plain pytest (no Brownie plugin): the module starts its own anvil on a free port and deploys (devchain.local_chain).
 """
 
 from __future__ import annotations
 
 import secrets
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import rlp
 
-from energy_chain import ChainClient, ChainConfig, Signer, TxFailed
-from energy_chain.anvil import start_anvil
-from energy_chain.devchain import deploy_local, fund_traders
+from energy_chain import Signer, TxFailed
+from energy_chain.devchain import fund_traders, local_chain
 from energy_chain.orders import OrderBookClient, Side, Status, cost, hint_from_levels
 from energy_chain.txbatch import send_signed
 
@@ -24,13 +21,8 @@ P = 450_000
 
 @pytest.fixture(scope="module")
 def chain():
-    node = start_anvil(gas_limit=300_000_000)
-    try:
-        client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="ob-"))))
-        deploy_local(client)
+    with local_chain(gas_limit=300_000_000) as client:
         yield client
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")

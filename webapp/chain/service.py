@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any
 
 import requests
 import rlp
@@ -179,62 +179,50 @@ class ChainService:
                 self._operator = operator
         return self._operator
 
-    @overload
-    def send(
+    def submit(
         self,
         signer: Signer,
         contract: str,
         fn: str,
         args: tuple[Any, ...] = (),
-        *,
-        wait: Literal[False] = False,
         token: str | None = None,
         gas: int | None = None,
-    ) -> str: ...
-    @overload
-    def send(
-        self,
-        signer: Signer,
-        contract: str,
-        fn: str,
-        args: tuple[Any, ...] = (),
-        *,
-        wait: Literal[True],
-        token: str | None = None,
-        gas: int | None = None,
-    ) -> dict[str, Any]: ...
-    @overload
-    def send(
-        self,
-        signer: Signer,
-        contract: str,
-        fn: str,
-        args: tuple[Any, ...] = (),
-        *,
-        wait: bool,
-        token: str | None = None,
-        gas: int | None = None,
-    ) -> str | dict[str, Any]: ...
-
-    def send(
-        self,
-        signer: Signer,
-        contract: str,
-        fn: str,
-        args: tuple[Any, ...] = (),
-        wait: bool = False,
-        token: str | None = None,
-        gas: int | None = None,
-    ) -> str | dict[str, Any]:
-        """Sign and send `contract.fn(*args)`; returns the tx hash (ChainClient.send), or the receipt when `wait`
-        (ChainClient.transact).
+    ) -> str:
+        """Sign and send `contract.fn(*args)` without waiting; returns the transaction hash.
 
         Without `gas` the call is simulated first, so a revert (insufficient balance, price out of range)
         is reported at once with its decoded reason and no nonce is spent.
         """
+        return self._send(self.client.send, signer, contract, fn, args, token, gas)
+
+    def transact(
+        self,
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: tuple[Any, ...] = (),
+        token: str | None = None,
+        gas: int | None = None,
+    ) -> dict[str, Any]:
+        """As `submit`, and wait for the receipt (a revert on chain raises TransactionRejected, decoded)."""
+        return self._send(self.client.transact, signer, contract, fn, args, token, gas)
+
+    def send(self, *args: Any, wait: bool = False, **kwargs: Any) -> str | dict[str, Any]:
+        """`transact(...)` when `wait`, else `submit(...)` (for callers that decide at run time)."""
+        return (self.transact if wait else self.submit)(*args, **kwargs)
+
+    def _send(
+        self,
+        send: Callable[..., Any],
+        signer: Signer,
+        contract: str,
+        fn: str,
+        args: tuple[Any, ...],
+        token: str | None,
+        gas: int | None,
+    ) -> Any:
         with self.guard(token):
             function = getattr(self.contract(contract).functions, fn)(*args)
-            send = self.client.transact if wait else self.client.send
             try:
                 return send(function, signer, gas=gas)
             except Web3RPCError as exc:
@@ -246,11 +234,11 @@ class ChainService:
     def top_up(self, address: str, units: int, reference: str) -> dict[str, Any]:
         ref = bytes(self.client.w3.keccak(text=reference))
         args = (to_checksum_address(address), units, ref)
-        return self.send(self.operator(), "SettlementToken", "topUp", args, wait=True)
+        return self.transact(self.operator(), "SettlementToken", "topUp", args)
 
     def register_meter(self, serial: str, owner: str) -> dict[str, Any]:
         args = (meter_id(serial), to_checksum_address(owner))
-        return self.send(self.operator(), "MeterRegistry", "registerMeter", args, wait=True)
+        return self.transact(self.operator(), "MeterRegistry", "registerMeter", args)
 
     def approve(self, signer: Signer, token_contract: str, spender_contract: str, wait: bool = True) -> Any:
         spender = self.client.deployment.address(spender_contract)
