@@ -27,6 +27,7 @@ from energy_chain.deployment import DeploymentMissing
 from energy_chain.devchain import is_local, local_signer
 from energy_chain.meters import meter_id
 from energy_chain.orders import OrderBookClient
+from scripts.deploy import deploy as deploy_contracts
 
 TOPUP_GAS = 120_000
 REGISTER_GAS = 150_000
@@ -65,7 +66,7 @@ def connect(rpc_url: str, deployments_dir: Path, deploy: bool = True) -> Market:
     except DeploymentMissing:
         if not deploy:
             raise
-        deploy(client, quiet=True)
+        deploy_contracts(client, quiet=True)
     operator = role_signer(client, "operator")
     oracle = role_signer(client, "oracle")
     return Market(client, OrderBookClient(client), operator, oracle, rpc_url, Path(deployments_dir))
