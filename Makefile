@@ -60,8 +60,9 @@ $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) bro
 
 compile: setup $(BUILD_STAMP) ## compile the contracts (offline, solcjs through the shim)
 
-lint: setup ## ruff
+lint: setup ## ruff: lint rules and formatting
 	ruff check .
+	ruff format --check .
 
 test: setup compile $(TEST_DEPS) ## install what is missing and run every test
 	@bash tools/run-tests.sh

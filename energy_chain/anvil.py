@@ -95,22 +95,21 @@ def anvil_args(
         history_states = int(os.environ.get("CHAIN_HISTORY_STATES", DEFAULT_HISTORY_STATES))
     if history_states < 1:
         raise ValueError(f"CHAIN_HISTORY_STATES must be at least 1, got {history_states}")
-    args = [
-        anvil_binary(),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--chain-id", str(chain_id),
-        "--gas-price", "0",
-        "--base-fee", "0",
-        "--disable-min-priority-fee",
-        "--gas-limit", str(gas_limit),
-        "--accounts", str(accounts),
-        "--mnemonic", DEV_MNEMONIC,
-        "--code-size-limit", str(0x10000),
+    options: dict[str, object] = {
+        "--host": "127.0.0.1",
+        "--port": port,
+        "--chain-id": chain_id,
+        "--gas-price": 0,
+        "--base-fee": 0,
+        "--gas-limit": gas_limit,
+        "--accounts": accounts,
+        "--mnemonic": DEV_MNEMONIC,
+        "--code-size-limit": 0x10000,
         # States beyond the last `history_states` are dropped, never written to disk (so neither the home
         # directory nor anything else outside the clone ever receives them).
-        "--prune-history", str(history_states),
-    ]  # fmt: skip
+        "--prune-history": history_states,
+    }
+    args = [anvil_binary(), "--disable-min-priority-fee", *flags(options)]
     if block_time:
         args += ["--block-time", str(block_time)]
     if state_dir is not None:
@@ -120,6 +119,11 @@ def anvil_args(
         # made it grow ~1 GB in 25 min of demo and a stop take 20 s).
         args += ["--state", str(state_dir / "state.json"), "--state-interval", str(state_interval)]
     return args
+
+
+def flags(options: dict[str, object]) -> list[str]:
+    """`{"--port": 8545}` as `["--port", "8545"]` (command lines stay one option a line, however formatted)."""
+    return [str(item) for pair in options.items() for item in pair]
 
 
 def wait_for_rpc(url: str, timeout: float = 30, process: subprocess.Popen | None = None) -> None:

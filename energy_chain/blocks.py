@@ -89,8 +89,13 @@ class BlockFollower:
     block's size (eth_getBlockReceipts of a 2 400-transaction block took 6 s; its logs 0.5 s).
     """
 
-    def __init__(self, rpc: JsonRpc | str, log_filter: dict[str, Any] | None = None, start: int | None = None,
-                 max_batch: int = 20) -> None:  # fmt: skip
+    def __init__(
+        self,
+        rpc: JsonRpc | str,
+        log_filter: dict[str, Any] | None = None,
+        start: int | None = None,
+        max_batch: int = 20,
+    ) -> None:
         self.rpc = rpc if isinstance(rpc, JsonRpc) else JsonRpc(rpc)
         self.log_filter = log_filter
         self.max_batch = max_batch
@@ -113,8 +118,9 @@ class BlockFollower:
             return []
         calls: list[tuple[str, Sequence[Any]]] = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
         if self.log_filter is not None:
-            calls.append(("eth_getLogs", [{**self.log_filter, "fromBlock": hex(numbers[0]),
-                                           "toBlock": hex(numbers[-1])}]))  # fmt: skip
+            calls.append(
+                ("eth_getLogs", [{**self.log_filter, "fromBlock": hex(numbers[0]), "toBlock": hex(numbers[-1])}])
+            )
         replies = self.rpc.batch(calls)
         seen_at = time.time()
         logged: dict[int, set[str]] | None = None
@@ -132,8 +138,9 @@ class BlockFollower:
                 raise RpcError("eth_getBlockByNumber", reply.get("error", f"block {n} missing"))
             hashes = tuple(str(h).lower() for h in raw["transactions"])
             ok = frozenset(logged[n]) if logged is not None else None
-            blocks.append(MinedBlock(n, _int(raw["timestamp"]), _int(raw["gasUsed"]), _int(raw["gasLimit"]),
-                                     hashes, seen_at, ok))  # fmt: skip
+            blocks.append(
+                MinedBlock(n, _int(raw["timestamp"]), _int(raw["gasUsed"]), _int(raw["gasLimit"]), hashes, seen_at, ok)
+            )
         self.next_number = numbers[-1] + 1
         return blocks
 

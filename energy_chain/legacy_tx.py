@@ -46,8 +46,14 @@ class LegacySigner:
     def sign(self, tx: Mapping[str, Any]) -> bytes:
         """The raw signed transaction (EIP-155: v = recovery id + 35 + 2 * chainId)."""
         chain_id = int(tx["chainId"])
-        fields = [int(tx["nonce"]), int(tx["gasPrice"]), int(tx["gas"]), _bytes(tx.get("to")),
-                  int(tx.get("value", 0)), _bytes(tx.get("data", b""))]  # fmt: skip
+        fields = [
+            int(tx["nonce"]),
+            int(tx["gasPrice"]),
+            int(tx["gas"]),
+            _bytes(tx.get("to")),
+            int(tx.get("value", 0)),
+            _bytes(tx.get("data", b"")),
+        ]
         digest = keccak(rlp.encode([*fields, chain_id, 0, 0]))
         sig = self._key.sign_recoverable(digest, hasher=None)
         v = sig[64] + 35 + 2 * chain_id

@@ -145,4 +145,3 @@ def _build(data: dict[str, dict[str, Any]]) -> OracleConfig:
         src["modbus_meters"] = tuple(src.pop("meters"))
     source = SourceConfig(**src)
     return OracleConfig(chain=chain, source=source, **data["oracle"], **data["validation"])
-

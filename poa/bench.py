@@ -92,8 +92,10 @@ def prepare(client: ChainClient, senders: list[Signer]) -> Any:
     address, _ = client.deploy("SettlementToken", [owner.address, owner.address], owner)
     token = client.w3.eth.contract(address=address, abi=load_artifact("SettlementToken")["abi"])
     nonces = owner.reserve(len(senders), client.pending_nonce)
-    raws = [owner.sign(client.build_tx(token.functions.topUp(s.address, 10**12, b"\0" * 32), owner, SETUP_GAS, n))
-            for s, n in zip(senders, nonces, strict=True)]  # fmt: skip
+    raws = [
+        owner.sign(client.build_tx(token.functions.topUp(s.address, 10**12, b"\0" * 32), owner, SETUP_GAS, n))
+        for s, n in zip(senders, nonces, strict=True)
+    ]
     hashes = client.send_raw_batch(raws)
     bad = [h for h in hashes if not isinstance(h, str)]
     if bad:
@@ -112,8 +114,9 @@ def presign(client: ChainClient, token: Any, senders: list[Signer], per_sender: 
     ]
 
 
-def send_all(client: ChainClient, raws: list[bytes], batch: int, max_pending: int,
-             mined: Callable[[], int]) -> tuple[int, float]:  # fmt: skip
+def send_all(
+    client: ChainClient, raws: list[bytes], batch: int, max_pending: int, mined: Callable[[], int]
+) -> tuple[int, float]:
     """Send in batches, keeping at most `max_pending` unmined; return (rejected count, seconds spent sending)."""
     rejected, sent = 0, 0
     start = time.monotonic()
@@ -133,8 +136,9 @@ def block_stats(client: ChainClient, first: int, last: int) -> tuple[list[int], 
 
 def run(args: argparse.Namespace) -> BenchResult:
     with chain(args.chain, args.rpc_url, args.gas_limit) as (url, description):
-        client = ChainClient(ChainConfig(rpc_url=url, chain_id=args.chain_id, deployments_dir=Path("/nonexistent"),
-                                         timeout_s=300))  # fmt: skip
+        client = ChainClient(
+            ChainConfig(rpc_url=url, chain_id=args.chain_id, deployments_dir=Path("/nonexistent"), timeout_s=300)
+        )
         senders = [_fresh_signer() for _ in range(args.senders)]
         token = prepare(client, senders)
         recipient = _fresh_signer().address

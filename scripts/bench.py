@@ -99,8 +99,11 @@ class Sender:
             block = ""
             if last:
                 block = f"block {last.number}: {last.tx_count} txs, gas {last.gas_used / last.gas_limit:.0%}"
-            print(f"  sent {len(self.ours) + self.refused:>7}/{total}  mined {self.mined_ours:>7}  "
-                  f"refused {self.refused}  {block}", flush=True)  # fmt: skip
+            print(
+                f"  sent {len(self.ours) + self.refused:>7}/{total}  mined {self.mined_ours:>7}  "
+                f"refused {self.refused}  {block}",
+                flush=True,
+            )
 
     def _send_group(self, raws: list[bytes]) -> None:
         rpc = JsonRpc(self.rpc_url, timeout=120)
@@ -170,8 +173,10 @@ def gas_per_tx(blocks: list[MinedBlock], counts: list[int]) -> int:
 
 def run(args: argparse.Namespace) -> BenchReport:
     with local_market(args.rpc_url, gas_limit=args.gas_limit) as market:
-        print(f"chain {market.rpc_url} (chain id {market.client.chain_id}), OrderBook "
-              f"{market.book.contract.address}", flush=True)  # fmt: skip
+        print(
+            f"chain {market.rpc_url} (chain id {market.client.chain_id}), OrderBook {market.book.contract.address}",
+            flush=True,
+        )
         signers = [Signer.from_key(k) for k in account_keys(args.senders, f"bench:{secrets.token_hex(4)}")]
         per_sender = max(1, args.txs // args.senders)
         escrow = sum(cost(BASE_PRICE + 1000 * k, AMOUNT_WH) for k in range(PRICE_LEVELS)) * (per_sender // 2 + 1)
@@ -181,8 +186,11 @@ def run(args: argparse.Namespace) -> BenchReport:
         t0 = time.monotonic()
         groups = [presign(market, signers[g :: args.threads], per_sender) for g in range(args.threads)]
         submitted = sum(len(g) for g in groups)
-        print(f"pre-signed {submitted} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
-              f"{args.batch} from {args.threads} threads", flush=True)  # fmt: skip
+        print(
+            f"pre-signed {submitted} placements in {time.monotonic() - t0:.1f}s; sending in batches of "
+            f"{args.batch} from {args.threads} threads",
+            flush=True,
+        )
         rpc = JsonRpc(market.rpc_url, timeout=120)
         # start at the current head: the block before our first gives the window's start and a block interval
         head = rpc.call("eth_getBlockByNumber", ["latest", False])
@@ -199,8 +207,11 @@ def run(args: argparse.Namespace) -> BenchReport:
         # Block period: mean spacing of block timestamps since the head before the run (a small run may fit in one
         # block; single intervals jitter by a second when building a full block outlasts the period).
         stamps = [int(head["timestamp"], 16)] + [b.timestamp for b in blocks]
-        print(f"{ok} placements mined in {window:.0f}s over {len(busy)} blocks (max {max(counts, default=0)} per "
-              f"block); reverted {reverted}, dropped {dropped}, refused {sender.refused}", flush=True)  # fmt: skip
+        print(
+            f"{ok} placements mined in {window:.0f}s over {len(busy)} blocks (max {max(counts, default=0)} per "
+            f"block); reverted {reverted}, dropped {dropped}, refused {sender.refused}",
+            flush=True,
+        )
         return BenchReport(
             mined_tps=round(ok / window, 1) if window else 0.0,
             submitted=submitted,
@@ -214,8 +225,9 @@ def run(args: argparse.Namespace) -> BenchReport:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rpc-url", default=os.environ.get("RPC_URL") or None,
-                        help="chain to measure (default: start a fresh anvil)")  # fmt: skip
+    parser.add_argument(
+        "--rpc-url", default=os.environ.get("RPC_URL") or None, help="chain to measure (default: start a fresh anvil)"
+    )
     parser.add_argument("--txs", type=int, default=int(os.environ.get("BENCH_TXS", 60_000)))
     parser.add_argument("--senders", type=int, default=int(os.environ.get("BENCH_SENDERS", 200)))
     parser.add_argument("--batch", type=int, default=200, help="transactions per JSON-RPC batch")
@@ -230,8 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(asdict(report), indent=1) + "\n")
     print(json.dumps(asdict(report), indent=1))
     print(f"\n  {'':<28}{'seed':>10}{'ours':>12}{'ratio':>10}")
-    print(f"  {'mined tx/s (chain direct)':<28}{SEED_MAX_TPS:>10}{report.mined_tps:>12}"
-          f"{report.mined_tps / SEED_MAX_TPS:>9.0f}x")  # fmt: skip
+    print(
+        f"  {'mined tx/s (chain direct)':<28}{SEED_MAX_TPS:>10}{report.mined_tps:>12}"
+        f"{report.mined_tps / SEED_MAX_TPS:>9.0f}x"
+    )
     print(f"written {args.out}")
     if report.failures:
         print(f"FAILED: {report.failures} transactions failed", file=sys.stderr)

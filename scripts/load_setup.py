@@ -154,14 +154,23 @@ def give_energy(market: Market, addresses: Sequence[str], wh: int, tag: str) -> 
     readings = [(m, interval, wh, 0) for m in ids]
     chunks = [readings[i : i + READINGS_PER_TX] for i in range(0, len(readings), READINGS_PER_TX)]
     nonces = market.oracle.reserve(len(chunks), client.pending_nonce)
-    raws = [market.oracle.sign(client.build_tx(energy.functions.recordReadings(chunk), market.oracle,
-                                               100_000 + READING_GAS_PER_METER * len(chunk), n))
-            for chunk, n in zip(chunks, nonces, strict=True)]  # fmt: skip
+    raws = [
+        market.oracle.sign(
+            client.build_tx(
+                energy.functions.recordReadings(chunk), market.oracle, 100_000 + READING_GAS_PER_METER * len(chunk), n
+            )
+        )
+        for chunk, n in zip(chunks, nonces, strict=True)
+    ]
     send_and_wait(client, raws, "energy readings")
 
 
-def approve_book(market: Market, signers: Sequence[Signer], tokens: Sequence[str] = ("SettlementToken", "EnergyToken"),
-                 spender: str = "OrderBook") -> None:  # fmt: skip
+def approve_book(
+    market: Market,
+    signers: Sequence[Signer],
+    tokens: Sequence[str] = ("SettlementToken", "EnergyToken"),
+    spender: str = "OrderBook",
+) -> None:
     """Each account approves the book without limit on `tokens` (its own transactions, nonces counted locally)."""
     client = market.client
     spender_address = client.deployment.address(spender)

@@ -35,7 +35,7 @@ from typing import Any
 import requests
 
 from energy_chain import Signer
-from energy_chain.anvil import free_port, wait_for_rpc
+from energy_chain.anvil import flags, free_port, wait_for_rpc
 from energy_chain.config import PROJECT_ROOT
 from scripts.load.report import read_report, summary_table
 from scripts.load.scenarios import SCENARIOS, Scenario
@@ -121,8 +121,9 @@ def web_env(rpc_url: str, deployments_dir: Path, run_dir: Path, indexer: bool) -
     }
 
 
-def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Path, run_dir: Path,
-              instances: int, threads: int) -> list[str]:  # fmt: skip
+def start_web(
+    started: list[subprocess.Popen], rpc_url: str, deployments_dir: Path, run_dir: Path, instances: int, threads: int
+) -> list[str]:
     """`instances` single-process web servers plus one indexer process, sharing one SQLite database."""
     urls = []
     for i in range(instances):
@@ -131,11 +132,22 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
         # gunicorn as `python -m webapp serve` runs it (one gthread worker: unlocked keys and nonce counters live in
         # its memory), plus a keep-alive longer than any user's think time: gunicorn's default of 2 s closes idle
         # connections while users wait 1-5 s, and the next request on that connection fails (HTTPConnectionClosed).
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                 "--worker-class", "gthread", "--threads", str(threads), "--keep-alive",
-                                 str(KEEPALIVE_S), "--timeout", "120", "--error-logfile", "-", "webapp:create_app()"],
-                                env=web_env(rpc_url, deployments_dir, run_dir, indexer=False), stdout=log,
-                                stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
+        gunicorn = {
+            "--bind": f"127.0.0.1:{port}",
+            "--workers": 1,
+            "--worker-class": "gthread",
+            "--threads": threads,
+            "--keep-alive": KEEPALIVE_S,
+            "--timeout": 120,
+            "--error-logfile": "-",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *flags(gunicorn), "webapp:create_app()"],
+            env=web_env(rpc_url, deployments_dir, run_dir, indexer=False),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
         # the first one creates the database tables; the others start after it, so they never race on that
@@ -144,9 +156,15 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
     log = open(run_dir / "indexer.log", "ab")  # noqa: SIM115 - handed to the child
     # Same priority as the servers: at nice 10 the indexer held SQLite's write lock while starved of CPU, and logins
     # (which write a token) waited past the 10 s busy timeout ("database is locked").
-    started.append(subprocess.Popen([sys.executable, "-m", "webapp", "index"],
-                                    env=web_env(rpc_url, deployments_dir, run_dir, indexer=True), stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=PROJECT_ROOT))  # fmt: skip
+    started.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "webapp", "index"],
+            env=web_env(rpc_url, deployments_dir, run_dir, indexer=True),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+    )
     return urls
 
 
@@ -159,8 +177,12 @@ def _signup(url: str, username: str) -> dict[str, Any]:
 
 
 def _api_topup(url: str, token: str) -> None:
-    reply = requests.post(f"{url}/api/v1/account/topup", json={"amount_myr": "1000"},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=120)  # fmt: skip
+    reply = requests.post(
+        f"{url}/api/v1/account/topup",
+        json={"amount_myr": "1000"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
     if reply.status_code != 201:
         raise RuntimeError(f"top-up at {url}: HTTP {reply.status_code} {reply.text[:300]}")
 
@@ -175,16 +197,22 @@ def insert_web_users(db_url: str, names: list[str], scrypt_n: int) -> list[Signe
     from webapp.extensions import db
     from webapp.models import User
 
-    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": db_url,
-                      "INDEXER_ENABLED": False})  # fmt: skip
+    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": db_url, "INDEXER_ENABLED": False})
     password_hash = generate_password_hash(PASSWORD)  # the server's default scheme: logins pay the real cost
     signers = []
     with app.app_context():
         for name in names:
             account = Account.create()
             keystore = Account.encrypt(account.key, PASSWORD, kdf="scrypt", iterations=scrypt_n)
-            db.session.add(User(username=name, password_hash=password_hash, address=account.address,
-                                keystore=json.dumps(keystore), is_operator=False))  # fmt: skip
+            db.session.add(
+                User(
+                    username=name,
+                    password_hash=password_hash,
+                    address=account.address,
+                    keystore=json.dumps(keystore),
+                    is_operator=False,
+                )
+            )
             signers.append(Signer(account))
         db.session.commit()
     return signers
@@ -223,8 +251,9 @@ def create_web_accounts(services: Services, count: int, run_dir: Path, db_url: s
             list(pool.map(lambda i: _api_topup(urls[i % len(urls)], replies[i]["token"]), range(count)))
     _log(f"created and funded {count} web users ({sides.count('sell')} sellers) in {time.monotonic() - t0:.0f}s")
     path = run_dir / "web-accounts.json"
-    path.write_text(json.dumps([{"username": n, "password": PASSWORD, "side": s}
-                                for n, s in zip(names, sides, strict=True)]))  # fmt: skip
+    path.write_text(
+        json.dumps([{"username": n, "password": PASSWORD, "side": s} for n, s in zip(names, sides, strict=True)])
+    )
     return path
 
 
@@ -244,8 +273,9 @@ def create_chain_accounts(market: Market, count: int, run_dir: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- locust
-def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path,
-               report_dir: Path) -> int:  # fmt: skip
+def run_locust(
+    scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path, report_dir: Path
+) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     prefix = report_dir / scenario.name
     env = {
@@ -258,16 +288,22 @@ def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path
         "DEPLOYMENTS_DIR": str(services.deployments_dir),
         **{k: str(v) for k, v in env_files.items()},
     }
-    args = [
-        sys.executable, "-m", "locust", "-f", str(PROJECT_ROOT / "tests" / "load" / "locustfile.py"), "--headless",
-        "--users", str(scenario.users), "--spawn-rate", str(scenario.spawn_rate),
+    options = {
+        "-f": PROJECT_ROOT / "tests" / "load" / "locustfile.py",
+        "--users": scenario.users,
+        "--spawn-rate": scenario.spawn_rate,
         # the locustfile stops the run steady_s after the last user logged in; this is only a safety cap
-        "--run-time", f"{scenario.run_time_s + LOGIN_ALLOWANCE_S}s", "--stop-timeout", "10",
-        "--csv", str(prefix), "--html", str(prefix.with_suffix(".html")), "--only-summary",
-        "--loglevel", "WARNING", *scenario.user_classes,
-    ]  # fmt: skip
-    _log(f"locust: {scenario.users} users at {scenario.spawn_rate}/s, waits {scenario.wait_min}-{scenario.wait_max}s"
-         f", ramp {scenario.ramp_s}s + steady {scenario.steady_s}s; classes {', '.join(scenario.user_classes)}")
+        "--run-time": f"{scenario.run_time_s + LOGIN_ALLOWANCE_S}s",
+        "--stop-timeout": 10,
+        "--csv": prefix,
+        "--html": prefix.with_suffix(".html"),
+        "--loglevel": "WARNING",
+    }
+    args = [sys.executable, "-m", "locust", "--headless", "--only-summary", *flags(options), *scenario.user_classes]
+    _log(
+        f"locust: {scenario.users} users at {scenario.spawn_rate}/s, waits {scenario.wait_min}-{scenario.wait_max}s"
+        f", ramp {scenario.ramp_s}s + steady {scenario.steady_s}s; classes {', '.join(scenario.user_classes)}"
+    )
     with open(run_dir / "locust.log", "wb") as log:
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         assert proc.stdout is not None
@@ -297,16 +333,18 @@ def main(argv: list[str] | None = None) -> int:
     web_users = "WebTrader" in scenario.user_classes
     chain_users = "ChainTrader" in scenario.user_classes
     with local_market(ns.rpc_url, log_file=run_dir / "anvil.log") as market, processes() as started:
-        _log(f"chain {market.rpc_url} (chain id {market.client.chain_id}); deployment record in "
-             f"{market.deployments_dir}")  # fmt: skip
+        _log(
+            f"chain {market.rpc_url} (chain id {market.client.chain_id}); deployment record in {market.deployments_dir}"
+        )
         wait_for_rpc(market.rpc_url)
         web_urls: list[str] = []
         if web_users:
             if ns.web_url:
                 web_urls = [u.strip().rstrip("/") for u in ns.web_url.split(",") if u.strip()]
             else:
-                web_urls = start_web(started, market.rpc_url, market.deployments_dir, run_dir, ns.web_instances,
-                                     ns.web_threads)  # fmt: skip
+                web_urls = start_web(
+                    started, market.rpc_url, market.deployments_dir, run_dir, ns.web_instances, ns.web_threads
+                )
             _log(f"web servers: {', '.join(web_urls)}")
         services = Services(market.rpc_url, web_urls, market.deployments_dir, market)
         files: dict[str, Path] = {}
@@ -322,8 +360,11 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"no report was written ({report_path}); locust exit code {code}")
         return code or 1
     report = read_report(report_path)
-    others = [read_report(ns.report_dir / f"{name}.json") for name in SCENARIOS
-              if name != scenario.name and (ns.report_dir / f"{name}.json").exists()]  # fmt: skip
+    others = [
+        read_report(ns.report_dir / f"{name}.json")
+        for name in SCENARIOS
+        if name != scenario.name and (ns.report_dir / f"{name}.json").exists()
+    ]
     print()
     print(summary_table([report]))
     if others:

@@ -9,6 +9,7 @@ status=0
 
 echo "== ruff"
 ruff check . || status=1
+ruff format --check . || status=1
 
 echo "== contract tests (Brownie + pytest on a private anvil)"
 pytest tests/contracts -p no:cacheprovider --junitxml="$out/contracts.xml" ${PYTEST_ARGS:-} || status=1

@@ -124,6 +124,11 @@ def _register_template_helpers(app: Flask) -> None:
     from webapp.views.helpers import display_name, humanize_seconds, short_address, timefmt
 
     app.jinja_env.filters.update(
-        kwh=units.fmt_kwh, price=units.fmt_price, myr=units.fmt_myr, short=short_address, time=timefmt,
-        who=display_name, duration=humanize_seconds,
-    )  # fmt: skip
+        kwh=units.fmt_kwh,
+        price=units.fmt_price,
+        myr=units.fmt_myr,
+        short=short_address,
+        time=timefmt,
+        who=display_name,
+        duration=humanize_seconds,
+    )

@@ -1,9 +1,9 @@
 """Command line of the web app.
 
-  python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads)
-  python -m webapp index                                                   run the chain indexer alone
-  python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
-  python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
+python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads)
+python -m webapp index                                                   run the chain indexer alone
+python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
+python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
 """
 
 from __future__ import annotations
@@ -40,15 +40,23 @@ def _serve(ns: argparse.Namespace) -> int:
     print(f"SolarShare dashboard on {url} (API: {url}/api/v1/openapi.json)", flush=True)
     # One worker process: unlocked wallet keys, nonce counters and the indexer thread live in its memory;
     # concurrency comes from threads (the work is I/O on the chain node).
-    Server({
-        "bind": f"{ns.host}:{ns.port}", "workers": 1, "worker_class": "gthread", "threads": ns.threads,
-        # Keep idle client connections 75 s: with gunicorn's default 2 s, clients that pause 1-5 s between requests
-        # (the seed's Locust scenarios) meet closed connections.
-        "keepalive": 75,
-        "timeout": 120, "graceful_timeout": 10, "accesslog": "-" if ns.access_log else None,
-        "errorlog": "-", "loglevel": "info",
-        "control_socket_disable": True,  # several servers (load tests) would share one control socket path
-    }).run()  # fmt: skip
+    Server(
+        {
+            "bind": f"{ns.host}:{ns.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": ns.threads,
+            # Keep idle client connections 75 s: with gunicorn's default 2 s, clients that pause 1-5 s between requests
+            # (the seed's Locust scenarios) meet closed connections.
+            "keepalive": 75,
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "accesslog": "-" if ns.access_log else None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "control_socket_disable": True,  # several servers (load tests) would share one control socket path
+        }
+    ).run()
     return 0
 
 
@@ -102,8 +110,9 @@ def _bot(ns: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(prog="python -m webapp", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m webapp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the dashboard and API")
     serve.add_argument("--host", default=os.environ.get("WEBAPP_HOST", "127.0.0.1"))
@@ -115,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     password = os.environ.get("WEBAPP_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
     seed = sub.add_parser("seed-demo", help="demo users, meters and balances on the local chain")
     seed.add_argument("--password", default=password)
-    seed.add_argument("--round-seconds", type=int, default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
-                      help="auction round length for the demo (0 keeps the contract's)")  # fmt: skip
+    seed.add_argument(
+        "--round-seconds",
+        type=int,
+        default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
+        help="auction round length for the demo (0 keeps the contract's)",
+    )
     seed.set_defaults(func=_seed)
     bot = sub.add_parser("bot", help="demo trading bot and auction keeper")
     bot.add_argument("--password", default=password)

@@ -31,8 +31,13 @@ def signup(username: str, password: str) -> User:
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise UserError("That username is taken.", "username_taken", 409)
     address, keystore = create_keystore(password, current_app.config["WALLET_SCRYPT_N"])
-    user = User(username=username, password_hash=generate_password_hash(password), address=address,
-                keystore=keystore, is_operator=False)  # fmt: skip
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        address=address,
+        keystore=keystore,
+        is_operator=False,
+    )
     db.session.add(user)
     db.session.commit()
     signer = unlock_keystore(keystore, password)
@@ -80,8 +85,13 @@ def unlock(user: User, password: str) -> None:
 
 def issue_token(user: User, hours: int = 12) -> str:
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
-                            expires_at=datetime.now(UTC) + timedelta(hours=hours)))  # fmt: skip
+    db.session.add(
+        ApiToken(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            user_id=user.id,
+            expires_at=datetime.now(UTC) + timedelta(hours=hours),
+        )
+    )
     db.session.commit()
     return token
 
@@ -125,5 +135,5 @@ def load_user_from_request(req) -> User | None:
     """Bearer tokens for API clients (load tests, scripts); browsers use the session cookie."""
     header = req.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return user_for_token(header[len("Bearer "):].strip())
+        return user_for_token(header[len("Bearer ") :].strip())
     return None

@@ -22,26 +22,28 @@ AUCTION = "DoubleAuction"
 SIDES = {"buy": Side.BID, "sell": Side.ASK}
 PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
 
-register({
-    "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
-    "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
-    "DoubleAuctionWrongMode": "This round takes sealed bids only.",
-    "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
-    "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
-    "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
-    "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
-    "DoubleAuctionNotOwner": "That auction order is not yours.",
-    "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
-    "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
-    "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
-    "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
-    "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
-    "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
-    "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
-    "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
-    "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
-    "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
-})  # fmt: skip
+register(
+    {
+        "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
+        "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
+        "DoubleAuctionWrongMode": "This round takes sealed bids only.",
+        "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
+        "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
+        "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
+        "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
+        "DoubleAuctionNotOwner": "That auction order is not yours.",
+        "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
+        "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
+        "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
+        "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
+        "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
+        "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
+        "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
+        "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
+        "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
+        "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,19 @@ def current_round() -> RoundView:
     end = int(record["end"]) or round_id + int(interval)
     now = int(time.time())
     return RoundView(
-        round_id=round_id, phase=PHASES[phase] if phase < len(PHASES) else str(phase), end=end,
-        seconds_left=max(0, end - now), interval=int(interval), sealed=bool(sealed),
-        bid_count=int(record["bidCount"]), ask_count=int(record["askCount"]),
-        total_bid_wh=int(record["totalBidWh"]), total_ask_wh=int(record["totalAskWh"]),
+        round_id=round_id,
+        phase=PHASES[phase] if phase < len(PHASES) else str(phase),
+        end=end,
+        seconds_left=max(0, end - now),
+        interval=int(interval),
+        sealed=bool(sealed),
+        bid_count=int(record["bidCount"]),
+        ask_count=int(record["askCount"]),
+        total_bid_wh=int(record["totalBidWh"]),
+        total_ask_wh=int(record["totalAskWh"]),
         retail_price=int(record["retailPrice"]) or int(retail),
         feed_in_tariff=int(record["feedInTariff"]) or int(feed_in),
-    )  # fmt: skip
+    )
 
 
 def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False) -> dict[str, Any]:
@@ -121,8 +129,12 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
         decoded = service.abi_index.decode_log(dict(entry))
         if decoded and decoded[1] == "OrderBooked":
             order_id = int(decoded[2]["orderId"])
-    return {"tx_hash": result["transactionHash"].to_0x_hex(), "status": "success", "round_id": round_id,
-            "order_id": order_id}  # fmt: skip
+    return {
+        "tx_hash": result["transactionHash"].to_0x_hex(),
+        "status": "success",
+        "round_id": round_id,
+        "order_id": order_id,
+    }
 
 
 def _round_tariffs(auction: AuctionClient, round_id: int) -> tuple[int, int]:

@@ -93,23 +93,30 @@ def xy_chart(chart: Chart) -> Markup:
     def sy(y: float) -> float:
         return top + ph - (y - y_lo) / (y_hi - y_lo) * ph
 
-    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(chart.title or "chart")}">',
-           title]  # fmt: skip
+    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(chart.title or "chart")}">', title]
     for t in _nice_ticks(y_lo, y_hi):
         out.append(f'<line class="gridline" x1="{left}" x2="{left + pw}" y1="{sy(t):.1f}" y2="{sy(t):.1f}"/>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{sy(t) + 4:.1f}" text-anchor="end">'
-                   f"{escape(chart.y_fmt(t))}</text>")  # fmt: skip
+        out.append(
+            f'<text class="tick" x="{left - 6}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(chart.y_fmt(t))}</text>'
+        )
     for t in _nice_ticks(x_lo, x_hi, 6):
-        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{top + ph + 16}" text-anchor="middle">'
-                   f"{escape(chart.x_fmt(t))}</text>")  # fmt: skip
-    out.append(f'<line class="axis" x1="{left}" x2="{left + pw}" y1="{sy(max(y_lo, 0)):.1f}" '
-               f'y2="{sy(max(y_lo, 0)):.1f}"/>')  # fmt: skip
+        out.append(
+            f'<text class="tick" x="{sx(t):.1f}" y="{top + ph + 16}" text-anchor="middle">'
+            f"{escape(chart.x_fmt(t))}</text>"
+        )
+    out.append(
+        f'<line class="axis" x1="{left}" x2="{left + pw}" y1="{sy(max(y_lo, 0)):.1f}" y2="{sy(max(y_lo, 0)):.1f}"/>'
+    )
     if chart.x_label:
-        out.append(f'<text class="axis-label" x="{left + pw / 2}" y="{h - 6}" text-anchor="middle">'
-                   f"{escape(chart.x_label)}</text>")  # fmt: skip
+        out.append(
+            f'<text class="axis-label" x="{left + pw / 2}" y="{h - 6}" text-anchor="middle">'
+            f"{escape(chart.x_label)}</text>"
+        )
     if chart.y_label:
-        out.append(f'<text class="axis-label" x="12" y="{top + ph / 2}" text-anchor="middle" '
-                   f'transform="rotate(-90 12 {top + ph / 2})">{escape(chart.y_label)}</text>')  # fmt: skip
+        out.append(
+            f'<text class="axis-label" x="12" y="{top + ph / 2}" text-anchor="middle" '
+            f'transform="rotate(-90 12 {top + ph / 2})">{escape(chart.y_label)}</text>'
+        )
     bar_w = pw * gap / (x_hi - x_lo) * 0.8 / max(1, len(bars))
     for i, s in enumerate(chart.series):
         css = s.css or f"series-{i}"
@@ -119,9 +126,11 @@ def xy_chart(chart: Chart) -> Markup:
             for x, y in points:
                 x0 = sx(x) - bar_w * len(bars) / 2 + k * bar_w
                 y0, y1 = sorted((sy(0), sy(y)))
-                out.append(f'<rect class="bar {css}" x="{x0:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
-                           f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(s.name)}: '
-                           f"{escape(chart.y_fmt(y))} at {escape(chart.x_fmt(x))}</title></rect>")  # fmt: skip
+                out.append(
+                    f'<rect class="bar {css}" x="{x0:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
+                    f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(s.name)}: '
+                    f"{escape(chart.y_fmt(y))} at {escape(chart.x_fmt(x))}</title></rect>"
+                )
             continue
         if not points:
             continue
@@ -130,12 +139,15 @@ def xy_chart(chart: Chart) -> Markup:
             if s.kind == "step" and j > 0:
                 coords.append(f"{sx(x):.1f},{sy(points[j - 1][1]):.1f}")
             coords.append(f"{sx(x):.1f},{sy(y):.1f}")
-        out.append(f'<polyline class="line {css}" points="{" ".join(coords)}"><title>{escape(s.name)}</title>'
-                   "</polyline>")  # fmt: skip
+        out.append(
+            f'<polyline class="line {css}" points="{" ".join(coords)}"><title>{escape(s.name)}</title></polyline>'
+        )
     for hl in chart.hlines:
         out.append(f'<line class="{hl.css}" x1="{left}" x2="{left + pw}" y1="{sy(hl.y):.1f}" y2="{sy(hl.y):.1f}"/>')
-        out.append(f'<text class="{hl.css}-label" x="{left + pw - 4}" y="{sy(hl.y) - 4:.1f}" text-anchor="end">'
-                   f"{escape(hl.label)}</text>")  # fmt: skip
+        out.append(
+            f'<text class="{hl.css}-label" x="{left + pw - 4}" y="{sy(hl.y) - 4:.1f}" text-anchor="end">'
+            f"{escape(hl.label)}</text>"
+        )
     out.append("</svg>")
     legend = "".join(
         f'<span class="legend-item"><span class="swatch {s.css or f"series-{i}"}"></span>{escape(s.name)}</span>'
@@ -158,9 +170,16 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Marku
             out.append((p, total))
         return out
 
-    return xy_chart(Chart(
-        series=[Series("Bids (buy)", cumulative(bids), "path", "bid"),
-                Series("Asks (sell)", cumulative(asks), "path", "ask")],
-        x_label="price (sen/kWh)", y_label="cumulative kWh", height=220,
-        x_fmt=lambda v: f"{v:g}", y_fmt=lambda v: f"{v:g}",
-    ))  # fmt: skip
+    return xy_chart(
+        Chart(
+            series=[
+                Series("Bids (buy)", cumulative(bids), "path", "bid"),
+                Series("Asks (sell)", cumulative(asks), "path", "ask"),
+            ],
+            x_label="price (sen/kWh)",
+            y_label="cumulative kWh",
+            height=220,
+            x_fmt=lambda v: f"{v:g}",
+            y_fmt=lambda v: f"{v:g}",
+        )
+    )

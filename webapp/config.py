@@ -55,9 +55,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if database_url.startswith("postgres://"):  # SQLAlchemy only knows the postgresql:// spelling
-        database_url = "postgresql://" + database_url[len("postgres://"):]
+        database_url = "postgresql://" + database_url[len("postgres://") :]
     if database_url.startswith("sqlite:///"):
-        Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return {
         "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url,

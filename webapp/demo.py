@@ -89,8 +89,9 @@ def _ensure_user(username: str, password: str, private_key: str | None, operator
             user = accounts.signup(username, password)
         else:
             address, keystore = import_keystore(private_key, password, scrypt_n)
-            user = User(username=username, password_hash=generate_password_hash(password), address=address,
-                        keystore=keystore)  # fmt: skip
+            user = User(
+                username=username, password_hash=generate_password_hash(password), address=address, keystore=keystore
+            )
             db.session.add(user)
         user.is_operator = operator
         db.session.commit()
@@ -115,8 +116,9 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     energy = client.contract("EnergyToken")
     money = client.contract("SettlementToken")
     oracle = local_signer(client, "oracle")
-    users = [(demo, _ensure_user(demo.username, password, dev_key(demo.key_index), False, scrypt_n))
-             for demo in demo_users()]  # fmt: skip
+    users = [
+        (demo, _ensure_user(demo.username, password, dev_key(demo.key_index), False, scrypt_n)) for demo in demo_users()
+    ]
     # Transactions are sent without waiting and awaited per phase: a phase's simulations need the previous one mined.
     pending: list[str] = []
     for demo, user in users:
@@ -143,8 +145,11 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
             pending.append(client.send(energy.functions.recordReading(reading), oracle))
         if money.functions.balanceOf(user.address).call() < TOPUP_BELOW_MYR * UNITS_PER_MYR:
             ref = bytes(client.w3.keccak(text=f"demo-seed:{demo.username}:{time.time_ns()}"))
-            pending.append(service.send(service.operator(), "SettlementToken", "topUp",
-                                        (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)))  # fmt: skip
+            pending.append(
+                service.send(
+                    service.operator(), "SettlementToken", "topUp", (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)
+                )
+            )
         signer = keys().get(user.address)
         for spender in accounts.APPROVED_SPENDERS:
             if service.has_contract(spender):
@@ -190,8 +195,9 @@ class Bot:
         user_id, kind = self.rng.choice(self.users)
         user = db.session.get(User, user_id)
         assert user is not None
-        self.reference = max(22 * UNITS_PER_SEN, min(48 * UNITS_PER_SEN,
-                             self.reference + self.rng.randint(-5, 5) * 1000))  # fmt: skip
+        self.reference = max(
+            22 * UNITS_PER_SEN, min(48 * UNITS_PER_SEN, self.reference + self.rng.randint(-5, 5) * 1000)
+        )
         sell = kind == "prosumer" if self.rng.random() < 0.85 else kind != "prosumer"
         side = "sell" if sell else "buy"
         spread = self.rng.randint(0, 40) * 1000

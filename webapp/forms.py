@@ -11,12 +11,19 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 
 
 class SignupForm(FlaskForm):
-    username = StringField("Username", validators=[
-        DataRequired(), Regexp(USERNAME_PATTERN, message="3 to 32 letters, digits, dot, dash or underscore")])
-    password = PasswordField("Password", validators=[
-        DataRequired(), Length(min=8, max=128, message="At least 8 characters")])
-    confirm = PasswordField("Repeat password", validators=[
-        DataRequired(), EqualTo("password", message="The passwords do not match")])  # fmt: skip
+    username = StringField(
+        "Username",
+        validators=[
+            DataRequired(),
+            Regexp(USERNAME_PATTERN, message="3 to 32 letters, digits, dot, dash or underscore"),
+        ],
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(min=8, max=128, message="At least 8 characters")]
+    )
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords do not match")]
+    )
 
 
 class LoginForm(FlaskForm):
@@ -29,12 +36,14 @@ class UnlockForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    side = SelectField("Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")],
-                       validators=[DataRequired()])  # fmt: skip
+    side = SelectField(
+        "Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")], validators=[DataRequired()]
+    )
     price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
     amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
-    expiry_minutes = IntegerField("Expires after (minutes, empty = never)", validators=[
-        Optional(), NumberRange(min=1, max=60 * 24 * 30)])  # fmt: skip
+    expiry_minutes = IntegerField(
+        "Expires after (minutes, empty = never)", validators=[Optional(), NumberRange(min=1, max=60 * 24 * 30)]
+    )
 
 
 class CancelForm(FlaskForm):
@@ -46,8 +55,11 @@ class TopUpForm(FlaskForm):
 
 
 class AuctionForm(FlaskForm):
-    side = SelectField("Side", choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")],
-                       validators=[DataRequired()])  # fmt: skip
+    side = SelectField(
+        "Side",
+        choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")],
+        validators=[DataRequired()],
+    )
     price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
     amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
 

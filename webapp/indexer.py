@@ -171,18 +171,26 @@ class Indexer:
     def _store_block(self, ctx: BatchContext, number: int, block: dict, receipts: list[dict]) -> None:
         index = self.service.abi_index
         session = db.session
-        session.merge(ChainBlock(number=number, hash=block["hash"], timestamp=_int(block["timestamp"]),
-                                 tx_count=len(receipts)))  # fmt: skip
+        session.merge(
+            ChainBlock(number=number, hash=block["hash"], timestamp=_int(block["timestamp"]), tx_count=len(receipts))
+        )
         inputs = {t["hash"]: t.get("input") for t in block.get("transactions", []) if isinstance(t, dict)}
         for r in receipts:
             tx_hash = r["transactionHash"]
             to = r.get("to")
-            session.merge(ChainTx(
-                hash=tx_hash, block_number=number, tx_index=_int(r["transactionIndex"]),
-                from_addr=_checksum(r["from"]), to_addr=_checksum(to) if to else _checksum(r.get("contractAddress")),
-                contract=index.contract_name(to), method=index.method(to, inputs.get(tx_hash)),
-                status=_int(r["status"]), gas_used=_int(r["gasUsed"]),
-            ))  # fmt: skip
+            session.merge(
+                ChainTx(
+                    hash=tx_hash,
+                    block_number=number,
+                    tx_index=_int(r["transactionIndex"]),
+                    from_addr=_checksum(r["from"]),
+                    to_addr=_checksum(to) if to else _checksum(r.get("contractAddress")),
+                    contract=index.contract_name(to),
+                    method=index.method(to, inputs.get(tx_hash)),
+                    status=_int(r["status"]),
+                    gas_used=_int(r["gasUsed"]),
+                )
+            )
             for entry in r.get("logs", []):
                 decoded = index.decode_log(entry)
                 if decoded is None:
@@ -190,13 +198,26 @@ class Indexer:
                 contract, name, args = decoded
                 addresses = [v for v in args.values() if isinstance(v, str) and len(v) == 42 and v.startswith("0x")]
                 addresses += [None, None, None]
-                meta = {"block": number, "tx_hash": tx_hash, "log_index": _int(entry["logIndex"]),
-                        "timestamp": ctx.timestamps.get(number, 0),
-                        "contract_address": _checksum(entry["address"])}  # fmt: skip
-                session.add(ChainEvent(
-                    block_number=number, tx_hash=tx_hash, log_index=meta["log_index"], contract=contract, name=name,
-                    args_json=json.dumps(args), a0=addresses[0], a1=addresses[1], a2=addresses[2],
-                ))  # fmt: skip
+                meta = {
+                    "block": number,
+                    "tx_hash": tx_hash,
+                    "log_index": _int(entry["logIndex"]),
+                    "timestamp": ctx.timestamps.get(number, 0),
+                    "contract_address": _checksum(entry["address"]),
+                }
+                session.add(
+                    ChainEvent(
+                        block_number=number,
+                        tx_hash=tx_hash,
+                        log_index=meta["log_index"],
+                        contract=contract,
+                        name=name,
+                        args_json=json.dumps(args),
+                        a0=addresses[0],
+                        a1=addresses[1],
+                        a2=addresses[2],
+                    )
+                )
                 handler = PROJECTIONS.get((contract, name))
                 if handler is not None:
                     handler(ctx, args, meta)
@@ -292,11 +313,17 @@ def _meter_reassigned(ctx: BatchContext, args: dict[str, Any], meta: dict[str, A
 
 @projection("EnergyToken", "ReadingRecorded")
 def _reading(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.add(Reading(
-        meter_id=_bytes32(args["meterId"]), interval=int(args["interval"]), owner=args["owner"],
-        minted_wh=int(args["mintedWh"]), burned_wh=int(args["burnedWh"]), grid_wh=int(args["gridWh"]),
-        block_number=meta["block"],
-    ))  # fmt: skip
+    ctx.session.add(
+        Reading(
+            meter_id=_bytes32(args["meterId"]),
+            interval=int(args["interval"]),
+            owner=args["owner"],
+            minted_wh=int(args["mintedWh"]),
+            burned_wh=int(args["burnedWh"]),
+            grid_wh=int(args["gridWh"]),
+            block_number=meta["block"],
+        )
+    )
 
 
 # ---------------------------------------------------------------------- order book
@@ -305,11 +332,20 @@ _BUY = 0
 
 @projection("OrderBook", "OrderPlaced")
 def _order_placed(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.merge(Order(
-        order_id=int(args["id"]), side="buy" if int(args["side"]) == _BUY else "sell", maker=args["owner"],
-        price=int(args["price"]), amount_wh=int(args["amount"]), remaining_wh=int(args["amount"]), status="open",
-        block_number=meta["block"], tx_hash=meta["tx_hash"], timestamp=meta["timestamp"],
-    ))  # fmt: skip
+    ctx.session.merge(
+        Order(
+            order_id=int(args["id"]),
+            side="buy" if int(args["side"]) == _BUY else "sell",
+            maker=args["owner"],
+            price=int(args["price"]),
+            amount_wh=int(args["amount"]),
+            remaining_wh=int(args["amount"]),
+            status="open",
+            block_number=meta["block"],
+            tx_hash=meta["tx_hash"],
+            timestamp=meta["timestamp"],
+        )
+    )
     ctx.session.flush()
 
 
@@ -325,13 +361,21 @@ def _reduce(ctx: BatchContext, order_id: int, amount: int) -> None:
 def _order_filled(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
     taker_buys = int(args["takerSide"]) == _BUY
     maker_id, taker_id, amount = int(args["makerId"]), int(args["takerId"]), int(args["amount"])
-    ctx.session.add(Trade(
-        venue="book",
-        buy_order_id=taker_id if taker_buys else maker_id, sell_order_id=maker_id if taker_buys else taker_id,
-        buyer=args["taker"] if taker_buys else args["maker"], seller=args["maker"] if taker_buys else args["taker"],
-        price=int(args["price"]), amount_wh=amount, block_number=meta["block"], tx_hash=meta["tx_hash"],
-        log_index=meta["log_index"], timestamp=meta["timestamp"],
-    ))  # fmt: skip
+    ctx.session.add(
+        Trade(
+            venue="book",
+            buy_order_id=taker_id if taker_buys else maker_id,
+            sell_order_id=maker_id if taker_buys else taker_id,
+            buyer=args["taker"] if taker_buys else args["maker"],
+            seller=args["maker"] if taker_buys else args["taker"],
+            price=int(args["price"]),
+            amount_wh=amount,
+            block_number=meta["block"],
+            tx_hash=meta["tx_hash"],
+            log_index=meta["log_index"],
+            timestamp=meta["timestamp"],
+        )
+    )
     _reduce(ctx, maker_id, amount)
     _reduce(ctx, taker_id, amount)
 
@@ -391,11 +435,19 @@ def _grid_fallback(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]
 
 @projection("DoubleAuction", "OrderBooked")
 def _auction_booked(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.merge(AuctionOrder(
-        order_id=int(args["orderId"]), round_id=int(args["roundId"]), owner=args["owner"],
-        side="buy" if int(args["side"]) == _BID else "sell", limit_price=int(args["limitPrice"]),
-        price=int(args["price"]), amount_wh=int(args["amountWh"]), claimed=False, tx_hash=meta["tx_hash"],
-    ))  # fmt: skip
+    ctx.session.merge(
+        AuctionOrder(
+            order_id=int(args["orderId"]),
+            round_id=int(args["roundId"]),
+            owner=args["owner"],
+            side="buy" if int(args["side"]) == _BID else "sell",
+            limit_price=int(args["limitPrice"]),
+            price=int(args["price"]),
+            amount_wh=int(args["amountWh"]),
+            claimed=False,
+            tx_hash=meta["tx_hash"],
+        )
+    )
     ctx.session.flush()
 
 
@@ -410,13 +462,21 @@ def _auction_claimed(ctx: BatchContext, args: dict[str, Any], meta: dict[str, An
     rnd = ctx.session.get(AuctionRound, int(args["roundId"]))
     pool = meta.get("contract_address") or "0x0000000000000000000000000000000000000000"
     bid = int(args["side"]) == _BID
-    ctx.session.add(Trade(
-        venue="auction", buy_order_id=int(args["orderId"]) if bid else None,
-        sell_order_id=None if bid else int(args["orderId"]), buyer=args["owner"] if bid else pool,
-        seller=pool if bid else args["owner"], price=rnd.clearing_price if rnd and rnd.clearing_price else 0,
-        amount_wh=fill, block_number=meta["block"], tx_hash=meta["tx_hash"], log_index=meta["log_index"],
-        timestamp=meta["timestamp"],
-    ))  # fmt: skip
+    ctx.session.add(
+        Trade(
+            venue="auction",
+            buy_order_id=int(args["orderId"]) if bid else None,
+            sell_order_id=None if bid else int(args["orderId"]),
+            buyer=args["owner"] if bid else pool,
+            seller=pool if bid else args["owner"],
+            price=rnd.clearing_price if rnd and rnd.clearing_price else 0,
+            amount_wh=fill,
+            block_number=meta["block"],
+            tx_hash=meta["tx_hash"],
+            log_index=meta["log_index"],
+            timestamp=meta["timestamp"],
+        )
+    )
 
 
 def select_latest_events(limit: int = 10) -> list[ChainEvent]:

@@ -73,24 +73,27 @@ def hint_from_levels(side: int, price: int, levels: list[tuple[int, int]]) -> in
     better = [p for p, _ in levels if (p >= price if side == SIDES["buy"] else p <= price)]
     return better[-1] if better else 0
 
-register({
-    "OrderBookInsufficientBalance": "Insufficient balance: you have {balance} but this order needs {needed}.",
-    "OrderBookInsufficientAllowance": "The market may not move enough of your tokens yet "
-    "(allowance {allowance}, needed {needed}). Try again in a moment.",
-    "OrderBookPriceTooHigh": "Price out of range: at most {maxPrice}.",
-    "OrderBookAmountBelowMinimum": "The amount is below the market minimum of {minAmount}.",
-    "OrderBookAmountTooLarge": "The amount is above the market maximum of {maxAmount}.",
-    "OrderBookZeroCost": "Price times amount rounds to zero: raise the price or the amount.",
-    "OrderBookZeroPrice": "Price out of range: it must be greater than zero.",
-    "OrderBookZeroAmount": "The amount must be greater than zero.",
-    "OrderBookExpired": "The expiry is already in the past.",
-    "OrderBookExpiryTooLarge": "The expiry is too far in the future.",
-    "OrderBookTransferFailed": "A token transfer was refused; your order was not placed.",
-    "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
-    "OrderBookNotOwner": "Order {orderId} is not yours.",
-    "OrderBookUnknownOrder": "There is no order {orderId}.",
-    "OrderBookHintTooFar": "The book moved while placing the order; please try again.",
-})  # fmt: skip
+
+register(
+    {
+        "OrderBookInsufficientBalance": "Insufficient balance: you have {balance} but this order needs {needed}.",
+        "OrderBookInsufficientAllowance": "The market may not move enough of your tokens yet "
+        "(allowance {allowance}, needed {needed}). Try again in a moment.",
+        "OrderBookPriceTooHigh": "Price out of range: at most {maxPrice}.",
+        "OrderBookAmountBelowMinimum": "The amount is below the market minimum of {minAmount}.",
+        "OrderBookAmountTooLarge": "The amount is above the market maximum of {maxAmount}.",
+        "OrderBookZeroCost": "Price times amount rounds to zero: raise the price or the amount.",
+        "OrderBookZeroPrice": "Price out of range: it must be greater than zero.",
+        "OrderBookZeroAmount": "The amount must be greater than zero.",
+        "OrderBookExpired": "The expiry is already in the past.",
+        "OrderBookExpiryTooLarge": "The expiry is too far in the future.",
+        "OrderBookTransferFailed": "A token transfer was refused; your order was not placed.",
+        "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
+        "OrderBookNotOwner": "Order {orderId} is not yours.",
+        "OrderBookUnknownOrder": "There is no order {orderId}.",
+        "OrderBookHintTooFar": "The book moved while placing the order; please try again.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,16 +105,22 @@ class OrderResult:
     fills: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tx_hash": self.tx_hash, "status": self.status, "order_id": self.order_id,
-                "filled_wh": self.filled_wh, "fills": list(self.fills)}  # fmt: skip
+        return {
+            "tx_hash": self.tx_hash,
+            "status": self.status,
+            "order_id": self.order_id,
+            "filled_wh": self.filled_wh,
+            "fills": list(self.fills),
+        }
 
 
 def _token_for(side: int) -> str:
     return "settlement" if side == SIDES["buy"] else "energy"
 
 
-def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minutes: int | None = None,
-                wait: bool = False) -> OrderResult:  # fmt: skip
+def place_order(
+    user: User, side: str, price: int, amount_wh: int, expiry_minutes: int | None = None, wait: bool = False
+) -> OrderResult:
     if side not in SIDES:
         raise UserError("Side must be 'buy' or 'sell'.", "invalid_side")
     side_id = SIDES[side]
@@ -145,8 +154,13 @@ def prepare_order(address: str, side: str, price: int, amount_wh: int, expiry: i
         fn = service.contract(BOOK).functions.placeOrder(side_id, price, amount_wh, expiry, MAX_FILLS, hint)
         gas = service.client.estimate_gas(fn, address)
         tx = service.client.legacy_tx(fn.address, calldata(fn), gas, service.client.pending_nonce(address))
-        return {"from": address, "to": tx["to"], "data": "0x" + tx["data"].hex(), "type": "0x0",
-                **{k: hex(tx[k]) for k in ("value", "gas", "gasPrice", "nonce", "chainId")}}  # fmt: skip
+        return {
+            "from": address,
+            "to": tx["to"],
+            "data": "0x" + tx["data"].hex(),
+            "type": "0x0",
+            **{k: hex(tx[k]) for k in ("value", "gas", "gasPrice", "nonce", "chainId")},
+        }
 
 
 def cancel_order(user: User, order_id: int, wait: bool = False) -> OrderResult:
@@ -171,12 +185,23 @@ def _order_result(result: str | dict[str, Any]) -> OrderResult:
         if name == "OrderPlaced":
             order_id = int(args["id"])
         elif name == "OrderFilled":
-            fills.append({"maker_id": int(args["makerId"]), "price": int(args["price"]),
-                          "amount_wh": int(args["amount"]), "cost": int(args["cost"])})  # fmt: skip
+            fills.append(
+                {
+                    "maker_id": int(args["makerId"]),
+                    "price": int(args["price"]),
+                    "amount_wh": int(args["amount"]),
+                    "cost": int(args["cost"]),
+                }
+            )
     tx_hash = result["transactionHash"]
     tx_hash = tx_hash.to_0x_hex() if hasattr(tx_hash, "to_0x_hex") else str(tx_hash)
-    return OrderResult(tx_hash=tx_hash, status="success", order_id=order_id,
-                       filled_wh=sum(f["amount_wh"] for f in fills), fills=tuple(fills))  # fmt: skip
+    return OrderResult(
+        tx_hash=tx_hash,
+        status="success",
+        order_id=order_id,
+        filled_wh=sum(f["amount_wh"] for f in fills),
+        fills=tuple(fills),
+    )
 
 
 def depth(levels: int = DEPTH_LEVELS) -> dict[str, list[dict[str, int]]]:
@@ -196,8 +221,9 @@ def recent_trades(limit: int = 20, address: str | None = None) -> list[Trade]:
 
 
 def open_orders(address: str, limit: int = 100) -> list[Order]:
-    query = (select(Order).where(Order.maker == address, Order.status == "open")
-             .order_by(Order.order_id.desc()).limit(limit))  # fmt: skip
+    query = (
+        select(Order).where(Order.maker == address, Order.status == "open").order_by(Order.order_id.desc()).limit(limit)
+    )
     return list(db.session.scalars(query))
 
 

@@ -36,10 +36,14 @@ class QbftExtraData:
     def encode(self) -> bytes:
         if len(self.vanity) != VANITY_BYTES:
             raise ValueError(f"vanity must be {VANITY_BYTES} bytes")
-        vote: list[bytes] = [] if self.vote is None else [
-            to_canonical_address(self.vote.recipient), ADD_VOTE if self.vote.add else DROP_VOTE]  # fmt: skip
-        return rlp.encode([self.vanity, [to_canonical_address(v) for v in self.validators], vote, self.round,
-                           list(self.seals)])  # fmt: skip
+        vote: list[bytes] = (
+            []
+            if self.vote is None
+            else [to_canonical_address(self.vote.recipient), ADD_VOTE if self.vote.add else DROP_VOTE]
+        )
+        return rlp.encode(
+            [self.vanity, [to_canonical_address(v) for v in self.validators], vote, self.round, list(self.seals)]
+        )
 
     def hex(self) -> str:
         return "0x" + self.encode().hex()

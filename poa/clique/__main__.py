@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     ns.datadir = ns.datadir.resolve()
     signer = prepare_datadir(ns.datadir, ns.chain_id, dev_addresses(), ns.period, ns.gas_limit)
     args = clique_args(ns.datadir, ns.port, ns.p2p_port)
-    print(f"clique on http://127.0.0.1:{ns.port} (chain {ns.chain_id}, signer {signer.address}, "
-          f"period {ns.period}s, state {ns.datadir}); set DEFAULT_GAS: eth_estimateGas does not work here",
-          flush=True)  # fmt: skip
+    print(
+        f"clique on http://127.0.0.1:{ns.port} (chain {ns.chain_id}, signer {signer.address}, "
+        f"period {ns.period}s, state {ns.datadir}); set DEFAULT_GAS: eth_estimateGas does not work here",
+        flush=True,
+    )
     os.execv(args[0], args)  # replace this process: signals reach the node directly
     return 0
 

@@ -13,8 +13,17 @@ SEAL_BYTES = 65
 DEFAULT_BALANCE = 10**24  # wei; gas is free, balances matter only for value transfers
 DEFAULT_GAS_LIMIT = 300_000_000  # as the local anvil chain; ethereumjs seals ≤ ~600 txs per block anyway
 # Every fork up to berlin at block 0; london (EIP-1559) never, so the chain takes legacy transactions only.
-BERLIN_FORKS = ("homesteadBlock", "eip150Block", "eip155Block", "eip158Block", "byzantiumBlock",
-                "constantinopleBlock", "petersburgBlock", "istanbulBlock", "berlinBlock")  # fmt: skip
+BERLIN_FORKS = (
+    "homesteadBlock",
+    "eip150Block",
+    "eip155Block",
+    "eip158Block",
+    "byzantiumBlock",
+    "constantinopleBlock",
+    "petersburgBlock",
+    "istanbulBlock",
+    "berlinBlock",
+)
 
 
 def clique_extra_data(signers: Iterable[str]) -> str:
@@ -27,8 +36,11 @@ def clique_extra_data(signers: Iterable[str]) -> str:
 
 def clique_signers(extra_data: str | bytes) -> list[str]:
     """The signer list of a clique genesis (or epoch) block's extraData."""
-    raw = bytes.fromhex(extra_data[2:] if extra_data.startswith("0x") else extra_data) if isinstance(
-        extra_data, str) else bytes(extra_data)  # fmt: skip
+    raw = (
+        bytes.fromhex(extra_data[2:] if extra_data.startswith("0x") else extra_data)
+        if isinstance(extra_data, str)
+        else bytes(extra_data)
+    )
     body = raw[VANITY_BYTES : len(raw) - SEAL_BYTES]
     if len(raw) < VANITY_BYTES + SEAL_BYTES or len(body) % 20:
         raise ValueError(f"not clique extraData: {len(raw)} bytes")
@@ -45,8 +57,11 @@ def clique_genesis(
     timestamp: int | None = None,
 ) -> dict[str, Any]:
     """A geth-format genesis for a clique chain with berlin rules."""
-    config: dict[str, Any] = {"chainId": chain_id, **dict.fromkeys(BERLIN_FORKS, 0),
-                              "clique": {"period": period_s, "epoch": 30000}}  # fmt: skip
+    config: dict[str, Any] = {
+        "chainId": chain_id,
+        **dict.fromkeys(BERLIN_FORKS, 0),
+        "clique": {"period": period_s, "epoch": 30000},
+    }
     return {
         "config": config,
         "nonce": "0x0",

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from energy_chain.anvil import free_port, wait_for_rpc
+from energy_chain.anvil import flags, free_port, wait_for_rpc
 from energy_chain.config import LOCAL_CHAIN_ID, PROJECT_ROOT
 from energy_chain.devchain import dev_key
 from poa.clique.genesis import DEFAULT_GAS_LIMIT, clique_genesis
@@ -97,15 +97,20 @@ def prepare_datadir(
 
 
 def clique_args(datadir: Path, rpc_port: int, p2p_port: int) -> list[str]:
-    return [
-        str(clique_binary()),
-        "--gethGenesis", str(datadir / GENESIS_NAME),
-        "--dataDir", str(datadir / "chain"),
-        "--rpc", "--rpcAddr", "127.0.0.1", "--rpcPort", str(rpc_port),
-        "--port", str(p2p_port), "--maxPeers", "0", "--discDns", "false", "--discV4", "false",
-        "--mine", "--unlock", str(datadir / "signer.key"), "--isSingleNode",
-        "--logFile", "false", "--logLevel", "warn",
-    ]  # fmt: skip
+    options = {
+        "--gethGenesis": datadir / GENESIS_NAME,
+        "--dataDir": datadir / "chain",
+        "--rpcAddr": "127.0.0.1",
+        "--rpcPort": rpc_port,
+        "--port": p2p_port,
+        "--maxPeers": 0,
+        "--discDns": "false",
+        "--discV4": "false",
+        "--unlock": datadir / "signer.key",
+        "--logFile": "false",
+        "--logLevel": "warn",
+    }
+    return [str(clique_binary()), "--rpc", "--mine", "--isSingleNode", *flags(options)]
 
 
 def start_clique(

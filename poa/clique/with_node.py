@@ -32,8 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give the command after --")
     with tempfile.TemporaryDirectory(prefix="clique-run-") as tmp:
         node = start_clique(chain_id=ns.chain_id, gas_limit=ns.gas_limit, log_file=Path(tmp) / "node.log")
-        env = {**os.environ, "RPC_URL": node.url, "CHAIN_ID": str(ns.chain_id), "DEFAULT_GAS": str(DEFAULT_GAS),
-               "DEPLOYMENTS_DIR": str(Path(tmp) / "deployments"), "PYTHONPATH": str(PROJECT_ROOT)}  # fmt: skip
+        env = {
+            **os.environ,
+            "RPC_URL": node.url,
+            "CHAIN_ID": str(ns.chain_id),
+            "DEFAULT_GAS": str(DEFAULT_GAS),
+            "DEPLOYMENTS_DIR": str(Path(tmp) / "deployments"),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
         print(f"clique node {node.url} (chain {ns.chain_id}); running: {' '.join(command)}", flush=True)
         try:
             return subprocess.run(command, env=env, cwd=PROJECT_ROOT).returncode

@@ -99,14 +99,26 @@ class _Bench:
         ids = list(range(first, first + 2 * n))
         tail_bid, tail_ask = ids[-2], ids[-1]
         alice = self.traders[1]
-        self.measure("submitOrder", f"bid into a book of {n} bids, exact hint (tail)",
-                     self.fns.submitOrder(rid, 0, 100_000, 1_000, tail_bid), alice)  # fmt: skip
-        self.measure("submitOrder", f"ask into a book of {n} asks, exact hint (tail)",
-                     self.fns.submitOrder(rid, 1, 490_000, 1_000, tail_ask), alice)  # fmt: skip
+        self.measure(
+            "submitOrder",
+            f"bid into a book of {n} bids, exact hint (tail)",
+            self.fns.submitOrder(rid, 0, 100_000, 1_000, tail_bid),
+            alice,
+        )
+        self.measure(
+            "submitOrder",
+            f"ask into a book of {n} asks, exact hint (tail)",
+            self.fns.submitOrder(rid, 1, 490_000, 1_000, tail_ask),
+            alice,
+        )
         if n >= 100:
             # The hint is 60 positions early (a stale hint): the contract walks forward to the right place.
-            self.measure("submitOrder", f"bid into a book of {n} bids, hint 60 positions stale",
-                         self.fns.submitOrder(rid, 0, 450_000 - 70, 1_000, ids[2 * 10]), alice)  # fmt: skip
+            self.measure(
+                "submitOrder",
+                f"bid into a book of {n} bids, hint 60 positions stale",
+                self.fns.submitOrder(rid, 0, 450_000 - 70, 1_000, ids[2 * 10]),
+                alice,
+            )
         self.end_round(rid)
         self.measure("closeRound", f"{n} orders per side", self.fns.closeRound(rid), self.keeper)
         gases: list[int] = []
@@ -119,8 +131,12 @@ class _Bench:
         if len(gases) == 1:
             self.row("clearRound", f"{n} per side, all crossing ({volume} Wh), one transaction", gases[0])
         else:
-            self.row("clearRound", f"{n} per side, largest of {len(gases)} transactions of <= {STEPS_PER_TX} steps "
-                     f"({max(gases) / BLOCK_GAS:.1%} of a 30M block)", max(gases))  # fmt: skip
+            self.row(
+                "clearRound",
+                f"{n} per side, largest of {len(gases)} transactions of <= {STEPS_PER_TX} steps "
+                f"({max(gases) / BLOCK_GAS:.1%} of a 30M block)",
+                max(gases),
+            )
             self.row("clearRound", f"{n} per side, total over {len(gases)} transactions", sum(gases))
         return ids
 
@@ -140,12 +156,16 @@ class _Bench:
         receipt = self.measure(
             "commitOrder", "bid, money deposit", self.fns.commitOrder(rid, digest, deposit, 0), alice
         )
-        oid = int(self.auction.events.OrderCommitted().process_receipt(self.ctx.client.w3.eth.get_transaction_receipt(
-            receipt["transactionHash"]), errors=DISCARD)[0]["args"]["orderId"])  # fmt: skip
+        oid = int(
+            self.auction.events.OrderCommitted().process_receipt(
+                self.ctx.client.w3.eth.get_transaction_receipt(receipt["transactionHash"]), errors=DISCARD
+            )[0]["args"]["orderId"]
+        )
         self.rpc("evm_setNextBlockTimestamp", rid + INTERVAL)
         self.rpc("evm_mine")
-        self.measure("revealOrder", "bid into an empty book", self.fns.revealOrder(oid, 0, 400_000, 2_000, salt, 0),
-                     alice)  # fmt: skip
+        self.measure(
+            "revealOrder", "bid into an empty book", self.fns.revealOrder(oid, 0, 400_000, 2_000, salt, 0), alice
+        )
         self.send_all([(self.fns.setSchedule(900, 300, False), self.ctx.signer(0), 100_000)])
 
 

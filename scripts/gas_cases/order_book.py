@@ -112,8 +112,16 @@ def measure(ctx: GasContext) -> None:
         tag = f"{n:,} resting"
         if stage == 0:  # a trader's first order also numbers the trader (two fresh slots, once per address)
             for who in (alice, bob):
-                _place(ctx, book, who, f"trader's first order, joins an existing level ({tag})", Side.BUY, bid(3),
-                       MAKER_WH, bid(2))  # fmt: skip
+                _place(
+                    ctx,
+                    book,
+                    who,
+                    f"trader's first order, joins an existing level ({tag})",
+                    Side.BUY,
+                    bid(3),
+                    MAKER_WH,
+                    bid(2),
+                )
         _place(ctx, book, alice, f"sell, joins an existing level ({tag})", Side.SELL, ask(2), MAKER_WH, ask(1))
         _place(ctx, book, alice, f"buy, joins an existing level ({tag})", Side.BUY, bid(2), MAKER_WH, bid(1))
         _place(

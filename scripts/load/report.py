@@ -45,7 +45,9 @@ def summary_table(reports: list[Report]) -> str:
         f"{'p50 s':>8}{'p95 s':>8}{'p99 s':>8}{'failures':>10}",
     ]
     for r in reports:
-        lines.append(f"{r.scenario:<12}{r.users:>7}{r.offered_rps:>15.1f}{r.mined_tps:>12.1f}{SEED_MAX_TPS:>11}"
-                     f"{r.mined_tps / SEED_MAX_TPS:>8.0f}x{r.p50_s:>8.2f}{r.p95_s:>8.2f}{r.p99_s:>8.2f}"
-                     f"{r.failures:>10}")  # fmt: skip
+        lines.append(
+            f"{r.scenario:<12}{r.users:>7}{r.offered_rps:>15.1f}{r.mined_tps:>12.1f}{SEED_MAX_TPS:>11}"
+            f"{r.mined_tps / SEED_MAX_TPS:>8.0f}x{r.p50_s:>8.2f}{r.p95_s:>8.2f}{r.p99_s:>8.2f}"
+            f"{r.failures:>10}"
+        )
     return "\n".join(lines)

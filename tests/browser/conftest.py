@@ -25,13 +25,14 @@ DEMO_PASSWORD = "browser-demo-pw"
 ROUND_SECONDS = 20  # short auction rounds, so a round clears during the test
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _chromium_installed() -> None:
     """A missing browser fails these tests (it must not pass silently) without stopping the rest of the run."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("Chromium is not installed: run `make browser-deps` (apt-get install chromium chromium-driver)",
-                    pytrace=False)  # fmt: skip
+        pytest.fail(
+            "Chromium is not installed: run `make browser-deps` (apt-get install chromium chromium-driver)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,14 @@ class Server(str):
         return obj
 
     def run_bot(self, steps: int) -> None:
-        subprocess.run([sys.executable, "-m", "webapp", "bot", "--steps", str(steps), "--interval", "0"],
-                       env=self.env, cwd=ROOT, check=True, capture_output=True, timeout=180)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "webapp", "bot", "--steps", str(steps), "--interval", "0"],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +70,33 @@ def server(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     """`python -m webapp serve` on a free port, seeded with the demo community (operator and households)."""
     work = tmp_path_factory.mktemp("server")
     port = free_port()
-    env = {**os.environ, "RPC_URL": chain.url, "DEPLOYMENTS_DIR": str(chain.deployments_dir),
-           "DATABASE_URL": f"sqlite:///{work / 'web.db'}", "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
-           "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER_POLL": "0.2", "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)], env=env,
-                   cwd=ROOT,
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "RPC_URL": chain.url,
+        "DEPLOYMENTS_DIR": str(chain.deployments_dir),
+        "DATABASE_URL": f"sqlite:///{work / 'web.db'}",
+        "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
+        "WEBAPP_SCRYPT_N": "1024",
+        "WEBAPP_INDEXER_POLL": "0.2",
+        "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     log = open(work / "server.log", "wb")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port), "--threads", "8"],
-                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webapp", "serve", "--port", str(port), "--threads", "8"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -104,9 +128,19 @@ def browser() -> Iterator:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900"):  # fmt: skip
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)

@@ -28,7 +28,8 @@ def wait_for(driver, css: str, timeout: float = 20):
 def wait_text(driver, text: str, timeout: float = 20) -> None:
     try:
         WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda d: text in d.find_element(By.TAG_NAME, "body").text)  # fmt: skip
+            lambda d: text in d.find_element(By.TAG_NAME, "body").text
+        )
     except Exception as exc:  # say what the page showed instead
         body = driver.find_element(By.TAG_NAME, "body").text[:1500]
         raise AssertionError(f"{text!r} not on {driver.current_url}: {body}") from exc
@@ -178,8 +179,11 @@ def clear_an_auction_round(chain, server) -> None:
 
     first = None
     for user, side, price, kwh in (("chandra", "sell", "31", "2.5"), ("farid", "buy", "44", "2")):
-        reply = requests.post(server + "/api/v1/auction/orders", headers=api(user),
-                              json={"side": side, "price_sen": price, "amount_kwh": kwh, "wait": True})  # fmt: skip
+        reply = requests.post(
+            server + "/api/v1/auction/orders",
+            headers=api(user),
+            json={"side": side, "price_sen": price, "amount_kwh": kwh, "wait": True},
+        )
         assert reply.status_code == 201, reply.text
         first = first or reply.json()["round_id"]
     deadline = _time.monotonic() + 3 * ROUND_SECONDS
@@ -207,8 +211,13 @@ def test_screenshots_of_the_main_pages(chain, server, browser):
     record_a_sunny_day(chain, "DEMO-MTR-001")  # aisyah's meter
     clear_an_auction_round(chain, server)
     log_in(browser, server, "aisyah", DEMO_PASSWORD)
-    for name, path in (("home", "/"), ("market", "/market"), ("auction", "/auction"), ("meter", "/meter"),
-                       ("explorer", "/explorer")):  # fmt: skip
+    for name, path in (
+        ("home", "/"),
+        ("market", "/market"),
+        ("auction", "/auction"),
+        ("meter", "/meter"),
+        ("explorer", "/explorer"),
+    ):
         browser.get(server + path)
         wait_for(browser, "main h1")
         if name == "meter":  # wait until the indexer has the day
@@ -246,8 +255,9 @@ def answer_wallet(driver, account, until, timeout: float = 30) -> list[str]:
     deadline = _time.monotonic() + timeout
     while not until(driver):
         assert _time.monotonic() < deadline, f"wallet flow did not finish; served {served}"
-        request = driver.execute_script("return window.__ethQueue && window.__ethQueue.length ? "
-                                        "window.__ethQueue[0].args : null")  # fmt: skip
+        request = driver.execute_script(
+            "return window.__ethQueue && window.__ethQueue.length ? window.__ethQueue[0].args : null"
+        )
         if request is None:
             _time.sleep(0.1)
             continue
@@ -257,8 +267,11 @@ def answer_wallet(driver, account, until, timeout: float = 30) -> list[str]:
         elif method == "personal_sign":
             result = account.sign_message(encode_defunct(text=params[0])).signature.to_0x_hex()
         elif method == "eth_signTransaction":
-            tx = {k: (int(v, 16) if k in {"gas", "gasPrice", "nonce", "chainId", "value"} else v)
-                  for k, v in params[0].items() if k not in {"from", "type"}}  # fmt: skip
+            tx = {
+                k: (int(v, 16) if k in {"gas", "gasPrice", "nonce", "chainId", "value"} else v)
+                for k, v in params[0].items()
+                if k not in {"from", "type"}
+            }
             result = account.sign_transaction(tx).raw_transaction.to_0x_hex()
         else:
             driver.execute_script("window.__ethQueue.shift().reject(new Error('unsupported'))")
@@ -295,8 +308,11 @@ def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
         form.find_element(By.ID, "place-order").click()
         wait_for(browser, "#confirm-dialog[open]")
         browser.find_element(By.ID, "confirm-ok").click()
-        served = answer_wallet(browser, wallet, lambda d: d.execute_script(
-            "return performance.getEntriesByType('navigation')[0].type") == "reload")  # fmt: skip
+        served = answer_wallet(
+            browser,
+            wallet,
+            lambda d: d.execute_script("return performance.getEntriesByType('navigation')[0].type") == "reload",
+        )
         assert served == ["eth_signTransaction"]  # signed in the wallet, relayed by the server
         for _ in range(40):  # the indexer shows the order within a moment
             if "12.50 sen/kWh" in text_of(browser, "#my-orders"):

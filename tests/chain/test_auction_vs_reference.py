@@ -66,8 +66,10 @@ def _run_book(chain: AuctionChain, orders: list[tuple[Side, int, int, int]], hin
         round_id, [(t, int(side), p, a, h) for (side, p, a, t), h in zip(orders, hints, strict=True)]
     )
     energy, money = chain.client.contract("EnergyToken"), chain.client.contract("SettlementToken")
-    held_before = (energy.functions.balanceOf(chain.contract.address).call(),
-                   money.functions.balanceOf(chain.contract.address).call())  # fmt: skip
+    held_before = (
+        energy.functions.balanceOf(chain.contract.address).call(),
+        money.functions.balanceOf(chain.contract.address).call(),
+    )
     if calls:
         assert all(r["status"] == 1 for r in chain.send_batch(calls))
     else:  # an empty round does not exist; nothing to clear
@@ -100,8 +102,10 @@ def _run_book(chain: AuctionChain, orders: list[tuple[Side, int, int, int]], hin
         )[0][3]
         == 3
     )  # Claimed
-    held_after = (energy.functions.balanceOf(chain.contract.address).call(),
-                  money.functions.balanceOf(chain.contract.address).call())  # fmt: skip
+    held_after = (
+        energy.functions.balanceOf(chain.contract.address).call(),
+        money.functions.balanceOf(chain.contract.address).call(),
+    )
     assert held_after[0] == held_before[0]  # energy is exact: nothing stays behind
     dust = held_after[1] - held_before[1]  # buyers round up, sellers down: under one unit per order stays
     assert 0 <= dust < len(ids)

@@ -19,8 +19,12 @@ BID, ASK = Side.BID, Side.ASK
 
 
 def test_worked_example_price_volume_rationing_grid() -> None:
-    orders = [Order(1, BID, 450_000, 3_000), Order(2, BID, 300_000, 2_000),
-              Order(3, ASK, 250_000, 1_000), Order(4, ASK, 400_000, 5_000)]  # fmt: skip
+    orders = [
+        Order(1, BID, 450_000, 3_000),
+        Order(2, BID, 300_000, 2_000),
+        Order(3, ASK, 250_000, 1_000),
+        Order(4, ASK, 400_000, 5_000),
+    ]
     r = clear(orders, T)
     assert (r.price, r.volume_wh, r.marginal_bid, r.marginal_ask) == (425_000, 3_000, 1, 4)
     assert r.fills == {1: 3_000, 2: 0, 3: 1_000, 4: 2_000}
@@ -76,7 +80,16 @@ def test_commitment_hash_is_deterministic_and_binds_every_field() -> None:
     owner = "0x" + "ab" * 20
     base = commitment_hash(BID, 1, 2, b"\x01" * 32, owner)
     assert base == commitment_hash(BID, 1, 2, b"\x01" * 32, owner)
-    assert len({base, commitment_hash(ASK, 1, 2, b"\x01" * 32, owner),
-                commitment_hash(BID, 2, 2, b"\x01" * 32, owner), commitment_hash(BID, 1, 3, b"\x01" * 32, owner),
+    assert (
+        len(
+            {
+                base,
+                commitment_hash(ASK, 1, 2, b"\x01" * 32, owner),
+                commitment_hash(BID, 2, 2, b"\x01" * 32, owner),
+                commitment_hash(BID, 1, 3, b"\x01" * 32, owner),
                 commitment_hash(BID, 1, 2, b"\x02" * 32, owner),
-                commitment_hash(BID, 1, 2, b"\x01" * 32, "0x" + "cd" * 20)}) == 6  # fmt: skip
+                commitment_hash(BID, 1, 2, b"\x01" * 32, "0x" + "cd" * 20),
+            }
+        )
+        == 6
+    )

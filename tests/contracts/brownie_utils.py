@@ -71,8 +71,13 @@ class FastCalls:
 
     def send(self, contract: Any, fn: str, args: list[Any], sender: Any, gas: int = 2_000_000) -> dict[str, Any]:
         """Send and return the receipt; raise AssertionError naming the custom error if it reverts."""
-        tx = {"from": str(sender), "to": contract.address, "data": getattr(contract, fn).encode_input(*args),
-              "gas": gas, "gasPrice": 0}  # fmt: skip
+        tx = {
+            "from": str(sender),
+            "to": contract.address,
+            "data": getattr(contract, fn).encode_input(*args),
+            "gas": gas,
+            "gasPrice": 0,
+        }
         error = self.revert_name(tx)
         if error is not None:
             raise AssertionError(f"{fn} reverted with {error}")
@@ -82,8 +87,9 @@ class FastCalls:
 
     def revert_name(self, tx: dict[str, Any]) -> str | None:
         """Simulate `tx`; the custom error's name if it would revert, else None."""
-        response = self.w3.provider.make_request("eth_call", [{k: (hex(v) if isinstance(v, int) else v)
-                                                               for k, v in tx.items()}, "latest"])  # fmt: skip
+        response = self.w3.provider.make_request(
+            "eth_call", [{k: (hex(v) if isinstance(v, int) else v) for k, v in tx.items()}, "latest"]
+        )
         if "error" not in response:
             return None
         data = response["error"].get("data")
@@ -91,12 +97,19 @@ class FastCalls:
         return decoded.name if decoded else response["error"].get("message", "revert")
 
     def expect_revert(self, contract: Any, fn: str, args: list[Any], sender: Any, error: str) -> None:
-        tx = {"from": str(sender), "to": contract.address, "data": getattr(contract, fn).encode_input(*args),
-              "gas": 2_000_000, "gasPrice": 0}  # fmt: skip
+        tx = {
+            "from": str(sender),
+            "to": contract.address,
+            "data": getattr(contract, fn).encode_input(*args),
+            "gas": 2_000_000,
+            "gasPrice": 0,
+        }
         assert self.revert_name(tx) == error
 
     def read_uints(self, calls: list[tuple[Any, str, list[Any]]]) -> list[int]:
         """Many uint-returning view calls in one JSON-RPC batch."""
-        batch = [("eth_call", [{"to": c.address, "data": getattr(c, fn).encode_input(*args)}, "latest"])
-                 for c, fn, args in calls]  # fmt: skip
+        batch = [
+            ("eth_call", [{"to": c.address, "data": getattr(c, fn).encode_input(*args)}, "latest"])
+            for c, fn, args in calls
+        ]
         return [int(r["result"], 16) for r in self.w3.provider.make_batch_request(batch)]

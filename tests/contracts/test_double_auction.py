@@ -58,9 +58,7 @@ def test_bid_escrows_money_at_ceil_cost(auction, traders, money, rid):
     before = money.balanceOf(alice)
     tx = submit(auction, alice, BID, 333_333, 7, rid)
     assert before - money.balanceOf(alice) == cost_up(333_333, 7) == 2334
-    assert plain(list(tx.events["OrderBooked"].values())) == [
-        rid, order_id(tx), str(alice), BID, 333_333, 333_333, 7
-    ]  # fmt: skip
+    assert plain(list(tx.events["OrderBooked"].values())) == [rid, order_id(tx), str(alice), BID, 333_333, 333_333, 7]
     assert "RoundOpened" in tx.events and tx.events["RoundOpened"]["retailPrice"] == RETAIL
 
 
@@ -196,8 +194,14 @@ def test_uniform_price_volume_rationing_and_grid_fallback(auction, traders, rid,
     # Marginal pair alice (450k) / dave (400k): price 425 000; dave rationed to 2 000 of 5 000 Wh.
     assert plain(list(tx.events["RoundCleared"].values())) == [rid, 425_000, 3_000, ids[0], ids[3]]
     assert plain(list(tx.events["GridFallbackRecorded"].values())) == [
-        rid, 2_000, RETAIL, cost_down(RETAIL, 2_000), 3_000, FEED_IN, cost_down(FEED_IN, 3_000)
-    ]  # fmt: skip
+        rid,
+        2_000,
+        RETAIL,
+        cost_down(RETAIL, 2_000),
+        3_000,
+        FEED_IN,
+        cost_down(FEED_IN, 3_000),
+    ]
     assert [plain(list(auction.settlementOf(i))) for i in ids] == [
         [3_000, cost_up(425_000, 3_000), cost_up(450_000, 3_000) - cost_up(425_000, 3_000), 0, 0],
         [0, 0, cost_up(300_000, 2_000), 0, 2_000],
@@ -252,9 +256,16 @@ def test_claims_pay_fill_and_refund_and_double_claim_reverts(auction, traders, r
     ids = cleared_round(auction, traders, rid, stranger)
     tx = auction.claim(ids[0], {"from": stranger})  # anyone may trigger a claim; the owner is paid
     assert plain(list(tx.events["OrderClaimed"].values())) == [
-        rid, ids[0], str(alice), BID, 3_000, cost_up(425_000, 3_000),
-        cost_up(450_000, 3_000) - cost_up(425_000, 3_000), 0, 0
-    ]  # fmt: skip
+        rid,
+        ids[0],
+        str(alice),
+        BID,
+        3_000,
+        cost_up(425_000, 3_000),
+        cost_up(450_000, 3_000) - cost_up(425_000, 3_000),
+        0,
+        0,
+    ]
     with brownie.reverts(f"DoubleAuctionAlreadyClaimed: {ids[0]}"):
         auction.claim(ids[0], {"from": alice})
     auction.claimMany(ids[1:], {"from": dave})

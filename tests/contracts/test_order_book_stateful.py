@@ -297,8 +297,14 @@ class BookMachine(RuleBasedStateMachine):
         for oid, o in self.model.orders.items():
             chain_order = self.book.order(oid)
             assert [int(chain_order[i]) for i in (2, 3, 4, 5, 6, 7, 8)] == [
-                o.side, o.price, o.amount, o.remaining, o.escrow, o.expiry, o.status,
-            ]  # fmt: skip
+                o.side,
+                o.price,
+                o.amount,
+                o.remaining,
+                o.escrow,
+                o.expiry,
+                o.status,
+            ]
             assert chain_order[1] == self.traders[o.owner]
             assert o.remaining <= o.amount
 

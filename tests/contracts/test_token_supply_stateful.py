@@ -41,8 +41,13 @@ class SupplyMachine(RuleBasedStateMachine):
     def rule_surplus(self, actor, slot, wh):
         key = (actor, slot)
         if key in self.recorded:
-            self.rpc.expect_revert(self.energy, "recordReading", [(METERS[actor], self._interval(slot), wh, 0)],
-                                   self.oracle, "EnergyTokenReadingAlreadyRecorded")
+            self.rpc.expect_revert(
+                self.energy,
+                "recordReading",
+                [(METERS[actor], self._interval(slot), wh, 0)],
+                self.oracle,
+                "EnergyTokenReadingAlreadyRecorded",
+            )
             return
         self.rpc.send(self.energy, "recordReading", [(METERS[actor], self._interval(slot), wh, 0)], self.oracle)
         self.recorded.add(key)
@@ -82,8 +87,9 @@ class SupplyMachine(RuleBasedStateMachine):
     @rule(actor=actor, units=units)
     def rule_withdraw(self, actor, units):
         if units > self.money_bal[actor]:
-            self.rpc.expect_revert(self.money, "withdraw", [units, "0x" + "22" * 32], self.households[actor],
-                                   "ERC20InsufficientBalance")
+            self.rpc.expect_revert(
+                self.money, "withdraw", [units, "0x" + "22" * 32], self.households[actor], "ERC20InsufficientBalance"
+            )
             return
         self.rpc.send(self.money, "withdraw", [units, "0x" + "22" * 32], self.households[actor])
         self.money_bal[actor] -= units

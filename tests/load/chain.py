@@ -14,8 +14,9 @@ from energy_chain.orders import OrderBookClient
 @cache
 def order_client() -> OrderBookClient:
     """Built lazily inside Locust (after gevent patched sockets), shared by every chain user of the process."""
-    config = ChainConfig.from_env(rpc_url=os.environ["LOADTEST_RPC_URL"],
-                                  deployments_dir=Path(os.environ["DEPLOYMENTS_DIR"]))  # fmt: skip
+    config = ChainConfig.from_env(
+        rpc_url=os.environ["LOADTEST_RPC_URL"], deployments_dir=Path(os.environ["DEPLOYMENTS_DIR"])
+    )
     return OrderBookClient(ChainClient(config))
 
 

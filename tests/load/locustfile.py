@@ -117,8 +117,9 @@ def on_test_start(environment: Environment, **_: Any) -> None:
 
     abi, address = order_book_abi_and_address()
     topics = [[event_topic(abi, "OrderPlaced"), event_topic(abi, "OrderCancelled")]]
-    Shared.watcher = Watcher.for_node(os.environ["LOADTEST_RPC_URL"], {"address": address, "topics": topics},
-                                      _fire_mined)  # fmt: skip
+    Shared.watcher = Watcher.for_node(
+        os.environ["LOADTEST_RPC_URL"], {"address": address, "topics": topics}, _fire_mined
+    )
     Shared.watcher.start()
     Shared.started = time.time()
     gevent.spawn(_progress, environment)
@@ -143,8 +144,11 @@ def _maybe_steady() -> None:
     if Shared.ready_users < runner.target_user_count:
         return
     Shared.steady_start = time.time()
-    print(f"[loadtest] all {runner.target_user_count} users logged in and running after "
-          f"{Shared.steady_start - Shared.started:.0f}s: steady phase of {SCENARIO.steady_s}s starts", flush=True)
+    print(
+        f"[loadtest] all {runner.target_user_count} users logged in and running after "
+        f"{Shared.steady_start - Shared.started:.0f}s: steady phase of {SCENARIO.steady_s}s starts",
+        flush=True,
+    )
     gevent.spawn_later(SCENARIO.steady_s, runner.quit)
 
 
@@ -167,10 +171,13 @@ def _progress(environment: Environment) -> None:
         last_requests, last_t = requests_now, now
         recent = sorted(m - s for s, m, _ in w.mined[-2000:] if m > now - 10)
         gas = w.blocks[-1].gas_used / w.blocks[-1].gas_limit if w.blocks else 0
-        print(f"[loadtest] t={now - Shared.started:5.0f}s users={environment.runner.user_count:4d} "
-              f"req/s={rate:6.1f} mined tx/s={w.recent_rate():6.1f} in-flight={len(w.pending):5d} "
-              f"p95={percentile(recent, 95):5.2f}s gas={gas:4.0%} failures={stats.num_failures}"
-              + (f" watcher error: {w.error}" if w.error else ""), flush=True)  # fmt: skip
+        print(
+            f"[loadtest] t={now - Shared.started:5.0f}s users={environment.runner.user_count:4d} "
+            f"req/s={rate:6.1f} mined tx/s={w.recent_rate():6.1f} in-flight={len(w.pending):5d} "
+            f"p95={percentile(recent, 95):5.2f}s gas={gas:4.0%} failures={stats.num_failures}"
+            + (f" watcher error: {w.error}" if w.error else ""),
+            flush=True,
+        )
 
 
 @events.test_stop.add_listener
@@ -179,8 +186,10 @@ def on_test_stop(environment: Environment, **_: Any) -> None:
     if w is None:
         return
     Shared.stop_at = time.time()
-    print(f"[loadtest] users stopped; waiting up to {DRAIN_S:.0f}s for {len(w.pending)} transactions in flight",
-          flush=True)  # fmt: skip
+    print(
+        f"[loadtest] users stopped; waiting up to {DRAIN_S:.0f}s for {len(w.pending)} transactions in flight",
+        flush=True,
+    )
     w.drain(DRAIN_S)
     w.stop()
     start = Shared.steady_start or Shared.started
@@ -237,8 +246,9 @@ class WebTrader(FastHttpUser):
         self.cancelled: set[int] = set()
         body = {"username": account["username"], "password": account["password"]}
         for attempt in range(LOGIN_ATTEMPTS):  # each failed attempt is a recorded failure; then the user retries
-            with self.client.post(f"{self.base}/api/v1/auth/login", json=body, name="/api/v1/auth/login",
-                                  catch_response=True) as resp:  # fmt: skip
+            with self.client.post(
+                f"{self.base}/api/v1/auth/login", json=body, name="/api/v1/auth/login", catch_response=True
+            ) as resp:
                 token = (_json(resp) or {}).get("token") if resp.status_code == 200 else None
                 if token:
                     self.headers = {"Authorization": f"Bearer {token}"}
@@ -263,8 +273,13 @@ class WebTrader(FastHttpUser):
     def place(self) -> None:
         body = {"side": self.side, "price": _price(self.side), "amount_wh": AMOUNT_WH}
         started = time.time()
-        with self.client.post(f"{self.base}/api/v1/orders", json=body, headers=self.headers,
-                              name="POST /api/v1/orders", catch_response=True) as resp:  # fmt: skip
+        with self.client.post(
+            f"{self.base}/api/v1/orders",
+            json=body,
+            headers=self.headers,
+            name="POST /api/v1/orders",
+            catch_response=True,
+        ) as resp:
             self._expect_tx(resp, f"web {self.side} order", started)
 
     @task(2)
@@ -277,14 +292,22 @@ class WebTrader(FastHttpUser):
         order_id = self.open_ids.pop()
         self.cancelled.add(order_id)
         started = time.time()
-        with self.client.delete(f"{self.base}/api/v1/orders/{order_id}", headers=self.headers,
-                                name="DELETE /api/v1/orders/<id>", catch_response=True) as resp:  # fmt: skip
+        with self.client.delete(
+            f"{self.base}/api/v1/orders/{order_id}",
+            headers=self.headers,
+            name="DELETE /api/v1/orders/<id>",
+            catch_response=True,
+        ) as resp:
             self._expect_tx(resp, "web cancel", started)
 
     def _refresh_open_orders(self) -> None:
         """The user's open orders from the dashboard's index, minus those this user already cancelled."""
-        with self.client.get(f"{self.base}/api/v1/orders?status=open", headers=self.headers,
-                             name="GET /api/v1/orders?status=open", catch_response=True) as resp:  # fmt: skip
+        with self.client.get(
+            f"{self.base}/api/v1/orders?status=open",
+            headers=self.headers,
+            name="GET /api/v1/orders?status=open",
+            catch_response=True,
+        ) as resp:
             orders = (_json(resp) or {}).get("orders") if resp.status_code == 200 else None
             if not isinstance(orders, list):
                 resp.failure(_why(resp))
@@ -294,11 +317,15 @@ class WebTrader(FastHttpUser):
 
     @task(1)
     def book(self) -> None:
-        with self.client.get(f"{self.base}/api/v1/market/book", name="GET /api/v1/market/book",
-                             catch_response=True) as resp:  # fmt: skip
+        with self.client.get(
+            f"{self.base}/api/v1/market/book", name="GET /api/v1/market/book", catch_response=True
+        ) as resp:
             data = _json(resp) if resp.status_code == 200 else None
-            if not isinstance(data, dict) or not isinstance(data.get("bids"), list) or \
-                    not isinstance(data.get("asks"), list):  # fmt: skip
+            if (
+                not isinstance(data, dict)
+                or not isinstance(data.get("bids"), list)
+                or not isinstance(data.get("asks"), list)
+            ):
                 resp.failure(f"no book in {_why(resp)}")
 
 
@@ -331,8 +358,16 @@ class ChainTrader(User):
         started = time.perf_counter()
         result, error = None, None
         try:
-            reply = self._rpc_session.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,  # type: ignore[union-attr]
-                                                               "params": params}, timeout=30)  # fmt: skip
+            reply = self._rpc_session.post(
+                self.rpc_url,
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": method,  # type: ignore[union-attr]
+                    "params": params,
+                },
+                timeout=30,
+            )
             data = reply.json()
             if "error" in data:
                 error = RuntimeError(f"{method}: {data['error']}")
@@ -340,8 +375,14 @@ class ChainTrader(User):
                 result = data["result"]
         except Exception as exc:  # any transport failure is a failed request, reported as such
             error = exc
-        events.request.fire(request_type="JSONRPC", name=name, response_time=(time.perf_counter() - started) * 1000,
-                            response_length=0, exception=error, context={})  # fmt: skip
+        events.request.fire(
+            request_type="JSONRPC",
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=error,
+            context={},
+        )
         if error is not None:
             raise error
         return result
@@ -360,9 +401,14 @@ class ChainTrader(User):
             self.signer.resync()  # the node refused it: its nonce is free again
             return
         if not isinstance(tx_hash, str) or not TX_HASH.match(tx_hash):
-            events.request.fire(request_type="JSONRPC", name="eth_sendRawTransaction placeOrder", response_time=0,
-                                response_length=0, exception=ValueError(f"no tx hash: {tx_hash!r}"),
-                                context={})  # fmt: skip
+            events.request.fire(
+                request_type="JSONRPC",
+                name="eth_sendRawTransaction placeOrder",
+                response_time=0,
+                response_length=0,
+                exception=ValueError(f"no tx hash: {tx_hash!r}"),
+                context={},
+            )
             return
         if Shared.watcher is not None:
             Shared.watcher.expect(tx_hash, started, f"chain {self.side} order")

@@ -128,8 +128,11 @@ class Watcher:
                 continue
             ours += 1
             self._settle(h, *entry, block, h in succeeded)
-        self.blocks.append(BlockRow(block.number, block.timestamp, block.seen_at, block.tx_count, ours,
-                                    block.gas_used, block.gas_limit))  # fmt: skip
+        self.blocks.append(
+            BlockRow(
+                block.number, block.timestamp, block.seen_at, block.tx_count, ours, block.gas_used, block.gas_limit
+            )
+        )
 
     def _settle(self, tx_hash: str, submitted: float, name: str, block: MinedBlock, ok: bool) -> None:
         latency = max(0.0, block.seen_at - submitted)
@@ -138,8 +141,13 @@ class Watcher:
             self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0, exception=None)
         else:
             self.reverted += 1
-            self.fire(request_type=MINED, name=name, response_time=latency * 1000, response_length=0,
-                      exception=TxReverted(f"{tx_hash} reverted in block {block.number}"))  # fmt: skip
+            self.fire(
+                request_type=MINED,
+                name=name,
+                response_time=latency * 1000,
+                response_length=0,
+                exception=TxReverted(f"{tx_hash} reverted in block {block.number}"),
+            )
         if self.blocks and block.number <= self.blocks[-1].number:  # claimed late: count it in its own block
             for row in reversed(self.blocks):
                 if row.number == block.number:
@@ -154,8 +162,13 @@ class Watcher:
         for h in late:
             submitted, name = self.pending.pop(h)
             self.dropped += 1
-            self.fire(request_type=MINED, name=name, response_time=(now - submitted) * 1000, response_length=0,
-                      exception=TxDropped(f"{h} not mined after {now - submitted:.0f}s"))  # fmt: skip
+            self.fire(
+                request_type=MINED,
+                name=name,
+                response_time=(now - submitted) * 1000,
+                response_length=0,
+                exception=TxDropped(f"{h} not mined after {now - submitted:.0f}s"),
+            )
 
     # ------------------------------------------------------------------ results
     def window(self, start: float, end: float) -> Window:
@@ -179,8 +192,18 @@ class Watcher:
             out = csv.writer(fh)
             out.writerow(["block", "timestamp", "seen_at", "txs", "ours", "gas_used", "gas_limit", "gas_share"])
             for b in self.blocks:
-                out.writerow([b.number, b.timestamp, f"{b.seen_at:.3f}", b.txs, b.ours, b.gas_used, b.gas_limit,
-                              f"{b.gas_used / b.gas_limit:.4f}" if b.gas_limit else ""])  # fmt: skip
+                out.writerow(
+                    [
+                        b.number,
+                        b.timestamp,
+                        f"{b.seen_at:.3f}",
+                        b.txs,
+                        b.ours,
+                        b.gas_used,
+                        b.gas_limit,
+                        f"{b.gas_used / b.gas_limit:.4f}" if b.gas_limit else "",
+                    ]
+                )
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -14,8 +14,9 @@ BENCH_FIELDS = {"mined_tps", "submitted", "mined", "failures", "gas_limit", "blo
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_bench_mines_every_placement(tmp_path):
@@ -33,8 +34,20 @@ def test_bench_mines_every_placement(tmp_path):
 
 
 def test_smoke_scenario_web_and_chain_users(tmp_path):
-    done = _run(["scripts.loadtest", "--scenario", "smoke", "--web-instances", "1", "--report-dir", str(tmp_path),
-                 "--run-dir", str(tmp_path / "run")], timeout=150)  # fmt: skip
+    done = _run(
+        [
+            "scripts.loadtest",
+            "--scenario",
+            "smoke",
+            "--web-instances",
+            "1",
+            "--report-dir",
+            str(tmp_path),
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+        timeout=150,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "smoke.json").read_text())
     assert list(report) == list(FIELDS)

@@ -17,8 +17,7 @@ class Events:
 
 
 def block(number: int, hashes: list[str], ok: list[str], seen_at: float) -> MinedBlock:
-    return MinedBlock(number, int(seen_at), 100_000 * len(hashes), 300_000_000, tuple(hashes), seen_at,
-                      frozenset(ok))  # fmt: skip
+    return MinedBlock(number, int(seen_at), 100_000 * len(hashes), 300_000_000, tuple(hashes), seen_at, frozenset(ok))
 
 
 def watcher() -> tuple[Watcher, Events]:
@@ -32,8 +31,10 @@ def test_success_and_revert_are_told_apart_by_the_success_log():
     w.expect("0xAA", t0, "web buy order")
     w.expect("0xbb", t0, "web cancel")
     w._on_block(block(5, ["0xaa", "0xbb", "0xcc"], ok=["0xaa", "0xcc"], seen_at=t0 + 1.5))
-    assert [(e["name"], e["exception"] is None) for e in events.fired] == [("web buy order", True),
-                                                                          ("web cancel", False)]  # fmt: skip
+    assert [(e["name"], e["exception"] is None) for e in events.fired] == [
+        ("web buy order", True),
+        ("web cancel", False),
+    ]
     assert all(e["request_type"] == MINED for e in events.fired)
     assert abs(events.fired[0]["response_time"] - 1500) < 1
     assert isinstance(events.fired[1]["exception"], TxReverted)

@@ -53,9 +53,15 @@ def test_replay_is_minted_once_and_bad_rows_are_kept_for_audit(client, tmp_path)
     csv.write_text("\n".join(rows) + "\n")
     keystore, password = tmp_path / "k.json", tmp_path / "k.pass"
     made = cli(
-        "keystore", "--role", "oracle", "--out", str(keystore), "--password-file", str(password),
+        "keystore",
+        "--role",
+        "oracle",
+        "--out",
+        str(keystore),
+        "--password-file",
+        str(password),
         module="energy_chain.devchain",
-    )  # fmt: skip
+    )
     assert made.returncode == 0, made.stderr
     assert "correct" not in keystore.read_text() and password.read_text().strip()  # a random password, encrypted key
 

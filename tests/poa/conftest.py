@@ -102,8 +102,11 @@ def run_project(module_args: list[str], env: dict[str, str], timeout: float = 18
     return subprocess.run(
         [sys.executable, "-m", *module_args],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env},
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")

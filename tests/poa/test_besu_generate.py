@@ -141,7 +141,10 @@ def test_project_env_configures_chain_and_roles(network: Path, monkeypatch: pyte
     assert (config.chain_id, config.rpc_url, config.confirmations) == (CHAIN_ID, "http://127.0.0.1:8545", 0)
     assert config.default_gas == 3_000_000
     assert (roles.deployer.address, roles.operator, roles.oracle) == (
-        accounts["deployer"], accounts["operator"], accounts["oracle"])  # fmt: skip
+        accounts["deployer"],
+        accounts["operator"],
+        accounts["oracle"],
+    )
 
 
 def test_one_host_per_machine_uses_standard_ports(tmp_path: Path):
@@ -189,12 +192,21 @@ def test_project_env_deploys_the_contracts(network: Path, tmp_path: Path):
     try:
         env.update(RPC_URL=node.url, DEPLOYMENTS_DIR=str(tmp_path))
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}
-        run = subprocess.run([sys.executable, "-m", "scripts.deploy"], cwd=PROJECT_ROOT, env=env,
-                             capture_output=True, text=True, timeout=180)  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-m", "scripts.deploy"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert run.returncode == 0, run.stdout + run.stderr
     finally:
         node.kill()
     record = Deployment.load(tmp_path, CHAIN_ID)
-    assert record.roles == {"admin": accounts["deployer"], "operator": accounts["operator"],
-                            "oracle": accounts["oracle"]}  # fmt: skip
+    assert record.roles == {
+        "admin": accounts["deployer"],
+        "operator": accounts["operator"],
+        "oracle": accounts["oracle"],
+    }
     assert {"MeterRegistry", "EnergyToken", "SettlementToken"} <= set(record.contracts)

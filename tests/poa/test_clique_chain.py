@@ -38,8 +38,11 @@ def test_deploy_script_records_every_contract_with_code(client: ChainClient, cli
     assert set(record.contracts) == {name for name, _ in CONTRACTS}
     for name in record.contracts:
         assert len(client.w3.eth.get_code(record.address(name))) > 0, name
-    assert record.roles == {"admin": resolve_roles_admin(clique_deployment), "operator": clique_deployment.env[
-        "OPERATOR_ADDRESS"], "oracle": clique_deployment.env["ORACLE_ADDRESS"]}  # fmt: skip
+    assert record.roles == {
+        "admin": resolve_roles_admin(clique_deployment),
+        "operator": clique_deployment.env["OPERATOR_ADDRESS"],
+        "oracle": clique_deployment.env["ORACLE_ADDRESS"],
+    }
 
 
 def resolve_roles_admin(dep: CliqueDeployment) -> str:
@@ -113,8 +116,15 @@ def test_mined_revert_is_decoded_from_the_receipt(client: ChainClient, operator:
 
 def test_type2_transactions_are_rejected(client: ChainClient, operator: Signer):
     """Why every project transaction is legacy (type 0) with gasPrice 0."""
-    tx = {"to": operator.address, "value": 0, "gas": 21_000, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
-          "nonce": client.pending_nonce(operator.address), "chainId": client.chain_id}  # fmt: skip
+    tx = {
+        "to": operator.address,
+        "value": 0,
+        "gas": 21_000,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+        "nonce": client.pending_nonce(operator.address),
+        "chainId": client.chain_id,
+    }
     with pytest.raises(Web3RPCError):
         client.send_raw(operator.sign(tx))
 
@@ -136,9 +146,14 @@ def test_meter_reading_mints_energy_to_the_owner(client: ChainClient, operator: 
     assert energy.functions.balanceOf(owner).call() == 1_234
     (event,) = energy.events.ReadingRecorded().process_receipt(receipt, errors=DISCARD)
     assert (event.args.meterId, event.args.interval, event.args.owner, event.args.mintedWh) == (
-        meter, interval, owner, 1_234)  # fmt: skip
-    logs = energy.events.ReadingRecorded().get_logs(from_block=receipt["blockNumber"],
-                                                    argument_filters={"meterId": meter})  # fmt: skip
+        meter,
+        interval,
+        owner,
+        1_234,
+    )
+    logs = energy.events.ReadingRecorded().get_logs(
+        from_block=receipt["blockNumber"], argument_filters={"meterId": meter}
+    )
     assert len(logs) == 1
 
 
@@ -157,8 +172,10 @@ def test_a_presigned_batch_is_mined_in_nonce_order(client: ChainClient, operator
     money = client.contract("SettlementToken")
     holders = [Signer.from_key(bytes([9, i]) + bytes(30)).address for i in range(20)]
     nonces = operator.reserve(len(holders), client.pending_nonce)
-    raws = [operator.sign(client.build_tx(money.functions.topUp(h, 10, REF), operator, 150_000, nonce=n))
-            for h, n in zip(holders, nonces, strict=True)]  # fmt: skip
+    raws = [
+        operator.sign(client.build_tx(money.functions.topUp(h, 10, REF), operator, 150_000, nonce=n))
+        for h, n in zip(holders, nonces, strict=True)
+    ]
     hashes = client.send_raw_batch(raws)
     assert all(isinstance(h, str) for h in hashes), hashes
     receipts = client.wait_for_receipts(hashes)  # type: ignore[arg-type]

@@ -51,8 +51,9 @@ def test_a_crossing_bid_fills_at_the_makers_price(traders: Traders):
     seller_before, buyer_before = balances(book, seller.address), balances(book, buyer.address)
     ask = book.place(seller, Side.SELL, price=450_000, amount=1_000)
     bid = book.place(buyer, Side.BUY, price=460_000, amount=600)
-    assert [(f.maker_id, f.taker_id, f.price, f.amount) for f in bid.fills] == [(ask.order_id, bid.order_id, 450_000,
-                                                                                600)]  # fmt: skip
+    assert [(f.maker_id, f.taker_id, f.price, f.amount) for f in bid.fills] == [
+        (ask.order_id, bid.order_id, 450_000, 600)
+    ]
     assert balances(book, buyer.address) == (buyer_before[0] + 600, buyer_before[1] - cost(450_000, 600))
     assert balances(book, seller.address) == (seller_before[0] - 1_000, seller_before[1] + cost(450_000, 600))
     resting = book.order(ask.order_id)

@@ -34,8 +34,9 @@ def test_besu_known_encoding_decodes_to_its_fields():
 
 
 def test_encoding_reproduces_besu_known_bytes():
-    extra = QbftExtraData((ADDR1, ADDR2), bytes(range(1, 33)), Vote(ADDR1, True), 0xFEDCBA,
-                          (_seal(1, 10, 0), _seal(10, 1, 0)))  # fmt: skip
+    extra = QbftExtraData(
+        (ADDR1, ADDR2), bytes(range(1, 33)), Vote(ADDR1, True), 0xFEDCBA, (_seal(1, 10, 0), _seal(10, 1, 0))
+    )
     assert extra.hex() == BESU_KNOWN
 
 

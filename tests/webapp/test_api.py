@@ -41,7 +41,7 @@ def test_openapi_document_lists_every_api_route(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = rule.rule[len("/api/v1"):].replace("<int:", "{").replace("<", "{").replace(">", "}")
+        path = rule.rule[len("/api/v1") :].replace("<int:", "{").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, (path, method)
 
@@ -63,10 +63,13 @@ def test_signup_login_token_and_me(client):
     _error(other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "login_required")  # revoked
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"username": "a", "password": PASSWORD}, 400, "invalid_username"),
-    ({"username": "validname", "password": "short"}, 400, "weak_password"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"username": "a", "password": PASSWORD}, 400, "invalid_username"),
+        ({"username": "validname", "password": "short"}, 400, "weak_password"),
+    ],
+)
 def test_signup_errors(client, body, status, code):
     _error(client.post("/api/v1/auth/signup", json=body), status, code)
 
@@ -78,9 +81,13 @@ def test_writes_must_be_json(client):
 
 def test_duplicate_signup_is_a_conflict(client):
     _signup(client, "dupe_api")
-    _error(client.application.test_client().post("/api/v1/auth/signup", json={"username": "dupe_api",
-                                                                              "password": PASSWORD}),
-           409, "username_taken")  # fmt: skip
+    _error(
+        client.application.test_client().post(
+            "/api/v1/auth/signup", json={"username": "dupe_api", "password": PASSWORD}
+        ),
+        409,
+        "username_taken",
+    )
 
 
 def test_order_path_returns_hash_then_status(app, chain, client, users):
@@ -99,8 +106,9 @@ def test_order_path_returns_hash_then_status(app, chain, client, users):
     assert r.status_code == 202 and r.get_json()["status"] == "pending"
     assert _wait_tx(seller, r.get_json()["tx_hash"])["status"] == "success"
 
-    r = client.post("/api/v1/orders", json={"side": "buy", "price_sen": "43", "amount_kwh": "0.5", "wait": True},
-                    headers=buyer_auth)  # fmt: skip
+    r = client.post(
+        "/api/v1/orders", json={"side": "buy", "price_sen": "43", "amount_kwh": "0.5", "wait": True}, headers=buyer_auth
+    )
     body = r.get_json()
     assert r.status_code == 201 and body["status"] == "success" and body["filled_wh"] == 500
     assert body["fills"][0]["price"] == 420_000 and body["fills"][0]["cost"] == 210_000
@@ -122,18 +130,21 @@ def test_order_path_returns_hash_then_status(app, chain, client, users):
     assert "no longer open" in message and r.get_json()["error"]["error_name"] == "OrderBookOrderNotOpen"
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"side": "hold", "price": 1, "amount_wh": 1}, "invalid_side"),
-    ({"side": "buy", "amount_wh": 1}, "missing_price"),
-    ({"side": "buy", "price": 0, "amount_wh": 1}, "price_out_of_range"),
-    ({"side": "buy", "price": 5_000_001, "amount_wh": 1}, "price_out_of_range"),
-    ({"side": "buy", "price_sen": "abc", "amount_wh": 1}, "price_out_of_range"),
-    ({"side": "buy", "price": "1", "amount_wh": 1}, "price_out_of_range"),
-    ({"side": "buy", "price": 1000}, "missing_amount"),
-    ({"side": "buy", "price": 1000, "amount_wh": 0}, "invalid_amount"),
-    ({"side": "buy", "price": 1000, "amount_kwh": "0.0001"}, "invalid_amount"),
-    ({"side": "buy", "price": 1000, "amount_wh": 5, "expiry_minutes": 0}, "invalid_expiry"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"side": "hold", "price": 1, "amount_wh": 1}, "invalid_side"),
+        ({"side": "buy", "amount_wh": 1}, "missing_price"),
+        ({"side": "buy", "price": 0, "amount_wh": 1}, "price_out_of_range"),
+        ({"side": "buy", "price": 5_000_001, "amount_wh": 1}, "price_out_of_range"),
+        ({"side": "buy", "price_sen": "abc", "amount_wh": 1}, "price_out_of_range"),
+        ({"side": "buy", "price": "1", "amount_wh": 1}, "price_out_of_range"),
+        ({"side": "buy", "price": 1000}, "missing_amount"),
+        ({"side": "buy", "price": 1000, "amount_wh": 0}, "invalid_amount"),
+        ({"side": "buy", "price": 1000, "amount_kwh": "0.0001"}, "invalid_amount"),
+        ({"side": "buy", "price": 1000, "amount_wh": 5, "expiry_minutes": 0}, "invalid_expiry"),
+    ],
+)
 def test_order_input_errors(client, users, body, code):
     users.signup(client)
     _error(client.post("/api/v1/orders", json=body), 400, code)
@@ -180,30 +191,38 @@ def test_browser_wallet_user_signs_orders_itself(app, chain, client):
     signature = Account.sign_message(encode_defunct(text=message), wallet.key).signature.to_0x_hex()
     assert client.post("/auth/siwe/verify", json={"message": message, "signature": signature}).status_code == 200
     # the server will not sign for it
-    _error(client.post("/api/v1/orders", json={"side": "buy", "price": 1000, "amount_wh": 1000}), 409,
-           "browser_wallet")  # fmt: skip
+    _error(client.post("/api/v1/orders", json={"side": "buy", "price": 1000, "amount_wh": 1000}), 409, "browser_wallet")
     chain.top_up(wallet.address, 1_000_000)
-    approve = chain.client.contract("SettlementToken").functions.approve(
-        chain.record.address("OrderBook"), 2**256 - 1)  # fmt: skip
-    raw = Account.sign_transaction(chain.client.build_tx(approve, _Nonce(chain, wallet.address), 100_000),
-                                   wallet.key).raw_transaction.to_0x_hex()  # fmt: skip
+    approve = chain.client.contract("SettlementToken").functions.approve(chain.record.address("OrderBook"), 2**256 - 1)
+    raw = Account.sign_transaction(
+        chain.client.build_tx(approve, _Nonce(chain, wallet.address), 100_000), wallet.key
+    ).raw_transaction.to_0x_hex()
     r = client.post("/api/v1/tx/raw", json={"raw": raw})
     assert r.status_code == 202 and _wait_tx(client, r.get_json()["tx_hash"])["status"] == "success"
 
     tx = client.post("/api/v1/orders/prepare", json={"side": "buy", "price": 300_000, "amount_wh": 1000}).get_json()
     assert tx["from"] == wallet.address and tx["gasPrice"] == "0x0"
-    signed = Account.sign_transaction({k: (int(v, 16) if k in {"gas", "gasPrice", "nonce", "chainId", "value"} else v)
-                                       for k, v in tx.items() if k not in {"from", "type"}}, wallet.key)  # fmt: skip
+    signed = Account.sign_transaction(
+        {
+            k: (int(v, 16) if k in {"gas", "gasPrice", "nonce", "chainId", "value"} else v)
+            for k, v in tx.items()
+            if k not in {"from", "type"}
+        },
+        wallet.key,
+    )
     r = client.post("/api/v1/tx/raw", json={"raw": signed.raw_transaction.to_0x_hex()})
     assert _wait_tx(client, r.get_json()["tx_hash"])["status"] == "success"
 
     stranger = Account.create()
-    foreign = Account.sign_transaction({"to": tx["to"], "data": tx["data"], "gas": 500_000, "gasPrice": 0,
-                                        "nonce": 0, "chainId": 1337, "value": 0},
-                                       stranger.key).raw_transaction.to_0x_hex()  # fmt: skip
+    foreign = Account.sign_transaction(
+        {"to": tx["to"], "data": tx["data"], "gas": 500_000, "gasPrice": 0, "nonce": 0, "chainId": 1337, "value": 0},
+        stranger.key,
+    ).raw_transaction.to_0x_hex()
     _error(client.post("/api/v1/tx/raw", json={"raw": foreign}), 403, "wrong_signer")
-    elsewhere = Account.sign_transaction({"to": stranger.address, "data": "0x", "gas": 21_000, "gasPrice": 0,
-                                          "nonce": 5, "chainId": 1337, "value": 0}, wallet.key)  # fmt: skip
+    elsewhere = Account.sign_transaction(
+        {"to": stranger.address, "data": "0x", "gas": 21_000, "gasPrice": 0, "nonce": 5, "chainId": 1337, "value": 0},
+        wallet.key,
+    )
     _error(client.post("/api/v1/tx/raw", json={"raw": elsewhere.raw_transaction.to_0x_hex()}), 403, "wrong_contract")
     _error(client.post("/api/v1/tx/raw", json={"raw": "0xdeadbeef"}), 400, "invalid_transaction")
     _error(client.post("/api/v1/tx/raw", json={}), 400, "invalid_transaction")

@@ -25,8 +25,9 @@ def test_round_from_bids_to_clearing_price(app, chain, users):
     assert "Closes in" in page and 'data-countdown="' in page and "20.00 sen/kWh" in page  # the grid band
     r = seller_c.post("/auction/order", data={"side": "sell", "price": "30", "amount": "2"}, follow_redirects=True)
     assert "Ask #" in r.get_data(as_text=True)
-    r = buyer_c.post("/api/v1/auction/orders", json={"side": "buy", "price_sen": "45", "amount_kwh": "1.5",
-                                                     "wait": True})  # fmt: skip
+    r = buyer_c.post(
+        "/api/v1/auction/orders", json={"side": "buy", "price_sen": "45", "amount_kwh": "1.5", "wait": True}
+    )
     assert r.status_code == 201 and r.get_json()["order_id"]
     current = buyer_c.get("/api/v1/auction/current").get_json()["round"]
     assert (current["bid_count"], current["ask_count"]) == (1, 1)

@@ -110,8 +110,9 @@ def test_forms_need_a_csrf_token(chain, tmp_path):
     assert r.status_code == 400 and "form expired" in r.get_data(as_text=True)
     page = client.get("/auth/signup").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    r = client.post("/auth/signup", data={"username": "csrf", "password": PASSWORD, "confirm": PASSWORD,
-                                          "csrf_token": token})  # fmt: skip
+    r = client.post(
+        "/auth/signup", data={"username": "csrf", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 302
 
 

@@ -23,8 +23,10 @@ def test_a_stale_nonce_counter_recovers_once(app, users):
 
 
 def test_error_sentences():
-    error = DecodedError("OrderBookInsufficientBalance", {"token": "0x" + "00" * 20, "account": "0x" + "11" * 20,
-                                                          "balance": 1500, "needed": 2000})  # fmt: skip
+    error = DecodedError(
+        "OrderBookInsufficientBalance",
+        {"token": "0x" + "00" * 20, "account": "0x" + "11" * 20, "balance": 1500, "needed": 2000},
+    )
     assert user_message(error, "energy") == "Insufficient balance: you have 1.500 kWh but this order needs 2.000 kWh."
     assert user_message(error, "settlement") == "Insufficient balance: you have RM 0.00 but this order needs RM 0.00."
     unknown = DecodedError("SomeContractNewError", {"price": 455_000, "amountWh": 1500})

@@ -17,8 +17,9 @@ def test_explorer_lists_and_searches(app, chain, users):
     chain.mint_energy(address, 900)
     users.index()
     with app.app_context():
-        tx = db.session.scalar(select(ChainTx).where(ChainTx.method == "recordReading").order_by(
-            ChainTx.block_number.desc()))  # fmt: skip
+        tx = db.session.scalar(
+            select(ChainTx).where(ChainTx.method == "recordReading").order_by(ChainTx.block_number.desc())
+        )
     page = client.get("/explorer").get_data(as_text=True)
     assert "recordReading" in page and "Latest blocks" in page
     assert client.get(f"/explorer?q={tx.hash}").headers["Location"].endswith(f"/explorer/tx/{tx.hash}")
@@ -82,8 +83,9 @@ def test_operator_page_is_for_operators(app, chain, users):
     users.index()
     page = client.get("/operator").get_data(as_text=True)
     assert "behind" in page and "Meters" in page and "50.00 sen/kWh" in page  # oracle lag, tariffs
-    r = client.post("/operator/meters", data={"serial": "OP-TEST-1", "owner": owner, "name": "Test house"},
-                    follow_redirects=True)  # fmt: skip
+    r = client.post(
+        "/operator/meters", data={"serial": "OP-TEST-1", "owner": owner, "name": "Test house"}, follow_redirects=True
+    )
     assert "Meter OP-TEST-1 registered" in r.get_data(as_text=True)
     assert "Test house" in client.get("/operator").get_data(as_text=True)
     r = client.post("/operator/meters", data={"serial": "OP-TEST-1", "owner": owner}, follow_redirects=True)
@@ -133,8 +135,9 @@ def test_every_route_is_requested_by_some_test():
     from tests.webapp.conftest import app_config  # noqa: F401 - the app module imports cleanly
     from webapp import create_app
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "INDEXER_ENABLED": False})  # fmt: skip
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INDEXER_ENABLED": False}
+    )
     sources = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
     missing = []
     for rule in app.url_map.iter_rules():

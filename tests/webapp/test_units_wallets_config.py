@@ -28,10 +28,17 @@ def test_price_in_sen_becomes_units_per_kwh():
     assert parse_price_sen(Decimal("0.0001"), 500) == 1
 
 
-@pytest.mark.parametrize("text, message", [
-    ("0", "greater than zero"), ("-3", "greater than zero"), ("501", "at most 500"), ("abc", "must be a number"),
-    ("1.00001", "too many decimals"), ("nan", "must be a number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0", "greater than zero"),
+        ("-3", "greater than zero"),
+        ("501", "at most 500"),
+        ("abc", "must be a number"),
+        ("1.00001", "too many decimals"),
+        ("nan", "must be a number"),
+    ],
+)
 def test_bad_prices_are_refused_with_a_reason(text, message):
     with pytest.raises(InvalidAmount, match=message):
         parse_price_sen(text, 500)
@@ -106,8 +113,15 @@ def test_the_literal_dev_secret_is_refused(tmp_path):
 
 
 def test_config_from_environment():
-    cfg = load_config({"FLASK_SECRET_KEY": "x" * 32, "DATABASE_URL": "postgres://u:p@db/energy", "RPC_URL": "http://n:1",
-                       "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER": "0"})  # fmt: skip
+    cfg = load_config(
+        {
+            "FLASK_SECRET_KEY": "x" * 32,
+            "DATABASE_URL": "postgres://u:p@db/energy",
+            "RPC_URL": "http://n:1",
+            "WEBAPP_SCRYPT_N": "1024",
+            "WEBAPP_INDEXER": "0",
+        }
+    )
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql://u:p@db/energy"
     assert cfg["RPC_URL"] == "http://n:1"
     assert cfg["WALLET_SCRYPT_N"] == 1024 and cfg["INDEXER_ENABLED"] is False

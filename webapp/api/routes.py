@@ -34,8 +34,12 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 
 
 def _user_json(user: User) -> dict[str, Any]:
-    return {"username": user.username, "address": user.address, "wallet": "custodial" if user.custodial else "browser",
-            "operator": user.is_operator}  # fmt: skip
+    return {
+        "username": user.username,
+        "address": user.address,
+        "wallet": "custodial" if user.custodial else "browser",
+        "operator": user.is_operator,
+    }
 
 
 def _int_field(body: dict[str, Any], name: str, low: int, high: int, code: str) -> int:
@@ -80,8 +84,13 @@ def health():
     from webapp.indexer import Indexer
 
     indexer = current_app.extensions.get("indexer")
-    return jsonify({"chain": chain().status(), "indexed_block": Indexer.last_indexed(),
-                    "indexer_error": indexer.last_error if indexer else None})  # fmt: skip
+    return jsonify(
+        {
+            "chain": chain().status(),
+            "indexed_block": Indexer.last_indexed(),
+            "indexer_error": indexer.last_error if indexer else None,
+        }
+    )
 
 
 # ---------------------------------------------------------------------- auth
@@ -126,11 +135,14 @@ def logout():
 @login_required
 def me():
     balances = chain().balances(current_user.address, spenders=accounts.APPROVED_SPENDERS)
-    return jsonify({
-        "user": _user_json(current_user), "wallet_unlocked": keys().is_unlocked(current_user.address),
-        "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
-        "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
-    })  # fmt: skip
+    return jsonify(
+        {
+            "user": _user_json(current_user),
+            "wallet_unlocked": keys().is_unlocked(current_user.address),
+            "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
+            "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
+        }
+    )
 
 
 @bp.post("/account/topup")
@@ -162,21 +174,45 @@ def trades():
 
 
 def _trade_json(t) -> dict[str, Any]:
-    return {"venue": t.venue, "buyer": t.buyer, "seller": t.seller, "price": t.price, "amount_wh": t.amount_wh,
-            "cost": t.cost, "buy_order_id": t.buy_order_id, "sell_order_id": t.sell_order_id,
-            "block": t.block_number, "tx_hash": t.tx_hash, "timestamp": t.timestamp}  # fmt: skip
+    return {
+        "venue": t.venue,
+        "buyer": t.buyer,
+        "seller": t.seller,
+        "price": t.price,
+        "amount_wh": t.amount_wh,
+        "cost": t.cost,
+        "buy_order_id": t.buy_order_id,
+        "sell_order_id": t.sell_order_id,
+        "block": t.block_number,
+        "tx_hash": t.tx_hash,
+        "timestamp": t.timestamp,
+    }
 
 
 @bp.get("/orders")
 @login_required
 def my_orders():
     status = request.args.get("status")
-    rows = trading.open_orders(current_user.address) if status == "open" else trading.order_history(
-        current_user.address)
-    return jsonify({"orders": [{
-        "order_id": o.order_id, "side": o.side, "price": o.price, "amount_wh": o.amount_wh,
-        "remaining_wh": o.remaining_wh, "status": o.status, "block": o.block_number, "tx_hash": o.tx_hash,
-    } for o in rows]})  # fmt: skip
+    rows = (
+        trading.open_orders(current_user.address) if status == "open" else trading.order_history(current_user.address)
+    )
+    return jsonify(
+        {
+            "orders": [
+                {
+                    "order_id": o.order_id,
+                    "side": o.side,
+                    "price": o.price,
+                    "amount_wh": o.amount_wh,
+                    "remaining_wh": o.remaining_wh,
+                    "status": o.status,
+                    "block": o.block_number,
+                    "tx_hash": o.tx_hash,
+                }
+                for o in rows
+            ]
+        }
+    )
 
 
 @bp.post("/orders")
@@ -237,11 +273,25 @@ def tx_status(tx_hash: str):
 def readings():
     meters = [m.meter_id for m in db.session.scalars(select(Meter).where(Meter.owner == current_user.address))]
     limit = min(1000, max(1, request.args.get("limit", 96, type=int)))
-    rows = db.session.scalars(select(Reading).where(Reading.owner == current_user.address)
-                              .order_by(Reading.interval.desc()).limit(limit))  # fmt: skip
-    return jsonify({"meters": meters, "readings": [{
-        "meter_id": r.meter_id, "interval": r.interval, "minted_wh": r.minted_wh, "burned_wh": r.burned_wh,
-        "grid_wh": r.grid_wh, "block": r.block_number} for r in rows]})  # fmt: skip
+    rows = db.session.scalars(
+        select(Reading).where(Reading.owner == current_user.address).order_by(Reading.interval.desc()).limit(limit)
+    )
+    return jsonify(
+        {
+            "meters": meters,
+            "readings": [
+                {
+                    "meter_id": r.meter_id,
+                    "interval": r.interval,
+                    "minted_wh": r.minted_wh,
+                    "burned_wh": r.burned_wh,
+                    "grid_wh": r.grid_wh,
+                    "block": r.block_number,
+                }
+                for r in rows
+            ],
+        }
+    )
 
 
 @bp.get("/explorer/txs")
@@ -251,9 +301,26 @@ def explorer_txs():
     if address:
         query = query.where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
     page = paginate(query)
-    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "txs": [{
-        "hash": t.hash, "block": t.block_number, "from": t.from_addr, "to": t.to_addr, "contract": t.contract,
-        "method": t.method, "status": t.status, "gas_used": t.gas_used} for t in page.items]})  # fmt: skip
+    return jsonify(
+        {
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+            "txs": [
+                {
+                    "hash": t.hash,
+                    "block": t.block_number,
+                    "from": t.from_addr,
+                    "to": t.to_addr,
+                    "contract": t.contract,
+                    "method": t.method,
+                    "status": t.status,
+                    "gas_used": t.gas_used,
+                }
+                for t in page.items
+            ],
+        }
+    )
 
 
 @bp.get("/explorer/events")
@@ -264,9 +331,24 @@ def explorer_events():
     if request.args.get("tx"):
         query = query.where(ChainEvent.tx_hash == request.args["tx"].lower())
     page = paginate(query)
-    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "events": [{
-        "block": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index, "contract": e.contract,
-        "name": e.name, "args": e.args} for e in page.items]})  # fmt: skip
+    return jsonify(
+        {
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+            "events": [
+                {
+                    "block": e.block_number,
+                    "tx_hash": e.tx_hash,
+                    "log_index": e.log_index,
+                    "contract": e.contract,
+                    "name": e.name,
+                    "args": e.args,
+                }
+                for e in page.items
+            ],
+        }
+    )
 
 
 # ---------------------------------------------------------------------- auction
@@ -277,8 +359,12 @@ def auction_current():
     last = auctions.last_cleared()
     body: dict[str, Any] = {"round": auctions.current_round().as_dict(), "last_cleared": None}
     if last is not None:
-        body["last_cleared"] = {"round_id": last.round_id, "clearing_price": last.clearing_price,
-                                "volume_wh": last.volume_wh, "curves": auctions.round_curves(last)}  # fmt: skip
+        body["last_cleared"] = {
+            "round_id": last.round_id,
+            "clearing_price": last.clearing_price,
+            "volume_wh": last.volume_wh,
+            "curves": auctions.round_curves(last),
+        }
     return jsonify(body)
 
 

@@ -273,8 +273,11 @@ class ChainService:
                 except TransactionNotFound as exc:
                     raise UserError("No transaction with that hash is known.", "not_found", 404) from exc
                 return {"tx_hash": tx_hash, "status": "pending"}
-            result: dict[str, Any] = {"tx_hash": tx_hash, "block": int(receipt["blockNumber"]),
-                                      "gas_used": int(receipt["gasUsed"])}  # fmt: skip
+            result: dict[str, Any] = {
+                "tx_hash": tx_hash,
+                "block": int(receipt["blockNumber"]),
+                "gas_used": int(receipt["gasUsed"]),
+            }
             if receipt["status"] == 1:
                 result["status"] = "success"
                 return result

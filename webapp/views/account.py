@@ -30,12 +30,19 @@ def index():
         "money": sum(o.price * o.remaining_wh // 1000 for o in open_orders if o.side == "buy"),
     }
     return render_template(
-        "account.html", balances=balances, chain_error=error, escrow=escrow, open_orders=open_orders,
+        "account.html",
+        balances=balances,
+        chain_error=error,
+        escrow=escrow,
+        open_orders=open_orders,
         history=trading.order_history(current_user.address),
         trades=trading.recent_trades(limit=50, address=current_user.address),
-        unlocked=keys().is_unlocked(current_user.address), topup_form=TopUpForm(), cancel_form=CancelForm(),
-        topup_enabled=current_app.config["TOPUP_ENABLED"], topup_max=current_app.config["TOPUP_MAX_MYR"],
-    )  # fmt: skip
+        unlocked=keys().is_unlocked(current_user.address),
+        topup_form=TopUpForm(),
+        cancel_form=CancelForm(),
+        topup_enabled=current_app.config["TOPUP_ENABLED"],
+        topup_max=current_app.config["TOPUP_MAX_MYR"],
+    )
 
 
 @bp.post("/topup")

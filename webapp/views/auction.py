@@ -19,14 +19,25 @@ def curves_chart(rnd, title: str):
     if rnd is None:
         return xy_chart(Chart(series=[], title=title))
     c = auctions.round_curves(rnd)
-    hlines = [HLine(price_sen(rnd.clearing_price), f"clearing {fmt_price(rnd.clearing_price)}")] \
-        if rnd.clearing_price else []  # fmt: skip
-    return xy_chart(Chart(
-        series=[Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "path", "supply"),
-                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "path", "demand")],
-        hlines=hlines, x_label="cumulative kWh", y_label="price (sen/kWh)", title=title,
-        x_fmt=lambda v: f"{v:g}", y_fmt=lambda v: f"{v:g}",
-    ))  # fmt: skip
+    hlines = (
+        [HLine(price_sen(rnd.clearing_price), f"clearing {fmt_price(rnd.clearing_price)}")]
+        if rnd.clearing_price
+        else []
+    )
+    return xy_chart(
+        Chart(
+            series=[
+                Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "path", "supply"),
+                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "path", "demand"),
+            ],
+            hlines=hlines,
+            x_label="cumulative kWh",
+            y_label="price (sen/kWh)",
+            title=title,
+            x_fmt=lambda v: f"{v:g}",
+            y_fmt=lambda v: f"{v:g}",
+        )
+    )
 
 
 @bp.get("")
@@ -39,11 +50,17 @@ def index():
     last = auctions.last_cleared()
     title = f"Supply and demand, round of {timefmt(last.round_id)}" if last else "No cleared round yet"
     return render_template(
-        "auction.html", current=current, chain_error=error, last=last, chart=curves_chart(last, title),
-        rounds=auctions.recent_rounds(), form=AuctionForm(),
+        "auction.html",
+        current=current,
+        chain_error=error,
+        last=last,
+        chart=curves_chart(last, title),
+        rounds=auctions.recent_rounds(),
+        form=AuctionForm(),
         mine=auctions.my_orders(current_user.address) if current_user.is_authenticated else [],
-        max_price=current_app.config["MAX_PRICE_SEN"], max_kwh=current_app.config["MAX_ORDER_KWH"],
-    )  # fmt: skip
+        max_price=current_app.config["MAX_PRICE_SEN"],
+        max_kwh=current_app.config["MAX_ORDER_KWH"],
+    )
 
 
 @bp.post("/order")
@@ -57,6 +74,9 @@ def submit():
     result = auctions.submit(current_user, form.side.data, price, amount, wait=True)
     sync_index()
     what = "Bid" if form.side.data == "buy" else "Ask"
-    flash(f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in round "
-          f"{result['round_id']}. It settles at the round's clearing price.", "success")  # fmt: skip
+    flash(
+        f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in round "
+        f"{result['round_id']}. It settles at the round's clearing price.",
+        "success",
+    )
     return redirect(url_for("auction.index"))

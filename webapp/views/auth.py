@@ -48,8 +48,9 @@ def signup():
         else:
             session.permanent = True
             login_user(user)
-            flash(f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.",
-                  "success")  # fmt: skip
+            flash(
+                f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.", "success"
+            )
             return redirect(url_for("account.index"))
     return render_template("auth/signup.html", form=form), 400 if request.method == "POST" else 200
 
@@ -120,11 +121,15 @@ def siwe_message():
     nonce = secrets.token_hex(12)  # EIP-4361: at least 8 alphanumeric characters
     session["siwe_nonce"] = nonce
     message = _siwe().SiweMessage(
-        domain=request.host, address=to_checksum_address(address), uri=request.host_url.rstrip("/"), version="1",
-        chain_id=current_app.extensions["chain"].client.chain_id, nonce=nonce,
+        domain=request.host,
+        address=to_checksum_address(address),
+        uri=request.host_url.rstrip("/"),
+        version="1",
+        chain_id=current_app.extensions["chain"].client.chain_id,
+        nonce=nonce,
         issued_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         statement="Sign in to the SolarShare energy market.",
-    )  # fmt: skip
+    )
     return jsonify({"message": message.prepare_message(), "nonce": nonce})
 
 
@@ -150,5 +155,6 @@ def siwe_verify():
         db.session.commit()
     session.permanent = True
     login_user(user)
-    return jsonify({"ok": True, "username": user.username, "address": user.address,
-                    "redirect": url_for("market.index")})  # fmt: skip
+    return jsonify(
+        {"ok": True, "username": user.username, "address": user.address, "redirect": url_for("market.index")}
+    )

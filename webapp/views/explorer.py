@@ -42,8 +42,7 @@ def index():
         user = db.session.scalar(select(User).where(User.username == q))
         if user is not None:
             return redirect(url_for("explorer.address", address=user.address))
-        return render_template("explorer/index.html", page=None, blocks=[], q=q, status=_status(),
-                               not_found=True), 404  # fmt: skip
+        return render_template("explorer/index.html", page=None, blocks=[], q=q, status=_status(), not_found=True), 404
     page = paginate(select(ChainTx).order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc()))
     blocks = list(db.session.scalars(select(ChainBlock).order_by(ChainBlock.number.desc()).limit(10)))
     return render_template("explorer/index.html", page=page, blocks=blocks, q=q, status=_status(), not_found=False)
@@ -77,8 +76,9 @@ def tx(tx_hash: str):
     row = db.session.get(ChainTx, tx_hash.lower())
     if row is None:
         abort(404)
-    events = list(db.session.scalars(
-        select(ChainEvent).where(ChainEvent.tx_hash == row.hash).order_by(ChainEvent.log_index)))  # fmt: skip
+    events = list(
+        db.session.scalars(select(ChainEvent).where(ChainEvent.tx_hash == row.hash).order_by(ChainEvent.log_index))
+    )
     return render_template("explorer/tx.html", tx=row, events=events)
 
 
@@ -87,17 +87,26 @@ def address(address: str):
     if not ADDRESS.match(address):
         abort(404)
     address = _norm_address(address)
-    txs = paginate(select(ChainTx).where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
-                   .order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc()))  # fmt: skip
-    events = list(db.session.scalars(
-        select(ChainEvent).where(or_(ChainEvent.a0 == address, ChainEvent.a1 == address, ChainEvent.a2 == address))
-        .order_by(ChainEvent.id.desc()).limit(50)))  # fmt: skip
+    txs = paginate(
+        select(ChainTx)
+        .where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
+        .order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc())
+    )
+    events = list(
+        db.session.scalars(
+            select(ChainEvent)
+            .where(or_(ChainEvent.a0 == address, ChainEvent.a1 == address, ChainEvent.a2 == address))
+            .order_by(ChainEvent.id.desc())
+            .limit(50)
+        )
+    )
     user = db.session.scalar(select(User).where(User.address == address))
     contract = None
     with contextlib.suppress(UserError):
         contract = chain().abi_index.contract_name(address)
-    return render_template("explorer/address.html", address=address, page=txs, events=events, user=user,
-                           contract=contract)  # fmt: skip
+    return render_template(
+        "explorer/address.html", address=address, page=txs, events=events, user=user, contract=contract
+    )
 
 
 @bp.get("/events")

@@ -31,8 +31,9 @@ def keys() -> UnlockedKeys:
 def signer_for(user: User) -> Signer:
     """The user's unlocked key, or a clear error telling them what to do."""
     if not user.custodial:
-        raise UserError("Your account uses a browser wallet: sign this transaction in your wallet.",
-                        "browser_wallet", 409)  # fmt: skip
+        raise UserError(
+            "Your account uses a browser wallet: sign this transaction in your wallet.", "browser_wallet", 409
+        )
     try:
         return keys().get(user.address)
     except WalletLocked as exc:

@@ -20,8 +20,7 @@ def index():
     except UserError as exc:
         error = exc.message
     form = OrderForm() if current_user.is_authenticated else None
-    return render_template("home.html", book=book, chain_error=error, form=form,
-                           trades=trading.recent_trades(limit=8))  # fmt: skip
+    return render_template("home.html", book=book, chain_error=error, form=form, trades=trading.recent_trades(limit=8))
 
 
 @bp.get("/healthz")

@@ -24,10 +24,17 @@ def index():
         error = exc.message
     mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
     return render_template(
-        "market.html", book=book, chart=depth_chart(book["bids"], book["asks"]), chain_error=error,
-        trades=trading.recent_trades(limit=20), my_orders=mine, form=OrderForm(), cancel_form=CancelForm(),
-        max_price=current_app.config["MAX_PRICE_SEN"], max_kwh=current_app.config["MAX_ORDER_KWH"],
-    )  # fmt: skip
+        "market.html",
+        book=book,
+        chart=depth_chart(book["bids"], book["asks"]),
+        chain_error=error,
+        trades=trading.recent_trades(limit=20),
+        my_orders=mine,
+        form=OrderForm(),
+        cancel_form=CancelForm(),
+        max_price=current_app.config["MAX_PRICE_SEN"],
+        max_kwh=current_app.config["MAX_ORDER_KWH"],
+    )
 
 
 @bp.post("/order")

@@ -43,10 +43,16 @@ def meter_chart(readings: list[Reading], model: dict[int, tuple[int, int]] | Non
             Series("Generation (simulated meter)", [(x, kwh(model[x][0])) for x in xs if x in model], "line", "pv"),
             Series("Consumption (simulated meter)", [(x, -kwh(model[x][1])) for x in xs if x in model], "line", "use"),
         ]
-    return xy_chart(Chart(
-        series=series, x_label="interval start (UTC)", y_label="kWh (+ export / - import)", x_fmt=_hour_label,
-        y_fmt=lambda v: f"{v:g}", title=title,
-    ))  # fmt: skip
+    return xy_chart(
+        Chart(
+            series=series,
+            x_label="interval start (UTC)",
+            y_label="kWh (+ export / - import)",
+            x_fmt=_hour_label,
+            y_fmt=lambda v: f"{v:g}",
+            title=title,
+        )
+    )
 
 
 def _recent(readings: list[Reading]) -> tuple[list[Reading], int]:
@@ -68,8 +74,12 @@ def index():
     ids = [m.meter_id for m in chosen]
     readings: list[Reading] = []
     if ids:
-        query = (select(Reading).where(Reading.meter_id.in_(ids))
-                 .order_by(Reading.interval.desc()).limit(INTERVALS_SHOWN * len(ids)))  # fmt: skip
+        query = (
+            select(Reading)
+            .where(Reading.meter_id.in_(ids))
+            .order_by(Reading.interval.desc())
+            .limit(INTERVALS_SHOWN * len(ids))
+        )
         readings = list(db.session.scalars(query))
     recent, period = _recent(readings)
     model: dict[int, tuple[int, int]] = {}
@@ -80,6 +90,13 @@ def index():
         "burned": sum(r.burned_wh for r in recent),
         "grid": sum(r.grid_wh for r in recent),
     }
-    return render_template("meter.html", meters=meters, selected=selected, readings=readings[:INTERVALS_SHOWN],
-                           chart=meter_chart(recent, model), totals=totals, shown=len({r.interval for r in recent}),
-                           modelled=bool(model))  # fmt: skip
+    return render_template(
+        "meter.html",
+        meters=meters,
+        selected=selected,
+        readings=readings[:INTERVALS_SHOWN],
+        chart=meter_chart(recent, model),
+        totals=totals,
+        shown=len({r.interval for r in recent}),
+        modelled=bool(model),
+    )

@@ -37,16 +37,21 @@ def operator_required(view):
 def oracle_status() -> dict[str, Any]:
     """When the oracle last recorded readings, how far behind real time that is, and how often it reports."""
     last_interval = db.session.scalar(select(func.max(Reading.interval)))
-    intervals = list(db.session.scalars(select(Reading.interval).distinct().order_by(Reading.interval.desc())
-                                        .limit(20)))  # fmt: skip
+    intervals = list(
+        db.session.scalars(select(Reading.interval).distinct().order_by(Reading.interval.desc()).limit(20))
+    )
     # The reporting period is the smallest gap between recent intervals (gaps are missed or backfilled intervals).
     gaps = [a - b for a, b in itertools.pairwise(intervals) if a > b]
     period = min(gaps) if gaps else None
-    last_event = db.session.scalar(select(ChainEvent).where(ChainEvent.name == "ReadingRecorded")
-                                   .order_by(ChainEvent.id.desc()).limit(1))  # fmt: skip
-    status: dict[str, Any] = {"last_interval": last_interval, "period": period,
-                              "readings": db.session.scalar(select(func.count(Reading.id))) or 0,
-                              "last_block": last_event.block_number if last_event else None}  # fmt: skip
+    last_event = db.session.scalar(
+        select(ChainEvent).where(ChainEvent.name == "ReadingRecorded").order_by(ChainEvent.id.desc()).limit(1)
+    )
+    status: dict[str, Any] = {
+        "last_interval": last_interval,
+        "period": period,
+        "readings": db.session.scalar(select(func.count(Reading.id))) or 0,
+        "last_block": last_event.block_number if last_event else None,
+    }
     if last_interval is not None:
         end = last_interval + (period or 0)
         status["lag_seconds"] = max(0, int(time.time()) - end)
@@ -67,17 +72,28 @@ def grid_tariffs() -> dict[str, int] | None:
 @operator_required
 def index():
     meters = list(db.session.scalars(select(Meter).order_by(Meter.name, Meter.serial)))
-    last = {m: i for m, i in db.session.execute(select(Reading.meter_id, func.max(Reading.interval))
-                                                .group_by(Reading.meter_id))}  # fmt: skip
+    last = {
+        m: i
+        for m, i in db.session.execute(select(Reading.meter_id, func.max(Reading.interval)).group_by(Reading.meter_id))
+    }
     tariffs, error, status = None, None, {}
     try:
         tariffs = grid_tariffs()
         status = chain().status()
     except UserError as exc:
         error = exc.message
-    return render_template("operator.html", meters=meters, last=last, oracle=oracle_status(),
-                           tariffs=tariffs, chain_error=error, chain_status=status, meter_form=MeterForm(),
-                           tariff_form=TariffForm(), max_price=current_app.config["MAX_PRICE_SEN"])  # fmt: skip
+    return render_template(
+        "operator.html",
+        meters=meters,
+        last=last,
+        oracle=oracle_status(),
+        tariffs=tariffs,
+        chain_error=error,
+        chain_status=status,
+        meter_form=MeterForm(),
+        tariff_form=TariffForm(),
+        max_price=current_app.config["MAX_PRICE_SEN"],
+    )
 
 
 @bp.post("/meters")
