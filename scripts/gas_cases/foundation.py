@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
+from energy_chain.approvals import UNLIMITED
 from scripts.gas_report import GasContext
 
 
@@ -91,7 +92,7 @@ def measure(ctx: GasContext) -> None:
         oracle,
     )
     ctx.measure("EnergyToken", "transfer", "to a new holder", energy.functions.transfer(bob.address, 100), alice)
-    ctx.measure("EnergyToken", "approve", "unlimited", energy.functions.approve(bob.address, 2**256 - 1), alice)
+    ctx.measure("EnergyToken", "approve", "unlimited", energy.functions.approve(bob.address, UNLIMITED), alice)
     ctx.measure(
         "EnergyToken",
         "transferFrom",
@@ -112,4 +113,4 @@ def measure(ctx: GasContext) -> None:
     )
     ctx.measure("SettlementToken", "withdraw", "part of balance", money.functions.withdraw(10**7, b"\x03" * 32), alice)
     ctx.measure("SettlementToken", "transfer", "to a new holder", money.functions.transfer(bob.address, 10**6), alice)
-    ctx.measure("SettlementToken", "approve", "unlimited", money.functions.approve(bob.address, 2**256 - 1), alice)
+    ctx.measure("SettlementToken", "approve", "unlimited", money.functions.approve(bob.address, UNLIMITED), alice)

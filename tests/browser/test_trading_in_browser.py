@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from energy_chain.approvals import approve_function
 from tests.browser.conftest import DEMO_PASSWORD, ROUND_SECONDS
 
 pytestmark = pytest.mark.slow
@@ -287,7 +288,7 @@ def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
 
     wallet = Account.create()
     chain.top_up(wallet.address, 3_000_000)  # RM 3
-    approve = chain.client.contract("SettlementToken").functions.approve(chain.record.address("OrderBook"), 2**256 - 1)
+    approve = approve_function(chain.client, "SettlementToken", chain.record.address("OrderBook"))
     tx = chain.client.build_tx(approve, _PendingNonce(wallet.address), 100_000)
     chain.client.wait_for_receipt(chain.client.send_raw(wallet.sign_transaction(tx).raw_transaction))
 

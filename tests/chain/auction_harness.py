@@ -15,6 +15,7 @@ from web3.logs import DISCARD
 
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import AnvilProcess, start_anvil
+from energy_chain.approvals import APPROVE_GAS, approve_function
 from energy_chain.auction import GAS_CLEAR_BASE, GAS_CLEAR_STEP, GAS_SUBMIT, AuctionClient
 from energy_chain.codec import calldata
 from energy_chain.devchain import deploy_local, dev_signer
@@ -123,8 +124,8 @@ def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> Au
                 (registry.functions.registerMeter(mid, s.address), operator, 200_000),
                 (energy.functions.recordReading((mid, ts, FUNDS, 0)), oracle, 300_000),
                 (money.functions.topUp(s.address, FUNDS, b"\x00" * 31 + bytes([i])), operator, 200_000),
-                (energy.functions.approve(auction.contract.address, 2**256 - 1), s, 100_000),
-                (money.functions.approve(auction.contract.address, 2**256 - 1), s, 100_000),
+                (approve_function(client, "EnergyToken", auction.contract.address), s, APPROVE_GAS),
+                (approve_function(client, "SettlementToken", auction.contract.address), s, APPROVE_GAS),
             ]
         receipts = chain.send_batch(setup)
         assert all(r["status"] == 1 for r in receipts), "auction test set-up failed"

@@ -8,6 +8,8 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from energy_chain.approvals import approve_function
+
 PASSWORD = "correct horse battery"
 
 
@@ -193,7 +195,7 @@ def test_browser_wallet_user_signs_orders_itself(app, chain, client):
     # the server will not sign for it
     _error(client.post("/api/v1/orders", json={"side": "buy", "price": 1000, "amount_wh": 1000}), 409, "browser_wallet")
     chain.top_up(wallet.address, 1_000_000)
-    approve = chain.client.contract("SettlementToken").functions.approve(chain.record.address("OrderBook"), 2**256 - 1)
+    approve = approve_function(chain.client, "SettlementToken", chain.record.address("OrderBook"))
     raw = Account.sign_transaction(
         chain.client.build_tx(approve, _Nonce(chain, wallet.address), 100_000), wallet.key
     ).raw_transaction.to_0x_hex()
