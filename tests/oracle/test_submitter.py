@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from energy_chain import ChainClient, ChainConfig
-from energy_chain.anvil import start_anvil
+from energy_chain.anvil import free_port, start_anvil
 from energy_chain.devchain import OPERATOR_INDEX, deploy_local, dev_signer
 from energy_chain.meters import meter_id
 from meter_oracle.config import OracleConfig
@@ -166,3 +166,38 @@ def test_an_outbox_of_another_chain_is_refused(client, oracle_signer, tmp_path):
     fresh = Outbox(tmp_path / "fresh.sqlite")
     submitter(client, fresh, oracle_signer).step()
     assert fresh.get("chain_identity").startswith("1337:")
+
+
+def test_a_bug_stops_the_loop_while_a_chain_outage_is_retried(client, oracle_signer, tmp_path):
+    """Only the chain being unreachable is retried; anything else (here a closed outbox) propagates at once."""
+    import sqlite3
+    import threading
+
+    box = Outbox(tmp_path / "bug.sqlite")
+    sub = submitter(client, box, oracle_signer)
+    box.close()  # every outbox call now fails: a bug of ours, not the chain being down
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            sub.run(threading.Event())
+        except BaseException as exc:
+            raised.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=10)
+    assert not runner.is_alive(), "the submitter kept retrying a programming error"
+    assert len(raised) == 1 and isinstance(raised[0], sqlite3.ProgrammingError)
+    assert sub.metrics.rpc_errors._value.get() == 0  # never counted as a chain outage
+
+    down = ChainClient(ChainConfig(rpc_url=f"http://127.0.0.1:{free_port()}", deployments_dir=tmp_path / "d"))
+    outage = submitter(down, Outbox(tmp_path / "outage.sqlite"), oracle_signer, backoff_initial_s=0.05)
+    stop = threading.Event()
+    retrying = threading.Thread(target=outage.run, args=(stop,), daemon=True)
+    retrying.start()
+    retrying.join(timeout=1.5)
+    assert retrying.is_alive() and outage.metrics.rpc_errors._value.get() >= 2  # waiting for the chain, not dead
+    stop.set()
+    retrying.join(timeout=10)
+    assert not retrying.is_alive()
