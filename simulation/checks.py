@@ -10,8 +10,8 @@ the design and, where it applies, the household and interval. Checked:
 - physics: generation and consumption of a (household, interval) are the same in every design; a design without
   battery has `battery_wh = 0`; the tariffs of a (design, interval) are the same for every household;
 - per (design, interval): `Σbought = Σsold`;
-- per design: `Σpaid >= Σreceived`, and the difference is at most one unit per fill (kpis' `trades`, from run.json:
-  a buyer's cost is rounded up and a seller's revenue down, each by less than one unit);
+- per design: `Σpaid >= Σreceived`, and the difference is at most one unit per rounded fill (kpis' `rounded_fills`,
+  from run.json: a buyer's cost is rounded up and a seller's revenue down, each by less than one unit);
   the fills in run.json add up to Σbought; `Σbill + pool_cost = community grid bill + Σ(paid - received)`, with the
   community grid bill recomputed here from the rows (not taken from kpis.py), as are the bills' grid-import parts.
 """
@@ -150,7 +150,7 @@ def _design_checks(df: pd.DataFrame, kpis: Mapping[str, Any]) -> list[str]:
             continue
         paid, received = int(d["paid_units"].sum()), int(d["received_units"].sum())
         bought = int(d["bought_wh"].sum())
-        trades = k.get("trades")
+        trades = k.get("rounded_fills")
         if paid < received:
             out.append(f"design {design}: Σpaid {paid} < Σreceived {received} (the venue paid out more than it took)")
         if trades is None:
@@ -159,8 +159,8 @@ def _design_checks(df: pd.DataFrame, kpis: Mapping[str, Any]) -> list[str]:
         else:
             if paid - received > trades:
                 out.append(
-                    f"design {design}: Σpaid - Σreceived = {paid - received} units, more than one unit per fill "
-                    f"({trades} fills)"
+                    f"design {design}: Σpaid - Σreceived = {paid - received} units, "
+                    f"more than one unit per rounded fill ({trades} rounded fills)"
                 )
             if k.get("traded_wh") != bought:
                 out.append(f"design {design}: run.json's fills add up to {k.get('traded_wh')} Wh, Σbought = {bought}")

@@ -54,7 +54,9 @@ the report as is.
       "forecast_mape": 0.18,          # required, number or null: agents' mean absolute percentage error, a fraction
       "trades": [                     # optional but expected wherever local trades happen: one entry per fill
         ["2026-06-01T12:15:00+08:00", 380000, 250]   # [interval_start, price units/kWh, amount Wh]
-      ]
+      ],                              # (auction: one entry per filled bid, at the clearing price)
+      "rounded_fills": 1              # optional, int: payments rounded (auction: filled bids + asks); default
+                                      # len(trades). Σpaid - Σreceived may be at most this many units.
     }
   }
 }
@@ -126,6 +128,7 @@ class DesignMeta(TypedDict):
     wall_s: float
     forecast_mape: float | None
     trades: NotRequired[list[list[Any]]]
+    rounded_fills: NotRequired[int]
 
 
 class RunMeta(TypedDict):
@@ -328,6 +331,8 @@ def validate_run_meta(meta: Any) -> RunMeta:
         _require(d, "gas_used", (int,), where)
         _require(d, "wall_s", (int, float), where)
         _require(d, "forecast_mape", (int, float), where, nullable=True)
+        if "rounded_fills" in d:
+            _require(d, "rounded_fills", (int,), where)
         if "trades" in d:
             _require(d, "trades", (list,), where)
             for i, t in enumerate(d["trades"]):

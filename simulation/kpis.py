@@ -32,7 +32,8 @@ exported (and was credited for at feed-in) but still owes them, valued here at f
 Σbill + pool_cost = community grid bill + Σ(paid - received), the last term being the rounding of local trades.
 
 A ratio whose base is 0 is None (null in JSON), as in GSY-e's kpi.py. Extra keys, for the checks and the report:
-`households`, `trades` (number of fills in run.json, None without a trade list), `traded_wh`, `local_volume_wh`
+`households`, `trades` (number of fills in run.json, None without a trade list), `rounded_fills` (run.json's,
+else `trades`: how many payments were rounded, the bound on Σpaid - Σreceived), `traded_wh`, `local_volume_wh`
 (Σbought), `trade_rounding_units` (Σpaid - Σreceived), `bills_total_units`, `grid_only_bills_total_units`,
 `community_grid_bill_units`, `consumption_wh`, `generation_wh`, `physical_import_wh`, `physical_export_wh`,
 `grid_import_wh`, `burned_wh`.
@@ -144,6 +145,7 @@ def design_kpis(d: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]:
         "wall_s": meta.get("wall_s"),
         "households": len(per_h),
         "trades": n_trades,
+        "rounded_fills": meta.get("rounded_fills", n_trades),
         "traded_wh": traded_wh,
         "local_volume_wh": bought,
         "trade_rounding_units": int(d["paid_units"].sum() - d["received_units"].sum()),

@@ -96,7 +96,11 @@ def test_venue_never_pays_out_more_than_it_takes(tmp_path: Path) -> None:
 def test_rounding_below_one_unit_per_fill(tmp_path: Path) -> None:
     assert violations(tmp_path, edited({("auction", "B", T0): {"paid_units": 140_001}})) == []  # ceil - floor = 1
     found = violations(tmp_path, edited({("auction", "B", T0): {"paid_units": 140_002}}))
-    assert found == [only(found, "design auction", "= 2 units, more than one unit per fill (1 fills)")]
+    assert found == [only(found, "design auction", "= 2 units, more than one unit per rounded fill (1 rounded fills)")]
+    # An auction rounds once per filled order (bid and ask), which run.json may say as rounded_fills.
+    meta = copy.deepcopy(RUN_META)
+    meta["designs"]["auction"]["rounded_fills"] = 2
+    assert violations(tmp_path, edited({("auction", "B", T0): {"paid_units": 140_002}}), meta) == []
 
 
 def test_trades_need_a_trade_list(tmp_path: Path) -> None:
