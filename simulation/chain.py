@@ -1,0 +1,137 @@
+"""The simulator's own anvil: its clock is simulated time, blocks are mined on demand, nothing leaves the run folder.
+
+Started on a free port with the genesis timestamp before the simulated day, FIFO transaction order (a batch of
+pre-signed transactions executes in the order it was sent, so results are reproducible), history pruned to a few
+states in memory (no state cache on disk) and HOME pointed inside the run folder so anvil writes nothing elsewhere.
+The simulator owns this chain, so it may set block timestamps (`evm_mine` with a timestamp).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from energy_chain.anvil import AnvilProcess, anvil_args, free_port, wait_for_rpc
+from energy_chain.blocks import JsonRpc
+
+GAS_LIMIT = 2_000_000_000  # one block holds a whole community's orders (~1 900 placements of 20 fills)
+SEND_CHUNK = 500
+KEEP_STATES = 64
+
+
+class ChainRefused(RuntimeError):
+    """The node refused a transaction (bad nonce, malformed): a bug in the simulator, never a market outcome."""
+
+
+class SimChain:
+    def __init__(self, folder: Path, genesis_ts: int) -> None:
+        self.folder = Path(folder)
+        self.genesis_ts = genesis_ts
+        self.last_ts = genesis_ts
+        self.process: AnvilProcess | None = None
+        self.rpc: JsonRpc | None = None
+        self.blocks: list[int] = []  # blocks mined on demand (the run's blocks)
+
+    @property
+    def url(self) -> str:
+        assert self.process is not None
+        return self.process.url
+
+    def start(self) -> SimChain:
+        home = self.folder / "anvil-home"
+        home.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        args = [
+            *anvil_args(port, gas_limit=GAS_LIMIT),
+            "--timestamp", str(self.genesis_ts),
+            "--order", "fifo",
+            "--prune-history", str(KEEP_STATES),
+            "--cache-path", str(self.folder / "anvil-cache"),
+        ]  # fmt: skip
+        env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+        log = (self.folder / "anvil.log").open("ab")
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        log.close()
+        self.process = AnvilProcess(port, proc, args)
+        try:
+            wait_for_rpc(self.url, process=proc)
+        except Exception:
+            self.process.kill()
+            raise
+        self.rpc = JsonRpc(self.url, timeout=600)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # in memory only: nothing to dump
+            self.process = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.process.pid if self.process else None
+
+    # ------------------------------------------------------------------ mining
+    def automine(self, on: bool) -> None:
+        assert self.rpc is not None
+        self.rpc.call("evm_setAutomine", [on])
+
+    def mine(self, ts: int) -> list[int]:
+        """Mine everything pending in blocks stamped `ts` (or just after the previous block); returns their numbers."""
+        assert self.rpc is not None
+        mined = []
+        while True:
+            self.last_ts = max(ts, self.last_ts)
+            self.rpc.call("evm_mine", [self.last_ts])
+            mined.append(int(self.rpc.call("eth_blockNumber"), 16))
+            pending = self.rpc.call("txpool_status")
+            if int(pending["pending"], 16) == 0 and int(pending["queued"], 16) == 0:
+                break
+            if len(mined) > 1000:
+                raise RuntimeError("transactions stay pending after 1 000 blocks (nonce gap?)")
+        self.blocks.extend(mined)
+        return mined
+
+    def send(self, raws: Sequence[bytes]) -> list[str]:
+        """Send pre-signed transactions in order (JSON-RPC batches); raises ChainRefused if the node refuses any."""
+        assert self.rpc is not None
+        hashes: list[str] = []
+        for start in range(0, len(raws), SEND_CHUNK):
+            part = raws[start : start + SEND_CHUNK]
+            replies = self.rpc.batch([("eth_sendRawTransaction", ["0x" + bytes(r).hex()]) for r in part])
+            for reply in replies:
+                if "result" not in reply:
+                    raise ChainRefused(f"node refused a transaction: {reply.get('error', reply)}")
+                hashes.append(str(reply["result"]).lower())
+        return hashes
+
+    def execute(self, raws: Sequence[bytes], ts: int) -> tuple[list[str], list[int]]:
+        """Send and mine; returns (tx hashes, block numbers)."""
+        hashes = self.send(raws)
+        return hashes, (self.mine(ts) if hashes else [])
+
+    # ------------------------------------------------------------------ reading
+    def logs(self, blocks: Sequence[int], address: str | None = None) -> list[dict[str, Any]]:
+        assert self.rpc is not None
+        if not blocks:
+            return []
+        query: dict[str, Any] = {"fromBlock": hex(min(blocks)), "toBlock": hex(max(blocks))}
+        if address:
+            query["address"] = address
+        return list(self.rpc.call("eth_getLogs", [query]))
+
+    def block_stats(self, numbers: Sequence[int]) -> tuple[int, int, set[str]]:
+        """(transactions, gas used, tx hashes) of these blocks."""
+        assert self.rpc is not None
+        txs = gas = 0
+        hashes: set[str] = set()
+        for start in range(0, len(numbers), 200):
+            part = numbers[start : start + 200]
+            for reply in self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part]):
+                block = reply["result"]
+                txs += len(block["transactions"])
+                gas += int(block["gasUsed"], 16)
+                hashes.update(str(h).lower() for h in block["transactions"])
+        return txs, gas, hashes
