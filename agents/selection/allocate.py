@@ -20,7 +20,7 @@ def covers(form: LinearForm, picked: np.ndarray) -> bool:
         return st.target == 0
     if count > st.target or (st.amounts[picked] <= 0).any():
         return False
-    if len(np.unique(st.seller_of[picked])) > st.seller_cap:
+    if np.count_nonzero(np.bincount(st.seller_of[picked], minlength=len(st.sellers))) > st.seller_cap:
         return False
     return float(st.amounts[picked].sum()) >= st.target
 

@@ -1,4 +1,4 @@
-"""Exact selection as a mixed-integer linear programme (HiGHS through `scipy.optimize.milp`).
+"""Exact selection as a mixed-integer linear programme (HiGHS through `highspy`).
 
 Variables: u_i = x_i / T (share of the target from offer i, continuous: shares keep coefficients near 1), y_i binary
 (offer chosen), z_s binary (seller chosen). Objective and constraints are those of docs/selection.md, with the
@@ -8,9 +8,9 @@ re-checked against the hard constraints by `objective.evaluate_amounts` before a
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array, hstack, vstack
+from scipy.sparse import csc_array
 
 from agents.selection.model import Instance, SelectionError
 from agents.selection.objective import evaluate_amounts, linear_form
@@ -18,6 +18,12 @@ from agents.selection.objective import evaluate_amounts, linear_form
 # HiGHS stops at a 1e-4 relative gap by default; the tests compare with brute force at 1e-6.
 MIP_REL_GAP = 1e-9
 TIME_LIMIT_S = 30.0
+# Shares u = x / T: HiGHS's default 1e-7 feasibility tolerance would be 1e-7 * T Wh; tighter keeps the rounding honest.
+HIGHS_OPTIONS: dict[str, object] = {
+    "threads": 1,
+    "primal_feasibility_tolerance": 1e-9,
+    "mip_feasibility_tolerance": 1e-9,
+}
 
 
 def _round_to_target(x: np.ndarray, picked: np.ndarray, amounts: np.ndarray, per_wh: np.ndarray, target: int):
@@ -35,6 +41,37 @@ def _round_to_target(x: np.ndarray, picked: np.ndarray, amounts: np.ndarray, per
     return x
 
 
+def _run_highs(c, rows, lo, hi, upper, integrality) -> tuple[np.ndarray | None, str]:
+    """One HiGHS run through highspy (its options reach further than scipy's wrapper): values (None if none), status."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), rows.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, np.zeros(len(c)), upper
+    lp.row_lower_, lp.row_upper_ = (
+        np.where(np.isinf(lo), -highspy.kHighsInf, lo),
+        np.where(np.isinf(hi), highspy.kHighsInf, hi),
+    )
+    csc = rows
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), rows.shape[0]
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+    h.setOptionValue("time_limit", TIME_LIMIT_S)
+    for key, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(key, value)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    text = h.modelStatusToString(status)
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        return None, text
+    if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None, text
+    return np.array(h.getSolution().col_value), text
+
+
 def solve_milp(instance: Instance) -> tuple[np.ndarray, float]:
     """Optimal integer amounts (one per offer) and the solver's own objective value (constant included)."""
     form = linear_form(instance)
@@ -43,36 +80,30 @@ def solve_milp(instance: Instance) -> tuple[np.ndarray, float]:
     if T == 0 or n == 0:
         return np.zeros(n), 0.0
     a = st.amounts
-    eye = coo_array((np.ones(n), (np.arange(n), np.arange(n))), shape=(n, n))
-    diag = lambda v: coo_array((v, (np.arange(n), np.arange(n))), shape=(n, n))  # noqa: E731
-    seller = coo_array((np.ones(n), (np.arange(n), st.seller_of)), shape=(n, m))
-    zeros_nm, zeros_nn = coo_array((n, m)), coo_array((n, n))
-    rows = vstack(
-        [
-            hstack([eye, diag(-a / T), zeros_nm]),  # u_i <= (a_i/T) y_i: a chosen offer has the energy
-            hstack([eye, diag(-np.ones(n) / T), zeros_nm]),  # u_i >= y_i / T: a chosen offer gives >= 1 Wh
-            hstack([zeros_nn, eye, -seller]),  # y_i <= z_s(i)
-            hstack([coo_array(np.ones((1, n))), coo_array((1, n)), coo_array((1, m))]),  # sum u = 1
-            hstack([coo_array((1, n)), coo_array((1, n)), coo_array(np.ones((1, m)))]),  # sum z <= cap
-        ]
-    ).tocsr()
+    # Big-M = the offer's energy, but never more than the whole target: a tighter relaxation, fewer branches.
+    big_m = np.minimum(a, T) / T
+    i = np.arange(n)
+    u, y, z = i, n + i, 2 * n + st.seller_of  # column of each offer's u, y and its seller's z
+    # Rows: [0, n) u_i - M_i y_i <= 0 (only a chosen offer delivers), [n, 2n) u_i - y_i / T >= 0 (a chosen offer
+    # gives >= 1 Wh), [2n, 3n) y_i - z_s(i) <= 0, 3n: sum u = 1, 3n + 1: sum z <= seller cap.
+    row = np.concatenate([i, i, n + i, n + i, 2 * n + i, 2 * n + i, np.full(n, 3 * n), np.full(m, 3 * n + 1)])
+    col = np.concatenate([u, y, u, y, y, z, u, 2 * n + np.arange(m)])
+    val = np.concatenate(
+        [np.ones(n), -big_m, np.ones(n), np.full(n, -1.0 / T), np.ones(n), -np.ones(n), np.ones(n + m)]
+    )
+    rows = csc_array((val, (row, col)), shape=(3 * n + 2, 2 * n + m))
     lo = np.concatenate([np.full(n, -np.inf), np.zeros(n), np.full(n, -np.inf), [1.0], [-np.inf]])
     hi = np.concatenate([np.zeros(n), np.full(n, np.inf), np.zeros(n), [1.0], [float(st.seller_cap)]])
     c = np.concatenate([form.per_wh * T, form.per_offer, np.full(m, form.per_seller)])
-    upper = np.concatenate([a / T, (a > 0).astype(float), np.ones(m)])
+    upper = np.concatenate([a / T, (a > 0).astype(float), np.ones(m)])  # u_i <= a_i / T: availability
     integrality = np.concatenate([np.zeros(n), np.ones(n), np.ones(m)])
-    res = milp(
-        c,
-        constraints=LinearConstraint(rows, lo, hi),
-        bounds=Bounds(np.zeros(2 * n + m), upper),
-        integrality=integrality,
-        options={"mip_rel_gap": MIP_REL_GAP, "time_limit": TIME_LIMIT_S, "presolve": True},
-    )
-    if res.x is None or res.status not in (0, 1):
-        raise SelectionError(f"HiGHS found no selection: {res.message}")
-    picked = res.x[n : 2 * n] > 0.5
-    x = _round_to_target(res.x[:n] * T, picked, a, form.per_wh, T)
+    values, message = _run_highs(c, rows, lo, hi, upper, integrality)
+    if values is None:
+        raise SelectionError(f"HiGHS found no selection: {message}")
+    own = float(c @ values) + form.constant
+    picked = values[n : 2 * n] > 0.5
+    x = _round_to_target(values[:n] * T, picked, a, form.per_wh, T)
     check = evaluate_amounts(instance, [(o.id, int(v)) for o, v in zip(instance.offers, x, strict=True) if v > 0])
     if not check.feasible:
         raise SelectionError("the MILP answer breaks a hard constraint after rounding: " + "; ".join(check.violations))
-    return x, float(res.fun) + form.constant
+    return x, own

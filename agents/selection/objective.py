@@ -153,7 +153,7 @@ class LinearForm:
     def value(self, x: np.ndarray) -> float:
         """The objective of feasible integer amounts `x` (one per offer), fast: for decoders, not for reporting."""
         picked = x > 0
-        k = len(np.unique(self.st.seller_of[picked]))
+        k = int(np.count_nonzero(np.bincount(self.st.seller_of[picked], minlength=len(self.st.sellers))))
         return float(self.per_wh @ x + self.per_offer @ picked + self.per_seller * k + self.constant)
 
 
