@@ -8,6 +8,9 @@ re-checked against the hard constraints by `objective.evaluate_amounts` before a
 
 from __future__ import annotations
 
+import os
+import sys
+
 import highspy
 import numpy as np
 from scipy.sparse import csc_array
@@ -41,6 +44,30 @@ def _round_to_target(x: np.ndarray, picked: np.ndarray, amounts: np.ndarray, per
     return x
 
 
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent Highs object. The process's first construction prints a licence banner on fd 1 whatever the options
+    (ERGO-Code/HiGHS#1702, #2749), which would corrupt `python -m agents.select`'s JSON: that one goes to /dev/null."""
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _run_highs(c, rows, lo, hi, upper, integrality) -> tuple[np.ndarray | None, str]:
     """One HiGHS run through highspy (its options reach further than scipy's wrapper): values (None if none), status."""
     lp = highspy.HighsLp()
@@ -55,8 +82,7 @@ def _run_highs(c, rows, lo, hi, upper, integrality) -> tuple[np.ndarray | None, 
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), rows.shape[0]
     lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     h.setOptionValue("time_limit", TIME_LIMIT_S)
     for key, value in HIGHS_OPTIONS.items():
