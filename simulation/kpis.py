@@ -32,11 +32,12 @@ exported (and was credited for at feed-in) but still owes them, valued here at f
 Σbill + pool_cost = community grid bill + Σ(paid - received), the last term being the rounding of local trades.
 
 A ratio whose base is 0 is None (null in JSON), as in GSY-e's kpi.py. Extra keys, for the checks and the report:
-`households`, `trades` (number of fills in run.json, None without a trade list), `rounded_fills` (run.json's,
-else `trades`: how many payments were rounded, the bound on Σpaid - Σreceived), `traded_wh`, `local_volume_wh`
-(Σbought), `trade_rounding_units` (Σpaid - Σreceived), `bills_total_units`, `grid_only_bills_total_units`,
-`community_grid_bill_units`, `consumption_wh`, `generation_wh`, `physical_import_wh`, `physical_export_wh`,
-`grid_import_wh`, `burned_wh`.
+`households`; `savings_units` (Σgrid_only_bill - Σbill, savings_pct's numerator, which reads better when prosumers'
+negative grid-only bills make the base small); `trades` (fills in run.json, None without a trade list);
+`rounded_fills` (run.json's, else `trades`: payments rounded, the bound on Σpaid - Σreceived); `traded_wh`;
+`local_volume_wh` (Σbought); `trade_rounding_units` (Σpaid - Σreceived); `bills_total_units`,
+`grid_only_bills_total_units`, `community_grid_bill_units`; `consumption_wh`, `generation_wh`, `physical_import_wh`,
+`physical_export_wh`, `grid_import_wh`, `burned_wh`.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def design_kpis(d: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]:
         "bill": {str(h): _units(v) for h, v in bill_m.items()},
         "grid_only_bill": {str(h): _units(v) for h, v in per_h["grid_only"].items()},
         "savings_pct": _round(savings, PCT_DIGITS),
+        "savings_units": _units(grid_only_total - bills_total),
         "households_worse_off": worse_off,
         "pool_cost_units": _units(pool_m),
         "mean_local_price": _round(trade_price, 3),

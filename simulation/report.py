@@ -1,6 +1,7 @@
 """A run's report: kpis.json, the PNGs and one self-contained report.html, rebuilt from intervals.csv and run.json.
 
-`write_report(run_dir)` reads `run_dir/intervals.csv` and `run_dir/run.json`, writes `kpis.json`, the figures of
+`write_report(run_dir)` reads `run_dir/intervals.csv` and `run_dir/run.json`, writes `kpis.json` (and the same KPIs
+as a Markdown table, `kpis.md`, for the README), the figures of
 `simulation.plots` and `report.html` (inline CSS, PNGs embedded as base64 data URIs, so the one file can be mailed or
 opened offline on a phone), runs `simulation.checks` and shows its result on the page.
 
@@ -68,6 +69,7 @@ KPI_ROWS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
     ("self_consumption", _pct, "1 - physical grid export / generation"),
     ("local_share", _pct, "share of the households' deficits served from energy tokens (burned)"),
     ("savings_pct", _signed_pct, "households' total bill against their grid-only bills (> 0: they pay less)"),
+    ("savings_units", _rm, "Σ grid-only bills - Σ bills: what the households save together"),
     ("households_worse_off", _int, "households paying more than with the grid only"),
     ("bills_total_units", _rm, "Σ household bills (paid - received + grid import at retail - tokens left at feed-in)"),
     ("grid_only_bills_total_units", _rm, "Σ bills with the grid only"),
@@ -122,6 +124,15 @@ def _esc(value: Any) -> str:
 
 def _show(fmt: Callable[[Any], str], value: Any) -> str:
     return "n/a" if value is None else fmt(value)
+
+
+def kpi_markdown(kpis: Mapping[str, Mapping[str, Any]]) -> str:
+    """The KPI comparison as a Markdown table (for the README and closing notes): KPIs down, designs across."""
+    designs = list(kpis)
+    lines = ["| KPI | " + " | ".join(designs) + " |", "|---|" + "---:|" * len(designs)]
+    for name, fmt, _ in KPI_ROWS:
+        lines.append(f"| `{name}` | " + " | ".join(_show(fmt, kpis[d].get(name)) for d in designs) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _comparison_table(kpis: Mapping[str, Mapping[str, Any]]) -> str:
@@ -256,6 +267,7 @@ def write_report(run_dir: str | Path) -> Report:
     df = read_intervals(run_dir / "intervals.csv", tz=run_timezone(meta))
     kpis = compute_kpis(df, meta)
     kpis_json = write_kpis(run_dir / "kpis.json", kpis)
+    (run_dir / "kpis.md").write_text(kpi_markdown(kpis), encoding="utf-8")
     violations = check_dataset(df, kpis)
     plots = write_plots(df, kpis, run_dir, meta)
     page = render_html(f"Community simulation {run_dir.name}", meta, kpis, plots, violations, len(df))

@@ -113,6 +113,7 @@ def test_grid_only(kpis: dict[str, dict[str, Any]]) -> None:
     assert k["bill"] == {"A": -100_000.0, "B": 450_000.0}  # A: 500 tokens left x 0.2; B: 900 Wh x 0.5
     assert k["grid_only_bill"] == {"A": -10_000.0, "B": 450_000.0}
     assert k["savings_pct"] == pytest.approx(100 * 90_000 / 440_000, abs=1e-4)
+    assert k["savings_units"] == 90_000.0
     assert k["households_worse_off"] == 0
     # The pool charged B retail for 500 Wh that physically came from A: 700 x 0.5 - 300 x 0.2 = 290 000 community
     # bill, 450 000 collected, 100 000 owed for A's tokens.

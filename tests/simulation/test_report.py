@@ -39,10 +39,13 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 def test_outputs_written(report: Report, tmp_path: Path) -> None:
     folder = report.html.parent
     assert sorted(p.name for p in report.plots) == sorted(FILES)
-    assert all((folder / name).is_file() for name in (*FILES, "kpis.json", "report.html"))
+    assert all((folder / name).is_file() for name in (*FILES, "kpis.json", "kpis.md", "report.html"))
     expected = compute_kpis(community_frame(tmp_path), RUN_META)
     assert json.loads((folder / "kpis.json").read_text()) == expected
     assert report.violations == []
+    table = (folder / "kpis.md").read_text().splitlines()
+    assert table[0] == "| KPI | grid-only | grid-only+battery | order-book | order-book+battery | auction |"
+    assert "| `self_sufficiency` | 50.0 % | 35.7 % | 50.0 % | 55.0 % | 50.0 % |" in table
 
 
 def test_every_image_is_an_embedded_png(report: Report) -> None:
