@@ -137,6 +137,7 @@ def run_size(n: int, args: argparse.Namespace, deadline: Deadline, rng: random.R
                     verifier=verifier,
                     key=account.key,
                     rpc_timeout_s=args.rpc_timeout,
+                    max_parallel_lookups=args.parallel,
                     record_ttl_s=3600,
                     loop=loop,
                 )
@@ -218,7 +219,7 @@ def full_queries(
     rng: random.Random,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    times, msgs, shares = [], [], []
+    times, msgs, shares, network, verify = [], [], [], [], []
     for _ in range(args.queries):
         deadline.check("full-community queries")
         buyer = rng.choice(nodes)
@@ -228,8 +229,12 @@ def full_queries(
         times.append(time.perf_counter() - t0)
         msgs.append(total_rpcs(buyer) - before)
         shares.append(len(got & {o.offer_hash for o in offers.values()}) / len(meters))
+        network.append(buyer.last_gather["network_s"])
+        verify.append(buyer.last_gather["verify_s"])
     return {
         **summary_ms(times),
+        "network": summary_ms(network),
+        "verify": summary_ms(verify),
         "messages_per_query_mean": round(statistics.mean(msgs), 1),
         "messages_per_lookup_mean": round(statistics.mean(msgs) / len(meters), 2),
         "share_found_mean": round(statistics.mean(shares), 4),
@@ -243,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=10, help="full-community queries per size")
     ap.add_argument("--churn-buyers", type=int, default=5, help="queries per churn level")
     ap.add_argument("--chain-repeats", type=int, default=5)
-    ap.add_argument("--rpc-timeout", type=float, default=0.5, help="seconds to wait for one UDP answer")
+    ap.add_argument("--rpc-timeout", type=float, default=1.0, help="seconds to wait for one UDP answer")
+    ap.add_argument("--parallel", type=int, default=16, help="lookups one gather runs at once")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "dht-bench.json")
@@ -263,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             "ksize": 20,
             "alpha": 3,
             "rpc_timeout_s": args.rpc_timeout,
+            "max_parallel_lookups": args.parallel,
             "offers_per_meter": 1,
             "seed": args.seed,
             "messages": "RPC requests sent by the querying node (find_node/find_value/store/ping); each answered",
@@ -283,7 +290,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"N={n}: publish->visible p50 {pv['p50_ms']} ms p95 {pv['p95_ms']} ms | full query p50 {fq['p50_ms']} ms "
             f"p95 {fq['p95_ms']} ms, {fq['messages_per_query_mean']} msgs ({fq['messages_per_lookup_mean']}/lookup), "
-            f"found {fq['share_found_mean']:.1%} | chain p50 {ch['p50_ms']} ms p95 {ch['p95_ms']} ms"
+            f"found {fq['share_found_mean']:.1%} (network p50 {fq['network']['p50_ms']} ms, verify p50 "
+            f"{fq['verify']['p50_ms']} ms) | chain p50 {ch['p50_ms']} ms p95 {ch['p95_ms']} ms"
         )
         for level, c in s["churn"].items():
             lines.append(

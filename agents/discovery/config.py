@@ -44,7 +44,8 @@ class DhtConfig:
     """host/port: where this node listens (DHT_HOST, default 127.0.0.1; DHT_PORT, default 8468, 0 = any free port).
     bootstrap: known peers (DHT_BOOTSTRAP=host:port,...). record_ttl_s: lifetime of a published record, republished
     every third of it (DHT_RECORD_TTL_S, default 300). rpc_timeout_s: wait for one UDP answer (DHT_RPC_TIMEOUT_S, 2).
-    ksize/alpha: Kademlia's k (replicas, bucket size) and lookup parallelism (DHT_KSIZE 20, DHT_ALPHA 3)."""
+    ksize/alpha: Kademlia's k (replicas, bucket size) and lookup parallelism (DHT_KSIZE 20, DHT_ALPHA 3).
+    max_parallel_lookups: meters one gather looks up at once (DHT_MAX_PARALLEL_LOOKUPS, default 16)."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -53,6 +54,7 @@ class DhtConfig:
     rpc_timeout_s: float = 2.0
     ksize: int = 20
     alpha: int = 3
+    max_parallel_lookups: int = 16
 
     @classmethod
     def from_env(cls) -> DhtConfig:
@@ -64,4 +66,5 @@ class DhtConfig:
             rpc_timeout_s=_env_number("DHT_RPC_TIMEOUT_S", 2.0, 0.05),
             ksize=int(_env_number("DHT_KSIZE", 20, 2)),
             alpha=int(_env_number("DHT_ALPHA", 3, 1)),
+            max_parallel_lookups=int(_env_number("DHT_MAX_PARALLEL_LOOKUPS", 16, 1)),
         )

@@ -30,6 +30,7 @@ class DiscoveryNode:
     key: the seller's private key; needed only to `publish` (the record envelope is signed with it).
     clock: unix seconds for issued_at/expires_at and the storing node's expiry checks (the simulator injects its own).
     loop: a shared LoopThread (several nodes in one process); by default the node runs its own.
+    max_parallel_lookups: record lookups one gather runs at once (the rest queue).
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class DiscoveryNode:
         clock: Callable[[], float] = time.time,
         loop: LoopThread | None = None,
         op_timeout_s: float = 60.0,
+        max_parallel_lookups: int = 16,
     ) -> None:
         if verifier is None:
             raise ValueError("DiscoveryNode needs a Verifier (chain id, contract, balance and owner look-ups)")
@@ -62,7 +64,14 @@ class DiscoveryNode:
         self.op_timeout_s = op_timeout_s
         self._own_loop = loop is None
         self._loop = loop
-        self.server = RecordServer(verifier, clock, ksize=ksize, alpha=alpha, rpc_timeout_s=rpc_timeout_s)
+        self.server = RecordServer(
+            verifier,
+            clock,
+            ksize=ksize,
+            alpha=alpha,
+            rpc_timeout_s=rpc_timeout_s,
+            max_parallel_lookups=max_parallel_lookups,
+        )
         self._published: dict[str, list[SignedOffer]] = {}
         self._last_seq = 0
         self._seen_seq: dict[str, int] = {}
@@ -70,6 +79,7 @@ class DiscoveryNode:
         self._lock = threading.Lock()
         self._republisher: asyncio.Task[None] | None = None
         self.running = False
+        self.last_gather: dict[str, float] = {}  # timing of the latest gather: network_s, verify_s
 
     @classmethod
     def from_env(cls, verifier: Verifier, key: str | bytes | None = None, **kwargs: Any) -> DiscoveryNode:
@@ -84,6 +94,7 @@ class DiscoveryNode:
             rpc_timeout_s=cfg.rpc_timeout_s,
             ksize=cfg.ksize,
             alpha=cfg.alpha,
+            max_parallel_lookups=cfg.max_parallel_lookups,
             **kwargs,
         )
 
@@ -194,13 +205,16 @@ class DiscoveryNode:
         Per meter the newest valid record wins; forged, stale (expired or older than a seq already seen),
         oversized, malformed and unfunded records or offers are skipped and counted in `stats`."""
         meters = list(dict.fromkeys(normalise_meter_id(m) for m in meter_ids))
+        t0 = time.perf_counter()
         found = self._run(self._lookup_all(meters))
+        t1 = time.perf_counter()
         balances: dict[str, int] = {}
         offers: list[SignedOffer] = []
         with self._lock:
             self._stats["lookups"] += len(meters)
             for meter, values in zip(meters, found, strict=True):
                 offers.extend(self._best_offers(meter, values, now, balances))
+        self.last_gather = {"meters": len(meters), "network_s": t1 - t0, "verify_s": time.perf_counter() - t1}
         return offers
 
     async def _lookup_all(self, meters: list[str]) -> list[list[Any]]:

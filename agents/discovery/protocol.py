@@ -12,7 +12,9 @@ What upstream (kademlia 2.2.3) does and why it is changed here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +29,7 @@ from agents.discovery.record import RecordError, record_key
 from agents.discovery.verify import Verifier
 
 log = logging.getLogger(__name__)
+RECV_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 class RecordProtocol(KademliaProtocol):
@@ -35,6 +38,35 @@ class RecordProtocol(KademliaProtocol):
         self._wait_timeout = server.rpc_timeout_s
         self.server = server
         self._handoffs: set[asyncio.Future[Any]] = set()
+        self.closed = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # bursts of answers to a parallel gather overflow the default ~200 KB buffer
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER_BYTES)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+
+    async def _solve_datagram(self, datagram: bytes, address: Any) -> None:
+        # Upstream lets a garbled datagram or a bad request end as "Task exception was never retrieved"; a stopped
+        # node may still be answering when its socket closes. Both are the network's noise, not our errors.
+        if self.closed:
+            return
+        try:
+            await super()._solve_datagram(datagram, address)
+        except Exception as exc:
+            if not self.closed:
+                log.debug("ignored a bad datagram from %s: %r", address, exc)
+
+    async def _accept_request(self, msg_id: bytes, data: Any, address: Any) -> None:
+        try:
+            await super()._accept_request(msg_id, data, address)
+        except Exception as exc:
+            if not self.closed:
+                log.debug("ignored a bad request from %s: %r", address, exc)
 
     def rpc_store(self, sender: Any, nodeid: bytes, key: bytes, value: Any) -> bool:
         source = Node(nodeid, sender[0], sender[1])
@@ -102,6 +134,7 @@ class RecordServer(Server):
         alpha: int = 3,
         rpc_timeout_s: float = 2.0,
         storage_ttl_s: int = 3600,
+        max_parallel_lookups: int = 16,
     ) -> None:
         super().__init__(ksize=ksize, alpha=alpha, storage=ForgetfulStorage(ttl=storage_ttl_s))
         self.verifier = verifier
@@ -109,6 +142,8 @@ class RecordServer(Server):
         self.rpc_timeout_s = rpc_timeout_s
         self.rpc_counts: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        self.max_parallel_lookups = max_parallel_lookups
+        self._lookup_slots: asyncio.Semaphore | None = None
 
     def _create_protocol(self) -> RecordProtocol:
         return RecordProtocol(self.node, self.storage, self.ksize, self)
@@ -134,7 +169,16 @@ class RecordServer(Server):
         return None
 
     async def lookup(self, key: bytes) -> list[Any]:
-        """Every distinct value for `key` from this node's storage and the first answering round of the crawl."""
+        """Every distinct value for `key` from this node's storage and the first answering round of the crawl.
+
+        At most max_parallel_lookups crawls run at once: hundreds at a time flood the node's own socket with
+        answers, RPCs time out and the routing table sheds live contacts (measured: 36 % found at 200 nodes)."""
+        if self._lookup_slots is None:
+            self._lookup_slots = asyncio.Semaphore(self.max_parallel_lookups)
+        async with self._lookup_slots:
+            return await self._lookup(key)
+
+    async def _lookup(self, key: bytes) -> list[Any]:
         values: list[Any] = []
         local = self.storage.get(key)
         if local is not None:

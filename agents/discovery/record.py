@@ -64,6 +64,10 @@ class Record:
     def body(self) -> dict[str, Any]:
         return _body(self.meter, self.seller, self.seq, self.issued_at, self.expires_at, self.chain_id, self.offers)
 
+    def body_key(self) -> tuple[bytes, bytes]:
+        """What the envelope signature covers plus the signature: equal keys recover to the same signer."""
+        return (keccak(json.dumps(self.body(), separators=(",", ":"), sort_keys=True).encode()), self.signature)
+
     def encode(self) -> str:
         """The wire form (what is stored in the DHT)."""
         return json.dumps({"body": self.body(), "sig": "0x" + self.signature.hex()}, separators=(",", ":"))

@@ -16,10 +16,11 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from agents.discovery.record import Record, RecordError, decode_record, normalise_meter_id
-from energy_chain.offers import SignedOffer
+from energy_chain.offers import OfferFormatError, SignedOffer
 
 STAT_KEYS = ("found", "forged", "stale", "oversized", "malformed", "unfunded")
 OWNER_CACHE_S = 60.0
+SIGNER_CACHE = 20_000
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Verifier:
     max_future_s: int = 30
     max_ttl_s: int = 3600
     _owners: dict[str, tuple[float, str | None]] = field(default_factory=dict, repr=False)
+    # Signature checks dominate a gather (EIP-712 encoding in Python, ~2 ms each) and records are fetched again on
+    # every gather, mostly unchanged: remember what recovered to whom (bounded, cleared when full).
+    _signers: dict[Any, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.contract = to_checksum_address(self.contract)
@@ -58,7 +62,7 @@ class Verifier:
         record = decode_record(raw)
         if meter_id is not None and record.meter != normalise_meter_id(meter_id):
             raise RecordError("forged", f"record of meter {record.meter} stored under {meter_id}")
-        if record.recover_signer() != record.seller:
+        if self._signer(("record", record.body_key()), record.recover_signer) != record.seller:
             raise RecordError("forged", f"record of {record.meter} is not signed by its seller {record.seller}")
         if record.chain_id != self.chain_id:
             raise RecordError("forged", f"record for chain {record.chain_id}, this is chain {self.chain_id}")
@@ -73,13 +77,24 @@ class Verifier:
             raise RecordError("stale", f"record of {record.meter} expired at {record.expires_at} (now {now})")
         return record
 
+    def _signer(self, key: Any, recover: Callable[[], str]) -> str | None:
+        if key not in self._signers:
+            if len(self._signers) >= SIGNER_CACHE:
+                self._signers.clear()
+            try:
+                self._signers[key] = recover()
+            except (RecordError, OfferFormatError):
+                self._signers[key] = None
+        return self._signers[key]
+
     def check_offer(self, offer: SignedOffer, record: Record, now: int) -> str | None:
         """None if the offer can be used now, else the stats key of why not (the balance is checked separately)."""
         if offer.offer.seller != record.seller:
             return "forged"
         if offer.chain_id != self.chain_id or offer.contract != self.contract:
             return "forged"
-        if not offer.is_signed_by_seller():
+        key = ("offer", offer.offer, offer.signature, offer.chain_id, offer.contract)
+        if self._signer(key, offer.recover_signer) != offer.offer.seller:
             return "forged"
         if offer.offer.valid_until <= now or offer.offer.valid_from > now:
             return "stale"
