@@ -7,9 +7,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from agents.selection.brute import solve_brute
-from agents.selection.ga import solve_ga
-from agents.selection.milp import solve_milp
 from agents.selection.model import Instance, InstanceError, Selection
 from agents.selection.objective import evaluate_amounts
 
@@ -38,12 +35,19 @@ def solve(instance: Instance, solver: str = "milp", seed: int = 0) -> Selection:
     """
     if solver not in SOLVERS:
         raise InstanceError(f"unknown solver {solver!r} (one of {', '.join(SOLVERS)})")
+    # Solvers imported on use: pygad and highspy take a second to import, which `--evaluate` and bad input skip.
     started = time.perf_counter()
     if solver == "milp":
+        from agents.selection.milp import solve_milp
+
         x, own = solve_milp(instance)
     elif solver == "ga":
+        from agents.selection.ga import solve_ga
+
         x, own = solve_ga(instance, seed=seed)
     else:
+        from agents.selection.brute import solve_brute
+
         x, own = solve_brute(instance)
     ms = (time.perf_counter() - started) * 1000.0
     chosen = [(o.id, int(v)) for o, v in zip(instance.offers, np.rint(x), strict=True) if v > 0]

@@ -13,7 +13,6 @@ import sys
 
 import highspy
 import numpy as np
-from scipy.sparse import csc_array
 
 from agents.selection.model import Instance, SelectionError
 from agents.selection.objective import evaluate_amounts, linear_form
@@ -47,6 +46,13 @@ def _round_to_target(x: np.ndarray, picked: np.ndarray, amounts: np.ndarray, per
 _banner_shown = False
 
 
+def _csc(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int, n_cols: int):
+    """Column-wise sparse matrix as HiGHS takes it (start, index, value), from triplets without importing scipy."""
+    order = np.lexsort((row, col))
+    start = np.searchsorted(col[order], np.arange(n_cols + 1)).astype(np.int32)
+    return start, row[order].astype(np.int32), val[order].astype(float), n_rows
+
+
 def _new_highs() -> highspy.Highs:
     """A silent Highs object. The process's first construction prints a licence banner on fd 1 whatever the options
     (ERGO-Code/HiGHS#1702, #2749), which would corrupt `python -m agents.select`'s JSON: that one goes to /dev/null."""
@@ -71,16 +77,16 @@ def _new_highs() -> highspy.Highs:
 def _run_highs(c, rows, lo, hi, upper, integrality) -> tuple[np.ndarray | None, str]:
     """One HiGHS run through highspy (its options reach further than scipy's wrapper): values (None if none), status."""
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(c), rows.shape[0]
+    start, index, value, n_rows = rows
+    lp.num_col_, lp.num_row_ = len(c), n_rows
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, np.zeros(len(c)), upper
     lp.row_lower_, lp.row_upper_ = (
         np.where(np.isinf(lo), -highspy.kHighsInf, lo),
         np.where(np.isinf(hi), highspy.kHighsInf, hi),
     )
-    csc = rows
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), rows.shape[0]
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = start, index, value
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), n_rows
     lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
     h = _new_highs()
     h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
@@ -117,7 +123,7 @@ def solve_milp(instance: Instance) -> tuple[np.ndarray, float]:
     val = np.concatenate(
         [np.ones(n), -big_m, np.ones(n), np.full(n, -1.0 / T), np.ones(n), -np.ones(n), np.ones(n + m)]
     )
-    rows = csc_array((val, (row, col)), shape=(3 * n + 2, 2 * n + m))
+    rows = _csc(row, col, val, 3 * n + 2, 2 * n + m)
     lo = np.concatenate([np.full(n, -np.inf), np.zeros(n), np.full(n, -np.inf), [1.0], [-np.inf]])
     hi = np.concatenate([np.zeros(n), np.full(n, np.inf), np.zeros(n), [1.0], [float(st.seller_cap)]])
     c = np.concatenate([form.per_wh * T, form.per_offer, np.full(m, form.per_seller)])
