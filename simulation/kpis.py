@@ -37,7 +37,8 @@ negative grid-only bills make the base small); `trades` (fills in run.json, None
 `rounded_fills` (run.json's, else `trades`: payments rounded, the bound on Σpaid - Σreceived); `traded_wh`;
 `local_volume_wh` (Σbought); `trade_rounding_units` (Σpaid - Σreceived); `bills_total_units`,
 `grid_only_bills_total_units`, `community_grid_bill_units`; `consumption_wh`, `generation_wh`, `physical_import_wh`,
-`physical_export_wh`, `grid_import_wh`, `burned_wh`.
+`physical_export_wh`, `grid_import_wh`, `burned_wh`; `battery_net_wh` (Σbattery_wh: energy put into batteries and
+not taken out by the end, losses included; bills do not value it, so a short run can leave battery owners worse off).
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def design_kpis(d: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]:
         "physical_export_wh": physical_export,
         "grid_import_wh": int(d["grid_import_wh"].sum()),
         "burned_wh": burned,
+        "battery_net_wh": int(d["battery_wh"].sum()),
     }
 
 

@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from simulation.dataset import base_design, has_battery, ordered_designs
 
@@ -113,15 +114,17 @@ def plot_community_energy(df: pd.DataFrame, path: Path, run_meta: Mapping[str, A
     top.axhline(0, color="black", linewidth=0.6)
     top.set_ylabel("community power (kW)")
     top.set_title("Community generation, consumption and grid exchange (import > 0, export < 0)")
-    top.legend(fontsize=8, ncols=2, loc="upper left")
+    top.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.04))
     top.grid(alpha=0.3)
 
-    for d in designs:
+    for i, d in enumerate(designs):
         grid = df[df["design"] == d].groupby("interval_start")["grid_import_wh"].sum()
-        bottom.step(*_edges(grid.index, grid * to_kw, hours), where="post", linewidth=1.3, **_line_style(d))
+        # Thinner lines for later designs, so one drawn over an identical earlier one leaves it visible.
+        width = max(0.8, 2.8 - 0.35 * i)
+        bottom.step(*_edges(grid.index, grid * to_kw, hours), where="post", linewidth=width, **_line_style(d))
     bottom.set_ylabel("recorded grid import (kW)")
     bottom.set_title("Deficit EnergyToken recorded as grid import (not covered by tokens), billed at retail")
-    bottom.legend(fontsize=8, ncols=2, loc="upper left")
+    bottom.legend(fontsize=8, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     bottom.grid(alpha=0.3)
     _time_axis(bottom, _tz_name(df))
     return _save(fig, path)
@@ -192,12 +195,19 @@ def plot_local_prices(df: pd.DataFrame, path: Path, run_meta: Mapping[str, Any] 
         ax.plot(vw.index, vw["pv"] / vw["a"] * sen, marker="o", markersize=3, linewidth=1.3, **_line_style(str(d)))
     if trades.empty:
         ax.text(0.5, 0.5, "no local trades in this run", transform=ax.transAxes, ha="center", va="center")
-    ax.set_xlim(0, 24)
-    ax.set_xticks(range(0, 25, 3))
-    ax.set_xlabel(f"hour of day ({_tz_name(df)})")
+    # A whole day reads 0-24 h; a shorter run is shown over the hours it covers.
+    covered = _hour_of_day(df["interval_start"].drop_duplicates())
+    lo = float(np.floor(covered.min())) if len(covered) else 0.0
+    hi = float(np.ceil(covered.max() + _interval_hours(df, run_meta))) if len(covered) else 24.0
+    if hi - lo >= 20:
+        lo, hi = 0.0, 24.0
+        ax.set_xticks(range(0, 25, 3))
+    ax.set_xlim(lo, min(hi, 24.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: f"{int(h) % 24:02d}:{round(h % 1 * 60) % 60:02d}"))
+    ax.set_xlabel(f"time of day ({_tz_name(df)})")
     ax.set_ylabel("price (sen/kWh)")
     ax.set_title("Local trade prices over the day (dots: fills; lines: volume-weighted mean per interval)")
-    ax.legend(fontsize=8, ncols=3, loc="best")
+    fig.legend(fontsize=8, ncols=4, loc="outside lower center")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

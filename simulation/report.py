@@ -78,6 +78,7 @@ KPI_ROWS: tuple[tuple[str, Callable[[Any], str], str], ...] = (
     ("mean_local_price", _price, "volume-weighted mean price of local fills"),
     ("local_volume_wh", _wh, "energy traded locally"),
     ("peak_import_wh", _wh, "largest community import in one interval"),
+    ("battery_net_wh", _wh, "energy left in batteries at the end (not valued in bills)"),
     ("forecast_mape", _pct, "agents' forecast error (mean absolute percentage error)"),
     ("trades", _int, "local fills"),
     ("transactions", _int, "transactions sent to the chain"),
