@@ -5,9 +5,12 @@ round-trip efficiency), both limited by power x interval and by the state of cha
 the start of each interval from prices; the battery's own controller then follows the actual surplus or deficit
 within that mode (as real hybrid inverters do), so the metered net is generation - consumption - battery flow.
 
-Policy: stored energy is worth what it saves later, about retail x η (it covers a future deficit). So surplus is
-stored when the local sale price is below that, and sold otherwise; a deficit is covered from the store unless
-buying locally is cheaper than the energy's value (feed-in / η, what it cost to store).
+Policy: surplus is stored only when the local market does not want it, i.e. when it would sell at (about) the
+feed-in tariff: then storing (worth up to retail x η later) beats exporting. While neighbours are short (the ask is
+above feed-in) selling to them is better for the household and for the community: unsold tokens are banked by
+EnergyToken anyway (a lossless virtual store), while a physical charge would take energy neighbours now import
+from the grid and give back only η of it. A deficit is covered from the store unless buying locally costs less
+than the stored energy's value (feed-in / η, what it cost to store).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 
 from agents.pricing import Quote, Tariffs
 from household_model import Battery
+
+GLUT_MARGIN = 1.05  # an ask within 5 % of feed-in: the local market barely values the surplus
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,8 @@ class BatteryState:
 
     def decide(self, quote: Quote, tariffs: Tariffs) -> BatteryMode:
         eta = self.spec.round_trip_efficiency
-        store_value = tariffs.retail * eta
-        return BatteryMode(charge=quote.ask < store_value, discharge=quote.bid * eta >= tariffs.feed_in)
+        glut = quote.ask <= tariffs.feed_in * GLUT_MARGIN and tariffs.feed_in < tariffs.retail * eta
+        return BatteryMode(charge=glut, discharge=quote.bid * eta >= tariffs.feed_in)
 
     def apply(self, net_before_wh: int, mode: BatteryMode) -> int:
         """Run the interval: returns the Wh into the battery (negative when discharging), an integer."""

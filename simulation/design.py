@@ -11,6 +11,7 @@ so at the interval's end the oracle burns the energy each buyer bought instead o
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ from agents.pricing import MarketView, make_strategy
 from agents.venues import CLAIM_BATCH, AuctionVenue, OrderBookVenue, Trade
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.auction import AuctionClient
-from energy_chain.calls import call_many
 from energy_chain.clearing import Side as AuctionSide
 from energy_chain.events import EventDecoder
 from energy_chain.meters import meter_id
@@ -87,6 +87,7 @@ class DesignRun:
         self.cols = {c: np.zeros((self.n, self.k), dtype=np.int64) for c in ROW_COLUMNS}
         self.result = DesignResult(design, self.cols)
         self.clock = SimClock(spec.start_ts)
+        self.keep_chain = False
 
     # ------------------------------------------------------------------ set-up
     def _agents(self) -> list[TradingAgent]:
@@ -157,6 +158,8 @@ class DesignRun:
     # ------------------------------------------------------------------ the run
     def run(self, inspect: Callable[[DesignRun, ChainClient, SimChain], None] | None = None) -> DesignResult:
         started = time.monotonic()
+        if self.folder.exists():  # a run starts afresh: an old outbox would make the oracle resume an old run
+            shutil.rmtree(self.folder)
         chain = SimChain(self.folder, self.spec.start_ts - 3600).start()
         try:
             client = self._setup(chain)
@@ -169,6 +172,8 @@ class DesignRun:
                 inspect(self, client, chain)
         finally:
             chain.stop()
+            if not self.keep_chain:  # outbox and anvil log are scaffolding: the dataset is the output
+                shutil.rmtree(self.folder, ignore_errors=True)
         errors = sum(a.forecasts.abs_error() for a in self.agents)
         actual = sum(a.forecasts.abs_actual() for a in self.agents)
         self.result.forecast_mape = round(errors / actual, 4) if actual else None
@@ -195,7 +200,7 @@ class DesignRun:
                 blocks = oracle.record(s, chain, s + 10)
                 if k > 0:
                     supply, demand = self._readings(chain, token_events, blocks, agents, k - 1)
-                    self._balances(client, agents, k - 1)
+                    self._balances(chain, agents, k - 1)
                 self.progress(1)
                 if k == self.k:
                     break
@@ -230,15 +235,11 @@ class DesignRun:
             demand += burned + grid
         return supply, demand
 
-    def _balances(self, client: ChainClient, agents: list[TradingAgent], k: int) -> None:
-        addresses = [a.address for a in agents]
-        fns = [self.energy.functions.balanceOf(a) for a in addresses] + [
-            self.money.functions.balanceOf(a) for a in addresses
-        ]
-        values = [r.value for r in call_many(client, fns)]
+    def _balances(self, chain: SimChain, agents: list[TradingAgent], k: int) -> None:
+        energy, money = chain.balances([self.energy.address, self.money.address], [a.address for a in agents])
         for i, a in enumerate(agents):
-            a.set_balances(values[i], values[self.n + i])
-            self.cols["token_balance_wh"][i, k] = values[i]
+            a.set_balances(energy[i], money[i])
+            self.cols["token_balance_wh"][i, k] = energy[i]
 
     def _record_trade(self, agents: list[TradingAgent], t: Trade, k: int) -> None:
         b, s = self.index[t.buyer.lower()], self.index[t.seller.lower()]
@@ -278,7 +279,8 @@ class DesignRun:
             placed = 0
             if not last:
                 view = MarketView(self.spec.tariffs, supply, demand, step, steps)
-                venue.refresh_levels()
+                if step == 0:
+                    venue.refresh_levels()  # once per interval: a stale hint only makes the contract walk
                 for i in self._order(k, step):
                     a, signer = agents[i], self.signers[i]
                     intent = a.intent(view, venue.name)

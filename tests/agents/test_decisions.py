@@ -102,9 +102,10 @@ def test_battery_conserves_energy_with_its_efficiency():
     assert b.apply(-100, BatteryMode(True, False)) == 0  # discharge not allowed this interval
     full = BatteryState(Battery(1_000, 10_000, 0.81), 900, soc_wh=1_000)
     assert full.apply(5_000, BatteryMode(True, True)) == 0
-    # Storing is worth retail x eta: with a local sale price above it, surplus is sold instead.
-    assert full.decide(SupplyDemandRatioPricing().quote(view(0, 1)), T).charge is False
+    # Surplus is stored only when the local market would pay no more than feed-in (a glut); else it is sold.
+    assert full.decide(SupplyDemandRatioPricing().quote(view(1, 2)), T).charge is False
     assert full.decide(SupplyDemandRatioPricing().quote(view(5, 1)), T).charge is True
+    assert full.decide(SupplyDemandRatioPricing().quote(view(0, 1)), T).discharge is True
 
 
 def test_forecasters_and_error_log():
