@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from agents.selection.model import Instance, InstanceError, Selection
+from agents.selection.model import Instance, InstanceError, Selection, SelectionError
 from agents.selection.objective import evaluate_amounts
 
 SOLVERS = ("milp", "ga", "brute")
@@ -51,7 +51,10 @@ def solve(instance: Instance, solver: str = "milp", seed: int = 0) -> Selection:
         x, own = solve_brute(instance)
     ms = (time.perf_counter() - started) * 1000.0
     chosen = [(o.id, int(v)) for o, v in zip(instance.offers, np.rint(x), strict=True) if v > 0]
-    return _selection(instance, chosen, solver, ms, own)
+    selection = _selection(instance, chosen, solver, ms, own)
+    if not selection.feasible:  # never hand out a selection that breaks a hard constraint
+        raise SelectionError(f"{solver} returned an infeasible selection: " + "; ".join(selection.violations))
+    return selection
 
 
 def evaluate(instance: Instance, chosen: Iterable[tuple[str, int]]) -> Selection:

@@ -120,3 +120,13 @@ def test_linear_form_equals_the_direct_evaluation() -> None:
         ev = evaluate_amounts(inst, chosen)
         assert ev.feasible
         assert form.value(x) == pytest.approx(ev.objective, abs=1e-9)
+
+
+def test_tiny_demand_with_many_offers_per_seller() -> None:
+    # 1-3 Wh wanted, sellers with several offers each: each chosen offer must still get >= 1 Wh.
+    offers = [offer(f"s{s}o{o}", f"S{s}", amount_wh=2, price=20.0 + s + o) for s in range(3) for o in range(3)]
+    for demand in (1, 2, 3):
+        inst = instance(demand, offers)
+        for solver in ("milp", "ga", "brute"):
+            sel = solve(inst, solver)
+            assert sum(wh for _, wh in sel.chosen) == demand and all(wh >= 1 for _, wh in sel.chosen)
