@@ -1,6 +1,6 @@
 """Consistency checks of a simulation run's dataset (intervals.csv) against the token rules and its kpis.json.
 
-`check_dataset(df, kpis)` returns one message per violation (an empty list when everything holds); each message names
+`check_dataset(df, kpis, run_meta=None)` returns one message per violation (an empty list when everything holds); each message names
 the design and, where it applies, the household and interval. Checked:
 
 - schema: no duplicate (design, household, interval); every (design, household) has the same intervals; every design
@@ -13,7 +13,9 @@ the design and, where it applies, the household and interval. Checked:
 - per design: `Σpaid >= Σreceived`, and the difference is at most one unit per rounded fill (kpis' `rounded_fills`,
   from run.json: a buyer's cost is rounded up and a seller's revenue down, each by less than one unit);
   the fills in run.json add up to Σbought; `Σbill + pool_cost = community grid bill + Σ(paid - received)`, with the
-  community grid bill recomputed here from the rows (not taken from kpis.py), as are the bills' grid-import parts.
+  community grid bill recomputed here from the rows (not taken from kpis.py), as are the bills' grid-import parts;
+- with run.json: every fill of its trade lists is priced within [feed-in, retail] of its interval, positive, and in
+  an interval the dataset has.
 """
 
 from __future__ import annotations
@@ -187,8 +189,42 @@ def _design_checks(df: pd.DataFrame, kpis: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def check_dataset(df: pd.DataFrame, kpis: Mapping[str, Any]) -> list[str]:
-    """Every violation of the dataset's rules (see the module docstring); empty when all hold."""
+def _trade_checks(df: pd.DataFrame, run_meta: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    tariffs = df.groupby(["design", "interval_start"])[["retail_units_per_kwh", "feed_in_units_per_kwh"]].max()
+    tz = df["interval_start"].dt.tz
+    for design, meta in run_meta.get("designs", {}).items():
+        trades = meta.get("trades") or []
+        if not trades:
+            continue
+        t = pd.DataFrame(trades, columns=["interval_start", "price", "amount"])
+        t["interval_start"] = pd.to_datetime(t["interval_start"], format="ISO8601", utc=True).dt.tz_convert(tz)
+        t["design"] = design
+        joined = t.join(tariffs, on=["design", "interval_start"])
+        for r in joined[joined["retail_units_per_kwh"].isna()].itertuples():
+            out.append(f"design {design} interval {r.interval_start.isoformat()}: a fill in run.json has no rows")
+        known = joined.dropna(subset=["retail_units_per_kwh"])
+        outside = known[
+            (known["price"] < known["feed_in_units_per_kwh"]) | (known["price"] > known["retail_units_per_kwh"])
+        ]
+        for r in outside.itertuples():
+            out.append(
+                f"design {design} interval {r.interval_start.isoformat()}: "
+                f"fill of {r.amount} Wh at {r.price} units/kWh outside "
+                f"[feed-in {int(r.feed_in_units_per_kwh)}, retail {int(r.retail_units_per_kwh)}]"
+            )
+        for r in t[t["amount"] <= 0].itertuples():
+            out.append(f"design {design} interval {r.interval_start.isoformat()}: fill of {r.amount} Wh in run.json")
+    return out
+
+
+def check_dataset(df: pd.DataFrame, kpis: Mapping[str, Any], run_meta: Mapping[str, Any] | None = None) -> list[str]:
+    """Every violation of the dataset's rules (see the module docstring); empty when all hold.
+
+    With `run_meta` (run.json) also every fill of its trade lists: priced within [feed-in, retail] of its interval,
+    positive, and in an interval the dataset has.
+    """
     if df.empty:
         return ["the dataset has no rows"]
-    return _shape_checks(df) + _row_checks(df) + _physics_checks(df) + _interval_checks(df) + _design_checks(df, kpis)
+    out = _shape_checks(df) + _row_checks(df) + _physics_checks(df) + _interval_checks(df) + _design_checks(df, kpis)
+    return out + (_trade_checks(df, run_meta) if run_meta is not None else [])

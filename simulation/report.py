@@ -269,7 +269,7 @@ def write_report(run_dir: str | Path) -> Report:
     kpis = compute_kpis(df, meta)
     kpis_json = write_kpis(run_dir / "kpis.json", kpis)
     (run_dir / "kpis.md").write_text(kpi_markdown(kpis), encoding="utf-8")
-    violations = check_dataset(df, kpis)
+    violations = check_dataset(df, kpis, meta)
     plots = write_plots(df, kpis, run_dir, meta)
     page = render_html(f"Community simulation {run_dir.name}", meta, kpis, plots, violations, len(df))
     out = run_dir / "report.html"

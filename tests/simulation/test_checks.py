@@ -34,7 +34,7 @@ def edited(changes: dict[Key, dict[str, int]]) -> list[dict[str, Any]]:
 
 def violations(tmp_path: Path, rows: list[dict[str, Any]], meta: dict[str, Any] = RUN_META) -> list[str]:
     df = frame(tmp_path, rows)
-    return check_dataset(df, compute_kpis(df, meta))
+    return check_dataset(df, compute_kpis(df, meta), meta)
 
 
 def only(found: list[str], *parts: str) -> str:
@@ -171,3 +171,20 @@ def test_every_violation_is_reported(tmp_path: Path, design: str) -> None:
     rows = edited({(design, "B", T0): {"grid_import_wh": 1}, (design, "B", T1): {"grid_import_wh": 2}})
     found = violations(tmp_path, rows)
     assert len(found) == 2 and all(f"design {design} household B" in v for v in found)
+
+
+def test_fills_priced_within_the_grid_band(tmp_path: Path) -> None:
+    meta = copy.deepcopy(RUN_META)
+    meta["designs"]["order-book"]["trades"] = [[T0, 150_000, 300], [T0, 500_000, 100]]  # below feed-in; at retail
+    meta["designs"]["auction"]["trades"] = [[T0, 500_001, 400]]
+    found = violations(tmp_path, community_rows(), meta)
+    only(found, "design order-book interval 2026-06-01T12:00:00+08:00", "fill of 300 Wh at 150000 units/kWh outside")
+    only(found, "design auction interval 2026-06-01T12:00:00+08:00", "at 500001 units/kWh outside [feed-in 200000")
+    assert len(found) == 2
+
+
+def test_fills_in_intervals_the_dataset_has(tmp_path: Path) -> None:
+    meta = copy.deepcopy(RUN_META)
+    meta["designs"]["auction"]["trades"] = [["2026-06-01T13:00:00+08:00", 350_001, 400]]
+    found = violations(tmp_path, community_rows(), meta)
+    assert found == [only(found, "design auction interval 2026-06-01T13:00:00+08:00: a fill in run.json has no rows")]
