@@ -1,7 +1,7 @@
 """Consistency checks of a simulation run's dataset (intervals.csv) against the token rules and its kpis.json.
 
-`check_dataset(df, kpis, run_meta=None)` returns one message per violation (an empty list when everything holds); each message names
-the design and, where it applies, the household and interval. Checked:
+`check_dataset(df, kpis, run_meta=None)` returns one message per violation (an empty list when everything holds);
+each message names the design and, where it applies, the household and interval. Checked:
 
 - schema: no duplicate (design, household, interval); every (design, household) has the same intervals; every design
   has the same households; energy, money and tariff columns are >= 0 (battery and net may be negative);
