@@ -196,7 +196,7 @@ def test_unfunded_offers_are_dropped(community: Callable[..., Community]) -> Non
 
 
 def test_a_killed_nodes_offers_expire_while_live_ones_are_republished(community: Callable[..., Community]) -> None:
-    ttl = 3
+    ttl = 4
     c = community(20, record_ttl_s=ttl)
     offers = {}
     for meter, account, node in zip(c.meters[:4], c.accounts[:4], c.nodes[:4], strict=True):
@@ -211,3 +211,17 @@ def test_a_killed_nodes_offers_expire_while_live_ones_are_republished(community:
     assert offers[killed].offer_hash not in found
     assert found == {offers[m].offer_hash for m in c.meters[1:4]}
     assert buyer.stats["stale"] >= 1
+
+
+def test_a_restarted_publisher_replaces_its_record(community: Callable[..., Community]) -> None:
+    """seq is the publisher's wall clock in ms: a new process with the same key outranks what it published before."""
+    c = community(20)
+    meter, owner = c.meters[5], c.accounts[5]
+    before = make_offer(owner, now_s(), 100)
+    first = c.nodes[5].publish(meter, [before])
+    c.nodes[5].stop()
+    restarted = c.add_node(owner.key)  # a fresh node: new port, new node id, no memory of the old seq
+    after = make_offer(owner, now_s(), 200)
+    assert restarted.publish(meter, [after]).seq > first.seq
+    for reader in (c.nodes[0], c.add_node()):
+        assert hashes(reader.gather([meter], now_s())) == {after.offer_hash}
