@@ -54,6 +54,8 @@ class DiscoveryNode:
             raise ValueError("DiscoveryNode needs a Verifier (chain id, contract, balance and owner look-ups)")
         if record_ttl_s < 3:
             raise ValueError(f"record_ttl_s must be >= 3 (it is republished every third), got {record_ttl_s}")
+        if record_ttl_s > verifier.max_ttl_s:
+            raise ValueError(f"record_ttl_s {record_ttl_s} exceeds the verifier's max_ttl_s {verifier.max_ttl_s}")
         self.host, self._port = host, port
         self.bootstrap_peers = list(bootstrap)
         self.verifier = verifier

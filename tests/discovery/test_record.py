@@ -107,6 +107,8 @@ def test_a_node_refuses_to_publish_without_its_key_or_others_offers() -> None:
         node.gather([METER], now_s())
     with pytest.raises(ValueError, match="without a key"):
         node.publish(METER, [])
+    with pytest.raises(ValueError, match="max_ttl_s"):
+        DiscoveryNode(verifier=verifier(), record_ttl_s=7200)
     keyed = DiscoveryNode(verifier=verifier(), key=Account.create().key)
     with pytest.raises(ValueError, match="not signed by this node"):
         keyed.publish(METER, [make_offer(OWNER, now_s())])
