@@ -21,8 +21,12 @@ SATURATE = 25  # stop when the best fitness has not changed for this many genera
 
 
 def _flip(offspring: np.ndarray, ga: pygad.GA) -> np.ndarray:
-    """Bit-flip mutation, each gene with the GA's mutation probability (numpy's global RNG, seeded by pygad)."""
-    flips = np.random.random(offspring.shape) < ga.mutation_probability
+    """Bit-flip mutation, each gene with the GA's mutation probability.
+
+    Draws from the GA's own seeded generator: this pygad keeps `numpy_random_generator` per GA and no longer seeds
+    numpy's global state, so `np.random` here would make runs unrepeatable.
+    """
+    flips = ga.numpy_random_generator.random_sample(offspring.shape) < ga.mutation_probability
     offspring[flips] = 1 - offspring[flips]
     return offspring
 
@@ -42,8 +46,8 @@ def _seeds(form: LinearForm, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.array(rows[:size], dtype=int)
 
 
-def solve_ga(instance: Instance, seed: int = 0) -> tuple[np.ndarray, float]:
-    """The best amounts found (one per offer) and their objective."""
+def solve_ga(instance: Instance, seed: int = 0, generations: int = GENERATIONS, polished: bool = True):
+    """The best amounts found (one per offer) and their objective; `polished=False` skips the final hill-climb."""
     form = linear_form(instance)
     st = form.st
     n = len(instance.offers)
@@ -69,7 +73,7 @@ def solve_ga(instance: Instance, seed: int = 0) -> tuple[np.ndarray, float]:
     pop = min(60, max(12, 2 * n))
     rng = np.random.default_rng(seed)
     ga = pygad.GA(
-        num_generations=GENERATIONS,
+        num_generations=generations,
         num_parents_mating=max(2, pop // 2),
         fitness_func=fitness,
         initial_population=_seeds(form, rng, pop),
@@ -88,5 +92,5 @@ def solve_ga(instance: Instance, seed: int = 0) -> tuple[np.ndarray, float]:
     ga.run()
     if best[1] is None:
         raise SelectionError("the genetic algorithm evaluated no selection")
-    x = allocate(form, polish(form, best[1] > 0))
+    x = allocate(form, polish(form, best[1] > 0)) if polished else best[1]
     return x, form.value(x)
