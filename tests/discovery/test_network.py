@@ -173,6 +173,10 @@ def test_oversized_and_malformed_records_are_refused_and_ignored(community: Call
         assert _raw_store(target.address, key, "{not json") is False
         assert _raw_store(target.address, key, 12345) is False
     assert sum(n.stats.get("refused_oversized", 0) for n in c.nodes) == 5
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:  # garbage that is not even msgpack
+        for target in c.nodes[:5]:
+            sock.sendto(b"\x00" + os.urandom(20) + b"\xc1\xc1\xc1", target.address)
+            sock.sendto(b"\x07" + os.urandom(64), target.address)
     assert sum(n.stats.get("refused_malformed", 0) for n in c.nodes) == 10
     buyer = c.add_node()
     assert hashes(buyer.gather([meter], now_s())) == {genuine.offer_hash}
