@@ -130,3 +130,18 @@ def test_tiny_demand_with_many_offers_per_seller() -> None:
         for solver in ("milp", "ga", "brute"):
             sel = solve(inst, solver)
             assert sum(wh for _, wh in sel.chosen) == demand and all(wh >= 1 for _, wh in sel.chosen)
+
+
+def test_explanation_names_the_criteria_that_chose_an_offer() -> None:
+    from agents.selection.explain import explain
+
+    offers = [offer("dear", price=35.0, quality=0.7), offer("good", price=21.0, quality=1.0, duration_s=600.0)]
+    inst = instance(900, offers)
+    sel = solve(inst)
+    why = explain(inst, sel)
+    assert list(why) == ["good"]
+    assert why["good"]["scores"]["cost"] == 0.0 and why["good"]["scores"]["duration"] == 1.0
+    assert why["good"]["reasons"][0] == "cost"  # the heaviest weighted criterion it is best on
+    assert "quality" in why["good"]["reasons"] and "duration" not in why["good"]["reasons"]
+    assert why["good"]["summary"].startswith("chosen for cost")
+    assert sum(why["good"]["contributions"].values()) == pytest.approx(sel.objective)
