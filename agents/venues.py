@@ -39,6 +39,12 @@ SUBMIT_SELECTOR = function_signature_to_4byte_selector("submitOrder(uint64,uint8
 SUBMIT_TYPES = ["uint64", "uint8", "uint128", "uint128", "uint64"]
 
 
+def encode_call(signature: str, *args: Any) -> bytes:
+    """Calldata of `signature` (e.g. "approve(address,uint256)") with static arguments."""
+    types = signature[signature.index("(") + 1 : -1].split(",") if not signature.endswith("()") else []
+    return function_signature_to_4byte_selector(signature) + abi_encode(types, list(args))
+
+
 def signed_call(signer: Signer, chain_id: int, to: str, data: bytes, gas: int, nonce: int, gas_price: int = 0) -> bytes:
     """A signed legacy transaction with every field explicit (the project's convention, see ChainClient.build_tx)."""
     tx = {"to": to, "data": data, "value": 0, "gas": gas, "gasPrice": gas_price, "nonce": nonce, "chainId": chain_id}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from household_model.demand import load_profile_day
 from household_model.pv import PERFORMANCE_RATIO, clear_sky_ghi_day
@@ -50,6 +53,27 @@ class HouseholdModel:
         load_kw = self.load_kw_per_gwh(household.profile, mid) * household.annual_kwh / 1e6
         load_kw *= noise.lognormal(0.0, 0.25)  # appliances switch on and off
         return max(pv_kw, 0.0) * hours * 1000, load_kw * hours * 1000
+
+    def energy_matrix(self, households: Sequence[Household], starts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(generated Wh, consumed Wh) as [household, interval] arrays: the same numbers as `interval_energy`,
+        with irradiance, clouds and load profiles computed once per interval instead of once per household."""
+        hours = self.interval_s / 3600
+        mids = [s + self.interval_s // 2 for s in starts]
+        ghi = np.array([self.ghi(m) for m in mids])
+        cloud = np.array([self.cloud_factor(m) for m in mids])
+        profiles = {p: np.array([self.load_kw_per_gwh(p, m) for m in mids]) for p in {h.profile for h in households}}
+        gen = np.zeros((len(households), len(starts)))
+        use = np.zeros((len(households), len(starts)))
+        for i, h in enumerate(households):
+            crc = zlib.crc32(h.serial.encode())
+            draws = [rng(self.community.seed, crc, s) for s in starts]
+            roof = np.array([d.uniform(0.97, 1.03) for d in draws])
+            appliances = np.array([d.lognormal(0.0, 0.25) for d in draws])
+            pv_kw = h.pv_kwp * ghi / 1000 * PERFORMANCE_RATIO * cloud * roof
+            load_kw = profiles[h.profile] * h.annual_kwh / 1e6 * appliances
+            gen[i] = np.maximum(pv_kw, 0.0) * hours * 1000
+            use[i] = load_kw * hours * 1000
+        return gen, use
 
 
 def noon_of(day: date, tz: str) -> int:

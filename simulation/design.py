@@ -26,24 +26,26 @@ from agents.agent import AgentConfig, TradingAgent
 from agents.battery import BatteryState
 from agents.forecast import ClearSkyForecaster, PersistenceForecaster
 from agents.pricing import MarketView, make_strategy
-from agents.venues import CLAIM_BATCH, AuctionVenue, OrderBookVenue, Trade
+from agents.venues import CLAIM_BATCH, AuctionVenue, OrderBookVenue, Trade, encode_call, signed_call
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.auction import AuctionClient
 from energy_chain.clearing import Side as AuctionSide
-from energy_chain.events import EventDecoder
 from energy_chain.meters import meter_id
 from energy_chain.orders import APPROVE_GAS, MAX_UINT256, OrderBookClient, Side
 from household_model import HouseholdModel
 from household_model.weather import rng
 from scripts.deploy import deploy_all
-from scripts.register_meters import register_meters
+from scripts.register_meters import REGISTER_GAS
 from scripts.roles import Roles
 from simulation.chain import SimChain
+from simulation.fastlogs import FastEvents
 from simulation.meters import CommunityMeters
 from simulation.oracle import SimClock, SimOracle
 from simulation.spec import Physics, RunSpec
 
 TOPUP_GAS = 120_000
+BOOK_EVENTS = ("OrderPlaced", "OrderFilled", "OrderCancelled", "OrderExpired")
+AUCTION_EVENTS = ("OrderBooked", "RoundCleared", "OrderClaimed")
 ROW_COLUMNS = ("battery_wh", "net_wh", "minted_wh", "burned_wh", "grid_import_wh", "bought_wh", "sold_wh",
                "token_balance_wh", "paid_units", "received_units")  # fmt: skip
 
@@ -63,11 +65,13 @@ class DesignResult:
     forecast_mape: float | None = None
     trades: list[list[Any]] = field(default_factory=list)
     rounded_fills: int = 0
+    reordered_batches: int = 0
 
     def meta(self) -> dict[str, Any]:
         return {"transactions": self.transactions, "gas_used": self.gas_used, "wall_s": round(self.wall_s, 2),
                 "forecast_mape": self.forecast_mape, "trades": self.trades, "rounded_fills": self.rounded_fills,
-                "setup_transactions": self.setup_transactions}  # fmt: skip
+                "setup_transactions": self.setup_transactions,
+                "reordered_batches": self.reordered_batches}  # fmt: skip
 
 
 class DesignRun:
@@ -118,25 +122,29 @@ class DesignRun:
         auction = client.contract("DoubleAuction")
         if spec.interval_s != int(auction.functions.schedule().call()[0]):
             client.transact(auction.functions.setSchedule(spec.interval_s, 0, False), admin, gas=200_000)
-        owners = [(h.serial, s.address) for h, s in zip(spec.community.households, self.signers, strict=True)]
-        register_meters(client, operator, owners, timeout_s=600)
-        chain.automine(False)
+        chain.automine(False)  # anvil's automine stalls on a batch of a few hundred: mine on demand from here
+        registry = client.contract("MeterRegistry")
         money = client.contract("SettlementToken")
         energy = client.contract("EnergyToken")
         units = spec.money_per_day * spec.days
         raws = []
-        base = operator.reserve(self.n, client.pending_nonce)
+        base = operator.reserve(2 * self.n, client.pending_nonce)
+        cid = client.chain_id
+        for h, s, nonce in zip(spec.community.households, self.signers, base[: self.n], strict=True):
+            data = encode_call("registerMeter(bytes32,address)", meter_id(h.serial), s.address)
+            raws.append(signed_call(operator, cid, registry.address, data, REGISTER_GAS, nonce))
+        base = base[self.n :]
         for i, (s, nonce) in enumerate(zip(self.signers, base, strict=True)):
-            fn = money.functions.topUp(s.address, units, keccak(text=f"simulation:{spec.seed}:{i}"))
-            raws.append(operator.sign(client.build_tx(fn, operator, TOPUP_GAS, nonce=nonce)))
+            ref = keccak(text=f"simulation:{spec.seed}:{i}")
+            data = encode_call("topUp(address,uint256,bytes32)", s.address, units, ref)
+            raws.append(signed_call(operator, cid, money.address, data, TOPUP_GAS, nonce))
         spender = {"order-book": "OrderBook", "auction": "DoubleAuction"}.get(self.venue_name)
         if spender:
-            address = client.deployment.address(spender)
+            approve = encode_call("approve(address,uint256)", client.deployment.address(spender), MAX_UINT256)
             for s in self.signers:
                 for k, token in enumerate((energy, money)):
-                    fn = token.functions.approve(address, MAX_UINT256)
-                    raws.append(s.sign(client.build_tx(fn, s, APPROVE_GAS, nonce=k)))
-        hashes, _ = chain.execute(raws, spec.start_ts - 1800)
+                    raws.append(signed_call(s, cid, token.address, approve, APPROVE_GAS, k))
+        hashes, _ = chain.execute(raws, spec.start_ts - 1800, ordered=False)
         self._require_success(client, chain, hashes, "set-up")
         used = 2 if spender else 0
         for s in self.signers:  # nonces counted locally from here on (no node round trip per order)
@@ -168,6 +176,7 @@ class DesignRun:
             self._loop(client, chain)
             txs, gas, _ = chain.block_stats(chain.blocks)
             self.result.transactions, self.result.gas_used = txs, gas
+            self.result.reordered_batches = chain.reordered
             if inspect is not None:
                 inspect(self, client, chain)
         finally:
@@ -185,9 +194,13 @@ class DesignRun:
         self.agents = agents = self._agents()
         meters = CommunityMeters([h.serial for h in spec.community.households])
         oracle = SimOracle(client, self.oracle_signer, meters, self.folder, L, self.clock)
-        token_events = EventDecoder(self.energy.abi, self.energy.address)
+        token_events = FastEvents(self.energy.abi, ["ReadingRecorded"])
         book = OrderBookVenue(OrderBookClient(client)) if self.venue_name == "order-book" else None
         auction = AuctionVenue(AuctionClient(client)) if self.venue_name == "auction" else None
+        if book is not None:
+            self.book_events = FastEvents(book.client.contract.abi, BOOK_EVENTS)
+        if auction is not None:
+            self.auction_events = FastEvents(auction.contract.abi, AUCTION_EVENTS)
         round_orders: list[int] = []
         supply = demand = 0
         try:
@@ -217,16 +230,15 @@ class DesignRun:
             oracle.close()
 
     # ------------------------------------------------------------------ chain -> dataset
-    def _readings(self, chain: SimChain, decoder: EventDecoder, blocks: list[int], agents: list[TradingAgent],
+    def _readings(self, chain: SimChain, decoder: FastEvents, blocks: list[int], agents: list[TradingAgent],
                   k: int) -> tuple[int, int]:  # fmt: skip
         supply = demand = 0
         interval = self.spec.interval_start(k)
-        for log in chain.logs(blocks, decoder.address):
-            e = decoder.decode_log(log)
-            if e is None or e.name != "ReadingRecorded" or int(e.args["interval"]) != interval:
+        for _name, args in decoder.decode_all(chain.logs(blocks, self.energy.address)):
+            if args["interval"] != interval:
                 continue
-            i = self.meter_index[bytes.fromhex(e.args["meterId"][2:])]
-            surplus, burned, grid = (int(e.args[x]) for x in ("mintedWh", "burnedWh", "gridWh"))
+            i = self.meter_index[bytes.fromhex(args["meterId"][2:])]
+            surplus, burned, grid = args["mintedWh"], args["burnedWh"], args["gridWh"]
             self.cols["minted_wh"][i, k] += surplus
             self.cols["burned_wh"][i, k] += burned
             self.cols["grid_import_wh"][i, k] += grid
@@ -292,28 +304,29 @@ class DesignRun:
             if not raws:
                 continue
             hashes, blocks = chain.execute(raws, ts)
-            events = venue.decode(chain.logs(blocks, venue.client.address))
-            cancelled = {int(e.args["id"]) for e in events if e.name == "OrderCancelled"}
-            placed_ids = [int(e.args["id"]) for e in events if e.name == "OrderPlaced"]
+            events = self.book_events.decode_all(chain.logs(blocks, venue.client.address))
+            cancelled = {a["id"] for name, a in events if name == "OrderCancelled"}
+            placed_ids = [a["id"] for name, a in events if name == "OrderPlaced"]
             if len(placed_ids) != placed or not cancelled.issuperset(open_orders):
                 self._require_success(self.client, chain, hashes, f"order book, interval {k} step {step}")
             open_orders = {}
-            for e in events:
-                if e.name == "OrderPlaced":
-                    oid = int(e.args["id"])
-                    open_orders[oid] = int(e.args["amount"])
-                    owner[oid] = self.index[e.args["owner"].lower()]
-                elif e.name == "OrderFilled":
-                    for oid in (int(e.args["makerId"]), int(e.args["takerId"])):
+            for name, a in events:
+                if name == "OrderPlaced":
+                    open_orders[a["id"]] = a["amount"]
+                    owner[a["id"]] = self.index[a["owner"]]
+                elif name == "OrderFilled":
+                    for oid in (a["makerId"], a["takerId"]):
                         if oid in open_orders:
-                            open_orders[oid] -= int(e.args["amount"])
-                elif e.name in ("OrderCancelled", "OrderExpired"):
-                    open_orders.pop(int(e.args["id"]), None)
+                            open_orders[oid] -= a["amount"]
+                    buyer, seller = (
+                        (a["taker"], a["maker"]) if a["takerSide"] == int(Side.BUY) else (a["maker"], a["taker"])
+                    )
+                    self._record_trade(agents, Trade(buyer, seller, a["price"], a["amount"], a["cost"], a["cost"]), k)
+                    self.result.trades.append([self.iso(s), a["price"], a["amount"]])
+                    self.result.rounded_fills += 1
+                else:  # OrderCancelled (owner, self-trade, cap) or OrderExpired
+                    open_orders.pop(a["id"], None)
             open_orders = {o: r for o, r in open_orders.items() if r > 0}
-            for t in venue.trades(events):
-                self._record_trade(agents, t, k)
-                self.result.trades.append([self.iso(s), t.price, t.amount_wh])
-                self.result.rounded_fills += 1
 
     def _submit_auction(self, chain: SimChain, venue: AuctionVenue, agents: list[TradingAgent], s: int, k: int,
                         supply: int, demand: int) -> list[int]:  # fmt: skip
@@ -330,7 +343,8 @@ class DesignRun:
         if not raws:
             return []
         hashes, blocks = chain.execute(raws, s + 20)
-        booked = [int(e.args["orderId"]) for e in venue.decode(chain.logs(blocks)) if e.name == "OrderBooked"]
+        events = self.auction_events.decode_all(chain.logs(blocks, venue.contract.address))
+        booked = [a["orderId"] for name, a in events if name == "OrderBooked"]
         if len(booked) != len(raws):
             self._require_success(self.client, chain, hashes, f"auction submissions, interval {k}")
         return booked
@@ -342,20 +356,20 @@ class DesignRun:
         raws = venue.settle(self.keeper, round_id, order_ids, nonces.start, clear_steps=len(order_ids) + 2)
         self.clock.set(round_id + self.spec.interval_s)
         hashes, blocks = chain.execute(raws, round_id + self.spec.interval_s)
-        events = venue.decode(chain.logs(blocks))
-        cleared = [e for e in events if e.name == "RoundCleared"]
-        claims = [e for e in events if e.name == "OrderClaimed"]
+        events = self.auction_events.decode_all(chain.logs(blocks, venue.contract.address))
+        cleared = [a for name, a in events if name == "RoundCleared"]
+        claims = [a for name, a in events if name == "OrderClaimed"]
         if not cleared or len(claims) != len(order_ids):
             self._require_success(self.client, chain, hashes, f"auction settlement of round {round_id}")
-        price = int(cleared[0].args["clearingPrice"])
+        price = cleared[0]["clearingPrice"]
         agents = self.agents
-        for e in claims:
-            i = self.index[e.args["owner"].lower()]
-            fill, money = int(e.args["fillWh"]), int(e.args["money"])
+        for a in claims:
+            i = self.index[a["owner"]]
+            fill, money = a["fillWh"], a["money"]
             if fill == 0:
                 continue
             self.result.rounded_fills += 1
-            if int(e.args["side"]) == int(AuctionSide.BID):
+            if a["side"] == int(AuctionSide.BID):
                 self.cols["bought_wh"][i, k] += fill
                 self.cols["paid_units"][i, k] += money
                 agents[i].traded(bought_wh=fill, paid=money)

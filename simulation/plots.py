@@ -203,7 +203,7 @@ def plot_local_prices(df: pd.DataFrame, path: Path, run_meta: Mapping[str, Any] 
         lo, hi = 0.0, 24.0
         ax.set_xticks(range(0, 25, 3))
     ax.set_xlim(lo, min(hi, 24.0))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: f"{int(h) % 24:02d}:{round(h % 1 * 60) % 60:02d}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: f"{int(h):02d}:{round(h % 1 * 60) % 60:02d}"))
     ax.set_xlabel(f"time of day ({_tz_name(df)})")
     ax.set_ylabel("price (sen/kWh)")
     ax.set_title("Local trade prices over the day (dots: fills; lines: volume-weighted mean per interval)")

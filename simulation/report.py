@@ -136,6 +136,35 @@ def kpi_markdown(kpis: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+GLANCE = (
+    ("savings_pct", "highest savings", _signed_pct, max),
+    ("self_sufficiency", "highest self-sufficiency", _pct, max),
+    ("local_share", "highest local share", _pct, max),
+    ("peak_import_wh", "lowest peak import", _wh, min),
+    ("households_worse_off", "fewest households worse off", _int, min),
+)
+
+NOTES = (
+    "Bills value the energy tokens a household holds at the end at feed-in, but not energy left in its battery "
+    "(battery_net_wh): over a short run a battery owner can look worse off for energy it still has. "
+    "pool_cost_units is what the community's grid account costs beyond what households paid for recorded grid "
+    "import: tokens banked across intervals are energy the pool exported at feed-in and later delivered, so a "
+    "negative value means the pool earned (households paid retail for energy a neighbour exported)."
+)
+
+
+def _at_a_glance(kpis: Mapping[str, Mapping[str, Any]]) -> str:
+    items = []
+    for name, label, fmt, pick in GLANCE:
+        values = {d: k.get(name) for d, k in kpis.items() if k.get(name) is not None}
+        if not values:
+            continue
+        best = pick(values.values())
+        winners = [d for d, v in values.items() if v == best]
+        items.append(f"<li>{_esc(label)}: <strong>{_esc(', '.join(winners))}</strong> ({_esc(fmt(best))})</li>")
+    return f"<ul>{''.join(items)}</ul>"
+
+
 def _comparison_table(kpis: Mapping[str, Mapping[str, Any]]) -> str:
     designs = list(kpis)
     head = "".join(f'<th class="num">{_esc(d)}</th>' for d in designs)
@@ -243,7 +272,9 @@ def render_html(
 <h2>Checks</h2>
 {_checks_section(violations, rows)}
 <h2>KPIs by design</h2>
+{_at_a_glance(kpis)}
 {_comparison_table(kpis)}
+<p class="lead">{_esc(NOTES)}</p>
 <h2>Figures</h2>
 {"".join(_figure(p) for p in plots)}
 <h2>KPI table per design</h2>

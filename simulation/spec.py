@@ -68,11 +68,6 @@ class Physics:
     @classmethod
     def of(cls, spec: RunSpec) -> Physics:
         model = HouseholdModel(spec.community, spec.interval_s)
-        n, k = len(spec.community.households), spec.n_intervals
-        gen = np.zeros((n, k), dtype=np.int64)
-        use = np.zeros((n, k), dtype=np.int64)
-        for i, h in enumerate(spec.community.households):
-            for j in range(k):
-                g, c = model.interval_energy(h, spec.interval_start(j))
-                gen[i, j], use[i, j] = round(g), round(c)
-        return cls(gen, use)
+        starts = [spec.interval_start(j) for j in range(spec.n_intervals)]
+        gen, use = model.energy_matrix(spec.community.households, starts)
+        return cls(np.round(gen).astype(np.int64), np.round(use).astype(np.int64))
