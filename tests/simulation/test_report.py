@@ -77,6 +77,8 @@ def test_page_shows_kpis_per_design_and_parameters(report: Report) -> None:
         assert f"<h3>{design}</h3>" in page
     assert "All dataset checks pass (20 rows)." in page
     assert "<th>seed</th><td>1</td>" in page and "<th>interval_s</th><td>900</td>" in page
+    assert "highest savings: <strong>order-book</strong> (+47.7 %)" in page
+    assert "lowest peak import: <strong>order-book+battery</strong> (430 Wh)" in page
     # order-book: savings 47.7 %, self-sufficiency 50 %, mean price 35 sen/kWh, pool cost RM 0.06.
     assert "+47.7 %" in page and "50.0 %" in page and "35.00 sen/kWh" in page and "RM 0.06" in page
 
