@@ -55,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--forecaster", default=env.get("FORECASTER", "clear-sky"), choices=("clear-sky", "persistence"))
     p.add_argument("--run", default=env.get("RUN") or None, help="run folder name (default: derived from the options)")
     p.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "simulation")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=int(env.get("JOBS", min(2, os.cpu_count() or 1))),
+        help="designs simulated in parallel, each on its own chain (default: 2 on this 2-core machine)",
+    )
     p.add_argument("--no-report", action="store_true")
     p.add_argument("--quiet", action="store_true")
     ns = p.parse_args(argv)
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                    forecaster=ns.forecaster, intervals=ns.intervals, start_hour=ns.start_hour)  # fmt: skip
     name = ns.run or f"h{ns.households}-d{ns.days}-s{ns.seed}-{ns.strategy}"
     run_dir = ns.out / name
-    meta = run(spec, parse_designs(ns.designs), run_dir, report=not ns.no_report, quiet=ns.quiet)
+    meta = run(spec, parse_designs(ns.designs), run_dir, report=not ns.no_report, quiet=ns.quiet, jobs=ns.jobs)
     print(summary(meta))
     print(f"wrote {run_dir}")
     return 0

@@ -167,7 +167,8 @@ class SimChain:
         query: dict[str, Any] = {"fromBlock": hex(min(blocks)), "toBlock": hex(max(blocks))}
         if address:
             query["address"] = address
-        return list(self.rpc.call("eth_getLogs", [query]))
+        wanted = {hex(b) for b in blocks}  # exactly these blocks, never a neighbour inside the range
+        return [log for log in self.rpc.call("eth_getLogs", [query]) if log["blockNumber"] in wanted]
 
     def balances(self, tokens: Sequence[str], holders: Sequence[str], chunk: int = 1000) -> list[list[int]]:
         """ERC-20 balanceOf of every holder on every token, in batched eth_calls: [token][holder]."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import resource
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -93,15 +95,58 @@ def peak_memory_mib() -> float:
     return round((own + children) / 1024, 1)
 
 
+_QUEUE: Any = None  # a worker's channel for progress (set by the pool's initializer)
+
+
+def _init_worker(queue: Any) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _one_design(spec: RunSpec, physics: Physics, design: str, folder: Path) -> DesignResult:
+    queue = _QUEUE
+    tick = (lambda n: queue.put(n)) if queue is not None else None
+    return DesignRun(spec, physics, design, folder, tick, iso_of(spec.tz)).run()
+
+
+def _parallel(spec: RunSpec, physics: Physics, designs: Sequence[str], run_dir: Path, jobs: int,
+              quiet: bool) -> list[DesignResult]:  # fmt: skip
+    """Designs in `jobs` worker processes (each with its own anvil); results in the order of `designs`."""
+    done: dict[str, DesignResult] = {}
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    progress = Progress(len(designs) * (spec.n_intervals + 1), f"{len(designs)} designs x {jobs} jobs")
+    if quiet:
+        progress.close()
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+        futures = {pool.submit(_one_design, spec, physics, d, run_dir / "chains" / d): d for d in designs}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            ticks = 0
+            while not queue.empty():
+                ticks += queue.get()
+            if ticks and not quiet:
+                progress.update(ticks)
+            for future in finished:
+                done[futures[future]] = future.result()
+    if not quiet:
+        progress.close()
+    return [done[d] for d in designs]
+
+
 def run(spec: RunSpec, designs: Sequence[str], run_dir: Path, report: bool = True, quiet: bool = False,
-        inspect: Any = None) -> dict[str, Any]:  # fmt: skip
-    """Simulate `designs` and write the run folder; returns run.json's content."""
+        inspect: Any = None, jobs: int = 1) -> dict[str, Any]:  # fmt: skip
+    """Simulate `designs` (in `jobs` processes; one when `inspect` must see the chains) and write the run folder;
+    returns run.json's content."""
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     physics = Physics.of(spec)
-    results = []
+    results: list[DesignResult] = []
     iso = iso_of(spec.tz)
-    for design in designs:
+    if jobs > 1 and inspect is None and len(designs) > 1:
+        results = _parallel(spec, physics, designs, run_dir, jobs, quiet)
+    for design in designs if not results else ():
         progress = Progress(spec.n_intervals + 1, f"{design:>18}") if not quiet else None
         runner = DesignRun(spec, physics, design, run_dir / "chains" / design,
                            progress.update if progress else None, iso)  # fmt: skip
@@ -128,6 +173,7 @@ def run(spec: RunSpec, designs: Sequence[str], run_dir: Path, report: bool = Tru
         "prosumers": sum(1 for h in spec.community.households if h.kind == "prosumer"),
         "wall_s": round(time.monotonic() - started, 2),
         "peak_memory_mib": peak_memory_mib(),
+        "jobs": jobs,
         "designs": {r.design: r.meta() for r in results},
     }
     write_run_meta(run_dir / "run.json", meta)
