@@ -26,6 +26,8 @@ CONTRACTS: list[tuple[str, ArgsBuilder]] = [
     # Grid retail 0.50 MYR/kWh and feed-in 0.20 MYR/kWh (mgMYR units per kWh); the operator changes them on chain.
     ("DoubleAuction", lambda a, r: [r.admin, r.operator, a["EnergyToken"], a["SettlementToken"], 500_000, 200_000]),
     ("OrderBook", lambda a, r: [r.admin, a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
+    # Direct trading of signed offers (issue 13); its minimum fill is the order book's minimum order size.
+    ("OfferSettlement", lambda a, r: [a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
 ]
 
 
