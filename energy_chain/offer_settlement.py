@@ -34,10 +34,23 @@ COUNTER_GAS = 100_000  # measured 48k
 APPROVE_GAS = 100_000
 # IOfferSettlement.Check, in declaration order; codes 1..9 are "gone or short" (skippable), 10.. caller errors.
 CHECKS = (
-    "Ok", "NotYetValid", "Expired", "Cancelled", "Voided", "Filled", "SellerBalanceShort", "SellerAllowanceShort",
-    "BuyerBalanceShort", "BuyerAllowanceShort", "ExceedsRemaining", "ZeroAmount", "BelowMinimum", "ZeroCost",
-    "SelfFill", "BadSignature",
-)  # fmt: skip
+    "Ok",
+    "NotYetValid",
+    "Expired",
+    "Cancelled",
+    "Voided",
+    "Filled",
+    "SellerBalanceShort",
+    "SellerAllowanceShort",
+    "BuyerBalanceShort",
+    "BuyerAllowanceShort",
+    "ExceedsRemaining",
+    "ZeroAmount",
+    "BelowMinimum",
+    "ZeroCost",
+    "SelfFill",
+    "BadSignature",
+)
 GONE = frozenset(CHECKS[1:10])
 
 
@@ -193,11 +206,24 @@ class OfferSettlementClient:
         for e in self.events.decode(receipt):
             a = e.args
             if e.name == "OfferFilled":
-                out.append(FillResult(a["offerHash"], a["seller"], a["buyer"], int(a["amountWh"]), int(a["price"]),
-                                      int(a["cost"]), tx_hash, gas_used))  # fmt: skip
+                out.append(
+                    FillResult(
+                        a["offerHash"],
+                        a["seller"],
+                        a["buyer"],
+                        int(a["amountWh"]),
+                        int(a["price"]),
+                        int(a["cost"]),
+                        tx_hash,
+                        gas_used,
+                    )
+                )
             elif e.name == "OfferSkipped":
-                out.append(SkipResult(a["offerHash"], a["seller"], a["buyer"], int(a["amountWh"]),
-                                      CHECKS[int(a["reason"])], tx_hash))  # fmt: skip
+                out.append(
+                    SkipResult(
+                        a["offerHash"], a["seller"], a["buyer"], int(a["amountWh"]), CHECKS[int(a["reason"])], tx_hash
+                    )
+                )
         return out
 
     def cancel(self, signed: SignedOffer, seller: Signer) -> dict[str, Any]:
@@ -232,8 +258,9 @@ class OfferSettlementClient:
         for start in range(0, len(signed_offers), page):
             part = [s.offer.as_tuple() for s in signed_offers[start : start + page]]
             for h, filled, remaining, cancelled, status in self.contract.functions.offerStates(part).call():
-                out.append(OfferState("0x" + bytes(h).hex(), int(filled), int(remaining), bool(cancelled),
-                                      CHECKS[int(status)]))  # fmt: skip
+                out.append(
+                    OfferState("0x" + bytes(h).hex(), int(filled), int(remaining), bool(cancelled), CHECKS[int(status)])
+                )
         return out
 
     def remaining_wh(self, signed: SignedOffer) -> int:
@@ -247,8 +274,9 @@ class OfferSettlementClient:
     def precheck(self, signed: SignedOffer, amount_wh: int, buyer_address: str) -> str | None:
         """None when a fill of `amount_wh` by the buyer would succeed now, else the contract's reason (a Check name:
         "Expired", "SellerBalanceShort", ...). Balances, allowances, validity and signature, by the contract's rules."""
-        result, _, _ = self.contract.functions.check(signed.offer.as_tuple(), signed.signature, buyer_address,
-                                                     amount_wh).call()  # fmt: skip
+        result, _, _ = self.contract.functions.check(
+            signed.offer.as_tuple(), signed.signature, buyer_address, amount_wh
+        ).call()
         return None if int(result) == 0 else CHECKS[int(result)]
 
     def precheck_many(self, fills: Sequence[tuple[SignedOffer, int]], buyer_address: str) -> list[str | None]:

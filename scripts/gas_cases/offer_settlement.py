@@ -57,55 +57,118 @@ def measure(ctx: GasContext) -> None:
     _approve(ctx, bare_sellers + bare_buyers)
     money, energy = ctx.contract("SettlementToken"), ctx.contract("EnergyToken")
     sink = holders[0].address
-    drain = [s.sign(ctx.client.build_tx(money.functions.transfer(sink, money.functions.balanceOf(s.address).call()),
-                                        s, 100_000)) for s in bare_sellers]  # fmt: skip
-    drain += [s.sign(ctx.client.build_tx(energy.functions.transfer(sink, energy.functions.balanceOf(s.address).call()),
-                                         s, 100_000)) for s in bare_buyers]  # fmt: skip
+    drain = [
+        s.sign(
+            ctx.client.build_tx(money.functions.transfer(sink, money.functions.balanceOf(s.address).call()), s, 100_000)
+        )
+        for s in bare_sellers
+    ]
+    drain += [
+        s.sign(
+            ctx.client.build_tx(
+                energy.functions.transfer(sink, energy.functions.balanceOf(s.address).call()), s, 100_000
+            )
+        )
+        for s in bare_buyers
+    ]
     send_signed(ctx.client, drain)
     buyer, sellers = holders[0], holders[1:]
 
     f = settlement.functions
     first = _offer(ctx, sellers[0])
-    ctx.measure(C, "fill", "one fill, first of the offer, both parties hold both tokens",
-                f.fill(first.offer.as_tuple(), first.signature, 1_000), buyer)  # fmt: skip
-    ctx.measure(C, "fill", "second partial fill of the same offer",
-                f.fill(first.offer.as_tuple(), first.signature, 1_000), buyer)  # fmt: skip
+    ctx.measure(
+        C,
+        "fill",
+        "one fill, first of the offer, both parties hold both tokens",
+        f.fill(first.offer.as_tuple(), first.signature, 1_000),
+        buyer,
+    )
+    ctx.measure(
+        C,
+        "fill",
+        "second partial fill of the same offer",
+        f.fill(first.offer.as_tuple(), first.signature, 1_000),
+        buyer,
+    )
     worst = _offer(ctx, bare_sellers[0])
-    ctx.measure(C, "fill", "worst case: buyer's first energy, seller's first settlement units",
-                f.fill(worst.offer.as_tuple(), worst.signature, 1_000), bare_buyers[0])  # fmt: skip
+    ctx.measure(
+        C,
+        "fill",
+        "worst case: buyer's first energy, seller's first settlement units",
+        f.fill(worst.offer.as_tuple(), worst.signature, 1_000),
+        bare_buyers[0],
+    )
 
     many: dict[int, int] = {}
     offset = 1
     for n in (1, 2, 5, 10):
         offers = [_offer(ctx, s) for s in sellers[offset : offset + n]]
         offset += n
-        receipt = ctx.measure(C, "fillMany", f"{n} offers of {n} sellers, atomic, holders",
-                              f.fillMany([_entry(o, 1_000) for o in offers], False, n), buyer)  # fmt: skip
+        receipt = ctx.measure(
+            C,
+            "fillMany",
+            f"{n} offers of {n} sellers, atomic, holders",
+            f.fillMany([_entry(o, 1_000) for o in offers], False, n),
+            buyer,
+        )
         many[n] = int(receipt["gasUsed"])
     for n in (2, 5, 10):
-        ctx.rows.append({"contract": C, "function": "fillMany", "case": f"each further offer ({n} offers, holders)",
-                         "gas": (many[n] - many[1]) // (n - 1)})  # fmt: skip
+        ctx.rows.append(
+            {
+                "contract": C,
+                "function": "fillMany",
+                "case": f"each further offer ({n} offers, holders)",
+                "gas": (many[n] - many[1]) // (n - 1),
+            }
+        )
 
     worst_offers = [_offer(ctx, s) for s in bare_sellers[1:11]]
-    receipt = ctx.measure(C, "fillMany", "10 offers, worst case (buyer's first energy, sellers' first units)",
-                          f.fillMany([_entry(o, 1_000) for o in worst_offers], False, 10), bare_buyers[1])  # fmt: skip
+    receipt = ctx.measure(
+        C,
+        "fillMany",
+        "10 offers, worst case (buyer's first energy, sellers' first units)",
+        f.fillMany([_entry(o, 1_000) for o in worst_offers], False, 10),
+        bare_buyers[1],
+    )
     one_worst = next(r["gas"] for r in ctx.rows if r["case"].startswith("worst case"))
-    ctx.rows.append({"contract": C, "function": "fillMany", "case": "each further offer (10 offers, worst case)",
-                     "gas": (int(receipt["gasUsed"]) - one_worst) // 9})  # fmt: skip
+    ctx.rows.append(
+        {
+            "contract": C,
+            "function": "fillMany",
+            "case": "each further offer (10 offers, worst case)",
+            "gas": (int(receipt["gasUsed"]) - one_worst) // 9,
+        }
+    )
 
     gone = [_offer(ctx, s) for s in sellers[offset : offset + 4]]
     for o, s in zip(gone, sellers[offset : offset + 4], strict=True):
         ctx.send(f.cancel(o.offer.as_tuple()), s)
     live = _offer(ctx, sellers[offset + 4])
-    receipt = ctx.measure(C, "fillMany", "skipGone: 4 cancelled offers skipped, then 1 fill",
-                          f.fillMany([_entry(o, 1_000) for o in [*gone, live]], True, 5), buyer)  # fmt: skip
-    ctx.rows.append({"contract": C, "function": "fillMany", "case": "each skipped offer (4 skipped, 1 fill)",
-                     "gas": (int(receipt["gasUsed"]) - many[1]) // 4})  # fmt: skip
+    receipt = ctx.measure(
+        C,
+        "fillMany",
+        "skipGone: 4 cancelled offers skipped, then 1 fill",
+        f.fillMany([_entry(o, 1_000) for o in [*gone, live]], True, 5),
+        buyer,
+    )
+    ctx.rows.append(
+        {
+            "contract": C,
+            "function": "fillMany",
+            "case": "each skipped offer (4 skipped, 1 fill)",
+            "gas": (int(receipt["gasUsed"]) - many[1]) // 4,
+        }
+    )
 
     cap = int(f.maxFillsCap().call())
     big = _offer(ctx, sellers[-1], amount=10 * cap)
-    ctx.measure(C, "fillMany", f"{cap} entries (the cap) of one offer, 10 Wh each",
-                f.fillMany([_entry(big, 10)] * cap, False, cap), buyer)  # fmt: skip
+    ctx.measure(
+        C,
+        "fillMany",
+        f"{cap} entries (the cap) of one offer, 10 Wh each",
+        f.fillMany([_entry(big, 10)] * cap, False, cap),
+        buyer,
+    )
 
     to_cancel = _offer(ctx, sellers[0])
     ctx.measure(C, "cancel", "one offer", f.cancel(to_cancel.offer.as_tuple()), sellers[0])

@@ -66,7 +66,13 @@ def test_offer_hash_is_the_contracts_and_fill_moves_tokens(chain, settle, users)
     seller_before, buyer_before = balances(chain, seller.address), balances(chain, buyer.address)
     result = settle.fill(signed, 500, buyer)  # approves the buyer's settlement units first
     assert (result.offer_hash, result.seller, result.buyer, result.amount_wh, result.price, result.cost) == (
-        signed.offer_hash, seller.address, buyer.address, 500, P, P * 500 // 1000)  # fmt: skip
+        signed.offer_hash,
+        seller.address,
+        buyer.address,
+        500,
+        P,
+        P * 500 // 1000,
+    )
     assert result.gas_used < FILL_GAS
     assert balances(chain, seller.address) == (seller_before[0] - 500, seller_before[1] + result.cost)
     assert balances(chain, buyer.address) == (buyer_before[0] + 500, buyer_before[1] - result.cost)
@@ -106,7 +112,10 @@ def test_fill_many_skips_the_gone_and_reports_each_entry(chain, settle, users):
     assert results[0].gas_used < fill_many_gas(3)
     states = settle.states([a, b, c])
     assert [(s.filled_wh, s.remaining_wh, s.cancelled, s.status) for s in states] == [
-        (400, 600, False, "Ok"), (0, 0, True, "Cancelled"), (1_000, 0, False, "Filled")]  # fmt: skip
+        (400, 600, False, "Ok"),
+        (0, 0, True, "Cancelled"),
+        (1_000, 0, False, "Filled"),
+    ]
     assert settle.remaining_many([a, c]) == {a.offer_hash: 600, c.offer_hash: 0}
     # nothing fillable: every entry comes back skipped with the contract's reason, no exception
     results = settle.fill_many([(b, 100), (c, 100)], buyer)
@@ -126,7 +135,9 @@ def test_fallbacks_and_counter(chain, settle, users):
     assert settle.precheck(first, 100, buyer.address) == "Voided"
     results = settle.fill_many([(first, 300), (second, 300), (third, 300)], buyer, max_fills=1)
     assert [(type(r).__name__, r.offer_hash) for r in results] == [
-        ("SkipResult", first.offer_hash), ("FillResult", second.offer_hash)]  # fmt: skip
+        ("SkipResult", first.offer_hash),
+        ("FillResult", second.offer_hash),
+    ]
     assert settle.filled_wh(third.offer_hash) == 0
     fresh = settle.sign(sellers[0], P, 1_000, t - 10, t + 3_600)
     assert fresh.offer.counter == new_counter and settle.precheck(fresh, 100, buyer.address) is None
