@@ -140,6 +140,7 @@ GLANCE = (
     ("savings_pct", "highest savings", _signed_pct, max),
     ("self_sufficiency", "highest self-sufficiency", _pct, max),
     ("local_share", "highest local share", _pct, max),
+    ("community_grid_bill_units", "lowest community grid bill (Σ bills + pool cost, rounding aside)", _rm, min),
     ("peak_import_wh", "lowest peak import", _wh, min),
     ("households_worse_off", "fewest households worse off", _int, min),
 )
@@ -149,7 +150,9 @@ NOTES = (
     "(battery_net_wh): over a short run a battery owner can look worse off for energy it still has. "
     "pool_cost_units is what the community's grid account costs beyond what households paid for recorded grid "
     "import: tokens banked across intervals are energy the pool exported at feed-in and later delivered, so a "
-    "negative value means the pool earned (households paid retail for energy a neighbour exported)."
+    "negative value means the pool earned (households paid retail for energy a neighbour exported). "
+    "Without batteries every design has the same physical flows and so the same community grid bill: "
+    "what a market saves households beyond that is paid by the pool."
 )
 
 
