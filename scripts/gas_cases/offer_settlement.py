@@ -174,3 +174,29 @@ def measure(ctx: GasContext) -> None:
     ctx.measure(C, "cancel", "one offer", f.cancel(to_cancel.offer.as_tuple()), sellers[0])
     ctx.measure(C, "incrementCounter", "first raise", f.incrementCounter(), sellers[1])
     ctx.measure(C, "incrementCounter", "later raise", f.incrementCounter(), sellers[1])
+
+
+def main() -> None:
+    """`python -m scripts.gas_cases.offer_settlement`: these cases alone on a private anvil, printed (no report
+    written; `make gas` writes every contract's rows to reports/gas.json)."""
+    import tempfile
+    from pathlib import Path
+
+    from energy_chain import ChainClient, ChainConfig
+    from energy_chain.anvil import start_anvil
+    from scripts.deploy import deploy_all
+
+    chain = start_anvil(gas_limit=1_000_000_000)
+    try:
+        config = ChainConfig(rpc_url=chain.url, deployments_dir=Path(tempfile.mkdtemp(prefix="gas-offers-")))
+        client = ChainClient(config)
+        ctx = GasContext(client, deploy_all(client, quiet=True))
+        measure(ctx)
+    finally:
+        chain.kill()
+    for r in ctx.rows:
+        print(f"{r['contract']}.{r['function']:<17} {r['gas']:>10,}  {r['case']}")
+
+
+if __name__ == "__main__":
+    main()
