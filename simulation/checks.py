@@ -14,7 +14,8 @@ each message names the design and, where it applies, the household and interval.
   from run.json: a buyer's cost is rounded up and a seller's revenue down, each by less than one unit);
   the fills in run.json add up to Σbought; `Σbill + pool_cost = community grid bill + Σ(paid - received)`, with the
   community grid bill recomputed here from the rows (not taken from kpis.py), as are the bills' grid-import parts;
-- with run.json: every fill of its trade lists is priced within [feed-in, retail] of its interval, positive, and in
+- with run.json: its household count and designs match the rows, interval starts are interval_s apart (or a
+  multiple), and every fill of its trade lists is priced within [feed-in, retail] of its interval, positive, and in
   an interval the dataset has.
 """
 
@@ -218,13 +219,32 @@ def _trade_checks(df: pd.DataFrame, run_meta: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _meta_checks(df: pd.DataFrame, run_meta: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    households = df["household"].nunique()
+    if run_meta.get("households") not in (None, households):
+        out.append(f"run.json says {run_meta['households']} households, the rows have {households}")
+    missing = sorted(set(df["design"].unique()) - set(run_meta.get("designs", {})))
+    if missing:
+        out.append(f"designs {missing} have rows but no entry in run.json")
+    interval_s = run_meta.get("interval_s")
+    starts = pd.Series(df["interval_start"].unique()).sort_values()
+    steps = starts.diff().dropna().dt.total_seconds()
+    if interval_s and len(steps) and (steps % interval_s != 0).any():
+        bad = starts.iloc[1:][(steps % interval_s != 0).to_numpy()].iloc[0]
+        out.append(
+            f"interval {bad.isoformat()}: not a multiple of run.json's interval_s {interval_s} after the previous"
+        )
+    return out
+
+
 def check_dataset(df: pd.DataFrame, kpis: Mapping[str, Any], run_meta: Mapping[str, Any] | None = None) -> list[str]:
     """Every violation of the dataset's rules (see the module docstring); empty when all hold.
 
-    With `run_meta` (run.json) also every fill of its trade lists: priced within [feed-in, retail] of its interval,
-    positive, and in an interval the dataset has.
+    With `run_meta` (run.json) also its agreement with the rows (households, designs, interval spacing) and every
+    fill of its trade lists: priced within [feed-in, retail] of its interval, positive, in an interval the dataset has.
     """
     if df.empty:
         return ["the dataset has no rows"]
     out = _shape_checks(df) + _row_checks(df) + _physics_checks(df) + _interval_checks(df) + _design_checks(df, kpis)
-    return out + (_trade_checks(df, run_meta) if run_meta is not None else [])
+    return out + (_meta_checks(df, run_meta) + _trade_checks(df, run_meta) if run_meta is not None else [])

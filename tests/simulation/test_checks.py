@@ -188,3 +188,16 @@ def test_fills_in_intervals_the_dataset_has(tmp_path: Path) -> None:
     meta["designs"]["auction"]["trades"] = [["2026-06-01T13:00:00+08:00", 350_001, 400]]
     found = violations(tmp_path, community_rows(), meta)
     assert found == [only(found, "design auction interval 2026-06-01T13:00:00+08:00: a fill in run.json has no rows")]
+
+
+def test_run_json_agrees_with_the_rows(tmp_path: Path) -> None:
+    meta = copy.deepcopy(RUN_META)
+    meta["households"] = 3
+    meta["interval_s"] = 600  # the rows are 900 s apart
+    del meta["designs"]["grid-only+battery"]
+    found = violations(tmp_path, community_rows(), meta)
+    assert sorted(found) == [
+        "designs ['grid-only+battery'] have rows but no entry in run.json",
+        "interval 2026-06-01T12:15:00+08:00: not a multiple of run.json's interval_s 600 after the previous",
+        "run.json says 3 households, the rows have 2",
+    ]
