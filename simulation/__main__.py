@@ -24,19 +24,13 @@ KNOWN_DESIGNS = (*ALL_DESIGNS, "direct")
 def parse_designs(text: str) -> list[str]:
     names = [d.strip() for d in text.split(",") if d.strip()]
     if not names or names == ["all"]:
-        return list(available_designs())
+        return list(ALL_DESIGNS)
     unknown = [d for d in names if d not in KNOWN_DESIGNS]
     if unknown:
         raise SystemExit(f"unknown design(s) {unknown}; choose from {', '.join(KNOWN_DESIGNS)} or 'all'")
+    if "direct" in names:
+        raise SystemExit("the direct design needs agents/direct.py (issue #13), not in this build yet")
     return names
-
-
-def available_designs() -> tuple[str, ...]:
-    try:
-        import agents.direct  # noqa: F401 - the direct design runs once offers' agents/direct.py exists
-    except ImportError:
-        return ALL_DESIGNS
-    return ALL_DESIGNS  # "direct" joins here once simulation.design drives agents.direct
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """`make bench-simulate`: wall time, transactions and peak memory of whole simulation runs, per community size.
 
 Each size runs `python -m simulation` (all designs, 1 day by default) as a child process while a sampler sums the
-resident memory of that process and all its descendants (the anvils) every half second: the peak of that sum is
+memory (PSS) of that process and all its descendants (workers, anvils) every half second: the peak of that sum is
 `peak_memory_mib`. Results go to reports/simulation/bench.json as a list of
 {households, days, designs, wall_s, transactions, peak_memory_mib, cpu_s, load_avg, ...}, one entry per size
 (a new measurement of a size replaces the old one). Wall time depends on what else runs on the machine: the
@@ -28,11 +28,13 @@ from energy_chain.config import PROJECT_ROOT
 OUT = PROJECT_ROOT / "reports" / "simulation" / "bench.json"
 
 
-def tree_rss(proc: psutil.Process) -> int:
+def tree_memory(proc: psutil.Process) -> int:
+    """Proportional set size of the process and its descendants: forked workers share their parent's pages, which
+    a sum of RSS would count once per process."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
     return total
 
 
@@ -50,7 +52,7 @@ def measure(households: int, days: int, seed: int, designs: str, out_dir: Path) 
     def sample() -> None:
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
-                peak[0] = max(peak[0], tree_rss(ps))
+                peak[0] = max(peak[0], tree_memory(ps))
             done.wait(0.5)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -21,7 +21,8 @@ GAS_LIMIT = 2_000_000_000  # one block holds a whole community's orders (~1 900 
 # anvil answers a batch's calls concurrently; small batches mostly keep their order (measured: up to 64 did, 100
 # did not), and `execute` checks it where it matters.
 SEND_CHUNK = 32
-KEEP_STATES = 64
+KEEP_STATES = 8  # states in memory (eth_call at the head only); measured: 64 -> 8 saves ~35 MiB per 200 homes
+KEEP_TX_BLOCKS = 64  # blocks whose transactions and logs stay readable; the simulator reads only its latest ones
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 
 
@@ -30,7 +31,10 @@ class ChainRefused(RuntimeError):
 
 
 class SimChain:
-    def __init__(self, folder: Path, genesis_ts: int) -> None:
+    def __init__(self, folder: Path, genesis_ts: int, keep_states: int = KEEP_STATES,
+                 keep_tx_blocks: int | None = KEEP_TX_BLOCKS) -> None:  # fmt: skip
+        """`keep_tx_blocks`: blocks whose transactions, receipts and logs anvil keeps (None: all of them)."""
+        self.keep_states, self.keep_tx_blocks = keep_states, keep_tx_blocks
         self.folder = Path(folder)
         self.genesis_ts = genesis_ts
         self.last_ts = genesis_ts
@@ -38,6 +42,10 @@ class SimChain:
         self.rpc: JsonRpc | None = None
         self.blocks: list[int] = []  # blocks mined on demand (the run's blocks)
         self.reordered = 0  # batches redone one by one because the node mined them out of order
+        self.transactions = 0  # in blocks mined on demand
+        self.gas_used = 0
+        self._mined_txs: dict[int, list[str]] = {}
+        self._mined_gas: dict[int, int] = {}
 
     @property
     def url(self) -> str:
@@ -52,9 +60,11 @@ class SimChain:
             *anvil_args(port, gas_limit=GAS_LIMIT),
             "--timestamp", str(self.genesis_ts),
             "--order", "fifo",
-            "--prune-history", str(KEEP_STATES),
+            "--prune-history", str(self.keep_states),
             "--cache-path", str(self.folder / "anvil-cache"),
         ]  # fmt: skip
+        if self.keep_tx_blocks is not None:
+            args += ["--transaction-block-keeper", str(self.keep_tx_blocks)]
         env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
         log = (self.folder / "anvil.log").open("ab")
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
@@ -99,6 +109,15 @@ class SimChain:
             if len(mined) > 1000:
                 raise RuntimeError("transactions stay pending after 1 000 blocks (nonce gap?)")
         self.blocks.extend(mined)
+        # Count transactions and gas now: anvil forgets old blocks' transactions (--transaction-block-keeper).
+        self._mined_txs, self._mined_gas = {}, {}
+        for n, reply in zip(mined, self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in mined]),
+                            strict=True):  # fmt: skip
+            block = reply["result"]
+            self._mined_txs[n] = [str(h).lower() for h in block["transactions"]]
+            self._mined_gas[n] = int(block["gasUsed"], 16)
+            self.transactions += len(block["transactions"])
+            self.gas_used += self._mined_gas[n]
         return mined
 
     def send(self, raws: Sequence[bytes]) -> list[str]:
@@ -114,6 +133,9 @@ class SimChain:
                 hashes.append(str(reply["result"]).lower())
         return hashes
 
+    def _reverted_gas(self, blocks: Sequence[int]) -> int:
+        return sum(self._mined_gas[n] for n in blocks)
+
     def send_one_by_one(self, raws: Sequence[bytes]) -> list[str]:
         """Send each transaction in its own request: slower, but the node sees them strictly in this order."""
         assert self.rpc is not None
@@ -126,10 +148,7 @@ class SimChain:
         return hashes
 
     def _mined_order(self, blocks: Sequence[int], hashes: Sequence[str]) -> list[str]:
-        assert self.rpc is not None
-        mined: list[str] = []
-        for reply in self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in blocks]):
-            mined += [str(h).lower() for h in reply["result"]["transactions"]]
+        mined = [h for n in blocks for h in self._mined_txs[n]]
         ours = set(hashes)
         return [h for h in mined if h in ours]
 
@@ -153,6 +172,8 @@ class SimChain:
         if not self.rpc.call("evm_revert", [snapshot]):
             raise RuntimeError("evm_revert failed: cannot redo a batch mined out of order")
         del self.blocks[-len(blocks) :]
+        self.transactions -= sum(len(self._mined_txs[n]) for n in blocks)
+        self.gas_used -= self._reverted_gas(blocks)
         hashes = self.send_one_by_one(raws)
         blocks = self.mine(ts)
         if self._mined_order(blocks, hashes) != hashes:
@@ -183,17 +204,3 @@ class SimChain:
                 values.append(int(reply["result"], 16))
         n = len(holders)
         return [values[i * n : (i + 1) * n] for i in range(len(tokens))]
-
-    def block_stats(self, numbers: Sequence[int]) -> tuple[int, int, set[str]]:
-        """(transactions, gas used, tx hashes) of these blocks."""
-        assert self.rpc is not None
-        txs = gas = 0
-        hashes: set[str] = set()
-        for start in range(0, len(numbers), 200):
-            part = numbers[start : start + 200]
-            for reply in self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part]):
-                block = reply["result"]
-                txs += len(block["transactions"])
-                gas += int(block["gasUsed"], 16)
-                hashes.update(str(h).lower() for h in block["transactions"])
-        return txs, gas, hashes

@@ -37,7 +37,7 @@ from household_model.weather import rng
 from scripts.deploy import deploy_all
 from scripts.register_meters import REGISTER_GAS
 from scripts.roles import Roles
-from simulation.chain import SimChain
+from simulation.chain import KEEP_TX_BLOCKS, SimChain
 from simulation.fastlogs import FastEvents
 from simulation.meters import CommunityMeters
 from simulation.oracle import SimClock, SimOracle
@@ -168,14 +168,16 @@ class DesignRun:
         started = time.monotonic()
         if self.folder.exists():  # a run starts afresh: an old outbox would make the oracle resume an old run
             shutil.rmtree(self.folder)
-        chain = SimChain(self.folder, self.spec.start_ts - 3600).start()
+        # A caller inspecting the chain afterwards (the tests) needs every block's logs; a plain run only the latest.
+        keep = None if inspect is not None else KEEP_TX_BLOCKS
+        chain = SimChain(self.folder, self.spec.start_ts - 3600, keep_tx_blocks=keep).start()
         try:
             client = self._setup(chain)
             chain.blocks.clear()
+            chain.transactions = chain.gas_used = 0  # the run's, not the set-up's
             self.client = client
             self._loop(client, chain)
-            txs, gas, _ = chain.block_stats(chain.blocks)
-            self.result.transactions, self.result.gas_used = txs, gas
+            self.result.transactions, self.result.gas_used = chain.transactions, chain.gas_used
             self.result.reordered_batches = chain.reordered
             if inspect is not None:
                 inspect(self, client, chain)
