@@ -24,11 +24,18 @@ library OfferLib {
 
     /// @notice hashStruct(offer) of EIP-712: keccak256(typehash, each field as one 32-byte word).
     /// @param o The offer.
-    /// @return The struct hash (not yet combined with the domain).
-    function structHash(IOfferSettlement.Offer calldata o) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(OFFER_TYPEHASH, o.seller, o.price, o.amountWh, o.validFrom, o.validUntil, o.salt, o.counter)
-        );
+    /// @return h The struct hash (not yet combined with the domain).
+    function structHash(IOfferSettlement.Offer calldata o) internal pure returns (bytes32 h) {
+        bytes32 typehash = OFFER_TYPEHASH;
+        // The struct is static: its seven words lie in calldata as they are encoded (what abi.encode would copy).
+        // Fields with dirty high bits hash differently from what was signed (so never verify), and every field
+        // the contract reads is validated by the ABI decoder on access.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), o, 0xe0)
+            h := keccak256(ptr, 0x100)
+        }
     }
 
     /// @notice The EIP-712 domain separator of `verifyingContract` on the current chain.
