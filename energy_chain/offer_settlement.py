@@ -3,7 +3,7 @@
 Units as everywhere: amounts in Wh, prices in settlement units per kWh, cost = price * amount // 1000.
 Transactions are built by ChainClient with an explicit nonce, gasPrice 0, the chain id and an explicit gas limit that
 is a bound from the measured worst cases (scripts/gas_cases/offer_settlement.py: a fill whose buyer gets its first
-energy and whose seller gets its first settlement units costs 139k; each further such offer in fillMany 82k), not an
+energy and whose seller gets its first settlement units costs 138k; each further such offer in fillMany 81k), not an
 estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom error (e.g.
 "OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
 Approvals are handled here: a buyer approves the settlement token on its first fill, a seller the energy token in
@@ -26,9 +26,9 @@ from energy_chain.offers import Offer, SignedOffer, sign_offer
 from energy_chain.signer import Signer
 
 MAX_UINT256 = 2**256 - 1
-FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 139k
+FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 138k
 FILL_MANY_GAS_BASE = int(os.environ.get("OFFER_FILL_MANY_GAS_BASE", 150_000))
-FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 82k
+FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 81k
 CANCEL_GAS = 100_000  # measured 51k
 COUNTER_GAS = 100_000  # measured 48k
 APPROVE_GAS = 100_000
