@@ -17,6 +17,7 @@ Times are chain time (the contract checks validity against block.timestamp).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,9 +29,12 @@ from agents.selection.explain import explain
 from agents.selection.features import FillRecord
 from agents.selection.model import InstanceError, SelectionError
 from energy_chain.calls import call_many
+from energy_chain.client import TxFailed
 from energy_chain.offer_settlement import FillResult, OfferSettlementClient, SkipResult
 from energy_chain.offers import SignedOffer
 from energy_chain.signer import Signer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,14 @@ class DirectBuyer:
             return 0
         got = 0
         asked = {s.offer_hash: wh for s, wh in ok}
-        for result in self.settlement.fill_many(ok, self.signer, skip_gone=True):
+        try:
+            results = self.settlement.fill_many(ok, self.signer, skip_gone=True)
+        except TxFailed as exc:  # not a gone offer (those are skipped on chain): drop this selection, re-solve
+            log.warning("direct purchase batch of %s failed: %s", self.signer.address, exc)
+            for s, wh in ok:
+                self._skip(p, offers.pop(s.offer_hash), exc.error_name or "Failed", now, wh)
+            return 0
+        for result in results:
             s = offers[result.offer_hash]
             requested = asked[result.offer_hash]
             if isinstance(result, SkipResult):  # gone between precheck and fill: next round re-solves without it
