@@ -66,6 +66,8 @@ CONTRACTS: list[tuple[str, ArgsBuilder]] = [
         lambda a, r: [r.admin, r.operator, a["EnergyToken"], a["SettlementToken"], AUCTION_RETAIL, AUCTION_FEED_IN],
     ),
     ("OrderBook", lambda a, r: [r.admin, a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
+    # Direct trading of signed offers; its minimum fill is the order book's minimum order size.
+    ("OfferSettlement", lambda a, r: [a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
 ]
 
 

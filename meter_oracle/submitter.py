@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
 from energy_chain import ChainClient, Signer
@@ -30,12 +32,15 @@ from energy_chain.client import CHAIN_UNAVAILABLE
 from energy_chain.events import EventDecoder
 from meter_oracle.config import OracleConfig
 from meter_oracle.metrics import Metrics
+from meter_oracle.model import Reading
 from meter_oracle.outbox import Batch, Outbox
 from meter_oracle.registry import ChainMeterDirectory
 from meter_oracle.validation import ACTIVE
 
 log = logging.getLogger("meter_oracle.submitter")
 
+READINGS_TYPE = "(bytes32,uint64,uint128,uint128)[]"  # IEnergyToken.Reading[]
+RECORD_SELECTOR = function_signature_to_4byte_selector(f"recordReadings({READINGS_TYPE})")
 HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
 
 
@@ -163,9 +168,8 @@ class Submitter:
             if not readings:
                 break
             nonce = self._take_nonce()
-            fn = token.functions.recordReadings([r.as_tuple() for r in readings])
             gas = self.config.gas_base + self.config.gas_per_reading * len(readings)
-            raw = self.signer.sign(self.client.build_tx(fn, self.signer, gas, nonce=nonce))
+            raw = self.signer.sign(self._record_tx(token.address, readings, gas, nonce))
             tx_hash = Web3.keccak(raw).to_0x_hex()
             try:
                 batch_id = self.outbox.create_batch(readings, nonce, tx_hash, raw)
@@ -186,6 +190,12 @@ class Submitter:
             slots -= 1
             sent = True
         return sent
+
+    def _record_tx(self, token: str, readings: list[Reading], gas: int, nonce: int) -> dict[str, Any]:
+        """recordReadings(readings) as the project's legacy transaction, ABI-encoded directly: web3's
+        contract-function encoding took ~0.35 s for a batch of 200 readings."""
+        data = RECORD_SELECTOR + abi_encode([READINGS_TYPE], [[r.as_tuple() for r in readings]])
+        return self.client.legacy_tx(token, data, gas, nonce)
 
     def _broadcast(self, batches: list[Batch]) -> None:
         if not batches:

@@ -1,8 +1,9 @@
 """Gross generation and consumption of simulated meters, for the meter page.
 
 The chain records only the net of each interval (surplus minted, deficit burned or drawn from the grid). For the
-demo households the oracle's simulator (meter_oracle.sources.simulated) is deterministic, so the page can show what
-it generated and consumed in each settled interval. Real meters report only net readings: no model, no lines.
+demo households the shared household model (household_model, which the oracle's simulated source also uses) is
+deterministic, so the page can show what it generated and consumed in each settled interval. Real meters report
+only net readings: no model, no lines.
 WEBAPP_METER_MODEL names the community file (default: the demo community, when present; "off" disables it).
 """
 
@@ -28,10 +29,10 @@ def community_file() -> Path | None:
 
 
 @lru_cache(maxsize=8)
-def _source(path: str, interval_s: int):
-    from meter_oracle.sources.simulated import SimulatedSource, load_community
+def _model(path: str, interval_s: int):
+    from household_model import HouseholdModel, load_community
 
-    return SimulatedSource(load_community(path), interval_s)
+    return HouseholdModel(load_community(path), interval_s)
 
 
 def modelled(serial: str | None, intervals: list[int], interval_s: int) -> dict[int, tuple[int, int]]:
@@ -40,13 +41,13 @@ def modelled(serial: str | None, intervals: list[int], interval_s: int) -> dict[
     if serial is None or path is None or not intervals or interval_s <= 0:
         return {}
     try:
-        source = _source(str(path), interval_s)
-        household = next((h for h in source.community.households if h.serial == serial), None)
+        model = _model(str(path), interval_s)
+        household = next((h for h in model.community.households if h.serial == serial), None)
         if household is None:
             return {}
         out = {}
         for start in intervals:
-            gen, use = source.interval_energy(household, start)
+            gen, use = model.interval_energy(household, start)
             out[start] = (round(gen), round(use))
         return out
     except Exception as exc:  # the model is a nicety: the page works without it

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IOfferSettlement} from "../interfaces/IOfferSettlement.sol";
+import {OfferLib} from "./libraries/OfferLib.sol";
+
+/// @title OfferSettlement: fills of sell offers signed off chain (EIP-712), for direct meter-to-meter trading
+/// @notice See IOfferSettlement for the rules. Energy moves seller → buyer and settlement units buyer → seller with
+///         transferFrom in the fill's transaction; the contract holds no tokens and has no admin.
+/// @dev Storage: one slot per offer hash that was ever filled or cancelled (Wh filled + cancelled flag, as 0x's
+///      NativeOrders tracks fills per order hash) and one slot per seller that raised its counter (Seaport style).
+///      Every entry is checked completely (signature, validity, remainder, both parties' balances and allowances)
+///      before its state is written, and its two transfers run after that write; `nonReentrant` keeps a token
+///      from re-entering between entries.
+///      EIP-712 as OpenZeppelin's EIP712 (domain cached for the deploying chain, rebuilt on another chain id) but
+///      written in OfferLib: OpenZeppelin 5.7's EIP712 does not compile for EVM berlin (see OfferLib).
+contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant MAX_FILLS = 32;
+    uint256 private constant MAX_STATES = 256;
+
+    /// @dev Per offer hash, one slot. `filled` never exceeds the offer's signed amountWh (< 2^64).
+    struct State {
+        uint64 filled;
+        bool cancelled;
+    }
+
+    /// @dev The outcome of checking one entry: what to settle, or why not.
+    struct Verdict {
+        bytes32 offerHash;
+        Check result;
+        uint256 amount; // Wh to settle (clamped to the remainder when asked)
+        uint256 cost;
+        uint256 filled; // Wh filled before this entry
+        uint256 have;
+        uint256 need;
+        address recovered; // signer of the signature (for BadSignature)
+    }
+
+    /// @dev What fillMany has done so far.
+    struct Tally {
+        uint256 filled;
+        uint256 totalWh;
+        uint256 totalCost;
+        uint256 skipped;
+        bytes32 firstHash; // first skipped offer and why
+        Check firstReason;
+    }
+
+    IERC20 private immutable _energy;
+    IERC20 private immutable _money;
+    uint256 private immutable _minFill;
+    bytes32 private immutable _cachedDomain;
+    uint256 private immutable _cachedChainId;
+
+    mapping(bytes32 offerHash => State) private _states;
+    mapping(address seller => uint256) private _counters;
+
+    /// @param energy_ The energy token (Wh).
+    /// @param money_ The settlement token.
+    /// @param minFillWh_ Smallest fill in Wh (the order book's minimum order size at deployment).
+    constructor(IERC20 energy_, IERC20 money_, uint256 minFillWh_) {
+        if (address(energy_) == address(0) || address(money_) == address(0) || minFillWh_ == 0) {
+            revert OfferSettlementInvalidParameter();
+        }
+        _energy = energy_;
+        _money = money_;
+        _minFill = minFillWh_;
+        _cachedChainId = block.chainid;
+        _cachedDomain = OfferLib.domainSeparator(address(this));
+    }
+
+    // ------------------------------------------------------------------ trading
+    /// @inheritdoc IOfferSettlement
+    function fill(Offer calldata offer, bytes calldata signature, uint256 amountWh)
+        external
+        nonReentrant
+        returns (uint256 cost)
+    {
+        Verdict memory v = _evaluate(offer, signature, msg.sender, amountWh, false);
+        if (v.result != Check.Ok) _revert(offer, v, msg.sender);
+        _settle(offer, v);
+        return v.cost;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function fillMany(Fill[] calldata fills, bool skipGone, uint256 maxFills)
+        external
+        nonReentrant
+        returns (uint256 filled, uint256 totalWh, uint256 totalCost)
+    {
+        uint256 n = fills.length;
+        if (n == 0 || n > MAX_FILLS || maxFills == 0) revert OfferSettlementBadBatch(n, maxFills, MAX_FILLS);
+        Tally memory t;
+        for (uint256 i; i < n && t.filled < maxFills; ++i) {
+            _fillEntry(fills[i], skipGone, t);
+        }
+        if (t.filled == 0) revert OfferSettlementNothingFilled(t.skipped, t.firstHash, t.firstReason);
+        return (t.filled, t.totalWh, t.totalCost);
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function cancel(Offer calldata offer) external nonReentrant {
+        bytes32 h = _hash(offer);
+        if (msg.sender != offer.seller) revert OfferSettlementNotSeller(h, msg.sender);
+        State storage s = _states[h];
+        if (s.cancelled) revert OfferSettlementAlreadyCancelled(h);
+        s.cancelled = true;
+        emit OfferCancelled(h, msg.sender);
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function incrementCounter() external nonReentrant returns (uint256 newCounter) {
+        // As Seaport: jump by the upper half of the previous block hash (plus one, so it always moves); 2^128
+        // increments would be needed to overflow.
+        newCounter = _counters[msg.sender] + 1 + (uint256(blockhash(block.number - 1)) >> 128);
+        _counters[msg.sender] = newCounter;
+        emit CounterIncremented(msg.sender, newCounter);
+    }
+
+    // ------------------------------------------------------------------ views
+    /// @inheritdoc IOfferSettlement
+    function hashOffer(Offer calldata offer) external view returns (bytes32) {
+        return _hash(offer);
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function check(Offer calldata offer, bytes calldata signature, address buyer, uint256 amountWh)
+        external
+        view
+        returns (Check result, uint256 have, uint256 need)
+    {
+        Verdict memory v = _evaluate(offer, signature, buyer, amountWh, false);
+        return (v.result, v.have, v.need);
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function offerStates(Offer[] calldata offers) external view returns (OfferState[] memory states) {
+        uint256 n = offers.length < MAX_STATES ? offers.length : MAX_STATES;
+        states = new OfferState[](n);
+        for (uint256 i; i < n; ++i) {
+            Offer calldata o = offers[i];
+            bytes32 h = _hash(o);
+            State memory s = _states[h];
+            Check status = _validity(o, s);
+            if (status == Check.Ok && s.filled >= o.amountWh) status = Check.Filled;
+            uint256 remaining = status == Check.Ok ? o.amountWh - s.filled : 0;
+            states[i] = OfferState(h, s.filled, remaining, s.cancelled, status);
+        }
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function filledWh(bytes32 offerHash) external view returns (uint256) {
+        return _states[offerHash].filled;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function isCancelled(bytes32 offerHash) external view returns (bool) {
+        return _states[offerHash].cancelled;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function counterOf(address seller) external view returns (uint256) {
+        return _counters[seller];
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function minFillWh() external view returns (uint256) {
+        return _minFill;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function maxFillsCap() external pure returns (uint256) {
+        return MAX_FILLS;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function maxStatesCap() external pure returns (uint256) {
+        return MAX_STATES;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function offerTypehash() external pure returns (bytes32) {
+        return OfferLib.OFFER_TYPEHASH;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparator();
+    }
+
+    /// @notice The EIP-712 domain (ERC-5267), for wallets that build the typed data themselves.
+    /// @return fields 0x0f: name, version, chainId and verifyingContract are set.
+    /// @return name "EnergyOfferSettlement".
+    /// @return version "1".
+    /// @return chainId This chain.
+    /// @return verifyingContract This contract.
+    /// @return salt Unused (0).
+    /// @return extensions None.
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        )
+    {
+        return (hex"0f", OfferLib.NAME, OfferLib.VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function energyToken() external view returns (address) {
+        return address(_energy);
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function settlementToken() external view returns (address) {
+        return address(_money);
+    }
+
+    // ------------------------------------------------------------------ internals
+    function _domainSeparator() private view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomain : OfferLib.domainSeparator(address(this));
+    }
+
+    function _hash(Offer calldata o) private view returns (bytes32) {
+        return OfferLib.typedDataHash(_domainSeparator(), OfferLib.structHash(o));
+    }
+
+    /// @dev Cancelled, voided (stale counter), not yet valid or expired: Ok when none applies.
+    function _validity(Offer calldata o, State memory s) private view returns (Check) {
+        if (s.cancelled) return Check.Cancelled;
+        if (o.counter != _counters[o.seller]) return Check.Voided;
+        if (block.timestamp < o.validFrom) return Check.NotYetValid;
+        if (block.timestamp >= o.validUntil) return Check.Expired;
+        return Check.Ok;
+    }
+
+    /// @dev Every check of one fill, in the documented order; nothing is written. With `clamp`, a request above
+    ///      the remainder is cut to the remainder (fillMany with skipGone) instead of failing.
+    function _evaluate(Offer calldata o, bytes calldata sig, address buyer, uint256 amount, bool clamp)
+        private
+        view
+        returns (Verdict memory v)
+    {
+        v.offerHash = _hash(o);
+        v.amount = amount;
+        if (amount == 0) return _fail(v, Check.ZeroAmount);
+        if (buyer == o.seller) return _fail(v, Check.SelfFill);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(v.offerHash, sig);
+        if (err != ECDSA.RecoverError.NoError || signer != o.seller) {
+            v.recovered = signer;
+            return _fail(v, Check.BadSignature);
+        }
+        State memory s = _states[v.offerHash];
+        v.filled = s.filled;
+        Check validity = _validity(o, s);
+        if (validity != Check.Ok) return _fail(v, validity);
+        uint256 remaining = o.amountWh - s.filled;
+        if (remaining == 0) return _fail(v, Check.Filled);
+        if (amount > remaining) {
+            if (!clamp) {
+                (v.have, v.need) = (remaining, amount);
+                return _fail(v, Check.ExceedsRemaining);
+            }
+            v.amount = amount = remaining;
+        }
+        if (amount < _minFill && amount != remaining) return _fail(v, Check.BelowMinimum);
+        v.cost = OfferLib.cost(o.price, amount);
+        if (v.cost == 0) return _fail(v, Check.ZeroCost);
+        (v.result, v.have, v.need) = OfferLib.funding(_energy, _money, address(this), o.seller, buyer, amount, v.cost);
+    }
+
+    function _fail(Verdict memory v, Check result) private pure returns (Verdict memory) {
+        v.result = result;
+        return v;
+    }
+
+    /// @dev Effects, then interactions: the fill is recorded before any token moves.
+    function _settle(Offer calldata o, Verdict memory v) private {
+        _states[v.offerHash].filled = uint64(v.filled + v.amount); // <= o.amountWh < 2^64: checked above
+        emit OfferFilled(v.offerHash, o.seller, msg.sender, v.amount, o.price, v.cost);
+        _energy.safeTransferFrom(o.seller, msg.sender, v.amount);
+        _money.safeTransferFrom(msg.sender, o.seller, v.cost);
+    }
+
+    /// @dev One fillMany entry: settle it, skip it (gone or short, with skipGone) or revert.
+    function _fillEntry(Fill calldata f, bool skipGone, Tally memory t) private {
+        Verdict memory v = _evaluate(f.offer, f.signature, msg.sender, f.amountWh, skipGone);
+        if (v.result != Check.Ok) {
+            if (!skipGone || !OfferLib.isGone(v.result)) _revert(f.offer, v, msg.sender);
+            emit OfferSkipped(v.offerHash, f.offer.seller, msg.sender, f.amountWh, v.result);
+            if (t.skipped++ == 0) (t.firstHash, t.firstReason) = (v.offerHash, v.result);
+            return;
+        }
+        _settle(f.offer, v);
+        ++t.filled;
+        t.totalWh += v.amount;
+        t.totalCost += v.cost;
+    }
+
+    /// @dev The named error of a failed check, with its data.
+    function _revert(Offer calldata o, Verdict memory v, address buyer) private view {
+        bytes32 h = v.offerHash;
+        Check r = v.result;
+        if (r == Check.ZeroAmount) revert OfferSettlementZeroAmount(h);
+        if (r == Check.SelfFill) revert OfferSettlementSelfFill(h, buyer);
+        if (r == Check.BadSignature) revert OfferSettlementBadSignature(h, o.seller, v.recovered);
+        if (r == Check.Cancelled) revert OfferSettlementCancelled(h);
+        if (r == Check.Voided) revert OfferSettlementVoided(h, o.counter, _counters[o.seller]);
+        if (r == Check.NotYetValid) revert OfferSettlementNotYetValid(h, o.validFrom, block.timestamp);
+        if (r == Check.Expired) revert OfferSettlementExpired(h, o.validUntil, block.timestamp);
+        if (r == Check.Filled) revert OfferSettlementFilled(h, o.amountWh);
+        if (r == Check.ExceedsRemaining) revert OfferSettlementExceedsRemaining(h, v.need, v.have);
+        if (r == Check.BelowMinimum) revert OfferSettlementBelowMinimum(h, v.amount, _minFill);
+        if (r == Check.ZeroCost) revert OfferSettlementZeroCost(h, o.price, v.amount);
+        if (r == Check.SellerBalanceShort) revert OfferSettlementSellerBalanceShort(h, o.seller, v.have, v.need);
+        if (r == Check.SellerAllowanceShort) revert OfferSettlementSellerAllowanceShort(h, o.seller, v.have, v.need);
+        if (r == Check.BuyerBalanceShort) revert OfferSettlementBuyerBalanceShort(h, buyer, v.have, v.need);
+        revert OfferSettlementBuyerAllowanceShort(h, buyer, v.have, v.need);
+    }
+}

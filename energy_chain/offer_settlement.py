@@ -1,0 +1,292 @@
+"""The OfferSettlement client: sign offers for this deployment, pre-check, fill one or many, cancel, read fills.
+
+Units as everywhere: amounts in Wh, prices in settlement units per kWh, cost = price * amount // 1000.
+Transactions are built by ChainClient with an explicit nonce, gasPrice 0, the chain id and an explicit gas limit that
+is a bound from the measured worst cases (scripts/gas_cases/offer_settlement.py: a fill whose buyer gets its first
+energy and whose seller gets its first settlement units costs 138k; each further such offer in fillMany 81k), not an
+estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom error (e.g.
+"OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
+Approvals are handled here: a buyer approves the settlement token on its first fill, a seller the energy token in
+`prepare_seller` (call it before publishing offers; discovery drops offers that cannot be filled).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from web3.contract import Contract
+
+from energy_chain.approvals import ensure_approvals
+from energy_chain.calls import call_many
+from energy_chain.client import ChainClient, TxFailed
+from energy_chain.events import EventDecoder
+from energy_chain.offers import Offer, SignedOffer, sign_offer
+from energy_chain.signer import Signer
+
+FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 138k
+FILL_MANY_GAS_BASE = int(os.environ.get("OFFER_FILL_MANY_GAS_BASE", 150_000))
+FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 81k
+CANCEL_GAS = 100_000  # measured 51k
+COUNTER_GAS = 100_000  # measured 48k
+# IOfferSettlement.Check, in declaration order; codes 1..9 are "gone or short" (skippable), 10.. caller errors.
+CHECKS = (
+    "Ok",
+    "NotYetValid",
+    "Expired",
+    "Cancelled",
+    "Voided",
+    "Filled",
+    "SellerBalanceShort",
+    "SellerAllowanceShort",
+    "BuyerBalanceShort",
+    "BuyerAllowanceShort",
+    "ExceedsRemaining",
+    "ZeroAmount",
+    "BelowMinimum",
+    "ZeroCost",
+    "SelfFill",
+    "BadSignature",
+)
+GONE = frozenset(CHECKS[1:10])
+
+
+def fill_many_gas(entries: int) -> int:
+    """Gas limit of a fillMany of `entries` entries."""
+    return FILL_MANY_GAS_BASE + FILL_MANY_GAS_PER_ENTRY * entries
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """One OfferFilled event: `amount_wh` moved seller → buyer for `cost` settlement units."""
+
+    offer_hash: str
+    seller: str
+    buyer: str
+    amount_wh: int
+    price: int
+    cost: int
+    tx_hash: str
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class SkipResult:
+    """An entry fillMany skipped (nothing moved): `reason` is a Check name, e.g. "Expired", "SellerBalanceShort"."""
+
+    offer_hash: str
+    seller: str
+    buyer: str
+    amount_wh: int
+    reason: str
+    tx_hash: str | None
+
+
+@dataclass(frozen=True)
+class OfferState:
+    """What offerStates reports: Wh filled, what can still be filled now, cancelled, and Ok or why not."""
+
+    offer_hash: str
+    filled_wh: int
+    remaining_wh: int
+    cancelled: bool
+    status: str
+
+
+class OfferSettlementClient:
+    """OfferSettlement on one chain, through a ChainClient (connection, deployment record, signing, errors)."""
+
+    def __init__(self, client: ChainClient, name: str = "OfferSettlement") -> None:
+        self.chain = client
+        self.name = name
+        self._events: EventDecoder | None = None
+        self._approved: set[tuple[str, str]] = set()  # (token name, owner) known to be approved without limit
+
+    # ------------------------------------------------------------------ contracts
+    @property
+    def contract(self) -> Contract:
+        return self.chain.contract(self.name)
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    @property
+    def events(self) -> EventDecoder:
+        if self._events is None:
+            self._events = EventDecoder(self.contract.abi, self.contract.address)
+        return self._events
+
+    # ------------------------------------------------------------------ offers
+    def sign(self, seller: Signer, price: int, amount_wh: int, valid_from: int, valid_until: int) -> SignedOffer:
+        """A new offer of `seller` for this deployment, with the seller's current counter and a random salt."""
+        offer = Offer.new(seller.address, price, amount_wh, valid_from, valid_until, self.counter_of(seller.address))
+        return sign_offer(offer, seller.account.key, self.chain.chain_id, self.address)
+
+    def _check_domain(self, signed: SignedOffer) -> None:
+        if signed.chain_id != self.chain.chain_id or signed.contract.lower() != self.address.lower():
+            raise ValueError(
+                f"offer {signed.offer_hash} is signed for chain {signed.chain_id} / {signed.contract}, not for "
+                f"{self.name} {self.address} on chain {self.chain.chain_id}"
+            )
+
+    # ------------------------------------------------------------------ approvals
+    def _ensure_approval(self, token_name: str, owner: Signer) -> None:
+        key = (token_name, owner.address)
+        if key not in self._approved:
+            ensure_approvals(self.chain, owner, self.address, (token_name,))
+            self._approved.add(key)
+
+    def prepare_seller(self, seller: Signer) -> None:
+        """Let the settlement move the seller's energy (once per account)."""
+        self._ensure_approval("EnergyToken", seller)
+
+    def prepare_buyer(self, buyer: Signer) -> None:
+        """Let the settlement move the buyer's settlement units (once per account; fill does it itself)."""
+        self._ensure_approval("SettlementToken", buyer)
+
+    # ------------------------------------------------------------------ trading
+    def fill(self, signed: SignedOffer, amount_wh: int, buyer: Signer) -> FillResult:
+        """Buy `amount_wh` of one offer. Raises TxFailed with the contract's error (e.g. OfferSettlementExpired)."""
+        self._check_domain(signed)
+        self.prepare_buyer(buyer)
+        fn = self.contract.functions.fill(signed.offer.as_tuple(), signed.signature, amount_wh)
+        receipt = self.chain.transact(fn, buyer, gas=FILL_GAS)
+        results = self.results(receipt)  # type: ignore[arg-type]
+        fills = [r for r in results if isinstance(r, FillResult)]
+        if len(fills) != 1:
+            raise TxFailed(f"fill receipt has {len(fills)} OfferFilled events", None, _tx_hash(receipt))
+        return fills[0]
+
+    def fill_many(
+        self,
+        fills: Sequence[tuple[SignedOffer, int]],
+        buyer: Signer,
+        skip_gone: bool = True,
+        max_fills: int | None = None,
+    ) -> list[FillResult | SkipResult]:
+        """Settle several offers in one transaction; one result per entry the contract looked at, in order.
+
+        With `skip_gone`, offers that are gone or short are skipped (SkipResult with the reason) and an entry asking
+        for more than an offer has left gets the remainder; when nothing at all could be filled the result is a
+        SkipResult for every entry (reasons from `check`) instead of an exception. Without it the batch is atomic and
+        any failed check raises TxFailed. `max_fills` (default: all) stops after that many fills: later entries are
+        fallbacks used only for skipped ones. At most maxFillsCap() (32) entries.
+        """
+        if not fills:
+            return []
+        for signed, _ in fills:
+            self._check_domain(signed)
+        self.prepare_buyer(buyer)
+        entries = [(s.offer.as_tuple(), s.signature, int(a)) for s, a in fills]
+        fn = self.contract.functions.fillMany(entries, skip_gone, max_fills or len(fills))
+        try:
+            receipt = self.chain.transact(fn, buyer, gas=fill_many_gas(len(fills)))
+        except TxFailed as exc:
+            if not (skip_gone and exc.error_name == "OfferSettlementNothingFilled"):
+                raise
+            reasons = self.precheck_many(fills, buyer.address)
+            return [
+                SkipResult(s.offer_hash, s.offer.seller, buyer.address, a, reason or "Ok", exc.tx_hash)
+                for (s, a), reason in zip(fills, reasons, strict=True)
+            ]
+        return self.results(receipt)  # type: ignore[arg-type]
+
+    def results(self, receipt: dict[str, Any]) -> list[FillResult | SkipResult]:
+        """The fills and skips of a receipt, in log order."""
+        tx_hash, gas = _tx_hash(receipt), receipt["gasUsed"]
+        gas_used = int(gas, 16) if isinstance(gas, str) else int(gas)
+        out: list[FillResult | SkipResult] = []
+        for e in self.events.decode(receipt):
+            a = e.args
+            if e.name == "OfferFilled":
+                out.append(
+                    FillResult(
+                        a["offerHash"],
+                        a["seller"],
+                        a["buyer"],
+                        int(a["amountWh"]),
+                        int(a["price"]),
+                        int(a["cost"]),
+                        tx_hash,
+                        gas_used,
+                    )
+                )
+            elif e.name == "OfferSkipped":
+                out.append(
+                    SkipResult(
+                        a["offerHash"], a["seller"], a["buyer"], int(a["amountWh"]), CHECKS[int(a["reason"])], tx_hash
+                    )
+                )
+        return out
+
+    def cancel(self, signed: SignedOffer, seller: Signer) -> dict[str, Any]:
+        """Cancel one offer of `seller` for good. Raises TxFailed (OfferSettlementNotSeller, ...AlreadyCancelled)."""
+        self._check_domain(signed)
+        fn = self.contract.functions.cancel(signed.offer.as_tuple())
+        return self.chain.transact(fn, seller, gas=CANCEL_GAS)  # type: ignore[return-value]
+
+    def increment_counter(self, seller: Signer) -> int:
+        """Void every offer `seller` signed so far; returns the counter new offers must carry."""
+        receipt = self.chain.transact(self.contract.functions.incrementCounter(), seller, gas=COUNTER_GAS)
+        for e in self.events.decode(receipt):  # type: ignore[arg-type]
+            if e.name == "CounterIncremented":
+                return int(e.args["newCounter"])
+        raise TxFailed("incrementCounter receipt has no CounterIncremented event", None, _tx_hash(receipt))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ reads
+    def counter_of(self, address: str) -> int:
+        return int(self.contract.functions.counterOf(address).call())
+
+    def filled_wh(self, offer_hash: str | bytes) -> int:
+        h = offer_hash if isinstance(offer_hash, bytes) else bytes.fromhex(offer_hash.removeprefix("0x"))
+        return int(self.contract.functions.filledWh(h).call())
+
+    def min_fill_wh(self) -> int:
+        return int(self.contract.functions.minFillWh().call())
+
+    def states(self, signed_offers: Sequence[SignedOffer]) -> list[OfferState]:
+        """Fills, cancellation, remaining Wh and status of many offers (offerStates, pages of maxStatesCap)."""
+        out: list[OfferState] = []
+        page = 256
+        for start in range(0, len(signed_offers), page):
+            part = [s.offer.as_tuple() for s in signed_offers[start : start + page]]
+            for h, filled, remaining, cancelled, status in self.contract.functions.offerStates(part).call():
+                out.append(
+                    OfferState("0x" + bytes(h).hex(), int(filled), int(remaining), bool(cancelled), CHECKS[int(status)])
+                )
+        return out
+
+    def remaining_wh(self, signed: SignedOffer) -> int:
+        """Wh of the offer that can be filled now (0 when expired, cancelled, voided, filled or not yet valid)."""
+        return self.states([signed])[0].remaining_wh
+
+    def remaining_many(self, signed_offers: Sequence[SignedOffer]) -> dict[str, int]:
+        """offer_hash -> Wh that can be filled now, for many offers in one or a few calls."""
+        return {s.offer_hash: s.remaining_wh for s in self.states(signed_offers)}
+
+    def precheck(self, signed: SignedOffer, amount_wh: int, buyer_address: str) -> str | None:
+        """None when a fill of `amount_wh` by the buyer would succeed now, else the contract's reason (a Check name:
+        "Expired", "SellerBalanceShort", ...). Balances, allowances, validity and signature, by the contract's rules."""
+        result, _, _ = self.contract.functions.check(
+            signed.offer.as_tuple(), signed.signature, buyer_address, amount_wh
+        ).call()
+        return None if int(result) == 0 else CHECKS[int(result)]
+
+    def precheck_many(self, fills: Sequence[tuple[SignedOffer, int]], buyer_address: str) -> list[str | None]:
+        """`precheck` for many entries in one JSON-RPC batch."""
+        fns = [self.contract.functions.check(s.offer.as_tuple(), s.signature, buyer_address, a) for s, a in fills]
+        out: list[str | None] = []
+        for r in call_many(self.chain, fns):
+            if not r.ok:
+                raise TxFailed(f"check call failed: {r.message}", r.error)
+            code = int(r.value[0])
+            out.append(None if code == 0 else CHECKS[code])
+        return out
+
+
+def _tx_hash(receipt: dict[str, Any]) -> str:
+    h = receipt["transactionHash"]
+    return h if isinstance(h, str) else "0x" + bytes(h).hex()
