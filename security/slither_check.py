@@ -33,7 +33,7 @@ AUDIT_VENV = Path(os.environ.get("AUDIT_VENV", ROOT / ".venv-audit"))
 SOURCE_DIRS = ("contracts", "interfaces")
 GATED_IMPACTS = ("High", "Medium")
 IMPACTS = ("High", "Medium", "Low", "Informational", "Optimization")
-DEFAULT_TIMEOUT_S = 600
+DEFAULT_TIMEOUT_S = 300  # a run takes 40-80 s on the shared 2-core machine
 
 
 class SlitherError(RuntimeError):

@@ -34,7 +34,7 @@ from security.slither_check import (
     target_of,
 )
 
-TIMEOUT_S = float(os.environ.get("SLITHER_TIMEOUT_S", "600"))
+TIMEOUT_S = float(os.environ.get("SLITHER_TIMEOUT_S", "300"))
 
 # A plain re-entrancy bug (state written after the external call), with an inline suppression that must not count.
 VULNERABLE = """// SPDX-License-Identifier: MIT
