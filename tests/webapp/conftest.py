@@ -1,10 +1,13 @@
 """Web app tests: a real anvil (free port, automine) with the project's contracts deployed into a temporary
-deployments folder, and a fresh SQLite file per test. The chain is shared by the module's tests; every test makes
-its own users (new wallets), so tests do not depend on each other's chain state."""
+deployments folder, and a fresh database per test whose schema comes from the migrations. Every test that uses a
+database runs twice: on SQLite and on a real PostgreSQL server these tests start (tests/postgres_server.py). The
+chain is shared by the session's tests; every test makes its own users (new wallets), so tests do not depend on
+each other's chain state."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,7 @@ from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.anvil import AnvilProcess, dev_key, start_anvil
 from energy_chain.meters import meter_id
 from scripts.deploy import deploy_all
+from tests.postgres_server import PostgresServer
 
 ORACLE_INDEX = 2
 _serials = itertools.count(1)
@@ -64,11 +68,69 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         anvil.kill()
 
 
-def app_config(chain: Chain, tmp_path: Path, **overrides: object) -> dict[str, object]:
+BACKENDS = ("sqlite", "postgresql")
+
+
+def migrate(url: str) -> None:
+    """Create the schema in the database at `url` the way `python -m webapp upgrade` does."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.schema import upgrade
+
+    app = create_app({"SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": url})
+    upgrade(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+class Databases:
+    """Fresh databases of one backend, each a copy of one migrated at the start (so each test costs a file copy or
+    a CREATE DATABASE ... TEMPLATE, not a migration run)."""
+
+    def __init__(self, backend: str, root: Path, postgres: PostgresServer | None = None) -> None:
+        self.backend = backend
+        self.root = root
+        self.postgres = postgres
+        self._n = itertools.count(1)
+        if postgres is None:
+            self._template = root / "template.db"
+            migrate(f"sqlite:///{self._template}")
+        else:
+            migrate(postgres.create_database("template_webapp"))
+
+    def new(self) -> str:
+        n = next(self._n)
+        if self.postgres is None:
+            path = self.root / f"webapp-{n}.db"
+            shutil.copyfile(self._template, path)
+            return f"sqlite:///{path}"
+        return self.postgres.create_database(f"webapp_{n}", template="template_webapp")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with PostgresServer.started() as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Databases:
+    """SQLite, then PostgreSQL: every test that uses a database runs on both (the server starts on first use)."""
+    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    return Databases(request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres)
+
+
+@pytest.fixture
+def db_url(databases: Databases) -> str:
+    """A fresh, migrated, empty database for this test."""
+    return databases.new()
+
+
+def app_config(chain: Chain, db_url: str, **overrides: object) -> dict[str, object]:
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'webapp.db'}",
+        "SQLALCHEMY_DATABASE_URI": db_url,
         "RPC_URL": chain.url,
         "DEPLOYMENTS_DIR": str(chain.deployments_dir),
         "WALLET_SCRYPT_N": 2**10,  # the keystore standard is 2**18; tests only need the format
@@ -81,10 +143,10 @@ def app_config(chain: Chain, tmp_path: Path, **overrides: object) -> dict[str, o
 
 
 @pytest.fixture
-def app(chain: Chain, tmp_path: Path):
+def app(chain: Chain, db_url: str):
     from webapp import create_app
 
-    application = create_app(app_config(chain, tmp_path))
+    application = create_app(app_config(chain, db_url))
     yield application
     with application.app_context():
         from webapp.extensions import db

@@ -1,24 +1,24 @@
-"""API routes: thin wrappers over webapp.accounts, webapp.trading and the index; no logic of their own."""
+"""API routes: parse the request, call webapp.services, answer JSON; no logic of their own."""
 
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import or_, select
 
-from webapp import accounts, trading
 from webapp.api import bp
 from webapp.api.openapi import openapi_document
 from webapp.errors import UserError
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.forms import USERNAME_PATTERN
-from webapp.models import ChainEvent, ChainTx, Meter, Reading, User
+from webapp.models import User
+from webapp.services import accounts, api_tokens, auctions, explorer, indexing, meters, trading
+from webapp.services import topup as topups
+from webapp.services.context import chain, keys
+from webapp.services.paging import paginate
 from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
-from webapp.views.helpers import chain, keys, paginate
 
 
 def _body() -> dict[str, Any]:
@@ -69,6 +69,10 @@ def _amount(body: dict[str, Any]) -> int:
     raise UserError("Give amount_wh (Wh) or amount_kwh (kWh).", "missing_amount")
 
 
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
 # ---------------------------------------------------------------------- meta
 @bp.get("/openapi.json")
 def openapi():
@@ -77,11 +81,7 @@ def openapi():
 
 @bp.get("/health")
 def health():
-    from webapp.indexer import Indexer
-
-    indexer = current_app.extensions.get("indexer")
-    return jsonify({"chain": chain().status(), "indexed_block": Indexer.last_indexed(),
-                    "indexer_error": indexer.last_error if indexer else None})  # fmt: skip
+    return jsonify(indexing.health())
 
 
 # ---------------------------------------------------------------------- auth
@@ -100,7 +100,7 @@ def signup():
         raise UserError("password: at least 8 characters.", "weak_password")
     user = accounts.signup(username, password)
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)}), 201
+    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)}), 201
 
 
 @bp.post("/auth/login")
@@ -109,14 +109,13 @@ def login():
     body = _body()
     user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")))
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)})
+    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)})
 
 
 @bp.post("/auth/logout")
 @login_required
 def logout():
-    keys().drop(current_user.address)
-    accounts.revoke_tokens(current_user)
+    accounts.log_out(current_user)
     logout_user()
     return jsonify({"ok": True})
 
@@ -136,14 +135,12 @@ def me():
 @bp.post("/account/topup")
 @login_required
 def topup():
-    if not current_app.config["TOPUP_ENABLED"]:
-        raise UserError("Top-ups are handled by the operator on this installation.", "topup_disabled", 403)
+    topups.ensure_enabled()
     try:
         units = parse_myr(_body().get("amount_myr", ""), current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
-    receipt = chain().top_up(current_user.address, units, f"api-topup:{current_user.id}:{secrets.token_hex(8)}")
-    return jsonify({"settlement_units": units, "tx_hash": receipt["transactionHash"].to_0x_hex()}), 201
+    return jsonify({"settlement_units": units, "tx_hash": topups.top_up(current_user, units, "api")}), 201
 
 
 # ---------------------------------------------------------------------- market
@@ -224,9 +221,7 @@ def send_raw():
 
 @bp.get("/tx/<tx_hash>")
 def tx_status(tx_hash: str):
-    from webapp.views.explorer import HASH
-
-    if not HASH.match(tx_hash):
+    if not explorer.HASH.match(tx_hash):
         raise UserError("A transaction hash is 0x followed by 64 hex digits.", "invalid_hash")
     return jsonify(chain().tx_status(tx_hash))
 
@@ -235,22 +230,16 @@ def tx_status(tx_hash: str):
 @bp.get("/meter/readings")
 @login_required
 def readings():
-    meters = [m.meter_id for m in db.session.scalars(select(Meter).where(Meter.owner == current_user.address))]
     limit = min(1000, max(1, request.args.get("limit", 96, type=int)))
-    rows = db.session.scalars(select(Reading).where(Reading.owner == current_user.address)
-                              .order_by(Reading.interval.desc()).limit(limit))  # fmt: skip
-    return jsonify({"meters": meters, "readings": [{
+    rows = meters.readings_of(current_user.address, limit)
+    return jsonify({"meters": [m.meter_id for m in meters.meters_of(current_user.address)], "readings": [{
         "meter_id": r.meter_id, "interval": r.interval, "minted_wh": r.minted_wh, "burned_wh": r.burned_wh,
         "grid_wh": r.grid_wh, "block": r.block_number} for r in rows]})  # fmt: skip
 
 
 @bp.get("/explorer/txs")
 def explorer_txs():
-    address = request.args.get("address")
-    query = select(ChainTx).order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc())
-    if address:
-        query = query.where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
-    page = paginate(query)
+    page = paginate(explorer.txs_query(request.args.get("address")), _page())
     return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "txs": [{
         "hash": t.hash, "block": t.block_number, "from": t.from_addr, "to": t.to_addr, "contract": t.contract,
         "method": t.method, "status": t.status, "gas_used": t.gas_used} for t in page.items]})  # fmt: skip
@@ -258,12 +247,7 @@ def explorer_txs():
 
 @bp.get("/explorer/events")
 def explorer_events():
-    query = select(ChainEvent).order_by(ChainEvent.id.desc())
-    if request.args.get("name"):
-        query = query.where(ChainEvent.name == request.args["name"])
-    if request.args.get("tx"):
-        query = query.where(ChainEvent.tx_hash == request.args["tx"].lower())
-    page = paginate(query)
+    page = paginate(explorer.events_query(request.args.get("name"), request.args.get("tx")), _page())
     return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "events": [{
         "block": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index, "contract": e.contract,
         "name": e.name, "args": e.args} for e in page.items]})  # fmt: skip
@@ -272,8 +256,6 @@ def explorer_events():
 # ---------------------------------------------------------------------- auction
 @bp.get("/auction/current")
 def auction_current():
-    from webapp import auctions
-
     last = auctions.last_cleared()
     body: dict[str, Any] = {"round": auctions.current_round().as_dict(), "last_cleared": None}
     if last is not None:
@@ -285,8 +267,6 @@ def auction_current():
 @bp.post("/auction/orders")
 @login_required
 def auction_submit():
-    from webapp import auctions
-
     body = _body()
     side = body.get("side")
     if side not in auctions.SIDES:

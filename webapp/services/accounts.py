@@ -1,12 +1,10 @@
-"""Account operations shared by pages and the API: sign up, log in (unlocks the wallet), API tokens."""
+"""Account operations shared by pages and the API: sign up (a new wallet, approved for the markets), log in
+(unlocks the wallet), load the logged-in user."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import secrets
-from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,8 +13,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from energy_chain import Signer
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.models import ApiToken, User
-from webapp.views.helpers import chain, keys
+from webapp.models import User
+from webapp.services import api_tokens
+from webapp.services.context import chain, keys
 from webapp.wallets import WrongPassword, create_keystore, unlock_keystore
 
 log = logging.getLogger(__name__)
@@ -78,52 +77,21 @@ def unlock(user: User, password: str) -> None:
     keys().put(signer)
 
 
-def issue_token(user: User, hours: int = 12) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
-                            expires_at=datetime.now(UTC) + timedelta(hours=hours)))  # fmt: skip
-    db.session.commit()
-    return token
-
-
-# token hash -> (user id, expiry): every API request presents its token; the table is read once per token.
-_token_cache: dict[str, tuple[int, datetime]] = {}
-_TOKEN_CACHE_MAX = 100_000
-
-
-def user_for_token(token: str) -> User | None:
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    cached = _token_cache.get(digest)
-    if cached is None:
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if row is None:
-            return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-        if len(_token_cache) >= _TOKEN_CACHE_MAX:
-            _token_cache.clear()
-        cached = _token_cache[digest] = (row.user_id, expires)
-    user_id, expires = cached
-    if expires < datetime.now(UTC):
-        _token_cache.pop(digest, None)
-        return None
-    return db.session.get(User, user_id)
-
-
-def revoke_tokens(user: User) -> None:
-    """Logout: the user's API tokens stop working at once."""
-    for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-        _token_cache.pop(row.token_hash, None)
-        db.session.delete(row)
-    db.session.commit()
-
-
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
-def load_user_from_request(req) -> User | None:
-    """Bearer tokens for API clients (load tests, scripts); browsers use the session cookie."""
-    header = req.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(header[len("Bearer "):].strip())
-    return None
+def log_out(user: User) -> None:
+    """Forget the unlocked key and revoke the user's API tokens at once."""
+    keys().drop(user.address)
+    api_tokens.revoke_tokens(user)
+
+
+def wallet_user(address: str) -> User:
+    """The account of a browser wallet that signed in (EIP-4361), created on its first sign-in."""
+    user = db.session.scalar(select(User).where(User.address == address))
+    if user is None:
+        user = User(username=f"wallet-{address[2:10].lower()}", password_hash=None, address=address, keystore=None)
+        db.session.add(user)
+        db.session.commit()
+    return user

@@ -1,11 +1,13 @@
-"""Follow the chain into the database: blocks, transactions and decoded events of the project's contracts.
+"""The indexer's engine: follow the chain into the database (blocks, transactions, decoded events of the project's
+contracts) and start again when the chain or the deployment changed; each event's rows come from its projection
+(webapp.indexer.projections).
 
 Cheap by design: one eth_getLogs per batch of blocks (filtered to our contracts), then one batched request for
 the header and receipts of only those blocks that had our events. Progress (last block and its hash) is stored
 with the data in the same database transaction, so a restart resumes where it stopped; a chain that was reset
 (hash mismatch, head behind) or a new deployment record starts the index again from the deployment block.
 
-Runs as a background thread of the server, or alone: `python -m webapp index`.
+Started by `python -m webapp serve` as a background thread (WEBAPP_INDEXER), or alone: `python -m webapp index`.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
+from eth_utils import to_checksum_address
 from flask import Flask
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from energy_chain.deployment import DeploymentMissing
 from webapp.chain.service import CONNECTION_ERRORS, ChainService
 from webapp.extensions import db
+from webapp.indexer import state
+from webapp.indexer.projections import PROJECTIONS, BatchContext
 from webapp.models import (
     AuctionOrder,
     AuctionRound,
@@ -37,28 +41,6 @@ from webapp.models import (
 )
 
 log = logging.getLogger(__name__)
-
-Projection = Callable[["BatchContext", dict[str, Any], dict[str, Any]], None]
-PROJECTIONS: dict[tuple[str, str], Projection] = {}
-
-
-def projection(contract: str, event: str) -> Callable[[Projection], Projection]:
-    """Register a function that turns one decoded event into rows of the history tables."""
-
-    def wrap(fn: Projection) -> Projection:
-        PROJECTIONS[(contract, event)] = fn
-        return fn
-
-    return wrap
-
-
-class BatchContext:
-    """What a projection may use: the session and the block timestamps of the batch."""
-
-    def __init__(self, timestamps: dict[int, int]) -> None:
-        self.session = db.session
-        self.timestamps = timestamps
-
 
 def _hex(n: int) -> str:
     return hex(n)
@@ -79,24 +61,9 @@ class Indexer:
         self._lock = threading.Lock()  # the thread and synchronous catch-ups (after a page's own tx) take turns
         self.last_error: str | None = None
 
-    # ------------------------------------------------------------------ state
-    @staticmethod
-    def _get(key: str) -> str | None:
-        row = db.session.get(IndexerState, key)
-        return row.value if row else None
-
-    @staticmethod
-    def _set(key: str, value: str) -> None:
-        row = db.session.get(IndexerState, key)
-        if row is None:
-            db.session.add(IndexerState(key=key, value=value))
-        else:
-            row.value = value
-
     @staticmethod
     def last_indexed() -> int | None:
-        row = db.session.get(IndexerState, "last_block")
-        return int(row.value) if row else None
+        return state.last_indexed()
 
     def _fingerprint(self) -> str:
         d = self.service.client.deployment
@@ -118,12 +85,12 @@ class Indexer:
         head = int(w3.eth.block_number)
         fingerprint = self._fingerprint()
         last = self.last_indexed()
-        if self._get("deployment") != fingerprint:
+        if state.get("deployment") != fingerprint:
             if last is not None:
                 log.info("deployment changed: indexing again from block %d", client.deployment.deploy_block)
             self.reset()
             last = None
-        elif last is not None and (last > head or self._hash_of(last) != self._get("last_hash")):
+        elif last is not None and (last > head or self._hash_of(last) != state.get("last_hash")):
             log.warning("chain was reset under the index (block %d): indexing again", last)
             self.reset()
             last = None
@@ -141,9 +108,9 @@ class Indexer:
         ctx = BatchContext(timestamps)
         for number in sorted(by_block):
             self._store_block(ctx, number, blocks[number], receipts[number])
-        self._set("deployment", fingerprint)
-        self._set("last_block", str(end))
-        self._set("last_hash", blocks[end]["hash"])
+        state.put("deployment", fingerprint)
+        state.put("last_block", str(end))
+        state.put("last_hash", blocks[end]["hash"])
         db.session.commit()
         return end - start + 1
 
@@ -252,172 +219,4 @@ class Indexer:
 
 
 def _checksum(address: str | None) -> str | None:
-    from eth_utils import to_checksum_address
-
     return to_checksum_address(address) if address else None
-
-
-def _bytes32(v: str) -> str:
-    return v.lower()
-
-
-# ---------------------------------------------------------------------- projections of the foundation contracts
-@projection("MeterRegistry", "MeterRegistered")
-def _meter_registered(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    meter = ctx.session.get(Meter, _bytes32(args["meterId"])) or Meter(meter_id=_bytes32(args["meterId"]))
-    meter.owner, meter.active, meter.registered_block = args["owner"], True, meta["block"]
-    ctx.session.add(meter)
-
-
-@projection("MeterRegistry", "MeterDeactivated")
-def _meter_deactivated(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    meter = ctx.session.get(Meter, _bytes32(args["meterId"]))
-    if meter is not None:
-        meter.active = False
-
-
-@projection("MeterRegistry", "MeterActivated")
-def _meter_activated(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    meter = ctx.session.get(Meter, _bytes32(args["meterId"]))
-    if meter is not None:
-        meter.active = True
-
-
-@projection("MeterRegistry", "MeterReassigned")
-def _meter_reassigned(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    meter = ctx.session.get(Meter, _bytes32(args["meterId"]))
-    if meter is not None:
-        meter.owner = args["newOwner"]
-
-
-@projection("EnergyToken", "ReadingRecorded")
-def _reading(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.add(Reading(
-        meter_id=_bytes32(args["meterId"]), interval=int(args["interval"]), owner=args["owner"],
-        minted_wh=int(args["mintedWh"]), burned_wh=int(args["burnedWh"]), grid_wh=int(args["gridWh"]),
-        block_number=meta["block"],
-    ))  # fmt: skip
-
-
-# ---------------------------------------------------------------------- order book
-_BUY = 0
-
-
-@projection("OrderBook", "OrderPlaced")
-def _order_placed(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.merge(Order(
-        order_id=int(args["id"]), side="buy" if int(args["side"]) == _BUY else "sell", maker=args["owner"],
-        price=int(args["price"]), amount_wh=int(args["amount"]), remaining_wh=int(args["amount"]), status="open",
-        block_number=meta["block"], tx_hash=meta["tx_hash"], timestamp=meta["timestamp"],
-    ))  # fmt: skip
-    ctx.session.flush()
-
-
-def _reduce(ctx: BatchContext, order_id: int, amount: int) -> None:
-    order = ctx.session.get(Order, order_id)
-    if order is not None:
-        order.remaining_wh = max(0, order.remaining_wh - amount)
-        if order.remaining_wh == 0:
-            order.status = "filled"
-
-
-@projection("OrderBook", "OrderFilled")
-def _order_filled(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    taker_buys = int(args["takerSide"]) == _BUY
-    maker_id, taker_id, amount = int(args["makerId"]), int(args["takerId"]), int(args["amount"])
-    ctx.session.add(Trade(
-        venue="book",
-        buy_order_id=taker_id if taker_buys else maker_id, sell_order_id=maker_id if taker_buys else taker_id,
-        buyer=args["taker"] if taker_buys else args["maker"], seller=args["maker"] if taker_buys else args["taker"],
-        price=int(args["price"]), amount_wh=amount, block_number=meta["block"], tx_hash=meta["tx_hash"],
-        log_index=meta["log_index"], timestamp=meta["timestamp"],
-    ))  # fmt: skip
-    _reduce(ctx, maker_id, amount)
-    _reduce(ctx, taker_id, amount)
-
-
-def _close(ctx: BatchContext, order_id: int, status: str) -> None:
-    order = ctx.session.get(Order, order_id)
-    if order is not None:
-        order.status = status
-
-
-@projection("OrderBook", "OrderCancelled")
-def _order_cancelled(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    _close(ctx, int(args["id"]), "cancelled")
-
-
-@projection("OrderBook", "OrderExpired")
-def _order_expired(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    _close(ctx, int(args["id"]), "expired")
-
-
-# ---------------------------------------------------------------------- double auction
-_BID = 0
-
-
-def _round(ctx: BatchContext, round_id: int) -> AuctionRound:
-    row = ctx.session.get(AuctionRound, round_id)
-    if row is None:
-        row = AuctionRound(round_id=round_id, end=0, sealed=False, retail_price=0, feed_in_tariff=0, status="open")
-        ctx.session.add(row)
-        ctx.session.flush()
-    return row
-
-
-@projection("DoubleAuction", "RoundOpened")
-def _round_opened(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    row = _round(ctx, int(args["roundId"]))
-    row.end, row.sealed = int(args["end"]), bool(args["sealedBids"])
-    row.retail_price, row.feed_in_tariff = int(args["retailPrice"]), int(args["feedInTariff"])
-
-
-@projection("DoubleAuction", "RoundClosed")
-def _round_closed(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    _round(ctx, int(args["roundId"])).status = "closed"
-
-
-@projection("DoubleAuction", "RoundCleared")
-def _round_cleared(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    row = _round(ctx, int(args["roundId"]))
-    row.status, row.clearing_price, row.volume_wh = "cleared", int(args["clearingPrice"]), int(args["volumeWh"])
-
-
-@projection("DoubleAuction", "GridFallbackRecorded")
-def _grid_fallback(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    row = _round(ctx, int(args["roundId"]))
-    row.imported_wh, row.exported_wh = int(args["importedWh"]), int(args["exportedWh"])
-
-
-@projection("DoubleAuction", "OrderBooked")
-def _auction_booked(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    ctx.session.merge(AuctionOrder(
-        order_id=int(args["orderId"]), round_id=int(args["roundId"]), owner=args["owner"],
-        side="buy" if int(args["side"]) == _BID else "sell", limit_price=int(args["limitPrice"]),
-        price=int(args["price"]), amount_wh=int(args["amountWh"]), claimed=False, tx_hash=meta["tx_hash"],
-    ))  # fmt: skip
-    ctx.session.flush()
-
-
-@projection("DoubleAuction", "OrderClaimed")
-def _auction_claimed(ctx: BatchContext, args: dict[str, Any], meta: dict[str, Any]) -> None:
-    order = ctx.session.get(AuctionOrder, int(args["orderId"]))
-    fill, money = int(args["fillWh"]), int(args["money"])
-    if order is not None:
-        order.fill_wh, order.money, order.claimed = fill, money, True
-    if fill == 0:
-        return
-    rnd = ctx.session.get(AuctionRound, int(args["roundId"]))
-    pool = meta.get("contract_address") or "0x0000000000000000000000000000000000000000"
-    bid = int(args["side"]) == _BID
-    ctx.session.add(Trade(
-        venue="auction", buy_order_id=int(args["orderId"]) if bid else None,
-        sell_order_id=None if bid else int(args["orderId"]), buyer=args["owner"] if bid else pool,
-        seller=pool if bid else args["owner"], price=rnd.clearing_price if rnd and rnd.clearing_price else 0,
-        amount_wh=fill, block_number=meta["block"], tx_hash=meta["tx_hash"], log_index=meta["log_index"],
-        timestamp=meta["timestamp"],
-    ))  # fmt: skip
-
-
-def select_latest_events(limit: int = 10) -> list[ChainEvent]:
-    return list(db.session.scalars(select(ChainEvent).order_by(ChainEvent.id.desc()).limit(limit)))
