@@ -106,6 +106,13 @@ class Databases:
             return f"sqlite:///{path}"
         return self.postgres.create_database(f"webapp_{n}", template="template_webapp")
 
+    def empty(self) -> str:
+        """A new database without any table (as before the first `upgrade`)."""
+        n = next(self._n)
+        if self.postgres is None:
+            return f"sqlite:///{self.root / f'empty-{n}.db'}"
+        return self.postgres.create_database(f"empty_{n}")
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
