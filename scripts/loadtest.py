@@ -2,7 +2,8 @@
 
 Without RPC_URL it starts anvil (1 s blocks, 300M gas) on a free port and deploys; without WEB_URL it starts
 WEB_INSTANCES web servers (gunicorn as `python -m webapp serve` runs it: one gthread process each, WEB_THREADS
-threads, plus a 75 s keep-alive) and one indexer process on a shared database. It creates the users' accounts
+threads, plus a 75 s keep-alive) and one indexer process on a shared database (SQLite in the run directory, or
+--database-url, e.g. PostgreSQL; its schema is migrated first). It creates the users' accounts
 (in bulk; on a deployed dashboard through its sign-up API), funds them on chain, runs Locust headless as its own
 process (never imported here: locust after web3 in one process recursed), prints the summary table against the
 seed platform and stops everything it started. Exit status is non-zero on any failure. Reports:
@@ -101,13 +102,13 @@ def web_env_value(name: str) -> str:
     return {"WEBAPP_SCRYPT_N": os.environ.get("WEBAPP_SCRYPT_N", str(2**10))}[name]
 
 
-def web_env(rpc_url: str, deployments_dir: Path, run_dir: Path, indexer: bool) -> dict[str, str]:
+def web_env(rpc_url: str, deployments_dir: Path, db_url: str, indexer: bool) -> dict[str, str]:
     return {
         **os.environ,
         "RPC_URL": rpc_url,
         "CHAIN_ID": "1337",
         "DEPLOYMENTS_DIR": str(deployments_dir),
-        "DATABASE_URL": db_url_for(run_dir),
+        "DATABASE_URL": db_url,
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         # Load-test settings: cheap keystores (scrypt N=2^10 instead of 2^18, so thousands of sign-ups and logins
         # take seconds), no per-IP login limit (every simulated user comes from 127.0.0.1).
@@ -122,8 +123,10 @@ def web_env(rpc_url: str, deployments_dir: Path, run_dir: Path, indexer: bool) -
 
 
 def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Path, run_dir: Path,
-              instances: int, threads: int) -> list[str]:  # fmt: skip
-    """`instances` single-process web servers plus one indexer process, sharing one SQLite database."""
+              instances: int, threads: int, db_url: str) -> list[str]:  # fmt: skip
+    """`instances` single-process web servers plus one indexer process, sharing one database (schema migrated)."""
+    subprocess.run([sys.executable, "-m", "webapp", "upgrade"], env=web_env(rpc_url, deployments_dir, db_url, False),
+                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)  # fmt: skip
     urls = []
     for i in range(instances):
         port = free_port()
@@ -134,18 +137,17 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                                  "--worker-class", "gthread", "--threads", str(threads), "--keep-alive",
                                  str(KEEPALIVE_S), "--timeout", "120", "--error-logfile", "-", "webapp:create_app()"],
-                                env=web_env(rpc_url, deployments_dir, run_dir, indexer=False), stdout=log,
+                                env=web_env(rpc_url, deployments_dir, db_url, indexer=False), stdout=log,
                                 stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
-        # the first one creates the database tables; the others start after it, so they never race on that
         _wait_http(f"{url}/api/v1/health", 60, proc)
         urls.append(url)
     log = open(run_dir / "indexer.log", "ab")  # noqa: SIM115 - handed to the child
     # Same priority as the servers: at nice 10 the indexer held SQLite's write lock while starved of CPU, and logins
     # (which write a token) waited past the 10 s busy timeout ("database is locked").
     started.append(subprocess.Popen([sys.executable, "-m", "webapp", "index"],
-                                    env=web_env(rpc_url, deployments_dir, run_dir, indexer=True), stdout=log,
+                                    env=web_env(rpc_url, deployments_dir, db_url, indexer=True), stdout=log,
                                     stderr=subprocess.STDOUT, cwd=PROJECT_ROOT))  # fmt: skip
     return urls
 
@@ -266,8 +268,10 @@ def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path
         "--csv", str(prefix), "--html", str(prefix.with_suffix(".html")), "--only-summary",
         "--loglevel", "WARNING", *scenario.user_classes,
     ]  # fmt: skip
-    _log(f"locust: {scenario.users} users at {scenario.spawn_rate}/s, waits {scenario.wait_min}-{scenario.wait_max}s"
-         f", ramp {scenario.ramp_s}s + steady {scenario.steady_s}s; classes {', '.join(scenario.user_classes)}")
+    _log(
+        f"locust: {scenario.users} users at {scenario.spawn_rate}/s, waits {scenario.wait_min}-{scenario.wait_max}s"
+        f", ramp {scenario.ramp_s}s + steady {scenario.steady_s}s; classes {', '.join(scenario.user_classes)}"
+    )
     with open(run_dir / "locust.log", "wb") as log:
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         assert proc.stdout is not None
@@ -289,11 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 12)))
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     parser.add_argument("--run-dir", type=Path, default=None, help="logs and account files (var/loadtest/<name>)")
+    parser.add_argument("--database-url", default=os.environ.get("LOADTEST_DATABASE_URL") or None,
+                        help="the web servers' shared database (default: SQLite in the run directory)")  # fmt: skip
     ns = parser.parse_args(argv)
     scenario = get_scenario(ns.scenario)
     run_dir = ns.run_dir or RUN_DIR / scenario.name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "webapp.sqlite").unlink(missing_ok=True)
+    database_url = ns.database_url or db_url_for(run_dir)
     web_users = "WebTrader" in scenario.user_classes
     chain_users = "ChainTrader" in scenario.user_classes
     with local_market(ns.rpc_url, log_file=run_dir / "anvil.log") as market, processes() as started:
@@ -306,12 +313,12 @@ def main(argv: list[str] | None = None) -> int:
                 web_urls = [u.strip().rstrip("/") for u in ns.web_url.split(",") if u.strip()]
             else:
                 web_urls = start_web(started, market.rpc_url, market.deployments_dir, run_dir, ns.web_instances,
-                                     ns.web_threads)  # fmt: skip
+                                     ns.web_threads, database_url)  # fmt: skip
             _log(f"web servers: {', '.join(web_urls)}")
         services = Services(market.rpc_url, web_urls, market.deployments_dir, market)
         files: dict[str, Path] = {}
         if web_users:
-            db_url = None if ns.web_url else db_url_for(run_dir)
+            db_url = None if ns.web_url else database_url
             files["LOADTEST_WEB_ACCOUNTS"] = create_web_accounts(services, scenario.users, run_dir, db_url)
         if chain_users:
             files["LOADTEST_CHAIN_KEYS"] = create_chain_accounts(market, scenario.users, run_dir)

@@ -1,11 +1,11 @@
 """Command line of the web app.
 
-  python -m webapp init-db | upgrade                                       create / upgrade the database schema
-  python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads),
-                                                                           with the indexer thread (WEBAPP_INDEXER)
-  python -m webapp index                                                   run the chain indexer alone
-  python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
-  python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
+python -m webapp init-db | upgrade                                       create / upgrade the database schema
+python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads),
+                                                                         with the indexer thread (WEBAPP_INDEXER)
+python -m webapp index                                                   run the chain indexer alone
+python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
+python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
 """
 
 from __future__ import annotations

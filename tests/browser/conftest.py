@@ -25,7 +25,6 @@ DEMO_PASSWORD = "browser-demo-pw"
 ROUND_SECONDS = 20  # short auction rounds, so a round clears during the test
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _chromium_installed() -> None:
     """A missing browser fails these tests (it must not pass silently) without stopping the rest of the run."""
@@ -60,13 +59,16 @@ class Server(str):
 
 @pytest.fixture(scope="module")
 def server(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`python -m webapp serve` on a free port, seeded with the demo community (operator and households)."""
+    """`python -m webapp serve` on a free port, seeded with the demo community (operator and households), on a
+    database made as `make demo` makes it (`python -m webapp upgrade` first)."""
     work = tmp_path_factory.mktemp("server")
     port = free_port()
     env = {**os.environ, "RPC_URL": chain.url, "DEPLOYMENTS_DIR": str(chain.deployments_dir),
            "DATABASE_URL": f"sqlite:///{work / 'web.db'}", "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
            "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER_POLL": "0.2", "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
            "PYTHONPATH": str(ROOT)}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "webapp", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True,
+                   timeout=120)  # fmt: skip
     subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)], env=env,
                    cwd=ROOT,
                    check=True, capture_output=True, timeout=120)  # fmt: skip

@@ -168,8 +168,9 @@ def _trade_json(t) -> dict[str, Any]:
 @login_required
 def my_orders():
     status = request.args.get("status")
-    rows = trading.open_orders(current_user.address) if status == "open" else trading.order_history(
-        current_user.address)
+    rows = (
+        trading.open_orders(current_user.address) if status == "open" else trading.order_history(current_user.address)
+    )
     return jsonify({"orders": [{
         "order_id": o.order_id, "side": o.side, "price": o.price, "amount_wh": o.amount_wh,
         "remaining_wh": o.remaining_wh, "status": o.status, "block": o.block_number, "tx_hash": o.tx_hash,

@@ -42,6 +42,7 @@ from webapp.models import (
 
 log = logging.getLogger(__name__)
 
+
 def _hex(n: int) -> str:
     return hex(n)
 

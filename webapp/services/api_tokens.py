@@ -55,5 +55,5 @@ def load_user_from_request(req) -> User | None:
     """Bearer tokens for API clients (load tests, scripts); browsers use the session cookie."""
     header = req.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return user_for_token(header[len("Bearer "):].strip())
+        return user_for_token(header[len("Bearer ") :].strip())
     return None
