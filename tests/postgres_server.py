@@ -53,7 +53,9 @@ class PostgresServer:
     @classmethod
     @contextlib.contextmanager
     def started(cls) -> Iterator[PostgresServer]:
-        server = cls(Path(tempfile.mkdtemp(prefix="webapp-pg-")), free_port(), bin_dir())
+        # As root the server runs as `nobody`, who must reach its directory: /tmp, not a TMPDIR under /root.
+        root = tempfile.mkdtemp(prefix="webapp-pg-", dir="/tmp" if os.geteuid() == 0 else None)
+        server = cls(Path(root), free_port(), bin_dir())
         try:
             server.start()
             yield server
@@ -88,7 +90,8 @@ class PostgresServer:
     def stop(self) -> None:
         try:
             if (self.data / "postmaster.pid").exists():
-                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+                # immediate: no shutdown checkpoint, and open test connections are cut (the data is deleted next)
+                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -1,8 +1,8 @@
 """Web app tests: a real anvil (free port, automine) with the project's contracts deployed into a temporary
 deployments folder, and a fresh database per test whose schema comes from the migrations. Every test that uses a
 database runs twice: on SQLite and on a real PostgreSQL server these tests start (tests/postgres_server.py). The
-chain is shared by the session's tests; every test makes its own users (new wallets), so tests do not depend on
-each other's chain state."""
+chain is shared by one backend's tests (a new one for the second backend); every test makes its own users (new
+wallets), so tests do not depend on each other's chain state."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ class Chain:
 
 
 @pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Chain]:
+    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each."""
     anvil = start_anvil(gas_limit=300_000_000, accounts=10)
     try:
         yield Chain(anvil, tmp_path_factory.mktemp("deployments"))

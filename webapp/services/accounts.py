@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from energy_chain import Signer
+from energy_chain.orders import MAX_UINT256
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import User
@@ -21,6 +22,7 @@ from webapp.wallets import WrongPassword, create_keystore, unlock_keystore
 log = logging.getLogger(__name__)
 
 APPROVED_SPENDERS = ("OrderBook", "DoubleAuction")
+APPROVED = MAX_UINT256 // 2  # an unlimited approval, even after the spends of a lifetime
 # A fixed hash to compare against when the username is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
@@ -41,18 +43,25 @@ def signup(username: str, password: str) -> User:
     return user
 
 
-def approve_markets(signer: Signer) -> None:
-    """Let the order book and the auction move this wallet's tokens (zero gas), so orders can escrow them.
+def approve_markets(signer: Signer, only_missing: bool = False) -> list[str]:
+    """Let the order book and the auction move this wallet's tokens (zero gas), so orders can escrow them;
+    `only_missing` skips those already approved (a new wallet has none). Returns the transaction hashes.
 
     Sent without waiting: the next block includes them long before the user places a first order. A chain
-    that is down now only delays this; ensure_approved repeats it before an order.
+    that is down now only delays this; a placement that meets a missing allowance approves and retries.
     """
     service = chain()
+    pending: list[str] = []
     with contextlib.suppress(UserError):
         for spender in APPROVED_SPENDERS:
-            if service.has_contract(spender):
-                for token in ("EnergyToken", "SettlementToken"):
-                    service.approve(signer, token, spender, wait=False)
+            if not service.has_contract(spender):
+                continue
+            spender_address = service.client.deployment.address(spender)
+            for token in ("EnergyToken", "SettlementToken"):
+                if only_missing and service.call(token, "allowance", signer.address, spender_address) >= APPROVED:
+                    continue
+                pending.append(service.approve(signer, token, spender, wait=False))
+    return pending
 
 
 def authenticate(username: str, password: str) -> User:

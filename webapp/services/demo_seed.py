@@ -131,13 +131,7 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
             ref = bytes(client.w3.keccak(text=f"demo-seed:{demo.username}:{time.time_ns()}"))
             pending.append(service.send(service.operator(), "SettlementToken", "topUp",
                                         (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)))  # fmt: skip
-        signer = keys().get(user.address)
-        for spender in accounts.APPROVED_SPENDERS:
-            if service.has_contract(spender):
-                spender_address = client.deployment.address(spender)
-                for token in ("EnergyToken", "SettlementToken"):
-                    if client.contract(token).functions.allowance(user.address, spender_address).call() < 2**200:
-                        pending.append(service.approve(signer, token, spender, wait=False))
+        pending += accounts.approve_markets(keys().get(user.address), only_missing=True)
     client.wait_for_receipts(pending)
     if round_seconds and service.has_contract("DoubleAuction"):
         auction = client.contract("DoubleAuction")
