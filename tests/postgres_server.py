@@ -99,13 +99,14 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def execute(self, sql: str) -> None:
-        """One statement outside a transaction (CREATE DATABASE needs that)."""
+    def execute(self, *statements: str, database: str = "postgres") -> None:
+        """Statements on one connection, each outside a transaction (CREATE DATABASE needs that)."""
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres",
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={database}",
                              autocommit=True) as conn:  # fmt: skip
-            conn.execute(sql)  # type: ignore[arg-type]
+            for sql in statements:
+                conn.execute(sql)  # type: ignore[arg-type]
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """A new database (a copy of `template` when given); returns its SQLAlchemy URL."""

@@ -57,6 +57,13 @@ def _price(body: dict[str, Any]) -> int:
     raise UserError("Give price (units per kWh) or price_sen (sen per kWh).", "missing_price")
 
 
+def _side(body: dict[str, Any]) -> str:
+    side = body.get("side")
+    if side not in ("buy", "sell"):  # the same two words on both venues (trading.SIDES, auctions.SIDES)
+        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    return side
+
+
 def _amount(body: dict[str, Any]) -> int:
     max_kwh = current_app.config["MAX_ORDER_KWH"]
     if "amount_wh" in body:
@@ -181,9 +188,7 @@ def my_orders():
 @login_required
 def place_order():
     body = _body()
-    side = body.get("side")
-    if side not in trading.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     expiry = body.get("expiry_minutes")
     if expiry is not None and (not isinstance(expiry, int) or isinstance(expiry, bool) or not 1 <= expiry <= 43200):
         raise UserError("expiry_minutes must be an integer from 1 to 43200.", "invalid_expiry")
@@ -205,9 +210,7 @@ def cancel_order(order_id: int):
 def prepare_order():
     """An unsigned placeOrder transaction for a browser wallet to sign (EIP-1193); send it back to /tx/raw."""
     body = _body()
-    side = body.get("side")
-    if side not in trading.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     return jsonify(trading.prepare_order(current_user.address, side, _price(body), _amount(body)))
 
 
@@ -269,9 +272,7 @@ def auction_current():
 @login_required
 def auction_submit():
     body = _body()
-    side = body.get("side")
-    if side not in auctions.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     wait = _flag(body, "wait")
     result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
     return jsonify(result), 201 if wait else 202
