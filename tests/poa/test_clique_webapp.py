@@ -37,6 +37,9 @@ def app(clique_deployment: CliqueDeployment, tmp_path: Path, monkeypatch: pytest
         "RATELIMIT_ENABLED": False,
         "INDEXER_ENABLED": False,
     })  # fmt: skip
+    from webapp.schema import upgrade
+
+    upgrade(application)  # the schema, as `python -m webapp upgrade` makes it
     yield application
     with application.app_context():
         from webapp.extensions import db
