@@ -2,7 +2,8 @@
 
 Without RPC_URL it starts anvil (1 s blocks, 300M gas) on a free port and deploys; without WEB_URL it starts
 WEB_INSTANCES web servers (gunicorn as `python -m webapp serve` runs it: one gthread process each, WEB_THREADS
-threads, plus a 75 s keep-alive) and one indexer process on a shared database. It creates the users' accounts
+threads, plus a 75 s keep-alive) and one indexer process on a shared database (SQLite in the run directory, or
+--database-url, e.g. PostgreSQL; its schema is migrated first). It creates the users' accounts
 (in bulk; on a deployed dashboard through its sign-up API), funds them on chain, runs Locust headless as its own
 process (never imported here: locust after web3 in one process recursed), prints the summary table against the
 seed platform and stops everything it started. Exit status is non-zero on any failure. Reports:
@@ -35,7 +36,7 @@ from typing import Any
 import requests
 
 from energy_chain import Signer
-from energy_chain.anvil import flags, free_port, wait_for_rpc
+from energy_chain.anvil import free_port, wait_for_rpc
 from energy_chain.config import PROJECT_ROOT
 from scripts.load.report import read_report, summary_table
 from scripts.load.scenarios import SCENARIOS, Scenario
@@ -101,13 +102,13 @@ def web_env_value(name: str) -> str:
     return {"WEBAPP_SCRYPT_N": os.environ.get("WEBAPP_SCRYPT_N", str(2**10))}[name]
 
 
-def web_env(rpc_url: str, deployments_dir: Path, run_dir: Path, indexer: bool) -> dict[str, str]:
+def web_env(rpc_url: str, deployments_dir: Path, db_url: str, indexer: bool) -> dict[str, str]:
     return {
         **os.environ,
         "RPC_URL": rpc_url,
         "CHAIN_ID": "1337",
         "DEPLOYMENTS_DIR": str(deployments_dir),
-        "DATABASE_URL": db_url_for(run_dir),
+        "DATABASE_URL": db_url,
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         # Load-test settings: cheap keystores (scrypt N=2^10 instead of 2^18, so thousands of sign-ups and logins
         # take seconds), no per-IP login limit (every simulated user comes from 127.0.0.1).
@@ -121,10 +122,11 @@ def web_env(rpc_url: str, deployments_dir: Path, run_dir: Path, indexer: bool) -
     }
 
 
-def start_web(
-    started: list[subprocess.Popen], rpc_url: str, deployments_dir: Path, run_dir: Path, instances: int, threads: int
-) -> list[str]:
-    """`instances` single-process web servers plus one indexer process, sharing one SQLite database."""
+def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Path, run_dir: Path,
+              instances: int, threads: int, db_url: str) -> list[str]:  # fmt: skip
+    """`instances` single-process web servers plus one indexer process, sharing one database (schema migrated)."""
+    subprocess.run([sys.executable, "-m", "webapp", "upgrade"], env=web_env(rpc_url, deployments_dir, db_url, False),
+                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)  # fmt: skip
     urls = []
     for i in range(instances):
         port = free_port()
@@ -132,39 +134,21 @@ def start_web(
         # gunicorn as `python -m webapp serve` runs it (one gthread worker: unlocked keys and nonce counters live in
         # its memory), plus a keep-alive longer than any user's think time: gunicorn's default of 2 s closes idle
         # connections while users wait 1-5 s, and the next request on that connection fails (HTTPConnectionClosed).
-        gunicorn = {
-            "--bind": f"127.0.0.1:{port}",
-            "--workers": 1,
-            "--worker-class": "gthread",
-            "--threads": threads,
-            "--keep-alive": KEEPALIVE_S,
-            "--timeout": 120,
-            "--error-logfile": "-",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *flags(gunicorn), "webapp:create_app()"],
-            env=web_env(rpc_url, deployments_dir, run_dir, indexer=False),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                                 "--worker-class", "gthread", "--threads", str(threads), "--keep-alive",
+                                 str(KEEPALIVE_S), "--timeout", "120", "--error-logfile", "-", "webapp:create_app()"],
+                                env=web_env(rpc_url, deployments_dir, db_url, indexer=False), stdout=log,
+                                stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
-        # the first one creates the database tables; the others start after it, so they never race on that
         _wait_http(f"{url}/api/v1/health", 60, proc)
         urls.append(url)
     log = open(run_dir / "indexer.log", "ab")  # noqa: SIM115 - handed to the child
     # Same priority as the servers: at nice 10 the indexer held SQLite's write lock while starved of CPU, and logins
     # (which write a token) waited past the 10 s busy timeout ("database is locked").
-    started.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "webapp", "index"],
-            env=web_env(rpc_url, deployments_dir, run_dir, indexer=True),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
-    )
+    started.append(subprocess.Popen([sys.executable, "-m", "webapp", "index"],
+                                    env=web_env(rpc_url, deployments_dir, db_url, indexer=True), stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=PROJECT_ROOT))  # fmt: skip
     return urls
 
 
@@ -177,12 +161,8 @@ def _signup(url: str, username: str) -> dict[str, Any]:
 
 
 def _api_topup(url: str, token: str) -> None:
-    reply = requests.post(
-        f"{url}/api/v1/account/topup",
-        json={"amount_myr": "1000"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    )
+    reply = requests.post(f"{url}/api/v1/account/topup", json={"amount_myr": "1000"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=120)  # fmt: skip
     if reply.status_code != 201:
         raise RuntimeError(f"top-up at {url}: HTTP {reply.status_code} {reply.text[:300]}")
 
@@ -197,22 +177,16 @@ def insert_web_users(db_url: str, names: list[str], scrypt_n: int) -> list[Signe
     from webapp.extensions import db
     from webapp.models import User
 
-    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": db_url, "INDEXER_ENABLED": False})
+    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": db_url,
+                      "INDEXER_ENABLED": False})  # fmt: skip
     password_hash = generate_password_hash(PASSWORD)  # the server's default scheme: logins pay the real cost
     signers = []
     with app.app_context():
         for name in names:
             account = Account.create()
             keystore = Account.encrypt(account.key, PASSWORD, kdf="scrypt", iterations=scrypt_n)
-            db.session.add(
-                User(
-                    username=name,
-                    password_hash=password_hash,
-                    address=account.address,
-                    keystore=json.dumps(keystore),
-                    is_operator=False,
-                )
-            )
+            db.session.add(User(username=name, password_hash=password_hash, address=account.address,
+                                keystore=json.dumps(keystore), is_operator=False))  # fmt: skip
             signers.append(Signer(account))
         db.session.commit()
     return signers
@@ -251,9 +225,8 @@ def create_web_accounts(services: Services, count: int, run_dir: Path, db_url: s
             list(pool.map(lambda i: _api_topup(urls[i % len(urls)], replies[i]["token"]), range(count)))
     _log(f"created and funded {count} web users ({sides.count('sell')} sellers) in {time.monotonic() - t0:.0f}s")
     path = run_dir / "web-accounts.json"
-    path.write_text(
-        json.dumps([{"username": n, "password": PASSWORD, "side": s} for n, s in zip(names, sides, strict=True)])
-    )
+    path.write_text(json.dumps([{"username": n, "password": PASSWORD, "side": s}
+                                for n, s in zip(names, sides, strict=True)]))  # fmt: skip
     return path
 
 
@@ -273,9 +246,8 @@ def create_chain_accounts(market: Market, count: int, run_dir: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- locust
-def run_locust(
-    scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path, report_dir: Path
-) -> int:
+def run_locust(scenario: Scenario, services: Services, env_files: dict[str, Path], run_dir: Path,
+               report_dir: Path) -> int:  # fmt: skip
     report_dir.mkdir(parents=True, exist_ok=True)
     prefix = report_dir / scenario.name
     env = {
@@ -288,18 +260,14 @@ def run_locust(
         "DEPLOYMENTS_DIR": str(services.deployments_dir),
         **{k: str(v) for k, v in env_files.items()},
     }
-    options = {
-        "-f": PROJECT_ROOT / "tests" / "load" / "locustfile.py",
-        "--users": scenario.users,
-        "--spawn-rate": scenario.spawn_rate,
+    args = [
+        sys.executable, "-m", "locust", "-f", str(PROJECT_ROOT / "tests" / "load" / "locustfile.py"), "--headless",
+        "--users", str(scenario.users), "--spawn-rate", str(scenario.spawn_rate),
         # the locustfile stops the run steady_s after the last user logged in; this is only a safety cap
-        "--run-time": f"{scenario.run_time_s + LOGIN_ALLOWANCE_S}s",
-        "--stop-timeout": 10,
-        "--csv": prefix,
-        "--html": prefix.with_suffix(".html"),
-        "--loglevel": "WARNING",
-    }
-    args = [sys.executable, "-m", "locust", "--headless", "--only-summary", *flags(options), *scenario.user_classes]
+        "--run-time", f"{scenario.run_time_s + LOGIN_ALLOWANCE_S}s", "--stop-timeout", "10",
+        "--csv", str(prefix), "--html", str(prefix.with_suffix(".html")), "--only-summary",
+        "--loglevel", "WARNING", *scenario.user_classes,
+    ]  # fmt: skip
     _log(
         f"locust: {scenario.users} users at {scenario.spawn_rate}/s, waits {scenario.wait_min}-{scenario.wait_max}s"
         f", ramp {scenario.ramp_s}s + steady {scenario.steady_s}s; classes {', '.join(scenario.user_classes)}"
@@ -325,31 +293,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 12)))
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     parser.add_argument("--run-dir", type=Path, default=None, help="logs and account files (var/loadtest/<name>)")
+    parser.add_argument("--database-url", default=os.environ.get("LOADTEST_DATABASE_URL") or None,
+                        help="the web servers' shared database (default: SQLite in the run directory)")  # fmt: skip
     ns = parser.parse_args(argv)
     scenario = get_scenario(ns.scenario)
     run_dir = ns.run_dir or RUN_DIR / scenario.name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "webapp.sqlite").unlink(missing_ok=True)
+    database_url = ns.database_url or db_url_for(run_dir)
     web_users = "WebTrader" in scenario.user_classes
     chain_users = "ChainTrader" in scenario.user_classes
     with local_market(ns.rpc_url, log_file=run_dir / "anvil.log") as market, processes() as started:
-        _log(
-            f"chain {market.rpc_url} (chain id {market.client.chain_id}); deployment record in {market.deployments_dir}"
-        )
+        _log(f"chain {market.rpc_url} (chain id {market.client.chain_id}); deployment record in "
+             f"{market.deployments_dir}")  # fmt: skip
         wait_for_rpc(market.rpc_url)
         web_urls: list[str] = []
         if web_users:
             if ns.web_url:
                 web_urls = [u.strip().rstrip("/") for u in ns.web_url.split(",") if u.strip()]
             else:
-                web_urls = start_web(
-                    started, market.rpc_url, market.deployments_dir, run_dir, ns.web_instances, ns.web_threads
-                )
+                web_urls = start_web(started, market.rpc_url, market.deployments_dir, run_dir, ns.web_instances,
+                                     ns.web_threads, database_url)  # fmt: skip
             _log(f"web servers: {', '.join(web_urls)}")
         services = Services(market.rpc_url, web_urls, market.deployments_dir, market)
         files: dict[str, Path] = {}
         if web_users:
-            db_url = None if ns.web_url else db_url_for(run_dir)
+            db_url = None if ns.web_url else database_url
             files["LOADTEST_WEB_ACCOUNTS"] = create_web_accounts(services, scenario.users, run_dir, db_url)
         if chain_users:
             files["LOADTEST_CHAIN_KEYS"] = create_chain_accounts(market, scenario.users, run_dir)
@@ -360,11 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"no report was written ({report_path}); locust exit code {code}")
         return code or 1
     report = read_report(report_path)
-    others = [
-        read_report(ns.report_dir / f"{name}.json")
-        for name in SCENARIOS
-        if name != scenario.name and (ns.report_dir / f"{name}.json").exists()
-    ]
+    others = [read_report(ns.report_dir / f"{name}.json") for name in SCENARIOS
+              if name != scenario.name and (ns.report_dir / f"{name}.json").exists()]  # fmt: skip
     print()
     print(summary_table([report]))
     if others:

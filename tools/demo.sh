@@ -49,6 +49,9 @@ python -c "from energy_chain.anvil import wait_for_rpc; wait_for_rpc('$RPC_URL',
 echo "== contracts"
 python -m scripts.deploy
 
+echo "== dashboard database: create or upgrade its schema ($DATABASE_URL)"
+python -m webapp upgrade
+
 echo "== demo households: wallets, meters, money (idempotent)"
 python -m webapp seed-demo
 

@@ -1,4 +1,8 @@
-"""Web dashboard and JSON API of the peer-to-peer energy market (Flask app factory)."""
+"""Web dashboard and JSON API of the peer-to-peer energy market (Flask app factory).
+
+`create_app` only builds the app: it creates no tables (the schema comes from migrations, `python -m webapp upgrade`)
+and starts no thread (`python -m webapp serve` starts the indexer; `python -m webapp index` runs it alone).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from webapp.config import load_config
-from webapp.extensions import csrf, db, limiter, login_manager
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
 
     db.init_app(app)
+    from webapp.schema import MIGRATIONS_DIR
+
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -39,7 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    from webapp.accounts import load_user, load_user_from_request
+    from webapp.services.accounts import load_user
+    from webapp.services.api_tokens import load_user_from_request
 
     login_manager.user_loader(load_user)
     login_manager.request_loader(load_user_from_request)
@@ -55,7 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
             db.engine.dispose()  # reconnect so the pragmas apply to every connection
-        db.create_all()
 
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -73,10 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from webapp.indexer import Indexer
 
-    indexer = Indexer(app, app.extensions["chain"])
-    app.extensions["indexer"] = indexer
-    if app.config["INDEXER_ENABLED"] and not app.testing:
-        indexer.start()
+    # Built, not started: `serve` starts its thread, `index` runs it alone, pages call its sync() after a tx.
+    app.extensions["indexer"] = Indexer(app, app.extensions["chain"])
     return app
 
 
@@ -121,7 +126,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from webapp import units
-    from webapp.views.helpers import display_name, humanize_seconds, short_address, timefmt
+    from webapp.formatting import humanize_seconds, short_address, timefmt
+    from webapp.services.names import display_name
 
     app.jinja_env.filters.update(
         kwh=units.fmt_kwh,

@@ -1,6 +1,8 @@
 """Command line of the web app.
 
-python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads)
+python -m webapp init-db | upgrade                                       create / upgrade the database schema
+python -m webapp serve [--host 127.0.0.1] [--port 5000] [--threads 16]   production server (gunicorn, threads),
+                                                                         with the indexer thread (WEBAPP_INDEXER)
 python -m webapp index                                                   run the chain indexer alone
 python -m webapp seed-demo [--round-seconds 180]                         demo users, meters, money (local chain)
 python -m webapp bot [--interval 2]                                      demo trading bot + auction keeper
@@ -19,10 +21,36 @@ from typing import Any
 DEFAULT_DEMO_PASSWORD = "solar-demo-2026"
 
 
+def _app(overrides: dict[str, Any] | None = None):
+    """The app on a database whose schema is current (else a clear message to run `upgrade`)."""
+    from webapp import create_app
+    from webapp.schema import SchemaOutdated, require_current
+
+    app = create_app(overrides)
+    try:
+        require_current(app)
+    except SchemaOutdated as exc:
+        raise SystemExit(str(exc)) from exc
+    return app
+
+
+def _upgrade(ns: argparse.Namespace) -> int:
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.schema import upgrade
+
+    app = create_app()
+    revision = upgrade(app)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=True)
+    print(f"database {url} at schema {revision}", flush=True)
+    return 0
+
+
 def _serve(ns: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
-    from webapp import create_app
+    _app()  # refuse at once (not in the worker) when the schema is not current
 
     class Server(BaseApplication):
         def __init__(self, options: dict[str, Any]) -> None:
@@ -34,29 +62,24 @@ def _serve(ns: argparse.Namespace) -> int:
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_app()
+            app = _app()
+            if app.config["INDEXER_ENABLED"]:
+                app.extensions["indexer"].start()  # in the worker process, beside the request threads
+            return app
 
     url = f"http://{ns.host}:{ns.port}"
     print(f"SolarShare dashboard on {url} (API: {url}/api/v1/openapi.json)", flush=True)
     # One worker process: unlocked wallet keys, nonce counters and the indexer thread live in its memory;
     # concurrency comes from threads (the work is I/O on the chain node).
-    Server(
-        {
-            "bind": f"{ns.host}:{ns.port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": ns.threads,
-            # Keep idle client connections 75 s: with gunicorn's default 2 s, clients that pause 1-5 s between requests
-            # (the seed's Locust scenarios) meet closed connections.
-            "keepalive": 75,
-            "timeout": 120,
-            "graceful_timeout": 10,
-            "accesslog": "-" if ns.access_log else None,
-            "errorlog": "-",
-            "loglevel": "info",
-            "control_socket_disable": True,  # several servers (load tests) would share one control socket path
-        }
-    ).run()
+    Server({
+        "bind": f"{ns.host}:{ns.port}", "workers": 1, "worker_class": "gthread", "threads": ns.threads,
+        # Keep idle client connections 75 s: with gunicorn's default 2 s, clients that pause 1-5 s between requests
+        # (the seed's Locust scenarios) meet closed connections.
+        "keepalive": 75,
+        "timeout": 120, "graceful_timeout": 10, "accesslog": "-" if ns.access_log else None,
+        "errorlog": "-", "loglevel": "info",
+        "control_socket_disable": True,  # several servers (load tests) would share one control socket path
+    }).run()  # fmt: skip
     return 0
 
 
@@ -72,9 +95,7 @@ def _stop_on_signals() -> None:
 
 
 def _index(ns: argparse.Namespace) -> int:
-    from webapp import create_app
-
-    app = create_app({"INDEXER_ENABLED": False})
+    app = _app({"INDEXER_ENABLED": False})
     indexer = app.extensions["indexer"]
     _stop_on_signals()
     print(f"indexing {app.config['RPC_URL']} into {app.config['SQLALCHEMY_DATABASE_URI']} (Ctrl-C stops)", flush=True)
@@ -84,10 +105,9 @@ def _index(ns: argparse.Namespace) -> int:
 
 
 def _seed(ns: argparse.Namespace) -> int:
-    from webapp import create_app
-    from webapp.demo import seed
+    from webapp.services.demo_seed import seed
 
-    app = create_app({"INDEXER_ENABLED": False})
+    app = _app({"INDEXER_ENABLED": False})
     with app.app_context():
         logins = seed(app, ns.password, ns.round_seconds)
     print(f"\nDemo logins (password for all: {ns.password})")
@@ -97,10 +117,9 @@ def _seed(ns: argparse.Namespace) -> int:
 
 
 def _bot(ns: argparse.Namespace) -> int:
-    from webapp import create_app
-    from webapp.demo import Bot
+    from webapp.services.demo_bot import Bot
 
-    app = create_app({"INDEXER_ENABLED": False})
+    app = _app({"INDEXER_ENABLED": False})
     print(f"demo trading bot: one action every ~{ns.interval}s (Ctrl-C stops)", flush=True)
     _stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
@@ -110,10 +129,12 @@ def _bot(ns: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(
-        prog="python -m webapp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # every command checks the schema; `upgrade` says the result
+    parser = argparse.ArgumentParser(prog="python -m webapp", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("init-db", "upgrade"):  # the same: both create what is missing and apply newer migrations
+        sub.add_parser(name, help="create or upgrade the database schema (DATABASE_URL)").set_defaults(func=_upgrade)
     serve = sub.add_parser("serve", help="serve the dashboard and API")
     serve.add_argument("--host", default=os.environ.get("WEBAPP_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("WEBAPP_PORT", "5000")))
@@ -124,12 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     password = os.environ.get("WEBAPP_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
     seed = sub.add_parser("seed-demo", help="demo users, meters and balances on the local chain")
     seed.add_argument("--password", default=password)
-    seed.add_argument(
-        "--round-seconds",
-        type=int,
-        default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
-        help="auction round length for the demo (0 keeps the contract's)",
-    )
+    seed.add_argument("--round-seconds", type=int, default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
+                      help="auction round length for the demo (0 keeps the contract's)")  # fmt: skip
     seed.set_defaults(func=_seed)
     bot = sub.add_parser("bot", help="demo trading bot and auction keeper")
     bot.add_argument("--password", default=password)

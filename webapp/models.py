@@ -53,7 +53,7 @@ class IndexerState(db.Model):
 
     __tablename__ = "indexer_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(Text)  # the deployment fingerprint lists every contract (> 255 characters)
 
 
 class ChainBlock(db.Model):

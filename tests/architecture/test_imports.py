@@ -29,7 +29,15 @@ PACKAGES = (
 DEVCHAIN = "energy_chain.devchain"
 # Who may hand out the public dev keys: the launcher of the local chain, the demo, and the tools and tests that
 # build local chains. Everything else would work on the local chain by accident and be refused elsewhere.
-DEVCHAIN_USERS = ("energy_chain.devchain", "energy_chain.anvil", "webapp.demo", "scripts", "poa", "simulation", "tests")
+DEVCHAIN_USERS = (
+    "energy_chain.devchain",
+    "energy_chain.anvil",
+    "webapp.services.demo_seed",
+    "scripts",
+    "poa",
+    "simulation",
+    "tests",
+)
 PRODUCTION = ("energy_chain", "household_model", "meter_oracle", "agents", "webapp")
 
 
@@ -148,6 +156,6 @@ def test_pending_exceptions_are_still_needed(graph: grimp.ImportGraph):
 
 
 def test_the_rules_see_lazy_imports(graph: grimp.ImportGraph):
-    """webapp.chain.service asks webapp.demo for the dev operator inside a function: grimp must see it."""
+    """webapp.chain.service asks webapp.services.demo_seed for the dev operator inside a function: grimp must see it."""
     assert (PROJECT_ROOT / "webapp" / "chain" / "service.py").exists()
-    assert graph.direct_import_exists(importer="webapp.chain.service", imported="webapp.demo")
+    assert graph.direct_import_exists(importer="webapp.chain.service", imported="webapp.services.demo_seed")

@@ -29,10 +29,8 @@ ROUND_SECONDS = 20  # short auction rounds, so a round clears during the test
 def _chromium_installed() -> None:
     """A missing browser fails these tests (it must not pass silently) without stopping the rest of the run."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(
-            "Chromium is not installed: run `make browser-deps` (apt-get install chromium chromium-driver)",
-            pytrace=False,
-        )
+        pytest.fail("Chromium is not installed: run `make browser-deps` (apt-get install chromium chromium-driver)",
+                    pytrace=False)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -55,48 +53,28 @@ class Server(str):
         return obj
 
     def run_bot(self, steps: int) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "webapp", "bot", "--steps", str(steps), "--interval", "0"],
-            env=self.env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+        subprocess.run([sys.executable, "-m", "webapp", "bot", "--steps", str(steps), "--interval", "0"],
+                       env=self.env, cwd=ROOT, check=True, capture_output=True, timeout=180)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def server(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`python -m webapp serve` on a free port, seeded with the demo community (operator and households)."""
+    """`python -m webapp serve` on a free port, seeded with the demo community (operator and households), on a
+    database made as `make demo` makes it (`python -m webapp upgrade` first)."""
     work = tmp_path_factory.mktemp("server")
     port = free_port()
-    env = {
-        **os.environ,
-        "RPC_URL": chain.url,
-        "DEPLOYMENTS_DIR": str(chain.deployments_dir),
-        "DATABASE_URL": f"sqlite:///{work / 'web.db'}",
-        "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
-        "WEBAPP_SCRYPT_N": "1024",
-        "WEBAPP_INDEXER_POLL": "0.2",
-        "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
-        "PYTHONPATH": str(ROOT),
-    }
-    subprocess.run(
-        [sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    env = {**os.environ, "RPC_URL": chain.url, "DEPLOYMENTS_DIR": str(chain.deployments_dir),
+           "DATABASE_URL": f"sqlite:///{work / 'web.db'}", "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
+           "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER_POLL": "0.2", "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "webapp", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True,
+                   timeout=120)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)], env=env,
+                   cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
     log = open(work / "server.log", "wb")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "webapp", "serve", "--port", str(port), "--threads", "8"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port), "--threads", "8"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -128,19 +106,9 @@ def browser() -> Iterator:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,900",
-    ):
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900"):  # fmt: skip
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)

@@ -154,7 +154,7 @@ def record_a_sunny_day(chain, serial: str, period: int = 900) -> None:
 
     from energy_chain.meters import meter_id
     from meter_oracle.sources.simulated import SimulatedSource, load_community
-    from webapp.demo import COMMUNITY_FILE
+    from webapp.services.demo_seed import COMMUNITY_FILE
 
     source = SimulatedSource(load_community(COMMUNITY_FILE), period)
     household = next(h for h in source.community.households if h.serial == serial)

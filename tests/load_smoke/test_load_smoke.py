@@ -1,5 +1,6 @@
-"""End to end, small: `make bench` and a 6-user Locust scenario (web and chain traders) on their own chain and web
-servers; the reports have the agreed fields, everything submitted was mined, nothing failed. ~45 s."""
+"""End to end, small: `make bench` and a 6-user Locust scenario (web and chain traders) on their own chain and two
+web servers sharing one PostgreSQL database (started here); the reports have the agreed fields, everything
+submitted was mined, nothing failed. ~60 s."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import sys
 
 from energy_chain.config import PROJECT_ROOT
 from scripts.load.report import FIELDS
+from tests.postgres_server import PostgresServer
 
 BENCH_FIELDS = {"mined_tps", "submitted", "mined", "failures", "gas_limit", "block_time_s", "gas_per_tx"}
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run([sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
 
 
 def test_bench_mines_every_placement(tmp_path):
@@ -34,20 +35,10 @@ def test_bench_mines_every_placement(tmp_path):
 
 
 def test_smoke_scenario_web_and_chain_users(tmp_path):
-    done = _run(
-        [
-            "scripts.loadtest",
-            "--scenario",
-            "smoke",
-            "--web-instances",
-            "1",
-            "--report-dir",
-            str(tmp_path),
-            "--run-dir",
-            str(tmp_path / "run"),
-        ],
-        timeout=150,
-    )
+    with PostgresServer.started() as pg:
+        done = _run(["scripts.loadtest", "--scenario", "smoke", "--web-instances", "2", "--report-dir", str(tmp_path),
+                     "--run-dir", str(tmp_path / "run"), "--database-url", pg.create_database("load")],
+                    timeout=180)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "smoke.json").read_text())
     assert list(report) == list(FIELDS)

@@ -23,22 +23,23 @@ def app(clique_deployment: CliqueDeployment, tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setenv("DEFAULT_GAS", str(DEFAULT_GAS))  # the chain cannot estimate gas
     env = clique_deployment.env
-    application = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'webapp.db'}",
-            "RPC_URL": env["RPC_URL"],
-            "CHAIN_ID": int(env["CHAIN_ID"]),
-            "DEPLOYMENTS_DIR": env["DEPLOYMENTS_DIR"],
-            "OPERATOR_KEYSTORE": env["OPERATOR_KEYSTORE"],
-            "OPERATOR_PASSWORD_FILE": env["OPERATOR_PASSWORD_FILE"],
-            "WALLET_SCRYPT_N": 2**10,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "INDEXER_ENABLED": False,
-        }
-    )
+    application = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'webapp.db'}",
+        "RPC_URL": env["RPC_URL"],
+        "CHAIN_ID": int(env["CHAIN_ID"]),
+        "DEPLOYMENTS_DIR": env["DEPLOYMENTS_DIR"],
+        "OPERATOR_KEYSTORE": env["OPERATOR_KEYSTORE"],
+        "OPERATOR_PASSWORD_FILE": env["OPERATOR_PASSWORD_FILE"],
+        "WALLET_SCRYPT_N": 2**10,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "INDEXER_ENABLED": False,
+    })  # fmt: skip
+    from webapp.schema import upgrade
+
+    upgrade(application)  # the schema, as `python -m webapp upgrade` makes it
     yield application
     with application.app_context():
         from webapp.extensions import db
@@ -84,9 +85,8 @@ def test_users_trade_through_the_api(app, client: ChainClient):
     assert r.status_code == 202, r.get_json()
     assert wait_tx(seller, r.get_json()["tx_hash"])["status"] == "success"
 
-    r = buyer.post(
-        "/api/v1/orders", json={"side": "buy", "price": 420_000, "amount_wh": 500, "wait": True}, headers=buyer_auth
-    )
+    r = buyer.post("/api/v1/orders", json={"side": "buy", "price": 420_000, "amount_wh": 500, "wait": True},
+                   headers=buyer_auth)  # fmt: skip
     body = r.get_json()
     assert r.status_code == 201 and body["status"] == "success" and body["filled_wh"] == 500, body
     assert body["fills"][0]["price"] == 420_000 and body["fills"][0]["cost"] == 210_000

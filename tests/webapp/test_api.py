@@ -169,15 +169,14 @@ def test_locked_wallet_is_401(app, client, users):
     _error(client.post("/api/v1/orders", json={"side": "buy", "price": 1000, "amount_wh": 1000}), 401, "wallet_locked")
 
 
-def test_topup_errors(chain, tmp_path, client, users):
+def test_topup_errors(chain, databases, client, users):
     users.signup(client)
     _error(client.post("/api/v1/account/topup", json={"amount_myr": "-1"}), 400, "invalid_amount")
     _error(client.post("/api/v1/account/topup", json={"amount_myr": "100000"}), 400, "invalid_amount")
     from tests.webapp.conftest import app_config
     from webapp import create_app
 
-    (tmp_path / "off").mkdir()
-    off = create_app(app_config(chain, tmp_path / "off", TOPUP_ENABLED=False)).test_client()
+    off = create_app(app_config(chain, databases.new(), TOPUP_ENABLED=False)).test_client()
     users.signup(off)
     _error(off.post("/api/v1/account/topup", json={"amount_myr": "1"}), 403, "topup_disabled")
 
@@ -274,12 +273,13 @@ def test_without_preflight_a_failing_order_is_reported_by_its_status(app, client
 
 
 def test_hints_come_from_the_snapshot():
-    from webapp.trading import SIDES, hint_from_levels
+    from energy_chain.orders import hint_from_levels  # the one the web app's placements use
+    from webapp.services.trading import SIDES
 
     bids = [(500, 1), (400, 1), (300, 1)]  # best (highest) first
     asks = [(300, 1), (400, 1), (500, 1)]  # best (lowest) first
-    assert hint_from_levels(SIDES["buy"], 450, bids) == 500
-    assert hint_from_levels(SIDES["buy"], 600, bids) == 0  # would be the best bid
-    assert hint_from_levels(SIDES["buy"], 300, bids) == 300
-    assert hint_from_levels(SIDES["sell"], 450, asks) == 400
-    assert hint_from_levels(SIDES["sell"], 200, asks) == 0
+    assert hint_from_levels(bids, SIDES["buy"], 450) == 500
+    assert hint_from_levels(bids, SIDES["buy"], 600) == 0  # would be the best bid
+    assert hint_from_levels(bids, SIDES["buy"], 300) == 300
+    assert hint_from_levels(asks, SIDES["sell"], 450) == 400
+    assert hint_from_levels(asks, SIDES["sell"], 200) == 0

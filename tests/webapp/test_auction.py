@@ -4,7 +4,7 @@ settles it, and the page shows the clearing price (equal to the Python reference
 from __future__ import annotations
 
 from energy_chain.clearing import Order, Side, Tariffs, clear
-from webapp.demo import Bot
+from webapp.services.demo_bot import Bot
 
 
 def _end_round(chain) -> None:

@@ -89,10 +89,10 @@ def test_security_headers(client):
     assert r.headers["X-Frame-Options"] == "DENY"
 
 
-def test_login_is_rate_limited(chain, tmp_path):
+def test_login_is_rate_limited(chain, db_url):
     from webapp import create_app
 
-    app = create_app(app_config(chain, tmp_path, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"))
+    app = create_app(app_config(chain, db_url, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"))
     client = app.test_client()
     codes = [client.post("/auth/login", data={"username": "u", "password": "p" * 8}).status_code for _ in range(5)]
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
@@ -101,10 +101,10 @@ def test_login_is_rate_limited(chain, tmp_path):
     assert client.get("/auth/login").status_code == 200  # only attempts are limited, not the page
 
 
-def test_forms_need_a_csrf_token(chain, tmp_path):
+def test_forms_need_a_csrf_token(chain, db_url):
     from webapp import create_app
 
-    app = create_app(app_config(chain, tmp_path, WTF_CSRF_ENABLED=True))
+    app = create_app(app_config(chain, db_url, WTF_CSRF_ENABLED=True))
     client = app.test_client()
     r = client.post("/auth/signup", data={"username": "csrf", "password": PASSWORD, "confirm": PASSWORD})
     assert r.status_code == 400 and "form expired" in r.get_data(as_text=True)

@@ -11,10 +11,10 @@ UNREACHABLE = "The energy chain is not reachable right now."
 
 
 @pytest.fixture
-def down(chain, tmp_path):
+def down(chain, db_url):
     from webapp import create_app
 
-    app = create_app(app_config(chain, tmp_path, RPC_URL=f"http://127.0.0.1:{free_port()}"))
+    app = create_app(app_config(chain, db_url, RPC_URL=f"http://127.0.0.1:{free_port()}"))
     return app
 
 
@@ -42,10 +42,10 @@ def test_actions_explain_the_outage(down):
     assert client.get("/api/v1/health").get_json()["chain"]["connected"] is False
 
 
-def test_missing_deployment_is_explained(chain, tmp_path):
+def test_missing_deployment_is_explained(chain, db_url, tmp_path):
     from webapp import create_app
 
-    app = create_app(app_config(chain, tmp_path, DEPLOYMENTS_DIR=str(tmp_path / "nothing-deployed")))
+    app = create_app(app_config(chain, db_url, DEPLOYMENTS_DIR=str(tmp_path / "nothing-deployed")))
     client = app.test_client()
     r = client.get("/api/v1/market/book")
     assert r.status_code == 503 and "not deployed" in r.get_json()["error"]["message"]

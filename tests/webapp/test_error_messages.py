@@ -2,8 +2,8 @@
 
 import pytest
 
-import webapp.auctions
-import webapp.trading
+import webapp.services.auctions
+import webapp.services.trading
 from energy_chain.artifacts import load_artifact
 from energy_chain.errors import DecodedError
 from webapp.chain.messages import MESSAGES, user_message
@@ -26,8 +26,8 @@ def test_user_facing_errors_have_messages(interface):
 
 
 def test_the_imports_register_their_messages():
-    # webapp.trading and webapp.auctions add their contracts' sentences when imported (as the app does).
-    assert webapp.trading and webapp.auctions
+    # webapp.services.trading and .auctions add their contracts' sentences when imported (as the app does).
+    assert webapp.services.trading and webapp.services.auctions
     assert "OrderBookHintTooFar" in MESSAGES and "DoubleAuctionWrongPhase" in MESSAGES
 
 

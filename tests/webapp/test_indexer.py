@@ -14,7 +14,7 @@ def _count(model) -> int:
     return int(db.session.scalar(select(func.count()).select_from(model)))
 
 
-def test_indexes_events_and_resumes_without_duplicates(app, chain, users, tmp_path):
+def test_indexes_events_and_resumes_without_duplicates(app, chain, users, db_url):
     from webapp import create_app
 
     client = app.test_client()
@@ -34,7 +34,7 @@ def test_indexes_events_and_resumes_without_duplicates(app, chain, users, tmp_pa
 
     # a restarted server (new app, same database) continues after the last indexed block
     chain.mint_energy(address, 300, serial)
-    again = create_app(app_config(chain, tmp_path))
+    again = create_app(app_config(chain, db_url))
     with again.app_context():
         covered = again.extensions["indexer"].catch_up()
         assert covered == chain.client.w3.eth.block_number - head
@@ -69,12 +69,13 @@ def test_a_new_deployment_record_restarts_the_index(app, chain, users):
         assert Indexer.last_indexed() == chain.client.w3.eth.block_number
 
 
-def test_background_thread_follows_new_blocks(chain, tmp_path):
+def test_background_thread_follows_new_blocks(chain, db_url):
     import time
 
     from webapp import create_app
 
-    app = create_app(app_config(chain, tmp_path, TESTING=False, INDEXER_ENABLED=True, INDEXER_POLL_SECONDS=0.1))
+    app = create_app(app_config(chain, db_url, TESTING=False, INDEXER_ENABLED=True, INDEXER_POLL_SECONDS=0.1))
+    app.extensions["indexer"].start()  # as `python -m webapp serve` does; create_app starts no thread
     try:
         deadline = time.monotonic() + 20
         with app.app_context():

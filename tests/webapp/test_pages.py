@@ -101,7 +101,8 @@ def test_operator_page_is_for_operators(app, chain, users):
 
 
 def test_seed_demo_is_idempotent_and_bot_trades(app, chain):
-    from webapp.demo import Bot, demo_users, seed
+    from webapp.services.demo_bot import Bot
+    from webapp.services.demo_seed import demo_users, seed
 
     with app.app_context():
         app.extensions["chain"].operator().resync()

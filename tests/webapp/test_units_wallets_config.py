@@ -135,7 +135,7 @@ def test_bad_integer_setting_names_the_variable():
 
 
 def test_oracle_lag_is_humanized():
-    from webapp.views.helpers import humanize_seconds
+    from webapp.formatting import humanize_seconds
 
     assert humanize_seconds(0) == "0 s"
     assert humanize_seconds(75) == "1 min 15 s"

@@ -1,24 +1,24 @@
-"""API routes: thin wrappers over webapp.accounts, webapp.trading and the index; no logic of their own."""
+"""API routes: parse the request, call webapp.services, answer JSON; no logic of their own."""
 
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import or_, select
 
-from webapp import accounts, trading
 from webapp.api import bp
 from webapp.api.openapi import openapi_document
 from webapp.errors import UserError
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.forms import USERNAME_PATTERN
-from webapp.models import ChainEvent, ChainTx, Meter, Reading, User
+from webapp.models import User
+from webapp.services import accounts, api_tokens, auctions, explorer, indexing, meters, trading
+from webapp.services import topup as topups
+from webapp.services.context import chain, keys
+from webapp.services.paging import paginate
 from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
-from webapp.views.helpers import chain, keys, paginate
 
 
 def _body() -> dict[str, Any]:
@@ -34,12 +34,8 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 
 
 def _user_json(user: User) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "address": user.address,
-        "wallet": "custodial" if user.custodial else "browser",
-        "operator": user.is_operator,
-    }
+    return {"username": user.username, "address": user.address, "wallet": "custodial" if user.custodial else "browser",
+            "operator": user.is_operator}  # fmt: skip
 
 
 def _int_field(body: dict[str, Any], name: str, low: int, high: int, code: str) -> int:
@@ -61,6 +57,13 @@ def _price(body: dict[str, Any]) -> int:
     raise UserError("Give price (units per kWh) or price_sen (sen per kWh).", "missing_price")
 
 
+def _side(body: dict[str, Any]) -> str:
+    side = body.get("side")
+    if side not in ("buy", "sell"):  # the same two words on both venues (trading.SIDES, auctions.SIDES)
+        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    return side
+
+
 def _amount(body: dict[str, Any]) -> int:
     max_kwh = current_app.config["MAX_ORDER_KWH"]
     if "amount_wh" in body:
@@ -73,6 +76,10 @@ def _amount(body: dict[str, Any]) -> int:
     raise UserError("Give amount_wh (Wh) or amount_kwh (kWh).", "missing_amount")
 
 
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
 # ---------------------------------------------------------------------- meta
 @bp.get("/openapi.json")
 def openapi():
@@ -81,16 +88,7 @@ def openapi():
 
 @bp.get("/health")
 def health():
-    from webapp.indexer import Indexer
-
-    indexer = current_app.extensions.get("indexer")
-    return jsonify(
-        {
-            "chain": chain().status(),
-            "indexed_block": Indexer.last_indexed(),
-            "indexer_error": indexer.last_error if indexer else None,
-        }
-    )
+    return jsonify(indexing.health())
 
 
 # ---------------------------------------------------------------------- auth
@@ -109,7 +107,7 @@ def signup():
         raise UserError("password: at least 8 characters.", "weak_password")
     user = accounts.signup(username, password)
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)}), 201
+    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)}), 201
 
 
 @bp.post("/auth/login")
@@ -118,14 +116,13 @@ def login():
     body = _body()
     user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")))
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": accounts.issue_token(user)})
+    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)})
 
 
 @bp.post("/auth/logout")
 @login_required
 def logout():
-    keys().drop(current_user.address)
-    accounts.revoke_tokens(current_user)
+    accounts.log_out(current_user)
     logout_user()
     return jsonify({"ok": True})
 
@@ -135,27 +132,22 @@ def logout():
 @login_required
 def me():
     balances = chain().balances(current_user.address, spenders=accounts.APPROVED_SPENDERS)
-    return jsonify(
-        {
-            "user": _user_json(current_user),
-            "wallet_unlocked": keys().is_unlocked(current_user.address),
-            "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
-            "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
-        }
-    )
+    return jsonify({
+        "user": _user_json(current_user), "wallet_unlocked": keys().is_unlocked(current_user.address),
+        "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
+        "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
+    })  # fmt: skip
 
 
 @bp.post("/account/topup")
 @login_required
 def topup():
-    if not current_app.config["TOPUP_ENABLED"]:
-        raise UserError("Top-ups are handled by the operator on this installation.", "topup_disabled", 403)
+    topups.ensure_enabled()
     try:
         units = parse_myr(_body().get("amount_myr", ""), current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
-    receipt = chain().top_up(current_user.address, units, f"api-topup:{current_user.id}:{secrets.token_hex(8)}")
-    return jsonify({"settlement_units": units, "tx_hash": receipt["transactionHash"].to_0x_hex()}), 201
+    return jsonify({"settlement_units": units, "tx_hash": topups.top_up(current_user, units, "api")}), 201
 
 
 # ---------------------------------------------------------------------- market
@@ -174,19 +166,9 @@ def trades():
 
 
 def _trade_json(t) -> dict[str, Any]:
-    return {
-        "venue": t.venue,
-        "buyer": t.buyer,
-        "seller": t.seller,
-        "price": t.price,
-        "amount_wh": t.amount_wh,
-        "cost": t.cost,
-        "buy_order_id": t.buy_order_id,
-        "sell_order_id": t.sell_order_id,
-        "block": t.block_number,
-        "tx_hash": t.tx_hash,
-        "timestamp": t.timestamp,
-    }
+    return {"venue": t.venue, "buyer": t.buyer, "seller": t.seller, "price": t.price, "amount_wh": t.amount_wh,
+            "cost": t.cost, "buy_order_id": t.buy_order_id, "sell_order_id": t.sell_order_id,
+            "block": t.block_number, "tx_hash": t.tx_hash, "timestamp": t.timestamp}  # fmt: skip
 
 
 @bp.get("/orders")
@@ -196,32 +178,17 @@ def my_orders():
     rows = (
         trading.open_orders(current_user.address) if status == "open" else trading.order_history(current_user.address)
     )
-    return jsonify(
-        {
-            "orders": [
-                {
-                    "order_id": o.order_id,
-                    "side": o.side,
-                    "price": o.price,
-                    "amount_wh": o.amount_wh,
-                    "remaining_wh": o.remaining_wh,
-                    "status": o.status,
-                    "block": o.block_number,
-                    "tx_hash": o.tx_hash,
-                }
-                for o in rows
-            ]
-        }
-    )
+    return jsonify({"orders": [{
+        "order_id": o.order_id, "side": o.side, "price": o.price, "amount_wh": o.amount_wh,
+        "remaining_wh": o.remaining_wh, "status": o.status, "block": o.block_number, "tx_hash": o.tx_hash,
+    } for o in rows]})  # fmt: skip
 
 
 @bp.post("/orders")
 @login_required
 def place_order():
     body = _body()
-    side = body.get("side")
-    if side not in trading.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     expiry = body.get("expiry_minutes")
     if expiry is not None and (not isinstance(expiry, int) or isinstance(expiry, bool) or not 1 <= expiry <= 43200):
         raise UserError("expiry_minutes must be an integer from 1 to 43200.", "invalid_expiry")
@@ -243,9 +210,7 @@ def cancel_order(order_id: int):
 def prepare_order():
     """An unsigned placeOrder transaction for a browser wallet to sign (EIP-1193); send it back to /tx/raw."""
     body = _body()
-    side = body.get("side")
-    if side not in trading.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     return jsonify(trading.prepare_order(current_user.address, side, _price(body), _amount(body)))
 
 
@@ -260,9 +225,7 @@ def send_raw():
 
 @bp.get("/tx/<tx_hash>")
 def tx_status(tx_hash: str):
-    from webapp.views.explorer import HASH
-
-    if not HASH.match(tx_hash):
+    if not explorer.HASH.match(tx_hash):
         raise UserError("A transaction hash is 0x followed by 64 hex digits.", "invalid_hash")
     return jsonify(chain().tx_status(tx_hash))
 
@@ -271,112 +234,45 @@ def tx_status(tx_hash: str):
 @bp.get("/meter/readings")
 @login_required
 def readings():
-    meters = [m.meter_id for m in db.session.scalars(select(Meter).where(Meter.owner == current_user.address))]
     limit = min(1000, max(1, request.args.get("limit", 96, type=int)))
-    rows = db.session.scalars(
-        select(Reading).where(Reading.owner == current_user.address).order_by(Reading.interval.desc()).limit(limit)
-    )
-    return jsonify(
-        {
-            "meters": meters,
-            "readings": [
-                {
-                    "meter_id": r.meter_id,
-                    "interval": r.interval,
-                    "minted_wh": r.minted_wh,
-                    "burned_wh": r.burned_wh,
-                    "grid_wh": r.grid_wh,
-                    "block": r.block_number,
-                }
-                for r in rows
-            ],
-        }
-    )
+    rows = meters.readings_of(current_user.address, limit)
+    return jsonify({"meters": [m.meter_id for m in meters.meters_of(current_user.address)], "readings": [{
+        "meter_id": r.meter_id, "interval": r.interval, "minted_wh": r.minted_wh, "burned_wh": r.burned_wh,
+        "grid_wh": r.grid_wh, "block": r.block_number} for r in rows]})  # fmt: skip
 
 
 @bp.get("/explorer/txs")
 def explorer_txs():
-    address = request.args.get("address")
-    query = select(ChainTx).order_by(ChainTx.block_number.desc(), ChainTx.tx_index.desc())
-    if address:
-        query = query.where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address))
-    page = paginate(query)
-    return jsonify(
-        {
-            "page": page.page,
-            "pages": page.pages,
-            "total": page.total,
-            "txs": [
-                {
-                    "hash": t.hash,
-                    "block": t.block_number,
-                    "from": t.from_addr,
-                    "to": t.to_addr,
-                    "contract": t.contract,
-                    "method": t.method,
-                    "status": t.status,
-                    "gas_used": t.gas_used,
-                }
-                for t in page.items
-            ],
-        }
-    )
+    page = paginate(explorer.txs_query(request.args.get("address")), _page())
+    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "txs": [{
+        "hash": t.hash, "block": t.block_number, "from": t.from_addr, "to": t.to_addr, "contract": t.contract,
+        "method": t.method, "status": t.status, "gas_used": t.gas_used} for t in page.items]})  # fmt: skip
 
 
 @bp.get("/explorer/events")
 def explorer_events():
-    query = select(ChainEvent).order_by(ChainEvent.id.desc())
-    if request.args.get("name"):
-        query = query.where(ChainEvent.name == request.args["name"])
-    if request.args.get("tx"):
-        query = query.where(ChainEvent.tx_hash == request.args["tx"].lower())
-    page = paginate(query)
-    return jsonify(
-        {
-            "page": page.page,
-            "pages": page.pages,
-            "total": page.total,
-            "events": [
-                {
-                    "block": e.block_number,
-                    "tx_hash": e.tx_hash,
-                    "log_index": e.log_index,
-                    "contract": e.contract,
-                    "name": e.name,
-                    "args": e.args,
-                }
-                for e in page.items
-            ],
-        }
-    )
+    page = paginate(explorer.events_query(request.args.get("name"), request.args.get("tx")), _page())
+    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "events": [{
+        "block": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index, "contract": e.contract,
+        "name": e.name, "args": e.args} for e in page.items]})  # fmt: skip
 
 
 # ---------------------------------------------------------------------- auction
 @bp.get("/auction/current")
 def auction_current():
-    from webapp import auctions
-
     last = auctions.last_cleared()
     body: dict[str, Any] = {"round": auctions.current_round().as_dict(), "last_cleared": None}
     if last is not None:
-        body["last_cleared"] = {
-            "round_id": last.round_id,
-            "clearing_price": last.clearing_price,
-            "volume_wh": last.volume_wh,
-            "curves": auctions.round_curves(last),
-        }
+        body["last_cleared"] = {"round_id": last.round_id, "clearing_price": last.clearing_price,
+                                "volume_wh": last.volume_wh, "curves": auctions.round_curves(last)}  # fmt: skip
     return jsonify(body)
 
 
 @bp.post("/auction/orders")
 @login_required
 def auction_submit():
-    from webapp import auctions
-
     body = _body()
-    side = body.get("side")
-    if side not in auctions.SIDES:
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
+    side = _side(body)
     wait = _flag(body, "wait")
     result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
     return jsonify(result), 201 if wait else 202

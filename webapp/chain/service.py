@@ -170,7 +170,7 @@ class ChainService:
             if keystore:
                 self._operator = Signer.from_keystore_files(keystore, self.settings["OPERATOR_PASSWORD_FILE"])
             else:
-                from webapp.demo import local_operator  # the demo's dev key; refused on any other chain
+                from webapp.services.demo_seed import local_operator  # the demo's dev key; refused on any other chain
 
                 with self.guard():
                     operator = local_operator(self.client)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from webapp import trading
 from webapp.errors import UserError
 from webapp.forms import CancelForm, TopUpForm
+from webapp.services import topup as topups
+from webapp.services import trading
+from webapp.services.accounts import APPROVED_SPENDERS
+from webapp.services.context import chain, keys, sync_index
 from webapp.units import InvalidAmount, fmt_myr, parse_myr
-from webapp.views.helpers import chain, keys, sync_index
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -21,14 +21,11 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def index():
     balances, error = None, None
     try:
-        balances = chain().balances(current_user.address, spenders=("OrderBook", "DoubleAuction"))
+        balances = chain().balances(current_user.address, spenders=APPROVED_SPENDERS)
     except UserError as exc:
         error = exc.message
     open_orders = trading.open_orders(current_user.address)
-    escrow = {  # what the order book holds for this account's open orders (returned on cancel)
-        "energy_wh": sum(o.remaining_wh for o in open_orders if o.side == "sell"),
-        "money": sum(o.price * o.remaining_wh // 1000 for o in open_orders if o.side == "buy"),
-    }
+    escrow = trading.escrow(open_orders)  # what the order book holds for these orders (returned on cancel)
     return render_template(
         "account.html",
         balances=balances,
@@ -49,8 +46,7 @@ def index():
 @login_required
 def topup():
     """Demo top-up: the operator issues settlement tokens as if a bank transfer had arrived."""
-    if not current_app.config["TOPUP_ENABLED"]:
-        raise UserError("Top-ups are handled by the operator on this installation.", "topup_disabled", 403)
+    topups.ensure_enabled()
     form = TopUpForm()
     if not form.validate_on_submit():
         raise UserError("Enter an amount in MYR.", "invalid_amount")
@@ -58,7 +54,7 @@ def topup():
         units = parse_myr(form.amount.data, current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
-    chain().top_up(current_user.address, units, f"web-topup:{current_user.id}:{secrets.token_hex(8)}")
+    topups.top_up(current_user, units, "web")
     sync_index()
     flash(f"Topped up {fmt_myr(units)}.", "success")
     return redirect(url_for("account.index"))

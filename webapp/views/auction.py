@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from webapp import auctions
 from webapp.charts import Chart, HLine, Series, xy_chart
 from webapp.errors import UserError
+from webapp.formatting import timefmt
 from webapp.forms import AuctionForm
+from webapp.services import auctions
+from webapp.services.context import sync_index
 from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
-from webapp.views.helpers import order_form_values, sync_index, timefmt
+from webapp.views.helpers import order_form_values
 
 bp = Blueprint("auction", __name__, url_prefix="/auction")
 

@@ -11,14 +11,12 @@ from urllib.parse import urlparse
 from eth_utils import to_checksum_address
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from webapp import accounts
 from webapp.errors import UserError
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.forms import LoginForm, SignupForm, UnlockForm
-from webapp.models import User
-from webapp.views.helpers import keys
+from webapp.services import accounts
+from webapp.services.context import chain
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -48,9 +46,8 @@ def signup():
         else:
             session.permanent = True
             login_user(user)
-            flash(
-                f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.", "success"
-            )
+            flash(f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.",
+                  "success")  # fmt: skip
             return redirect(url_for("account.index"))
     return render_template("auth/signup.html", form=form), 400 if request.method == "POST" else 200
 
@@ -92,8 +89,7 @@ def unlock():
 @bp.post("/logout")
 @login_required
 def logout():
-    keys().drop(current_user.address)
-    accounts.revoke_tokens(current_user)
+    accounts.log_out(current_user)
     logout_user()
     session.clear()
     flash("Logged out. Your wallet key was removed from the server's memory.", "info")
@@ -121,15 +117,11 @@ def siwe_message():
     nonce = secrets.token_hex(12)  # EIP-4361: at least 8 alphanumeric characters
     session["siwe_nonce"] = nonce
     message = _siwe().SiweMessage(
-        domain=request.host,
-        address=to_checksum_address(address),
-        uri=request.host_url.rstrip("/"),
-        version="1",
-        chain_id=current_app.extensions["chain"].client.chain_id,
-        nonce=nonce,
+        domain=request.host, address=to_checksum_address(address), uri=request.host_url.rstrip("/"), version="1",
+        chain_id=chain().client.chain_id, nonce=nonce,
         issued_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         statement="Sign in to the SolarShare energy market.",
-    )
+    )  # fmt: skip
     return jsonify({"message": message.prepare_message(), "nonce": nonce})
 
 
@@ -146,15 +138,8 @@ def siwe_verify():
         message.verify(body["signature"], domain=request.host, nonce=nonce)
     except Exception as exc:  # siwe raises many specific types; all mean "not a valid sign-in"
         raise UserError("The wallet signature did not verify. Try again.", "siwe_invalid", 401) from exc
-    address = message.address
-    user = db.session.scalar(select(User).where(User.address == address))
-    if user is None:
-        username = f"wallet-{address[2:10].lower()}"
-        user = User(username=username, password_hash=None, address=address, keystore=None)
-        db.session.add(user)
-        db.session.commit()
+    user = accounts.wallet_user(message.address)
     session.permanent = True
     login_user(user)
-    return jsonify(
-        {"ok": True, "username": user.username, "address": user.address, "redirect": url_for("market.index")}
-    )
+    return jsonify({"ok": True, "username": user.username, "address": user.address,
+                    "redirect": url_for("market.index")})  # fmt: skip

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from webapp import trading
 from webapp.errors import UserError
 from webapp.forms import OrderForm
+from webapp.services import trading
 
 bp = Blueprint("home", __name__)
 

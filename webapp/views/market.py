@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from webapp import trading
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
+from webapp.services import trading
+from webapp.services.context import sync_index
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
-from webapp.views.helpers import order_form_values, sync_index
+from webapp.views.helpers import order_form_values
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 

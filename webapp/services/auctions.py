@@ -11,39 +11,38 @@ from sqlalchemy import select
 
 from energy_chain.auction import AuctionClient, hint_for
 from energy_chain.clearing import Order as ClearingOrder
-from energy_chain.clearing import Side, Tariffs, curves
+from energy_chain.clearing import Side, Tariffs, curves, effective_price
 from webapp.chain.messages import register
-from webapp.errors import TransactionRejected, UserError
+from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import AuctionOrder, AuctionRound, User
-from webapp.views.helpers import chain, signer_for
+from webapp.services.approvals import send_approving
+from webapp.services.context import chain, signer_for
 
 AUCTION = "DoubleAuction"
 SIDES = {"buy": Side.BID, "sell": Side.ASK}
 PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
 
-register(
-    {
-        "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
-        "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
-        "DoubleAuctionWrongMode": "This round takes sealed bids only.",
-        "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
-        "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
-        "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
-        "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
-        "DoubleAuctionNotOwner": "That auction order is not yours.",
-        "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
-        "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
-        "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
-        "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
-        "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
-        "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
-        "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
-        "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
-        "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
-        "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
-    }
-)
+register({
+    "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
+    "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
+    "DoubleAuctionWrongMode": "This round takes sealed bids only.",
+    "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
+    "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
+    "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
+    "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
+    "DoubleAuctionNotOwner": "That auction order is not yours.",
+    "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
+    "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
+    "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
+    "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
+    "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
+    "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
+    "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
+    "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
+    "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
+    "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,14 @@ def client() -> AuctionClient:
     return AuctionClient(service.client)
 
 
+def round_tariffs(auction: AuctionClient, record: dict[str, Any]) -> Tariffs:
+    """The tariffs a round clears with: fixed when it opened; before its first order, the current grid tariffs."""
+    retail, feed_in = int(record["retailPrice"]), int(record["feedInTariff"])
+    if retail == 0:
+        retail, feed_in = auction.tariffs()
+    return Tariffs(retail, feed_in)
+
+
 def current_round() -> RoundView:
     service = chain()
     with service.guard():
@@ -79,23 +86,16 @@ def current_round() -> RoundView:
         interval, _reveal, sealed = auction.contract.functions.schedule().call()
         record = auction.round(round_id)
         phase = auction.phase(round_id)
-        retail, feed_in = auction.tariffs()
+        tariffs = round_tariffs(auction, record)
     end = int(record["end"]) or round_id + int(interval)
     now = int(time.time())
     return RoundView(
-        round_id=round_id,
-        phase=PHASES[phase] if phase < len(PHASES) else str(phase),
-        end=end,
-        seconds_left=max(0, end - now),
-        interval=int(interval),
-        sealed=bool(sealed),
-        bid_count=int(record["bidCount"]),
-        ask_count=int(record["askCount"]),
-        total_bid_wh=int(record["totalBidWh"]),
-        total_ask_wh=int(record["totalAskWh"]),
-        retail_price=int(record["retailPrice"]) or int(retail),
-        feed_in_tariff=int(record["feedInTariff"]) or int(feed_in),
-    )
+        round_id=round_id, phase=PHASES[phase] if phase < len(PHASES) else str(phase), end=end,
+        seconds_left=max(0, end - now), interval=int(interval), sealed=bool(sealed),
+        bid_count=int(record["bidCount"]), ask_count=int(record["askCount"]),
+        total_bid_wh=int(record["totalBidWh"]), total_ask_wh=int(record["totalAskWh"]),
+        retail_price=tariffs.retail, feed_in_tariff=tariffs.feed_in,
+    )  # fmt: skip
 
 
 def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False) -> dict[str, Any]:
@@ -104,24 +104,25 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
         raise UserError("Side must be 'buy' or 'sell'.", "invalid_side")
     signer = signer_for(user)
     service = chain()
+    s = SIDES[side]
     with service.guard():
         auction = client()
         round_id = auction.current_round_id()
-        retail, feed_in = auction.tariffs() if auction.phase(round_id) == 0 else _round_tariffs(auction, round_id)
-        s = SIDES[side]
-        effective = min(price, retail) if s == Side.BID else max(price, feed_in)
+        tariffs = round_tariffs(auction, auction.round(round_id))
         next_id = int(auction.contract.functions.nextOrderId().call())
-        hint = hint_for(auction.book(round_id, s), s, effective, next_id)
+        hint = hint_for(auction.book(round_id, s), s, effective_price(s, price, tariffs), next_id)
     args = (round_id, int(s), price, amount_wh, hint)
     token = "settlement" if s == Side.BID else "energy"
-    try:
-        result = service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token)
-    except TransactionRejected as exc:
-        if exc.error_name != "ERC20InsufficientAllowance":
-            raise
-        for token_contract in ("EnergyToken", "SettlementToken"):
-            service.approve(signer, token_contract, AUCTION, wait=True)
-        result = service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token)
+
+    def approve() -> None:
+        with service.guard():
+            for token_contract in ("EnergyToken", "SettlementToken"):
+                auction.approve(token_contract, signer)
+
+    result = send_approving(
+        lambda: service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token),
+        approve, "ERC20InsufficientAllowance",
+    )  # fmt: skip
     if isinstance(result, str):
         return {"tx_hash": result, "status": "pending", "round_id": round_id}
     order_id = None
@@ -129,17 +130,8 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
         decoded = service.abi_index.decode_log(dict(entry))
         if decoded and decoded[1] == "OrderBooked":
             order_id = int(decoded[2]["orderId"])
-    return {
-        "tx_hash": result["transactionHash"].to_0x_hex(),
-        "status": "success",
-        "round_id": round_id,
-        "order_id": order_id,
-    }
-
-
-def _round_tariffs(auction: AuctionClient, round_id: int) -> tuple[int, int]:
-    record = auction.round(round_id)
-    return int(record["retailPrice"]), int(record["feedInTariff"])
+    return {"tx_hash": result["transactionHash"].to_0x_hex(), "status": "success", "round_id": round_id,
+            "order_id": order_id}  # fmt: skip
 
 
 def last_cleared() -> AuctionRound | None:

@@ -1,5 +1,5 @@
-"""Demo data and activity on the local chain: demo users, their meters, money and a starter balance of energy,
-and a small trading bot (plus the auction keeper that closes, clears and settles rounds).
+"""Demo data on the local chain: demo users, their meters, money and a starter balance of energy
+(`python -m webapp seed-demo`; the trading bot is webapp.services.demo_bot).
 
 Demo users own anvil's public dev keys 3, 4, ... (household i of the community file gets key 3+i, the same owner
 scripts.register_meters picks), stored like every other wallet as a keystore encrypted with the demo password.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import time
 from dataclasses import dataclass
@@ -31,12 +30,11 @@ from energy_chain.devchain import (
     require_local,
 )
 from energy_chain.meters import meter_id
-from webapp import accounts
-from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import Meter, User
-from webapp.units import UNITS_PER_MYR, UNITS_PER_SEN
-from webapp.views.helpers import chain, keys
+from webapp.services import accounts
+from webapp.services.context import chain, keys
+from webapp.units import UNITS_PER_MYR
 from webapp.wallets import import_keystore, unlock_keystore
 
 log = logging.getLogger(__name__)
@@ -89,9 +87,8 @@ def _ensure_user(username: str, password: str, private_key: str | None, operator
             user = accounts.signup(username, password)
         else:
             address, keystore = import_keystore(private_key, password, scrypt_n)
-            user = User(
-                username=username, password_hash=generate_password_hash(password), address=address, keystore=keystore
-            )
+            user = User(username=username, password_hash=generate_password_hash(password), address=address,
+                        keystore=keystore)  # fmt: skip
             db.session.add(user)
         user.is_operator = operator
         db.session.commit()
@@ -116,9 +113,8 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     energy = client.contract("EnergyToken")
     money = client.contract("SettlementToken")
     oracle = local_signer(client, "oracle")
-    users = [
-        (demo, _ensure_user(demo.username, password, dev_key(demo.key_index), False, scrypt_n)) for demo in demo_users()
-    ]
+    users = [(demo, _ensure_user(demo.username, password, dev_key(demo.key_index), False, scrypt_n))
+             for demo in demo_users()]  # fmt: skip
     # Transactions are sent without waiting and awaited per phase: a phase's simulations need the previous one mined.
     pending: list[str] = []
     for demo, user in users:
@@ -145,18 +141,9 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
             pending.append(client.send(energy.functions.recordReading(reading), oracle))
         if money.functions.balanceOf(user.address).call() < TOPUP_BELOW_MYR * UNITS_PER_MYR:
             ref = bytes(client.w3.keccak(text=f"demo-seed:{demo.username}:{time.time_ns()}"))
-            pending.append(
-                service.send(
-                    service.operator(), "SettlementToken", "topUp", (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)
-                )
-            )
-        signer = keys().get(user.address)
-        for spender in accounts.APPROVED_SPENDERS:
-            if service.has_contract(spender):
-                spender_address = client.deployment.address(spender)
-                for token in ("EnergyToken", "SettlementToken"):
-                    if client.contract(token).functions.allowance(user.address, spender_address).call() < 2**200:
-                        pending.append(service.approve(signer, token, spender, wait=False))
+            pending.append(service.send(service.operator(), "SettlementToken", "topUp",
+                                        (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)))  # fmt: skip
+        pending += accounts.approve_markets(keys().get(user.address), only_missing=True)
     client.wait_for_receipts(pending)
     if round_seconds and service.has_contract("DoubleAuction"):
         auction = client.contract("DoubleAuction")
@@ -167,98 +154,3 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
             client.transact(fn, local_signer(client, "admin"))
             out(f"auction rounds every {round_seconds} s (was {interval} s)")
     return logins
-
-
-# ---------------------------------------------------------------------- trading bot and auction keeper
-class Bot:
-    """Demo traders: prosumers offer energy and consumers bid around a drifting reference price."""
-
-    def __init__(self, app: Flask, password: str, interval_s: float, rng: random.Random | None = None) -> None:
-        self.app = app
-        self.password = password
-        self.interval_s = interval_s
-        self.rng = rng or random.Random()
-        self.reference = 35 * UNITS_PER_SEN  # between feed-in (20 sen) and retail (50 sen)
-        self.users: list[tuple[int, str]] = []  # (user id, kind); rows are re-read in each step's session
-
-    def login_all(self) -> None:
-        kinds = {d.username: d.kind for d in demo_users()}
-        for user in db.session.scalars(select(User).where(User.username.in_(list(kinds)))):
-            accounts.unlock(user, self.password)
-            self.users.append((user.id, kinds[user.username]))
-        if not self.users:
-            raise SystemExit("no demo users: run `python -m webapp seed-demo` first")
-
-    def step(self) -> str:
-        from webapp import auctions, trading
-
-        user_id, kind = self.rng.choice(self.users)
-        user = db.session.get(User, user_id)
-        assert user is not None
-        self.reference = max(
-            22 * UNITS_PER_SEN, min(48 * UNITS_PER_SEN, self.reference + self.rng.randint(-5, 5) * 1000)
-        )
-        sell = kind == "prosumer" if self.rng.random() < 0.85 else kind != "prosumer"
-        side = "sell" if sell else "buy"
-        spread = self.rng.randint(0, 40) * 1000
-        price = self.reference + spread if sell else self.reference - spread + self.rng.randint(0, 60) * 1000
-        price = max(UNITS_PER_SEN, price // 100 * 100)
-        amount = self.rng.randint(2, 30) * 100  # 0.2 .. 3 kWh
-        roll = self.rng.random()
-        try:
-            if roll < 0.1:
-                mine = trading.open_orders(user.address, limit=20)
-                if mine:
-                    order = self.rng.choice(mine)
-                    trading.cancel_order(user, order.order_id)
-                    return f"{user.username} cancels #{order.order_id}"
-            if roll < 0.3 and chain().has_contract("DoubleAuction"):
-                auctions.submit(user, side, price, amount)
-                return f"{user.username} auction {side} {amount} Wh @ {price}"
-            trading.place_order(user, side, price, amount)
-            return f"{user.username} {side} {amount} Wh @ {price}"
-        except UserError as exc:
-            return f"{user.username} {side}: {exc.message}"
-
-    def keep_auction(self) -> None:
-        """Close, clear and settle every ended round (anyone may; the operator pays no gas on this chain)."""
-        from energy_chain.auction import AuctionClient
-        from energy_chain.clearing import Side
-
-        service = chain()
-        if not service.has_contract("DoubleAuction"):
-            return
-        auction = AuctionClient(service.client)
-        signer = service.operator()
-        current = auction.current_round_id()
-        interval = int(auction.contract.functions.schedule().call()[0])
-        for round_id in range(current - 3 * interval, current, interval):
-            phase = auction.phase(round_id)
-            if phase == 3:  # Ended
-                auction.close(signer, round_id)
-                phase = 4
-            if phase in (4, 5):  # Closed, Clearing
-                auction.clear(signer, round_id)
-                phase = 6
-                log.info("auction round %d cleared", round_id)
-            if phase == 6:  # Cleared: settle what nobody claimed yet
-                ids = [e.id for side in (Side.BID, Side.ASK) for e in auction.book(round_id, side)]
-                unclaimed = [i for i in ids if int(auction.contract.functions.getOrder(i).call()[3]) != 3]
-                for start in range(0, len(unclaimed), 100):
-                    auction.claim_many(signer, unclaimed[start : start + 100])
-
-    def run(self, steps: int | None = None) -> None:
-        with self.app.app_context():
-            self.login_all()
-        n = 0
-        while steps is None or n < steps:
-            with self.app.app_context():
-                log.info(self.step())
-                try:
-                    self.keep_auction()
-                except Exception as exc:  # the keeper must not stop the bot; the next pass retries
-                    log.warning("auction keeper: %s", exc)
-                db.session.remove()
-            n += 1
-            if steps is None or n < steps:
-                time.sleep(self.rng.uniform(0.5, 1.5) * self.interval_s)
