@@ -8,6 +8,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IDoubleAuction} from "../interfaces/IDoubleAuction.sol";
 import {AuctionBook} from "./libraries/AuctionBook.sol";
 import {ClearingMath} from "./libraries/ClearingMath.sol";
+import {AuctionClearing} from "./libraries/AuctionClearing.sol";
+import {Side} from "../interfaces/MarketTypes.sol";
 
 /// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
 /// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: submission walks at most
@@ -18,28 +20,13 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
 
     /// @notice Role of the microgrid operator: sets the grid tariffs.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
-    /// @notice Most positions a stale insertion hint is corrected by.
-    uint256 public constant MAX_HINT_WALK = AuctionBook.MAX_HINT_WALK;
-    /// @notice Longest `claimMany` batch.
-    uint256 public constant MAX_CLAIM_BATCH = 100;
-    /// @notice Largest price (units per kWh) and amount (Wh) of one order.
-    uint128 public constant MAX_VALUE = ClearingMath.MAX_VALUE;
+    uint256 private constant MAX_CLAIM_BATCH = 100;
+    uint128 private constant MAX_VALUE = ClearingMath.MAX_VALUE;
 
-    /// @notice Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
-    IERC20 public immutable energyToken;
-    /// @notice Settlement token (mgMYR), escrowed by buyers and paid to sellers.
-    IERC20 public immutable settlementToken;
-
-    /// @dev Clearing cursor held in memory during `clearRound`.
-    struct Cursor {
-        uint64 bid;
-        uint64 ask;
-        uint128 bidFilled;
-        uint128 askFilled;
-        uint128 volume;
-        uint64 marginalBid;
-        uint64 marginalAsk;
-    }
+    /// @dev Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
+    IERC20 private immutable _energy;
+    /// @dev Settlement token (mgMYR), escrowed by buyers and paid to sellers.
+    IERC20 private immutable _money;
 
     mapping(uint64 roundId => Round) private _rounds;
     mapping(uint64 orderId => Order) private _orders;
@@ -65,8 +52,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint128 feedInTariff
     ) {
         if (address(energy) == address(0) || address(money) == address(0)) revert DoubleAuctionZeroAddress();
-        energyToken = energy;
-        settlementToken = money;
+        _energy = energy;
+        _money = money;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(OPERATOR_ROLE, operator);
         _setGridTariffs(retailPrice, feedInTariff);
@@ -90,7 +77,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         o.price = price;
         o.amountWh = amountWh;
         uint128 deposit;
-        if (side == Side.Bid) {
+        if (side == Side.Buy) {
             deposit = ClearingMath.costRoundedUp(price, amountWh);
             o.moneyDeposit = deposit;
         } else {
@@ -98,7 +85,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
             o.energyDeposit = deposit;
         }
         _book(r, o, orderId, limitPrice, hintPrevId);
-        (side == Side.Bid ? settlementToken : energyToken).safeTransferFrom(msg.sender, address(this), deposit);
+        (side == Side.Buy ? _money : _energy).safeTransferFrom(msg.sender, address(this), deposit);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -120,8 +107,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         o.energyDeposit = energyDeposit;
         o.commitment = commitment;
         emit OrderCommitted(roundId, orderId, msg.sender, commitment, moneyDeposit, energyDeposit);
-        if (moneyDeposit != 0) settlementToken.safeTransferFrom(msg.sender, address(this), moneyDeposit);
-        if (energyDeposit != 0) energyToken.safeTransferFrom(msg.sender, address(this), energyDeposit);
+        if (moneyDeposit != 0) _money.safeTransferFrom(msg.sender, address(this), moneyDeposit);
+        if (energyDeposit != 0) _energy.safeTransferFrom(msg.sender, address(this), energyDeposit);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -145,7 +132,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         _checkOrder(limitPrice, amountWh);
         Round storage r = _rounds[roundId];
         uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
-        (uint256 needed, uint256 held) = side == Side.Bid
+        (uint256 needed, uint256 held) = side == Side.Buy
             ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
             : (amountWh, o.energyDeposit);
         if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
@@ -174,19 +161,13 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         } else if (r.phase != Phase.Clearing) {
             revert DoubleAuctionWrongPhase(roundId, _phaseOf(roundId));
         }
-        // Work on a memory copy of the cursor; write it back once.
-        Cursor memory c = Cursor(
-            r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled, r.volumeWh, r.marginalBid, r.marginalAsk
-        );
         uint256 steps;
-        (done, steps) = _walk(c, maxSteps);
-        (r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled) = (c.bid, c.ask, c.bidFilled, c.askFilled);
-        (r.volumeWh, r.marginalBid, r.marginalAsk) = (c.volume, c.marginalBid, c.marginalAsk);
+        (done, steps) = AuctionClearing.advance(_orders, r, maxSteps);
         if (!done) {
-            emit RoundClearingProgressed(roundId, steps, c.volume);
+            emit RoundClearingProgressed(roundId, steps, r.volumeWh);
             return false;
         }
-        _finish(r, roundId);
+        AuctionClearing.finish(_orders, r, roundId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -256,8 +237,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         returns (uint64[] memory ids, uint128[] memory prices, uint128[] memory amounts)
     {
         Round storage r = _rounds[roundId];
-        uint64 id = startAfter == 0 ? (side == Side.Bid ? r.bidHead : r.askHead) : _orders[startAfter].next;
-        uint256 count = side == Side.Bid ? r.bidCount : r.askCount;
+        uint64 id = startAfter == 0 ? (side == Side.Buy ? r.bidHead : r.askHead) : _orders[startAfter].next;
+        uint256 count = side == Side.Buy ? r.bidCount : r.askCount;
         if (limit < count) count = limit;
         ids = new uint64[](count);
         prices = new uint128[](count);
@@ -299,6 +280,36 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @inheritdoc IDoubleAuction
     function nextOrderId() external view returns (uint64) {
         return _nextOrderId;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxPrice() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxAmount() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxHintSteps() external pure returns (uint256) {
+        return AuctionBook.MAX_HINT_WALK;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxClaimBatch() external pure returns (uint256) {
+        return MAX_CLAIM_BATCH;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function energyToken() external view returns (address) {
+        return address(_energy);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function settlementToken() external view returns (address) {
+        return address(_money);
     }
 
     // ------------------------------------------------------------------ internals
@@ -357,7 +368,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @dev Inserts order `id` (side, price and amount already set) into its side of the book at the place
     ///      `hint` leads to, then counts it.
     function _book(Round storage r, Order storage o, uint64 id, uint128 limitPrice, uint64 hint) private {
-        bool isBid = o.side == Side.Bid;
+        bool isBid = o.side == Side.Buy;
         (uint64 prev, uint64 next) =
             AuctionBook.locate(_orders, isBid ? r.bidHead : r.askHead, o.roundId, o.side, o.price, id, hint);
         o.prev = prev;
@@ -381,82 +392,12 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         emit OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
     }
 
-    /// @dev At most `maxSteps` matches from the cursor; `done` when the book no longer crosses.
-    function _walk(Cursor memory c, uint256 maxSteps) private view returns (bool done, uint256 steps) {
-        while (true) {
-            if (c.bid == 0 || c.ask == 0 || _orders[c.bid].price < _orders[c.ask].price) return (true, steps);
-            if (steps == maxSteps) return (false, steps);
-            Order storage bid = _orders[c.bid];
-            Order storage ask = _orders[c.ask];
-            uint128 bidLeft = bid.amountWh - c.bidFilled;
-            uint128 askLeft = ask.amountWh - c.askFilled;
-            uint128 q = bidLeft < askLeft ? bidLeft : askLeft;
-            c.volume += q;
-            c.bidFilled += q;
-            c.askFilled += q;
-            (c.marginalBid, c.marginalAsk) = (c.bid, c.ask);
-            if (q == bidLeft) (c.bid, c.bidFilled) = (bid.next, 0);
-            if (q == askLeft) (c.ask, c.askFilled) = (ask.next, 0);
-            ++steps;
-        }
-    }
-
-    /// @dev Final price, marginal fills and the grid fallback of a round whose book stopped crossing.
-    function _finish(Round storage r, uint64 roundId) private {
-        uint64 mBid = r.marginalBid;
-        uint64 mAsk = r.marginalAsk;
-        uint128 price;
-        if (mBid != 0) {
-            price = ClearingMath.midpoint(_orders[mBid].price, _orders[mAsk].price);
-            // The marginal order is the cursor only if clearing stopped inside it; otherwise it was filled in full.
-            r.marginalBidFillWh = r.cursorBid == mBid ? r.cursorBidFilled : _orders[mBid].amountWh;
-            r.marginalAskFillWh = r.cursorAsk == mAsk ? r.cursorAskFilled : _orders[mAsk].amountWh;
-        }
-        r.clearingPrice = price;
-        r.phase = Phase.Cleared;
-        uint128 volume = r.volumeWh;
-        emit RoundCleared(roundId, price, volume, mBid, mAsk);
-        // Cannot underflow: every matched Wh belongs to a booked bid and a booked ask.
-        uint128 imported = r.totalBidWh - volume;
-        uint128 exported = r.totalAskWh - volume;
-        emit GridFallbackRecorded(
-            roundId,
-            imported,
-            r.retailPrice,
-            ClearingMath.costRoundedDown(r.retailPrice, imported),
-            exported,
-            r.feedInTariff,
-            ClearingMath.costRoundedDown(r.feedInTariff, exported)
-        );
-    }
-
-    /// @dev Fill of a booked order: full ahead of the marginal order, the marginal fill at it, none behind it.
-    function _fillOf(Round storage r, Order storage o, uint64 id) private view returns (uint128) {
-        if (r.volumeWh == 0) return 0;
-        Side side = o.side;
-        (uint64 m, uint128 mFill) =
-            side == Side.Bid ? (r.marginalBid, r.marginalBidFillWh) : (r.marginalAsk, r.marginalAskFillWh);
-        if (id == m) return mFill;
-        return AuctionBook.precedes(side, o.price, id, _orders[m].price, m) ? o.amountWh : 0;
-    }
-
-    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory s) {
+    /// @dev What `claim` pays for an order of a Cleared round (reverts before, or once claimed).
+    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory) {
         Round storage r = _rounds[o.roundId];
         if (r.phase != Phase.Cleared) revert DoubleAuctionWrongPhase(o.roundId, _phaseOf(o.roundId));
         if (o.state == OrderState.Claimed) revert DoubleAuctionAlreadyClaimed(id);
-        (s.moneyRefund, s.energyRefund) = (o.moneyDeposit, o.energyDeposit);
-        if (o.state == OrderState.Committed) return s; // never revealed: deposits back, no fill
-        uint128 fill = _fillOf(r, o, id);
-        s.fillWh = fill;
-        s.gridWh = o.amountWh - fill;
-        if (o.side == Side.Bid) {
-            s.money = ClearingMath.costRoundedUp(r.clearingPrice, fill);
-            // Cannot underflow: clearing price <= effective bid price and fill <= amount, so money <= deposit.
-            s.moneyRefund -= s.money;
-        } else {
-            s.money = ClearingMath.costRoundedDown(r.clearingPrice, fill);
-            s.energyRefund -= fill;
-        }
+        return AuctionClearing.settle(_orders, r, o, id);
     }
 
     function _claim(uint64 orderId) private returns (Settlement memory s) {
@@ -471,14 +412,14 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         if (state == OrderState.Committed) {
             emit CommitmentRefunded(o.roundId, orderId, owner, moneyOut, energyOut);
         } else {
-            if (o.side == Side.Bid) energyOut += s.fillWh;
+            if (o.side == Side.Buy) energyOut += s.fillWh;
             else moneyOut += s.money;
             emit OrderClaimed(
                 o.roundId, orderId, owner, o.side, s.fillWh, s.money, s.moneyRefund, s.energyRefund, s.gridWh
             );
         }
-        if (energyOut != 0) energyToken.safeTransfer(owner, energyOut);
-        if (moneyOut != 0) settlementToken.safeTransfer(owner, moneyOut);
+        if (energyOut != 0) _energy.safeTransfer(owner, energyOut);
+        if (moneyOut != 0) _money.safeTransfer(owner, moneyOut);
     }
 
     function _setGridTariffs(uint128 retailPrice, uint128 feedInTariff) private {

@@ -128,7 +128,7 @@ class AuctionClient:
         round_id = self.current_round_id() if round_id is None else round_id
         if hint is None:
             retail, feed_in = self.tariffs() if self.phase(round_id) == 0 else self._round_tariffs(round_id)
-            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
+            eff = min(price, retail) if side == Side.BUY else max(price, feed_in)
             next_id = int(self.contract.functions.nextOrderId().call())
             hint = hint_for(self.book(round_id, side), side, eff, next_id)
         fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, hint)
@@ -167,7 +167,7 @@ class AuctionClient:
         if hint is None:
             round_id = int(self.contract.functions.getOrder(order_id).call()[1])
             retail, feed_in = self._round_tariffs(round_id)
-            eff = min(price, retail) if side == Side.BID else max(price, feed_in)
+            eff = min(price, retail) if side == Side.BUY else max(price, feed_in)
             hint = hint_for(self.book(round_id, side), side, eff, order_id)
         fn = self.contract.functions.revealOrder(order_id, int(side), price, amount_wh, salt, hint)
         return self._send(fn, signer, GAS_REVEAL)

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 
-
-class Side(IntEnum):
-    """Same numbering as IDoubleAuction.Side."""
-
-    BID = 0
-    ASK = 1
+from energy_chain.side import Side
 
 
 @dataclass(frozen=True)
@@ -74,7 +68,7 @@ def cost_rounded_down(price: int, amount_wh: int) -> int:
 
 def effective_price(side: Side, price: int, tariffs: Tariffs) -> int:
     """Bids above retail count as bids at retail; asks below feed-in count as asks at feed-in."""
-    if side == Side.BID:
+    if side == Side.BUY:
         return min(price, tariffs.retail)
     return max(price, tariffs.feed_in)
 
@@ -83,12 +77,12 @@ def precedes(side: Side, price_a: int, id_a: int, price_b: int, id_b: int) -> bo
     """Whether order A is matched before order B on `side` (effective prices)."""
     if price_a == price_b:
         return id_a < id_b
-    return price_a > price_b if side == Side.BID else price_a < price_b
+    return price_a > price_b if side == Side.BUY else price_a < price_b
 
 
 def sort_key(side: Side, price: int, order_id: int) -> tuple[int, int]:
     """Sort key giving matching order: bids by price descending, asks ascending, then id ascending."""
-    return (-price if side == Side.BID else price, order_id)
+    return (-price if side == Side.BUY else price, order_id)
 
 
 def book_side(orders: Iterable[Order], side: Side, tariffs: Tariffs) -> list[Order]:
@@ -102,8 +96,8 @@ def book_side(orders: Iterable[Order], side: Side, tariffs: Tariffs) -> list[Ord
 def clear(orders: Iterable[Order], tariffs: Tariffs) -> ClearingResult:
     """Clear one round: walk both sorted sides while the bid price >= the ask price, trading min(remaining)."""
     orders = list(orders)
-    bids = book_side(orders, Side.BID, tariffs)
-    asks = book_side(orders, Side.ASK, tariffs)
+    bids = book_side(orders, Side.BUY, tariffs)
+    asks = book_side(orders, Side.SELL, tariffs)
     fills = {o.id: 0 for o in orders}
     i = j = 0
     bid_left = bids[0].amount_wh if bids else 0
@@ -140,7 +134,7 @@ def clear(orders: Iterable[Order], tariffs: Tariffs) -> ClearingResult:
 
 def deposit_for(order: Order, tariffs: Tariffs) -> tuple[int, int]:
     """(money, energy) an open order escrows: bids ceil(effective price * Wh / 1000), asks their Wh."""
-    if order.side == Side.BID:
+    if order.side == Side.BUY:
         return cost_rounded_up(effective_price(order.side, order.price, tariffs), order.amount_wh), 0
     return 0, order.amount_wh
 
@@ -151,7 +145,7 @@ def settle(
     """What `claim` pays for a booked order; `deposits` (money, energy) default to what an open order escrows."""
     money_dep, energy_dep = deposits if deposits is not None else deposit_for(order, tariffs)
     fill = result.fills.get(order.id, 0)
-    if order.side == Side.BID:
+    if order.side == Side.BUY:
         paid = cost_rounded_up(result.price, fill)
         return Settlement(fill, paid, money_dep - paid, energy_dep, order.amount_wh - fill)
     received = cost_rounded_down(result.price, fill)
@@ -162,7 +156,7 @@ def curves(orders: Iterable[Order], tariffs: Tariffs) -> dict[str, list[tuple[in
     """Step curves for a chart: demand (bids) and supply (asks) as (cumulative Wh, effective price) corners."""
     orders = list(orders)
     out: dict[str, list[tuple[int, int]]] = {}
-    for name, side in (("demand", Side.BID), ("supply", Side.ASK)):
+    for name, side in (("demand", Side.BUY), ("supply", Side.SELL)):
         points: list[tuple[int, int]] = []
         total = 0
         for o in book_side(orders, side, tariffs):

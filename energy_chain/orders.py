@@ -19,6 +19,7 @@ from web3.contract import Contract
 
 from energy_chain.client import ChainClient
 from energy_chain.events import DecodedEvent, EventDecoder
+from energy_chain.side import Side
 from energy_chain.signer import Signer
 
 WH_PER_KWH = 1000
@@ -33,11 +34,6 @@ APPROVE_GAS = 100_000
 DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 10))
 PLACE_SELECTOR = function_signature_to_4byte_selector("placeOrder(uint8,uint128,uint128,uint64,uint256,uint128)")
 PLACE_TYPES = ["uint8", "uint128", "uint128", "uint64", "uint256", "uint128"]
-
-
-class Side(IntEnum):
-    BUY = 0
-    SELL = 1
 
 
 class Status(IntEnum):

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Side} from "./MarketTypes.sol";
+
 /// @title Periodic double auction (call market) with one uniform clearing price per round
 /// @notice Every bidding window of `intervalSeconds` (default 900 s) is one round; its energy is delivered in the
 ///         next interval. Buyers bid (highest price, Wh) and sellers ask (lowest price, Wh); orders escrow their
@@ -28,12 +30,6 @@ pragma solidity ^0.8.24;
 ///         6. Grid fallback: unmatched demand (bid Wh - volume) is recorded as bought from the grid at retail,
 ///            unmatched supply as sold to the grid at the feed-in tariff (events only; no tokens move).
 interface IDoubleAuction {
-    /// @notice Side of an order.
-    enum Side {
-        Bid,
-        Ask
-    }
-
     /// @notice Phase of a round. `Open`, `Reveal` and `Ended` follow from the clock; the rest from transactions.
     /// @dev None: no order yet. Open: orders (or commitments) accepted. Reveal (sealed rounds): commitments are
     ///      revealed. Ended: window over, waiting for `closeRound`. Closed: book frozen, clearing not started.
@@ -174,7 +170,7 @@ interface IDoubleAuction {
     /// @notice Thrown when the insertion hint is not a booked order of the same round and side.
     /// @param hintId The hint given.
     error DoubleAuctionInvalidHint(uint64 hintId);
-    /// @notice Thrown when the hint is more than MAX_HINT_WALK positions away from the right place.
+    /// @notice Thrown when the hint is more than maxHintSteps() positions away from the right place.
     /// @param hintId The hint given.
     /// @param maxWalk The bound.
     error DoubleAuctionHintTooFar(uint64 hintId, uint256 maxWalk);
@@ -207,7 +203,7 @@ interface IDoubleAuction {
     error DoubleAuctionUnknownRound(uint64 roundId);
     /// @notice Thrown when `clearRound` is asked for zero steps.
     error DoubleAuctionZeroSteps();
-    /// @notice Thrown when a claim batch is empty or longer than MAX_CLAIM_BATCH.
+    /// @notice Thrown when a claim batch is empty or longer than maxClaimBatch().
     /// @param length The length given.
     error DoubleAuctionInvalidBatchLength(uint256 length);
     /// @notice Thrown when tariffs are invalid (retail zero or below feed-in).
@@ -356,7 +352,7 @@ interface IDoubleAuction {
     // ------------------------------------------------------------------ trading
     /// @notice Places an open bid or ask in the current round, escrowing money (bid: ceil(price*Wh/1000) at the
     ///         effective price) or energy (ask: amountWh), and inserts it in the sorted book after `hintPrevId`.
-    /// @dev A stale hint is corrected by walking at most MAX_HINT_WALK positions.
+    /// @dev A stale hint is corrected by walking at most maxHintSteps() positions.
     /// @param roundId The current round (`currentRoundId()`); a different one reverts, so a late order never
     ///        lands in the next round by surprise.
     /// @param side Bid or ask.
@@ -411,7 +407,7 @@ interface IDoubleAuction {
     /// @return s What was paid.
     function claim(uint64 orderId) external returns (Settlement memory s);
 
-    /// @notice `claim` for several orders (caller-supplied list, at most MAX_CLAIM_BATCH).
+    /// @notice `claim` for several orders (caller-supplied list, at most maxClaimBatch()).
     /// @param orderIds The orders.
     function claimMany(uint64[] calldata orderIds) external;
 
@@ -492,4 +488,28 @@ interface IDoubleAuction {
     /// @notice Id the next order or commitment will get (ids start at 1 and are global across rounds).
     /// @return The id.
     function nextOrderId() external view returns (uint64);
+
+    /// @notice Largest limit price an order may give (MARKET_MAX_VALUE, as in the order book).
+    /// @return The maximum, settlement units per kWh.
+    function maxPrice() external pure returns (uint256);
+
+    /// @notice Largest order amount (MARKET_MAX_VALUE, as in the order book).
+    /// @return The maximum, Wh.
+    function maxAmount() external pure returns (uint256);
+
+    /// @notice Most positions a stale insertion hint is corrected by.
+    /// @return The bound.
+    function maxHintSteps() external pure returns (uint256);
+
+    /// @notice Longest `claimMany` batch.
+    /// @return The bound.
+    function maxClaimBatch() external pure returns (uint256);
+
+    /// @notice The energy token (Wh) the auction trades.
+    /// @return The token address.
+    function energyToken() external view returns (address);
+
+    /// @notice The settlement token (mgMYR) the auction settles in.
+    /// @return The token address.
+    function settlementToken() external view returns (address);
 }

@@ -19,7 +19,7 @@ from webapp.models import AuctionOrder, AuctionRound, User
 from webapp.views.helpers import chain, signer_for
 
 AUCTION = "DoubleAuction"
-SIDES = {"buy": Side.BID, "sell": Side.ASK}
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
 
 register({
@@ -101,11 +101,11 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
         round_id = auction.current_round_id()
         retail, feed_in = auction.tariffs() if auction.phase(round_id) == 0 else _round_tariffs(auction, round_id)
         s = SIDES[side]
-        effective = min(price, retail) if s == Side.BID else max(price, feed_in)
+        effective = min(price, retail) if s == Side.BUY else max(price, feed_in)
         next_id = int(auction.contract.functions.nextOrderId().call())
         hint = hint_for(auction.book(round_id, s), s, effective, next_id)
     args = (round_id, int(s), price, amount_wh, hint)
-    token = "settlement" if s == Side.BID else "energy"
+    token = "settlement" if s == Side.BUY else "energy"
     try:
         result = service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token)
     except TransactionRejected as exc:

@@ -224,7 +224,7 @@ class Bot:
                 phase = 6
                 log.info("auction round %d cleared", round_id)
             if phase == 6:  # Cleared: settle what nobody claimed yet
-                ids = [e.id for side in (Side.BID, Side.ASK) for e in auction.book(round_id, side)]
+                ids = [e.id for side in (Side.BUY, Side.SELL) for e in auction.book(round_id, side)]
                 unclaimed = [i for i in ids if int(auction.contract.functions.getOrder(i).call()[3]) != 3]
                 for start in range(0, len(unclaimed), 100):
                     auction.claim_many(signer, unclaimed[start : start + 100])

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IDoubleAuction} from "../../interfaces/IDoubleAuction.sol";
+import {Side} from "../../interfaces/MarketTypes.sol";
 
 /// @title AuctionBook: one side of a round's book as a sorted doubly linked list with hinted insertion
 /// @notice Matching order: bids by price descending, asks by price ascending, equal prices by order id ascending.
@@ -18,13 +19,13 @@ library AuctionBook {
     /// @param priceB Effective price of B.
     /// @param idB Id of B.
     /// @return True when A is matched first.
-    function precedes(IDoubleAuction.Side side, uint128 priceA, uint64 idA, uint128 priceB, uint64 idB)
+    function precedes(Side side, uint128 priceA, uint64 idA, uint128 priceB, uint64 idB)
         internal
         pure
         returns (bool)
     {
         if (priceA == priceB) return idA < idB;
-        return side == IDoubleAuction.Side.Bid ? priceA > priceB : priceA < priceB;
+        return side == Side.Buy ? priceA > priceB : priceA < priceB;
     }
 
     /// @notice Finds where order `id` (price `price`) goes: between `prev` and `next` (0 = list end).
@@ -41,7 +42,7 @@ library AuctionBook {
         mapping(uint64 => IDoubleAuction.Order) storage orders,
         uint64 head,
         uint64 roundId,
-        IDoubleAuction.Side side,
+        Side side,
         uint128 price,
         uint64 id,
         uint64 hint
