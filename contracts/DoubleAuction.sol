@@ -21,6 +21,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @notice Role of the microgrid operator: sets the grid tariffs.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     uint256 private constant MAX_CLAIM_BATCH = 100;
+    /// @dev Minimum order size of a new deployment, Wh (admin may change it): a sliver order costs at least this.
+    uint40 private constant DEFAULT_MIN_AMOUNT_WH = 100;
     uint128 private constant MAX_VALUE = ClearingMath.MAX_VALUE;
 
     /// @dev Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
@@ -34,8 +36,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     uint64 private _intervalSeconds = 900;
     uint64 private _revealSeconds = 300;
     bool private _sealedBids;
+    uint40 private _minAmountWh = DEFAULT_MIN_AMOUNT_WH;
     uint128 private _retailPrice;
     uint128 private _feedInTariff;
+    /// @dev Sides an owner has booked in a round (bit 0: Buy, bit 1: Sell): an owner never trades with itself.
+    mapping(uint64 roundId => mapping(address owner => uint8 sides)) private _sidesOf;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (schedule, roles).
     /// @param operator Holder of OPERATOR_ROLE (grid tariffs).
@@ -67,8 +72,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         returns (uint64 orderId)
     {
         Round storage r = _roundForOrders(roundId, false);
-        _checkOrder(limitPrice, amountWh);
-        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
+        uint128 price = _checkOrder(r, roundId, side, limitPrice, amountWh);
         orderId = _newOrderId();
         Order storage o = _orders[orderId];
         o.owner = msg.sender;
@@ -84,7 +88,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
             deposit = amountWh;
             o.energyDeposit = deposit;
         }
-        _book(r, o, orderId, limitPrice, hintPrevId);
+        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
         (side == Side.Buy ? _money : _energy).safeTransferFrom(msg.sender, address(this), deposit);
     }
 
@@ -123,21 +127,18 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         Order storage o = _orders[orderId];
         if (o.state != OrderState.Committed) revert DoubleAuctionNotCommitted(orderId);
         if (o.owner != msg.sender) revert DoubleAuctionNotOwner(orderId, msg.sender);
-        uint64 roundId = o.roundId;
-        Phase phase = _phaseOf(roundId);
-        if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(roundId, phase);
+        Round storage r = _rounds[o.roundId];
+        {
+            Phase phase = _phaseOf(o.roundId);
+            if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(o.roundId, phase);
+        }
         if (_commitmentHash(side, limitPrice, amountWh, salt, msg.sender) != o.commitment) {
             revert DoubleAuctionCommitmentMismatch(orderId);
         }
-        _checkOrder(limitPrice, amountWh);
-        Round storage r = _rounds[roundId];
-        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
-        (uint256 needed, uint256 held) = side == Side.Buy
-            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
-            : (amountWh, o.energyDeposit);
-        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
+        uint128 price = _checkOrder(r, o.roundId, side, limitPrice, amountWh);
+        _checkDeposit(o, orderId, side, price, amountWh);
         (o.side, o.price, o.amountWh) = (side, price, amountWh);
-        _book(r, o, orderId, limitPrice, hintPrevId);
+        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -188,6 +189,13 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @inheritdoc IDoubleAuction
     function setGridTariffs(uint128 retailPrice, uint128 feedInTariff) external onlyRole(OPERATOR_ROLE) {
         _setGridTariffs(retailPrice, feedInTariff);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function setMinAmount(uint128 minAmountWh) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (minAmountWh == 0 || minAmountWh > MAX_VALUE) revert DoubleAuctionInvalidMinAmount(minAmountWh);
+        _minAmountWh = uint40(minAmountWh);
+        emit MinAmountSet(minAmountWh);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -283,6 +291,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IDoubleAuction
+    function minAmount() external view returns (uint256) {
+        return _minAmountWh;
+    }
+
+    /// @inheritdoc IDoubleAuction
     function maxPrice() external pure returns (uint256) {
         return MAX_VALUE;
     }
@@ -352,9 +365,35 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         return Phase.Ended;
     }
 
-    function _checkOrder(uint128 limitPrice, uint128 amountWh) private pure {
+    /// @dev Rules A and I of docs/security.md: a positive price, a size between the minimum and the bound, an order
+    ///      that can fill at all (a bid at or above the feed-in tariff, an ask at or below retail: every ask is raised to
+    ///      feed-in and every bid capped at retail), and one side per owner and round (no self-trade). Returns the
+    ///      effective price.
+    function _checkOrder(Round storage r, uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh)
+        private
+        returns (uint128)
+    {
         if (amountWh == 0) revert DoubleAuctionZeroAmount();
+        if (limitPrice == 0) revert DoubleAuctionZeroPrice();
         if (limitPrice > MAX_VALUE || amountWh > MAX_VALUE) revert DoubleAuctionOrderTooLarge(limitPrice, amountWh);
+        if (amountWh < _minAmountWh) revert DoubleAuctionAmountBelowMinimum(amountWh, _minAmountWh);
+        (uint128 retail, uint128 feedIn) = (r.retailPrice, r.feedInTariff);
+        if (side == Side.Buy ? limitPrice < feedIn : limitPrice > retail) {
+            revert DoubleAuctionNeverFillable(side, limitPrice, retail, feedIn);
+        }
+        uint8 bit = side == Side.Buy ? 1 : 2;
+        uint8 sides = _sidesOf[roundId][msg.sender];
+        if (sides & (3 ^ bit) != 0) revert DoubleAuctionSelfTrade(roundId, msg.sender);
+        if (sides != bit) _sidesOf[roundId][msg.sender] = bit;
+        return ClearingMath.effectivePrice(side, limitPrice, retail, feedIn);
+    }
+
+    /// @dev A revealed order must be covered by its commitment's deposit.
+    function _checkDeposit(Order storage o, uint64 orderId, Side side, uint128 price, uint128 amountWh) private view {
+        (uint256 needed, uint256 held) = side == Side.Buy
+            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
+            : (amountWh, o.energyDeposit);
+        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
     }
 
     function _newOrderId() private returns (uint64 id) {
@@ -363,33 +402,6 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
             // Cannot overflow: one increment per order transaction, 2**64 transactions are out of reach.
             _nextOrderId = id + 1;
         }
-    }
-
-    /// @dev Inserts order `id` (side, price and amount already set) into its side of the book at the place
-    ///      `hint` leads to, then counts it.
-    function _book(Round storage r, Order storage o, uint64 id, uint128 limitPrice, uint64 hint) private {
-        bool isBid = o.side == Side.Buy;
-        (uint64 prev, uint64 next) =
-            AuctionBook.locate(_orders, isBid ? r.bidHead : r.askHead, o.roundId, o.side, o.price, id, hint);
-        o.prev = prev;
-        o.next = next;
-        o.state = OrderState.Booked;
-        if (prev == 0) {
-            if (isBid) r.bidHead = id;
-            else r.askHead = id;
-        } else {
-            _orders[prev].next = id;
-        }
-        if (next != 0) _orders[next].prev = id;
-        uint128 amountWh = o.amountWh;
-        if (isBid) {
-            ++r.bidCount;
-            r.totalBidWh += amountWh;
-        } else {
-            ++r.askCount;
-            r.totalAskWh += amountWh;
-        }
-        emit OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
     }
 
     /// @dev What `claim` pays for an order of a Cleared round (reverts before, or once claimed).

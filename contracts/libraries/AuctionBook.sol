@@ -28,6 +28,45 @@ library AuctionBook {
         return side == Side.Buy ? priceA > priceB : priceA < priceB;
     }
 
+    /// @notice Inserts order `id` (side, price and amount already set) into its side of round `r`'s book at the place
+    ///         `hint` leads to, counts it and emits OrderBooked.
+    /// @param orders All orders.
+    /// @param r The order's round.
+    /// @param o The order.
+    /// @param id Its id.
+    /// @param limitPrice The owner's limit (for the event).
+    /// @param hint See `locate`.
+    function insert(
+        mapping(uint64 => IDoubleAuction.Order) storage orders,
+        IDoubleAuction.Round storage r,
+        IDoubleAuction.Order storage o,
+        uint64 id,
+        uint128 limitPrice,
+        uint64 hint
+    ) internal {
+        bool isBid = o.side == Side.Buy;
+        (uint64 prev, uint64 next) = locate(orders, isBid ? r.bidHead : r.askHead, o.roundId, o.side, o.price, id, hint);
+        o.prev = prev;
+        o.next = next;
+        o.state = IDoubleAuction.OrderState.Booked;
+        if (prev == 0) {
+            if (isBid) r.bidHead = id;
+            else r.askHead = id;
+        } else {
+            orders[prev].next = id;
+        }
+        if (next != 0) orders[next].prev = id;
+        uint128 amountWh = o.amountWh;
+        if (isBid) {
+            ++r.bidCount;
+            r.totalBidWh += amountWh;
+        } else {
+            ++r.askCount;
+            r.totalAskWh += amountWh;
+        }
+        emit IDoubleAuction.OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
+    }
+
     /// @notice Finds where order `id` (price `price`) goes: between `prev` and `next` (0 = list end).
     /// @param orders All orders.
     /// @param head First order of the list.

@@ -11,6 +11,9 @@ import {ClearingMath} from "./ClearingMath.sol";
 ///         as many transactions as needed; settlement of one order is O(1): its fill follows from its rank against the
 ///         marginal order of its side.
 library AuctionClearing {
+    /// @notice The price band is a tenth of the volume-maximising trade: slivers inside it cannot move the price.
+    uint128 internal constant BAND_DIVISOR = 10;
+
     /// @dev Clearing cursor held in memory during one `clearRound` call.
     struct Cursor {
         uint64 bid;
@@ -20,25 +23,55 @@ library AuctionClearing {
         uint128 volume;
         uint64 marginalBid;
         uint64 marginalAsk;
+        uint128 target; // price walk: the unit Q - B + 1 whose pair sets the price (0 in the volume pass)
+        uint128 price; // price walk: the clearing price once found (0 before)
     }
 
-    /// @notice Advances round `r`'s clearing by at most `maxSteps` matches.
+    /// @notice Advances round `r`'s clearing by at most `maxSteps` matches: the volume pass, then the price and
+    ///         allocation walk (IDoubleAuction rules 3 to 5).
     /// @param orders All orders.
     /// @param r The round (Clearing).
     /// @param maxSteps Most matches.
-    /// @return done True when the book no longer crosses.
+    /// @return done True when both walks are over.
     /// @return steps Matches made.
-    function advance(mapping(uint64 => IDoubleAuction.Order) storage orders, IDoubleAuction.Round storage r, uint256 maxSteps)
-        internal
-        returns (bool done, uint256 steps)
-    {
+    function advance(
+        mapping(uint64 => IDoubleAuction.Order) storage orders,
+        IDoubleAuction.Round storage r,
+        uint256 maxSteps
+    ) internal returns (bool done, uint256 steps) {
         // Work on a memory copy of the cursor; write it back once.
+        uint128 q = r.maxVolumeWh;
         Cursor memory c = Cursor(
-            r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled, r.volumeWh, r.marginalBid, r.marginalAsk
+            r.cursorBid,
+            r.cursorAsk,
+            r.cursorBidFilled,
+            r.cursorAskFilled,
+            r.volumeWh,
+            r.marginalBid,
+            r.marginalAsk,
+            q == 0 ? 0 : q - band(q) + 1,
+            r.clearingPrice
         );
         (done, steps) = _walk(orders, c, maxSteps);
+        if (done && q == 0 && c.volume != 0) {
+            // Volume pass over: remember Q and start the price walk from the top.
+            q = c.volume;
+            r.maxVolumeWh = q;
+            c = Cursor(r.bidHead, r.askHead, 0, 0, 0, 0, 0, q - band(q) + 1, 0);
+            uint256 more;
+            (done, more) = _walk(orders, c, maxSteps - steps);
+            steps += more;
+        }
         (r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled) = (c.bid, c.ask, c.bidFilled, c.askFilled);
-        (r.volumeWh, r.marginalBid, r.marginalAsk) = (c.volume, c.marginalBid, c.marginalAsk);
+        (r.volumeWh, r.marginalBid, r.marginalAsk, r.clearingPrice) = (c.volume, c.marginalBid, c.marginalAsk, c.price);
+    }
+
+    /// @notice The price band of a volume-maximising trade of `q` Wh: max(1, q / BAND_DIVISOR).
+    /// @param q The volume, Wh.
+    /// @return The band, Wh.
+    function band(uint128 q) internal pure returns (uint128) {
+        uint128 b = q / BAND_DIVISOR;
+        return b == 0 ? 1 : b;
     }
 
     /// @notice Final price, marginal fills and the grid fallback of a round whose book stopped crossing.
@@ -50,9 +83,8 @@ library AuctionClearing {
     {
         uint64 mBid = r.marginalBid;
         uint64 mAsk = r.marginalAsk;
-        uint128 price;
+        uint128 price = r.clearingPrice; // set by the price walk (0 without trade)
         if (mBid != 0) {
-            price = ClearingMath.midpoint(orders[mBid].price, orders[mAsk].price);
             // The marginal order is the cursor only if clearing stopped inside it; otherwise it was filled in full.
             r.marginalBidFillWh = r.cursorBid == mBid ? r.cursorBidFilled : orders[mBid].amountWh;
             r.marginalAskFillWh = r.cursorAsk == mAsk ? r.cursorAskFilled : orders[mAsk].amountWh;
@@ -102,20 +134,25 @@ library AuctionClearing {
         }
     }
 
-    /// @dev At most `maxSteps` matches from the cursor; `done` when the book no longer crosses.
+    /// @dev At most `maxSteps` matches from the cursor; `done` when the book no longer crosses (volume pass) or no
+    ///      longer crosses at the clearing price (price walk: `c.target` != 0).
     function _walk(mapping(uint64 => IDoubleAuction.Order) storage orders, Cursor memory c, uint256 maxSteps)
         private
         view
         returns (bool done, uint256 steps)
     {
         while (true) {
-            if (c.bid == 0 || c.ask == 0 || orders[c.bid].price < orders[c.ask].price) return (true, steps);
-            if (steps == maxSteps) return (false, steps);
+            if (c.bid == 0 || c.ask == 0) return (true, steps);
             IDoubleAuction.Order storage bid = orders[c.bid];
             IDoubleAuction.Order storage ask = orders[c.ask];
+            (uint128 bp, uint128 ap) = (bid.price, ask.price);
+            if (bp < ap || (c.price != 0 && (bp < c.price || ap > c.price))) return (true, steps);
+            if (steps == maxSteps) return (false, steps);
             uint128 bidLeft = bid.amountWh - c.bidFilled;
             uint128 askLeft = ask.amountWh - c.askFilled;
             uint128 q = bidLeft < askLeft ? bidLeft : askLeft;
+            // The pair that trades unit `target` sets the price; it trades at it (bp >= midpoint >= ap).
+            if (c.price == 0 && c.target != 0 && c.volume + q >= c.target) c.price = ClearingMath.midpoint(bp, ap);
             c.volume += q;
             c.bidFilled += q;
             c.askFilled += q;

@@ -36,7 +36,7 @@ def test_open_round_through_the_client(chain: AuctionChain) -> None:
 
     chain.end_round(rid)
     auction.close(dave, rid)
-    assert auction.clear(dave, rid, max_steps=1) == 2  # two matches, one per transaction
+    assert auction.clear(dave, rid, max_steps=1) == 4  # two matches in each walk (volume, price), one per transaction
     assert auction.round(rid)["clearingPrice"] == (300_000 + 250_000) // 2
     assert auction.settlement_of(b3)[0] == 0 and auction.settlement_of(b1)[0] == 1_500
     auction.claim(alice, b1)
