@@ -29,6 +29,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     IERC20 private immutable _energy;
     /// @dev Settlement token (mgMYR), escrowed by buyers and paid to sellers.
     IERC20 private immutable _money;
+    /// @dev Receives the forfeited part of unrevealed commitments (the operator's community fund).
+    address private immutable _forfeitRecipient;
 
     mapping(uint64 roundId => Round) private _rounds;
     mapping(uint64 orderId => Order) private _orders;
@@ -59,6 +61,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         if (address(energy) == address(0) || address(money) == address(0)) revert DoubleAuctionZeroAddress();
         _energy = energy;
         _money = money;
+        _forfeitRecipient = operator;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(OPERATOR_ROLE, operator);
         _setGridTariffs(retailPrice, feedInTariff);
@@ -181,6 +184,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint256 n = orderIds.length;
         if (n == 0 || n > MAX_CLAIM_BATCH) revert DoubleAuctionInvalidBatchLength(n);
         for (uint256 i; i < n; ++i) {
+            // Already claimed (e.g. by its owner just before): skipped, so one claim cannot revert the batch.
+            if (_orders[orderIds[i]].state == OrderState.Claimed) continue;
             _claim(orderIds[i]);
         }
     }
@@ -316,6 +321,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IDoubleAuction
+    function forfeitRecipient() external view returns (address) {
+        return _forfeitRecipient;
+    }
+
+    /// @inheritdoc IDoubleAuction
     function energyToken() external view returns (address) {
         return address(_energy);
     }
@@ -422,7 +432,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint256 energyOut = s.energyRefund;
         uint256 moneyOut = s.moneyRefund;
         if (state == OrderState.Committed) {
+            (uint256 moneyKept, uint256 energyKept) = (o.moneyDeposit - moneyOut, o.energyDeposit - energyOut);
             emit CommitmentRefunded(o.roundId, orderId, owner, moneyOut, energyOut);
+            emit CommitmentForfeited(o.roundId, orderId, owner, moneyKept, energyKept);
+            if (energyKept != 0) _energy.safeTransfer(_forfeitRecipient, energyKept);
+            if (moneyKept != 0) _money.safeTransfer(_forfeitRecipient, moneyKept);
         } else {
             if (o.side == Side.Buy) energyOut += s.fillWh;
             else moneyOut += s.money;

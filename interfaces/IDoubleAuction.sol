@@ -365,6 +365,16 @@ interface IDoubleAuction {
         uint256 moneyRefund,
         uint256 energyRefund
     );
+    /// @notice Emitted with CommitmentRefunded: the part of an unrevealed commitment's deposits it forfeits
+    ///         (UNREVEALED_FORFEIT_PERCENT, 10 %), paid to `forfeitRecipient()`.
+    /// @param roundId The round.
+    /// @param orderId The commitment.
+    /// @param owner The committer.
+    /// @param money Settlement units forfeited.
+    /// @param energy Wh forfeited.
+    event CommitmentForfeited(
+        uint64 indexed roundId, uint64 indexed orderId, address indexed owner, uint256 money, uint256 energy
+    );
     /// @notice Emitted when the operator changes the grid tariffs (applies to rounds opened afterwards).
     /// @param retailPrice New retail price, settlement units per kWh.
     /// @param feedInTariff New feed-in tariff, settlement units per kWh.
@@ -432,12 +442,13 @@ interface IDoubleAuction {
     function clearRound(uint64 roundId, uint256 maxSteps) external returns (bool done);
 
     /// @notice Pays an order's fill and refund to its owner (anyone may trigger it). Unrevealed commitments get
-    ///         their deposits back without fill.
+    ///         their deposits back without fill, less 10 % of each that goes to `forfeitRecipient()`.
     /// @param orderId The order.
     /// @return s What was paid.
     function claim(uint64 orderId) external returns (Settlement memory s);
 
-    /// @notice `claim` for several orders (caller-supplied list, at most maxClaimBatch()).
+    /// @notice `claim` for several orders (caller-supplied list, at most maxClaimBatch()); orders already claimed
+    ///         are skipped, so a claim front-running the batch cannot revert it.
     /// @param orderIds The orders.
     function claimMany(uint64[] calldata orderIds) external;
 
@@ -542,6 +553,10 @@ interface IDoubleAuction {
     /// @notice Longest `claimMany` batch.
     /// @return The bound.
     function maxClaimBatch() external pure returns (uint256);
+
+    /// @notice Who receives the forfeited part of unrevealed commitments (the operator given at deployment).
+    /// @return The address.
+    function forfeitRecipient() external view returns (address);
 
     /// @notice The energy token (Wh) the auction trades.
     /// @return The token address.

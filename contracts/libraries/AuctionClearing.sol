@@ -13,6 +13,9 @@ import {ClearingMath} from "./ClearingMath.sol";
 library AuctionClearing {
     /// @notice The price band is a tenth of the volume-maximising trade: slivers inside it cannot move the price.
     uint128 internal constant BAND_DIVISOR = 10;
+    /// @notice Percent of each deposit an unrevealed sealed commitment forfeits: keeping a commitment closed (to
+    ///         choose after the others revealed) is an option that costs this much.
+    uint128 internal constant UNREVEALED_FORFEIT_PERCENT = 10;
 
     /// @dev Clearing cursor held in memory during one `clearRound` call.
     struct Cursor {
@@ -120,7 +123,12 @@ library AuctionClearing {
         uint64 id
     ) internal view returns (IDoubleAuction.Settlement memory s) {
         (s.moneyRefund, s.energyRefund) = (o.moneyDeposit, o.energyDeposit);
-        if (o.state == IDoubleAuction.OrderState.Committed) return s; // never revealed: deposits back, no fill
+        if (o.state == IDoubleAuction.OrderState.Committed) {
+            // Never revealed: no fill, the deposits come back less the forfeit (rounded in the committer's favour).
+            s.moneyRefund -= (s.moneyRefund * UNREVEALED_FORFEIT_PERCENT) / 100;
+            s.energyRefund -= (s.energyRefund * UNREVEALED_FORFEIT_PERCENT) / 100;
+            return s;
+        }
         uint128 fill = _fillOf(orders, r, o, id);
         s.fillWh = fill;
         s.gridWh = o.amountWh - fill;

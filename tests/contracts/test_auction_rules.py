@@ -69,3 +69,36 @@ def test_zero_price_and_never_fillable_orders_revert(auction, traders, rid):
         submit(auction, seller, ASK, RETAIL + 1, 100, rid)  # every bid is capped at retail
     assert order_id(submit(auction, buyer, BID, FEED_IN, 100, rid)) > 0  # the edges are fillable
     assert order_id(submit(auction, seller, ASK, RETAIL, 100, rid)) > 0
+
+
+def test_unrevealed_commitment_forfeits_a_tenth(auction, traders, admin, operator, stranger, money):
+    """Security D: keeping a commitment closed is no longer free (it refunded in full before)."""
+    from tests.contracts.auction_fixtures import INTERVAL, REVEAL, cost_up, to_reveal
+
+    auction.setSchedule(INTERVAL, REVEAL, True, {"from": admin})
+    rid = new_round(auction)
+    salt = b"\x07" * 32
+    bob = traders[1]
+    deposit = cost_up(395_000, 1_000)
+    digest = auction.commitmentHash(BID, 395_000, 1_000, salt, bob)
+    oid = order_id(auction.commitOrder(rid, digest, deposit, 0, {"from": bob}))
+    to_reveal(auction, rid)
+    bob_before, fund_before = money.balanceOf(bob), money.balanceOf(operator)
+    _clear(auction, rid, stranger)
+    auction.claim(oid, {"from": stranger})
+    assert money.balanceOf(bob) - bob_before == deposit - deposit // 10
+    assert money.balanceOf(operator) - fund_before == deposit // 10
+    auction.setSchedule(INTERVAL, REVEAL, False, {"from": admin})
+
+
+def test_claim_many_skips_orders_claimed_before(auction, traders, rid, stranger):
+    """Security G: a front-run claim() of one order no longer reverts the keeper's batch."""
+    buyer, seller = traders[0], traders[2]
+    ids = [order_id(submit(auction, buyer, BID, 400_000, 100, rid)) for _ in range(3)]
+    ids.append(order_id(submit(auction, seller, ASK, 300_000, 300, rid)))
+    _clear(auction, rid, stranger)
+    auction.claim(ids[1], {"from": buyer})
+    tx = auction.claimMany(ids, {"from": stranger})
+    assert sorted(e["orderId"] for e in tx.events["OrderClaimed"]) == [ids[0], ids[2], ids[3]]
+    with brownie.reverts(f"DoubleAuctionAlreadyClaimed: {ids[1]}"):
+        auction.claim(ids[1], {"from": stranger})
