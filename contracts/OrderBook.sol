@@ -66,7 +66,23 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
 
         uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
         OrderMatching.Taker memory t = OrderMatching.Taker(
-            orderId, trader, buy, price, amount, cap, 0, 0, new OrderMatching.Payout[](2 * cap), 0, 0, 0, 0, _energy, _money
+            orderId,
+            trader,
+            buy,
+            price,
+            amount,
+            cap,
+            0,
+            0,
+            h.minAmount,
+            0,
+            new OrderMatching.Payout[](3 * cap),
+            0,
+            0,
+            0,
+            0,
+            _energy,
+            _money
         );
         t.needed = buy ? OrderMatching.cost(price, amount) : amount;
         _book.matchTaker(h, t);

@@ -33,7 +33,8 @@ interface IOrderBook {
     enum CancelReason {
         Owner,
         SelfTrade,
-        CapReached
+        CapReached,
+        Dust
     }
 
     /// @notice An order as `order(id)` returns it.

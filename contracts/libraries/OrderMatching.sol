@@ -81,8 +81,10 @@ library OrderMatching {
         bool buy;
         uint256 price;
         uint256 remaining;
-        uint256 cap;
+        uint256 cap; // most fills and self-trade cancels; expired orders removed have a cap of their own, the same
         uint256 steps;
+        uint256 cleaned; // expired resting orders removed (they do not use up `cap`)
+        uint256 minAmount; // a maker left with less than this is closed (dust), a taker remainder not rested
         uint256 toTaker; // tokens the book owes the taker: energy for a buy, settlement units for a sell
         Payout[] payouts;
         uint256 payoutCount;
@@ -104,9 +106,10 @@ library OrderMatching {
             PriceLevelList.Level storage lvl = book[best];
             uint256 makerId = lvl.head;
             StoredOrder storage m = b.orders[makerId];
-            ++t.steps;
             bool removed;
             if (expired(m.expiry)) {
+                if (t.cleaned == t.cap) break; // bounded separately: a stranger's expired orders cannot cost fills
+                ++t.cleaned;
                 uint256 remaining = remainingOf(b, makerId, m);
                 takeOffLevel(lvl, remaining);
                 uint256 refund = escrowOf(b, makerId, m, remaining);
@@ -117,6 +120,7 @@ library OrderMatching {
                 removed = true;
             } else if (m.trader == t.trader) {
                 // Self-trade: the incoming order cancels the caller's own resting order.
+                ++t.steps;
                 uint256 remaining = remainingOf(b, makerId, m);
                 takeOffLevel(lvl, remaining);
                 uint256 refund = escrowOf(b, makerId, m, remaining);
@@ -127,6 +131,7 @@ library OrderMatching {
                 _popHead(lvl, m, IOrderBook.Status.Cancelled);
                 removed = true;
             } else {
+                ++t.steps;
                 removed = _fill(b, t, lvl, m, makerId, best);
             }
             if (removed && lvl.head == 0) {
@@ -153,6 +158,11 @@ library OrderMatching {
             emit IOrderBook.OrderCancelled(
                 t.id, msg.sender, uint128(t.remaining), 0, IOrderBook.CancelReason.CapReached
             );
+            return IOrderBook.Status.Cancelled;
+        }
+        if (t.remaining < t.minAmount) {
+            // Below the minimum: resting it would be dust at its price; nothing was escrowed for it.
+            emit IOrderBook.OrderCancelled(t.id, msg.sender, uint128(t.remaining), 0, IOrderBook.CancelReason.Dust);
             return IOrderBook.Status.Cancelled;
         }
         t.escrow = t.buy ? cost(t.price, t.remaining) : t.remaining;
@@ -282,6 +292,18 @@ library OrderMatching {
         );
         if (makerRemaining == 0) {
             _popHead(lvl, m, IOrderBook.Status.Filled); // `fills` stays as it was: only read while the order is open
+            return true;
+        }
+        if (makerRemaining < t.minAmount) {
+            // Dust: a remainder below the minimum would sit at the best price and use up takers' fill caps. It is
+            // closed now and its escrow refunded.
+            takeOffLevel(lvl, makerRemaining);
+            uint256 refund = t.buy ? makerRemaining : cost(q, makerRemaining) + fl.dust;
+            _payout(t, t.buy ? t.energy : t.money, address(0), maker, refund);
+            emit IOrderBook.OrderCancelled(
+                makerId, maker, uint128(makerRemaining), uint128(refund), IOrderBook.CancelReason.Dust
+            );
+            _popHead(lvl, m, IOrderBook.Status.Cancelled);
             return true;
         }
         fl.filled += uint40(f); // <= amount < 2^40
