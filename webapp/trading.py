@@ -117,11 +117,17 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
     signer = signer_for(user)
     service = chain()
     expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
-    hint = hint_from_levels(side_id, price, _cache().levels(side_id, _ttl()))
+    # The hint comes from the chain now, not from the depth snapshot: a snapshot is stale under load and holds only
+    # SNAPSHOT_LEVELS levels, so a wall of levels deeper than it (or added since) made every order below it revert.
+    hint = int(service.call(BOOK, "findHint", side_id, price))
     args = (side_id, price, amount_wh, expiry, MAX_FILLS, hint)
     token = _token_for(side_id)
-    gas = None if (wait or current_app.config["PREFLIGHT"]) else place_gas(MAX_FILLS)
+    # The gas limit is the bound for any book the chain can reach before mining, never an estimate of today's book.
+    gas = place_gas(MAX_FILLS)
     try:
+        if wait or current_app.config["PREFLIGHT"]:
+            with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
+                service.client.estimate_gas(service.contract(BOOK).functions.placeOrder(*args), signer.address)
         result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
     except TransactionRejected as exc:
         if exc.error_name != "OrderBookInsufficientAllowance":
@@ -129,7 +135,7 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
         # First order of a new wallet whose approval is not mined yet, or was never sent: approve, then retry.
         for token_contract in ("EnergyToken", "SettlementToken"):
             service.approve(signer, token_contract, BOOK, wait=True)
-        result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token)
+        result = service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
     if wait:
         _cache().invalidate()  # the next page shows this order
     return _order_result(result)
