@@ -36,6 +36,8 @@ log = logging.getLogger("meter_oracle.submitter")
 
 RECORDED_TOPIC = Web3.keccak(text="ReadingRecorded(bytes32,uint64,address,uint256,uint256,uint256)")
 SKIPPED_TOPIC = Web3.keccak(text="ReadingDuplicateSkipped(bytes32,uint64)")
+# A reading the registry refuses (inactive meter, misaligned interval, ...): skipped by the contract, not minted.
+REFUSED_TOPIC = Web3.keccak(text="ReadingSkipped(bytes32,uint64,uint8)")
 HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
 
 
@@ -239,6 +241,10 @@ class Submitter:
         self._sent_at.pop(batch.id, None)
         if status == 1:
             recorded, minted_wh, deficit_wh, skipped = _count_events(receipt)
+            refused = _refused_readings(receipt)
+            if refused:  # set aside before the batch is marked: they were not minted and never will be
+                self.outbox.reject_readings(refused, "refused by the meter registry when minting")
+                self.metrics.rejections.labels("meter_not_active_at_mint").inc(len(refused))
             self.outbox.mark_mined(batch.id, block, self.clock())
             self.metrics.batches.labels("mined").inc()
             self.metrics.mints.inc(recorded)
@@ -389,6 +395,16 @@ class Submitter:
         latest = self.outbox.latest_minted_interval()
         if latest is not None:
             self.metrics.last_minted.set(latest)
+
+
+def _refused_readings(receipt: dict[str, Any]) -> list[tuple[bytes, int]]:
+    """(meter id, interval) of every ReadingSkipped log in a recordReadings receipt (both are indexed topics)."""
+    out = []
+    for entry in receipt.get("logs", []):
+        topics = [bytes.fromhex(t[2:]) if isinstance(t, str) else bytes(t) for t in entry.get("topics") or []]
+        if len(topics) == 3 and topics[0] == REFUSED_TOPIC:
+            out.append((topics[1], int.from_bytes(topics[2], "big")))
+    return out
 
 
 def _count_events(receipt: dict[str, Any]) -> tuple[int, int, int, int]:
