@@ -249,26 +249,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         view
         returns (uint64[] memory ids, uint128[] memory prices, uint128[] memory amounts)
     {
-        Round storage r = _rounds[roundId];
-        uint64 id = startAfter == 0 ? (side == Side.Buy ? r.bidHead : r.askHead) : _orders[startAfter].next;
-        uint256 count = side == Side.Buy ? r.bidCount : r.askCount;
-        if (limit < count) count = limit;
-        ids = new uint64[](count);
-        prices = new uint128[](count);
-        amounts = new uint128[](count);
-        uint256 n;
-        while (id != 0 && n < count) {
-            Order storage o = _orders[id];
-            (ids[n], prices[n], amounts[n]) = (id, o.price, o.amountWh);
-            id = o.next;
-            ++n;
-        }
-        // Shrink to what was found (a page near the tail is shorter than `count`).
-        assembly ("memory-safe") {
-            mstore(ids, n)
-            mstore(prices, n)
-            mstore(amounts, n)
-        }
+        return AuctionBook.page(_orders, _rounds[roundId], side, startAfter, limit);
     }
 
     /// @inheritdoc IDoubleAuction

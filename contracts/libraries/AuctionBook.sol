@@ -67,6 +67,43 @@ library AuctionBook {
         emit IDoubleAuction.OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
     }
 
+    /// @notice A page of one side of round `r`'s book in matching order (IDoubleAuction.bookPage).
+    /// @param orders All orders.
+    /// @param r The round.
+    /// @param side Buy (bids) or Sell (asks).
+    /// @param startAfter Start after this order (0 = from the head).
+    /// @param limit Most orders returned.
+    /// @return ids Order ids.
+    /// @return prices Effective prices.
+    /// @return amounts Amounts, Wh.
+    function page(
+        mapping(uint64 => IDoubleAuction.Order) storage orders,
+        IDoubleAuction.Round storage r,
+        Side side,
+        uint64 startAfter,
+        uint256 limit
+    ) internal view returns (uint64[] memory ids, uint128[] memory prices, uint128[] memory amounts) {
+        uint64 id = startAfter == 0 ? (side == Side.Buy ? r.bidHead : r.askHead) : orders[startAfter].next;
+        uint256 count = side == Side.Buy ? r.bidCount : r.askCount;
+        if (limit < count) count = limit;
+        ids = new uint64[](count);
+        prices = new uint128[](count);
+        amounts = new uint128[](count);
+        uint256 n;
+        while (id != 0 && n < count) {
+            IDoubleAuction.Order storage o = orders[id];
+            (ids[n], prices[n], amounts[n]) = (id, o.price, o.amountWh);
+            id = o.next;
+            ++n;
+        }
+        // Shrink to what was found (a page near the tail is shorter than `count`).
+        assembly ("memory-safe") {
+            mstore(ids, n)
+            mstore(prices, n)
+            mstore(amounts, n)
+        }
+    }
+
     /// @notice Finds where order `id` (price `price`) goes: between `prev` and `next` (0 = list end).
     /// @param orders All orders.
     /// @param head First order of the list.
