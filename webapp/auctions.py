@@ -41,6 +41,11 @@ register({
     "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
     "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
     "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
+    "DoubleAuctionZeroPrice": "The price must be greater than zero.",
+    "DoubleAuctionAmountBelowMinimum": "Auction orders must be at least {minAmountWh} Wh.",
+    "DoubleAuctionNeverFillable": "This order could never trade: bids below the feed-in tariff ({feedInTariff}) "
+                                  "and asks above the retail price ({retailPrice}) meet no one.",
+    "DoubleAuctionSelfTrade": "You already have an order on the other side of this round; one side per round.",
 })  # fmt: skip
 
 
