@@ -62,6 +62,6 @@ def test_sealed_round_through_the_client(chain: AuctionChain) -> None:
         auction.close(dave, rid)
         auction.clear(dave, rid)
         assert auction.settlement_of(bid)[:2] == (800, 280_000)
-        assert auction.settlement_of(ghost) == (0, 0, 5_000, 0, 0)  # unrevealed: deposit back, no fill
+        assert auction.settlement_of(ghost) == (0, 0, 4_500, 0, 0)  # unrevealed: no fill, 10 % of the deposit forfeited
     finally:
         auction._send(auction.contract.functions.setSchedule(chain.interval, 600, False), local_signer(0), 100_000)
