@@ -271,13 +271,14 @@ def test_an_order_below_a_wall_of_price_levels_is_placed(app, client, users, cha
     from energy_chain.orders import OrderBookClient, Side
     from energy_chain.signer import Signer
 
+    wall = 4_000_000  # 4 MYR/kWh: far above every other test's prices (the chain is shared)
     spammer = Signer.from_key(dev_key(7))
     chain.mint_energy(spammer.address, 10 * 130)
     book = OrderBookClient(chain.client)
     book.ensure_approvals(spammer)
     client.get("/api/v1/market/book")  # the depth snapshot is taken before the wall
     raws = [  # exact hints: each level right after the one before
-        book.build_place_tx(spammer, Side.SELL, 400_000 + i, 10, max_fills=0, hint=400_000 + i - 1 if i else 0)
+        book.build_place_tx(spammer, Side.SELL, wall + i, 10, max_fills=0, hint=wall + i - 1 if i else 0)
         for i in range(130)
     ]
     for result in chain.client.send_raw_batch(raws):
@@ -286,6 +287,6 @@ def test_an_order_below_a_wall_of_price_levels_is_placed(app, client, users, cha
     assert len(book.depth(Side.SELL, 200)) == 130
     name = users.signup(client)
     chain.mint_energy(users.address(name), 1000)
-    r = client.post("/api/v1/orders", json={"side": "sell", "price": 450_000, "amount_wh": 1000})
+    r = client.post("/api/v1/orders", json={"side": "sell", "price": wall + 200_000, "amount_wh": 1000})
     assert r.status_code == 202, r.get_json()
     assert _wait_tx(client, r.get_json()["tx_hash"])["status"] == "success"
