@@ -8,6 +8,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IDoubleAuction} from "../interfaces/IDoubleAuction.sol";
 import {AuctionBook} from "./libraries/AuctionBook.sol";
 import {ClearingMath} from "./libraries/ClearingMath.sol";
+import {AuctionClearing} from "./libraries/AuctionClearing.sol";
+import {Side} from "../interfaces/MarketTypes.sol";
 
 /// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
 /// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: submission walks at most
@@ -18,28 +20,17 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
 
     /// @notice Role of the microgrid operator: sets the grid tariffs.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
-    /// @notice Most positions a stale insertion hint is corrected by.
-    uint256 public constant MAX_HINT_WALK = AuctionBook.MAX_HINT_WALK;
-    /// @notice Longest `claimMany` batch.
-    uint256 public constant MAX_CLAIM_BATCH = 100;
-    /// @notice Largest price (units per kWh) and amount (Wh) of one order.
-    uint128 public constant MAX_VALUE = ClearingMath.MAX_VALUE;
+    uint256 private constant MAX_CLAIM_BATCH = 100;
+    /// @dev Minimum order size of a new deployment, Wh (admin may change it): a sliver order costs at least this.
+    uint40 private constant DEFAULT_MIN_AMOUNT_WH = 100;
+    uint128 private constant MAX_VALUE = ClearingMath.MAX_VALUE;
 
-    /// @notice Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
-    IERC20 public immutable energyToken;
-    /// @notice Settlement token (mgMYR), escrowed by buyers and paid to sellers.
-    IERC20 public immutable settlementToken;
-
-    /// @dev Clearing cursor held in memory during `clearRound`.
-    struct Cursor {
-        uint64 bid;
-        uint64 ask;
-        uint128 bidFilled;
-        uint128 askFilled;
-        uint128 volume;
-        uint64 marginalBid;
-        uint64 marginalAsk;
-    }
+    /// @dev Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
+    IERC20 private immutable _energy;
+    /// @dev Settlement token (mgMYR), escrowed by buyers and paid to sellers.
+    IERC20 private immutable _money;
+    /// @dev Receives the forfeited part of unrevealed commitments (the operator's community fund).
+    address private immutable _forfeitRecipient;
 
     mapping(uint64 roundId => Round) private _rounds;
     mapping(uint64 orderId => Order) private _orders;
@@ -47,8 +38,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     uint64 private _intervalSeconds = 900;
     uint64 private _revealSeconds = 300;
     bool private _sealedBids;
+    uint40 private _minAmountWh = DEFAULT_MIN_AMOUNT_WH;
     uint128 private _retailPrice;
     uint128 private _feedInTariff;
+    /// @dev Sides an owner has booked in a round (bit 0: Buy, bit 1: Sell): an owner never trades with itself.
+    mapping(uint64 roundId => mapping(address owner => uint8 sides)) private _sidesOf;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (schedule, roles).
     /// @param operator Holder of OPERATOR_ROLE (grid tariffs).
@@ -65,8 +59,9 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint128 feedInTariff
     ) {
         if (address(energy) == address(0) || address(money) == address(0)) revert DoubleAuctionZeroAddress();
-        energyToken = energy;
-        settlementToken = money;
+        _energy = energy;
+        _money = money;
+        _forfeitRecipient = operator;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(OPERATOR_ROLE, operator);
         _setGridTariffs(retailPrice, feedInTariff);
@@ -80,8 +75,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         returns (uint64 orderId)
     {
         Round storage r = _roundForOrders(roundId, false);
-        _checkOrder(limitPrice, amountWh);
-        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
+        uint128 price = _checkOrder(r, roundId, side, limitPrice, amountWh);
         orderId = _newOrderId();
         Order storage o = _orders[orderId];
         o.owner = msg.sender;
@@ -90,15 +84,15 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         o.price = price;
         o.amountWh = amountWh;
         uint128 deposit;
-        if (side == Side.Bid) {
+        if (side == Side.Buy) {
             deposit = ClearingMath.costRoundedUp(price, amountWh);
             o.moneyDeposit = deposit;
         } else {
             deposit = amountWh;
             o.energyDeposit = deposit;
         }
-        _book(r, o, orderId, limitPrice, hintPrevId);
-        (side == Side.Bid ? settlementToken : energyToken).safeTransferFrom(msg.sender, address(this), deposit);
+        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
+        (side == Side.Buy ? _money : _energy).safeTransferFrom(msg.sender, address(this), deposit);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -120,8 +114,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         o.energyDeposit = energyDeposit;
         o.commitment = commitment;
         emit OrderCommitted(roundId, orderId, msg.sender, commitment, moneyDeposit, energyDeposit);
-        if (moneyDeposit != 0) settlementToken.safeTransferFrom(msg.sender, address(this), moneyDeposit);
-        if (energyDeposit != 0) energyToken.safeTransferFrom(msg.sender, address(this), energyDeposit);
+        if (moneyDeposit != 0) _money.safeTransferFrom(msg.sender, address(this), moneyDeposit);
+        if (energyDeposit != 0) _energy.safeTransferFrom(msg.sender, address(this), energyDeposit);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -136,21 +130,18 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         Order storage o = _orders[orderId];
         if (o.state != OrderState.Committed) revert DoubleAuctionNotCommitted(orderId);
         if (o.owner != msg.sender) revert DoubleAuctionNotOwner(orderId, msg.sender);
-        uint64 roundId = o.roundId;
-        Phase phase = _phaseOf(roundId);
-        if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(roundId, phase);
+        Round storage r = _rounds[o.roundId];
+        {
+            Phase phase = _phaseOf(o.roundId);
+            if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(o.roundId, phase);
+        }
         if (_commitmentHash(side, limitPrice, amountWh, salt, msg.sender) != o.commitment) {
             revert DoubleAuctionCommitmentMismatch(orderId);
         }
-        _checkOrder(limitPrice, amountWh);
-        Round storage r = _rounds[roundId];
-        uint128 price = ClearingMath.effectivePrice(side, limitPrice, r.retailPrice, r.feedInTariff);
-        (uint256 needed, uint256 held) = side == Side.Bid
-            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
-            : (amountWh, o.energyDeposit);
-        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
+        uint128 price = _checkOrder(r, o.roundId, side, limitPrice, amountWh);
+        _checkDeposit(o, orderId, side, price, amountWh);
         (o.side, o.price, o.amountWh) = (side, price, amountWh);
-        _book(r, o, orderId, limitPrice, hintPrevId);
+        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -174,19 +165,13 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         } else if (r.phase != Phase.Clearing) {
             revert DoubleAuctionWrongPhase(roundId, _phaseOf(roundId));
         }
-        // Work on a memory copy of the cursor; write it back once.
-        Cursor memory c = Cursor(
-            r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled, r.volumeWh, r.marginalBid, r.marginalAsk
-        );
         uint256 steps;
-        (done, steps) = _walk(c, maxSteps);
-        (r.cursorBid, r.cursorAsk, r.cursorBidFilled, r.cursorAskFilled) = (c.bid, c.ask, c.bidFilled, c.askFilled);
-        (r.volumeWh, r.marginalBid, r.marginalAsk) = (c.volume, c.marginalBid, c.marginalAsk);
+        (done, steps) = AuctionClearing.advance(_orders, r, maxSteps);
         if (!done) {
-            emit RoundClearingProgressed(roundId, steps, c.volume);
+            emit RoundClearingProgressed(roundId, steps, r.volumeWh);
             return false;
         }
-        _finish(r, roundId);
+        AuctionClearing.finish(_orders, r, roundId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -199,6 +184,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint256 n = orderIds.length;
         if (n == 0 || n > MAX_CLAIM_BATCH) revert DoubleAuctionInvalidBatchLength(n);
         for (uint256 i; i < n; ++i) {
+            // Already claimed (e.g. by its owner just before): skipped, so one claim cannot revert the batch.
+            if (_orders[orderIds[i]].state == OrderState.Claimed) continue;
             _claim(orderIds[i]);
         }
     }
@@ -207,6 +194,13 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @inheritdoc IDoubleAuction
     function setGridTariffs(uint128 retailPrice, uint128 feedInTariff) external onlyRole(OPERATOR_ROLE) {
         _setGridTariffs(retailPrice, feedInTariff);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function setMinAmount(uint128 minAmountWh) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (minAmountWh == 0 || minAmountWh > MAX_VALUE) revert DoubleAuctionInvalidMinAmount(minAmountWh);
+        _minAmountWh = uint40(minAmountWh);
+        emit MinAmountSet(minAmountWh);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -255,26 +249,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         view
         returns (uint64[] memory ids, uint128[] memory prices, uint128[] memory amounts)
     {
-        Round storage r = _rounds[roundId];
-        uint64 id = startAfter == 0 ? (side == Side.Bid ? r.bidHead : r.askHead) : _orders[startAfter].next;
-        uint256 count = side == Side.Bid ? r.bidCount : r.askCount;
-        if (limit < count) count = limit;
-        ids = new uint64[](count);
-        prices = new uint128[](count);
-        amounts = new uint128[](count);
-        uint256 n;
-        while (id != 0 && n < count) {
-            Order storage o = _orders[id];
-            (ids[n], prices[n], amounts[n]) = (id, o.price, o.amountWh);
-            id = o.next;
-            ++n;
-        }
-        // Shrink to what was found (a page near the tail is shorter than `count`).
-        assembly ("memory-safe") {
-            mstore(ids, n)
-            mstore(prices, n)
-            mstore(amounts, n)
-        }
+        return AuctionBook.page(_orders, _rounds[roundId], side, startAfter, limit);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -299,6 +274,46 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @inheritdoc IDoubleAuction
     function nextOrderId() external view returns (uint64) {
         return _nextOrderId;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function minAmount() external view returns (uint256) {
+        return _minAmountWh;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxPrice() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxAmount() external pure returns (uint256) {
+        return MAX_VALUE;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxHintSteps() external pure returns (uint256) {
+        return AuctionBook.MAX_HINT_WALK;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function maxClaimBatch() external pure returns (uint256) {
+        return MAX_CLAIM_BATCH;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function forfeitRecipient() external view returns (address) {
+        return _forfeitRecipient;
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function energyToken() external view returns (address) {
+        return address(_energy);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function settlementToken() external view returns (address) {
+        return address(_money);
     }
 
     // ------------------------------------------------------------------ internals
@@ -341,9 +356,35 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         return Phase.Ended;
     }
 
-    function _checkOrder(uint128 limitPrice, uint128 amountWh) private pure {
+    /// @dev Rules A and I of docs/security.md: a positive price, a size between the minimum and the bound, an order
+    ///      that can fill at all (a bid at or above the feed-in tariff, an ask at or below retail: every ask is raised to
+    ///      feed-in and every bid capped at retail), and one side per owner and round (no self-trade). Returns the
+    ///      effective price.
+    function _checkOrder(Round storage r, uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh)
+        private
+        returns (uint128)
+    {
         if (amountWh == 0) revert DoubleAuctionZeroAmount();
+        if (limitPrice == 0) revert DoubleAuctionZeroPrice();
         if (limitPrice > MAX_VALUE || amountWh > MAX_VALUE) revert DoubleAuctionOrderTooLarge(limitPrice, amountWh);
+        if (amountWh < _minAmountWh) revert DoubleAuctionAmountBelowMinimum(amountWh, _minAmountWh);
+        (uint128 retail, uint128 feedIn) = (r.retailPrice, r.feedInTariff);
+        if (side == Side.Buy ? limitPrice < feedIn : limitPrice > retail) {
+            revert DoubleAuctionNeverFillable(side, limitPrice, retail, feedIn);
+        }
+        uint8 bit = side == Side.Buy ? 1 : 2;
+        uint8 sides = _sidesOf[roundId][msg.sender];
+        if (sides & (3 ^ bit) != 0) revert DoubleAuctionSelfTrade(roundId, msg.sender);
+        if (sides != bit) _sidesOf[roundId][msg.sender] = bit;
+        return ClearingMath.effectivePrice(side, limitPrice, retail, feedIn);
+    }
+
+    /// @dev A revealed order must be covered by its commitment's deposit.
+    function _checkDeposit(Order storage o, uint64 orderId, Side side, uint128 price, uint128 amountWh) private view {
+        (uint256 needed, uint256 held) = side == Side.Buy
+            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
+            : (amountWh, o.energyDeposit);
+        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
     }
 
     function _newOrderId() private returns (uint64 id) {
@@ -354,109 +395,12 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         }
     }
 
-    /// @dev Inserts order `id` (side, price and amount already set) into its side of the book at the place
-    ///      `hint` leads to, then counts it.
-    function _book(Round storage r, Order storage o, uint64 id, uint128 limitPrice, uint64 hint) private {
-        bool isBid = o.side == Side.Bid;
-        (uint64 prev, uint64 next) =
-            AuctionBook.locate(_orders, isBid ? r.bidHead : r.askHead, o.roundId, o.side, o.price, id, hint);
-        o.prev = prev;
-        o.next = next;
-        o.state = OrderState.Booked;
-        if (prev == 0) {
-            if (isBid) r.bidHead = id;
-            else r.askHead = id;
-        } else {
-            _orders[prev].next = id;
-        }
-        if (next != 0) _orders[next].prev = id;
-        uint128 amountWh = o.amountWh;
-        if (isBid) {
-            ++r.bidCount;
-            r.totalBidWh += amountWh;
-        } else {
-            ++r.askCount;
-            r.totalAskWh += amountWh;
-        }
-        emit OrderBooked(o.roundId, id, o.owner, o.side, limitPrice, o.price, amountWh);
-    }
-
-    /// @dev At most `maxSteps` matches from the cursor; `done` when the book no longer crosses.
-    function _walk(Cursor memory c, uint256 maxSteps) private view returns (bool done, uint256 steps) {
-        while (true) {
-            if (c.bid == 0 || c.ask == 0 || _orders[c.bid].price < _orders[c.ask].price) return (true, steps);
-            if (steps == maxSteps) return (false, steps);
-            Order storage bid = _orders[c.bid];
-            Order storage ask = _orders[c.ask];
-            uint128 bidLeft = bid.amountWh - c.bidFilled;
-            uint128 askLeft = ask.amountWh - c.askFilled;
-            uint128 q = bidLeft < askLeft ? bidLeft : askLeft;
-            c.volume += q;
-            c.bidFilled += q;
-            c.askFilled += q;
-            (c.marginalBid, c.marginalAsk) = (c.bid, c.ask);
-            if (q == bidLeft) (c.bid, c.bidFilled) = (bid.next, 0);
-            if (q == askLeft) (c.ask, c.askFilled) = (ask.next, 0);
-            ++steps;
-        }
-    }
-
-    /// @dev Final price, marginal fills and the grid fallback of a round whose book stopped crossing.
-    function _finish(Round storage r, uint64 roundId) private {
-        uint64 mBid = r.marginalBid;
-        uint64 mAsk = r.marginalAsk;
-        uint128 price;
-        if (mBid != 0) {
-            price = ClearingMath.midpoint(_orders[mBid].price, _orders[mAsk].price);
-            // The marginal order is the cursor only if clearing stopped inside it; otherwise it was filled in full.
-            r.marginalBidFillWh = r.cursorBid == mBid ? r.cursorBidFilled : _orders[mBid].amountWh;
-            r.marginalAskFillWh = r.cursorAsk == mAsk ? r.cursorAskFilled : _orders[mAsk].amountWh;
-        }
-        r.clearingPrice = price;
-        r.phase = Phase.Cleared;
-        uint128 volume = r.volumeWh;
-        emit RoundCleared(roundId, price, volume, mBid, mAsk);
-        // Cannot underflow: every matched Wh belongs to a booked bid and a booked ask.
-        uint128 imported = r.totalBidWh - volume;
-        uint128 exported = r.totalAskWh - volume;
-        emit GridFallbackRecorded(
-            roundId,
-            imported,
-            r.retailPrice,
-            ClearingMath.costRoundedDown(r.retailPrice, imported),
-            exported,
-            r.feedInTariff,
-            ClearingMath.costRoundedDown(r.feedInTariff, exported)
-        );
-    }
-
-    /// @dev Fill of a booked order: full ahead of the marginal order, the marginal fill at it, none behind it.
-    function _fillOf(Round storage r, Order storage o, uint64 id) private view returns (uint128) {
-        if (r.volumeWh == 0) return 0;
-        Side side = o.side;
-        (uint64 m, uint128 mFill) =
-            side == Side.Bid ? (r.marginalBid, r.marginalBidFillWh) : (r.marginalAsk, r.marginalAskFillWh);
-        if (id == m) return mFill;
-        return AuctionBook.precedes(side, o.price, id, _orders[m].price, m) ? o.amountWh : 0;
-    }
-
-    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory s) {
+    /// @dev What `claim` pays for an order of a Cleared round (reverts before, or once claimed).
+    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory) {
         Round storage r = _rounds[o.roundId];
         if (r.phase != Phase.Cleared) revert DoubleAuctionWrongPhase(o.roundId, _phaseOf(o.roundId));
         if (o.state == OrderState.Claimed) revert DoubleAuctionAlreadyClaimed(id);
-        (s.moneyRefund, s.energyRefund) = (o.moneyDeposit, o.energyDeposit);
-        if (o.state == OrderState.Committed) return s; // never revealed: deposits back, no fill
-        uint128 fill = _fillOf(r, o, id);
-        s.fillWh = fill;
-        s.gridWh = o.amountWh - fill;
-        if (o.side == Side.Bid) {
-            s.money = ClearingMath.costRoundedUp(r.clearingPrice, fill);
-            // Cannot underflow: clearing price <= effective bid price and fill <= amount, so money <= deposit.
-            s.moneyRefund -= s.money;
-        } else {
-            s.money = ClearingMath.costRoundedDown(r.clearingPrice, fill);
-            s.energyRefund -= fill;
-        }
+        return AuctionClearing.settle(_orders, r, o, id);
     }
 
     function _claim(uint64 orderId) private returns (Settlement memory s) {
@@ -469,16 +413,20 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint256 energyOut = s.energyRefund;
         uint256 moneyOut = s.moneyRefund;
         if (state == OrderState.Committed) {
+            (uint256 moneyKept, uint256 energyKept) = (o.moneyDeposit - moneyOut, o.energyDeposit - energyOut);
             emit CommitmentRefunded(o.roundId, orderId, owner, moneyOut, energyOut);
+            emit CommitmentForfeited(o.roundId, orderId, owner, moneyKept, energyKept);
+            if (energyKept != 0) _energy.safeTransfer(_forfeitRecipient, energyKept);
+            if (moneyKept != 0) _money.safeTransfer(_forfeitRecipient, moneyKept);
         } else {
-            if (o.side == Side.Bid) energyOut += s.fillWh;
+            if (o.side == Side.Buy) energyOut += s.fillWh;
             else moneyOut += s.money;
             emit OrderClaimed(
                 o.roundId, orderId, owner, o.side, s.fillWh, s.money, s.moneyRefund, s.energyRefund, s.gridWh
             );
         }
-        if (energyOut != 0) energyToken.safeTransfer(owner, energyOut);
-        if (moneyOut != 0) settlementToken.safeTransfer(owner, moneyOut);
+        if (energyOut != 0) _energy.safeTransfer(owner, energyOut);
+        if (moneyOut != 0) _money.safeTransfer(owner, moneyOut);
     }
 
     function _setGridTariffs(uint128 retailPrice, uint128 feedInTariff) private {

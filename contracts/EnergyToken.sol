@@ -41,7 +41,10 @@ contract EnergyToken is IEnergyToken, ERC20, AccessControl {
         if (_recorded[reading.meterId][reading.interval]) {
             revert EnergyTokenReadingAlreadyRecorded(reading.meterId, reading.interval);
         }
-        _record(reading);
+        (address owner, IMeterRegistry.ReadingCheck check) = registry.ownerForReading(reading.meterId, reading.interval);
+        if (check == IMeterRegistry.ReadingCheck.Inactive) revert IMeterRegistry.MeterRegistryInactiveMeter(reading.meterId);
+        if (check != IMeterRegistry.ReadingCheck.Ok) revert EnergyTokenReadingRejected(reading.meterId, reading.interval, check);
+        _record(reading, owner);
     }
 
     /// @inheritdoc IEnergyToken
@@ -54,7 +57,13 @@ contract EnergyToken is IEnergyToken, ERC20, AccessControl {
                 emit ReadingDuplicateSkipped(r.meterId, r.interval);
                 continue;
             }
-            _record(r);
+            (address owner, IMeterRegistry.ReadingCheck check) = registry.ownerForReading(r.meterId, r.interval);
+            if (check != IMeterRegistry.ReadingCheck.Ok) {
+                // One inactive or misconfigured meter must not revert the other readings of the batch.
+                emit ReadingSkipped(r.meterId, r.interval, check);
+                continue;
+            }
+            _record(r, owner);
             ++recorded;
         }
     }
@@ -74,11 +83,11 @@ contract EnergyToken is IEnergyToken, ERC20, AccessControl {
         return _totalBurned;
     }
 
-    /// @dev Checks the reading, marks it recorded, then mints the surplus or burns what the owner holds of the deficit.
-    function _record(Reading calldata r) private {
+    /// @dev Checks the reading, marks it recorded, then mints the surplus to the owner during the interval (or burns
+    ///      what that owner holds of the deficit). The registry checked the meter (active, period, registration, owner).
+    function _record(Reading calldata r, address owner) private {
         if (r.interval > block.timestamp) revert EnergyTokenIntervalInFuture(r.interval, block.timestamp);
         if (r.surplusWh != 0 && r.deficitWh != 0) revert EnergyTokenInvalidReading(r.meterId, r.interval);
-        address owner = registry.activeOwnerOf(r.meterId); // reverts for unknown or inactive meters
         _recorded[r.meterId][r.interval] = true;
 
         uint256 burned;

@@ -1,5 +1,6 @@
-"""The contracts' enums as Python sees them, in one place (same numbering as interfaces/IOrderBook.sol and
-interfaces/IDoubleAuction.sol). Everything that mirrors a side, a status or a phase imports it from here."""
+"""The contracts' enums as Python sees them, in one place (same numbering as interfaces/MarketTypes.sol,
+interfaces/IOrderBook.sol and interfaces/IDoubleAuction.sol). Everything that mirrors a side, a status or a phase
+imports it from here."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from enum import IntEnum
 
 
 class Side(IntEnum):
-    """IOrderBook.Side."""
+    """interfaces/MarketTypes.sol `Side`, one convention for both venues: 0 buys (bids), 1 sells (asks).
+
+    BID and ASK are aliases of BUY and SELL (the auction's words for the same values).
+    """
 
     BUY = 0
     SELL = 1
+    BID = 0
+    ASK = 1
 
     @property
     def word(self) -> str:
@@ -36,21 +42,8 @@ class Status(IntEnum):
     EXPIRED = 4
 
 
-class AuctionSide(IntEnum):
-    """IDoubleAuction.Side: a bid buys, an ask sells."""
-
-    BID = 0
-    ASK = 1
-
-    @property
-    def word(self) -> str:
-        """ "buy" (bid) or "sell" (ask), as pages and the API spell it."""
-        return "buy" if self is AuctionSide.BID else "sell"
-
-    @classmethod
-    def parse(cls, word: str) -> AuctionSide:
-        """The side a user calls "buy" or "sell"; ValueError for anything else."""
-        return cls.BID if Side.parse(word) is Side.BUY else cls.ASK
+# The auction's name for the same enum (both venues share MarketTypes.Side).
+AuctionSide = Side
 
 
 class Phase(IntEnum):

@@ -27,6 +27,8 @@ WH_PER_KWH = 1000
 # (new level, hint walk included) stays under PLACE_GAS_BASE; each resting order visited adds < PLACE_GAS_PER_FILL.
 PLACE_GAS_BASE = int(os.environ.get("ORDER_BOOK_PLACE_GAS_BASE", 350_000))
 PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 70_000))
+# Expired resting orders are removed on a cap of their own (as many as max_fills): each adds < PLACE_GAS_PER_CLEANUP.
+PLACE_GAS_PER_CLEANUP = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_CLEANUP", 40_000))
 CANCEL_GAS = 200_000
 CLEAN_GAS_PER_ORDER = 60_000
 DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 10))
@@ -56,7 +58,7 @@ def hint_from_levels(levels: list[tuple[int, int]], side: Side, price: int) -> i
 
 def place_gas(max_fills: int) -> int:
     """Gas limit of a placement that may visit `max_fills` resting orders."""
-    return PLACE_GAS_BASE + PLACE_GAS_PER_FILL * max_fills
+    return PLACE_GAS_BASE + (PLACE_GAS_PER_FILL + PLACE_GAS_PER_CLEANUP) * max_fills
 
 
 @dataclass(frozen=True)

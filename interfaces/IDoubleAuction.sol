@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Side} from "./MarketTypes.sol";
+
 /// @title Periodic double auction (call market) with one uniform clearing price per round
 /// @notice Every bidding window of `intervalSeconds` (default 900 s) is one round; its energy is delivered in the
 ///         next interval. Buyers bid (highest price, Wh) and sellers ask (lowest price, Wh); orders escrow their
@@ -17,23 +19,21 @@ pragma solidity ^0.8.24;
 ///            than the grid pays). The effective price is what is stored, escrowed and matched.
 ///         2. Bids are ordered by price descending, asks by price ascending; equal prices by order id ascending
 ///            (earlier submission, or earlier commitment in sealed mode, first).
-///         3. Walk both lists from the top: while the current bid's price >= the current ask's price, trade
-///            min(remaining bid, remaining ask) Wh between them and move past whichever is exhausted.
-///         4. The last bid and ask that traded are the marginal pair; the clearing price is
-///            floor((marginal bid price + marginal ask price) / 2), paid by and to everyone who trades.
-///            With no trade the price is 0 and the volume 0.
-///         5. Rationing: orders ahead of the marginal order in step 2's order are filled in full, the marginal
-///            order gets what is left (time priority among equal prices, not pro rata), orders after it get
-///            nothing.
+///         3. Volume pass: walk both lists from the top: while the current bid's price >= the current ask's
+///            price, trade min(remaining bid, remaining ask) Wh between them and move past whichever is exhausted.
+///            The Wh so traded is Q, the most the book can trade. Q = 0: no trade, price 0, volume 0.
+///         4. Price: the band is B = max(1, floor(Q / 10)) Wh. Walk again from the top; the pair that trades the
+///            unit Q - B + 1 (the last unit before the band) sets the uniform clearing price
+///            floor((its bid price + its ask price) / 2). Orders inside the last B Wh of the curves (a "sliver" at
+///            the margin) cannot move it: an attacker must bring more than a tenth of the volume to the margin.
+///         5. Allocation: continue the second walk while the bid's price >= the clearing price >= the ask's
+///            price; what that walk trades is the volume (at least Q - B + 1). Every trade is at the clearing price,
+///            which no traded bid is below and no traded ask above. Rationing: orders ahead of the marginal order
+///            (the last that traded) are filled in full, the marginal order gets what is left (time priority
+///            among equal prices, not pro rata), orders after it get nothing.
 ///         6. Grid fallback: unmatched demand (bid Wh - volume) is recorded as bought from the grid at retail,
 ///            unmatched supply as sold to the grid at the feed-in tariff (events only; no tokens move).
 interface IDoubleAuction {
-    /// @notice Side of an order.
-    enum Side {
-        Bid,
-        Ask
-    }
-
     /// @notice Phase of a round. `Open`, `Reveal` and `Ended` follow from the clock; the rest from transactions.
     /// @dev None: no order yet. Open: orders (or commitments) accepted. Reveal (sealed rounds): commitments are
     ///      revealed. Ended: window over, waiting for `closeRound`. Closed: book frozen, clearing not started.
@@ -107,7 +107,8 @@ interface IDoubleAuction {
     /// @param marginalBidFillWh Fill of the marginal bid (final once Cleared).
     /// @param marginalAskFillWh Fill of the marginal ask (final once Cleared).
     /// @param volumeWh Energy traded (running total while Clearing).
-    /// @param clearingPrice Uniform price, settlement units per kWh (0 when nothing traded).
+    /// @param clearingPrice Uniform price, settlement units per kWh (0 when nothing traded; set during the price walk).
+    /// @param maxVolumeWh Q, the volume of the volume pass (0 while it runs); the price walk starts once it is set.
     struct Round {
         uint64 start;
         uint64 end;
@@ -132,6 +133,7 @@ interface IDoubleAuction {
         uint128 marginalAskFillWh;
         uint128 volumeWh;
         uint128 clearingPrice;
+        uint128 maxVolumeWh;
     }
 
     /// @notice Settlement of one order as `claim` pays it (also returned by the `settlementOf` preview).
@@ -167,6 +169,26 @@ interface IDoubleAuction {
     error DoubleAuctionWrongMode(uint64 roundId, bool sealedBids);
     /// @notice Thrown when an order's amount is zero.
     error DoubleAuctionZeroAmount();
+    /// @notice Thrown when an order's limit price is zero (it would trade energy for nothing).
+    error DoubleAuctionZeroPrice();
+    /// @notice Thrown when an order is smaller than the minimum order size.
+    /// @param amountWh The amount given.
+    /// @param minAmountWh The minimum.
+    error DoubleAuctionAmountBelowMinimum(uint256 amountWh, uint256 minAmountWh);
+    /// @notice Thrown when an order can never fill: a bid below the feed-in tariff (every ask is raised to it) or
+    ///         an ask above the retail price (every bid is capped at it).
+    /// @param side The side.
+    /// @param limitPrice The limit given.
+    /// @param retailPrice The round's retail price.
+    /// @param feedInTariff The round's feed-in tariff.
+    error DoubleAuctionNeverFillable(Side side, uint256 limitPrice, uint256 retailPrice, uint256 feedInTariff);
+    /// @notice Thrown when an owner with a booked order on one side of a round books the other side (self-trade).
+    /// @param roundId The round.
+    /// @param owner The owner.
+    error DoubleAuctionSelfTrade(uint64 roundId, address owner);
+    /// @notice Thrown when the admin sets a minimum order size of zero or above maxAmount().
+    /// @param minAmountWh The value given.
+    error DoubleAuctionInvalidMinAmount(uint256 minAmountWh);
     /// @notice Thrown when a price or amount exceeds what the contract accepts.
     /// @param price The price given.
     /// @param amountWh The amount given.
@@ -174,7 +196,7 @@ interface IDoubleAuction {
     /// @notice Thrown when the insertion hint is not a booked order of the same round and side.
     /// @param hintId The hint given.
     error DoubleAuctionInvalidHint(uint64 hintId);
-    /// @notice Thrown when the hint is more than MAX_HINT_WALK positions away from the right place.
+    /// @notice Thrown when the hint is more than maxHintSteps() positions away from the right place.
     /// @param hintId The hint given.
     /// @param maxWalk The bound.
     error DoubleAuctionHintTooFar(uint64 hintId, uint256 maxWalk);
@@ -207,7 +229,7 @@ interface IDoubleAuction {
     error DoubleAuctionUnknownRound(uint64 roundId);
     /// @notice Thrown when `clearRound` is asked for zero steps.
     error DoubleAuctionZeroSteps();
-    /// @notice Thrown when a claim batch is empty or longer than MAX_CLAIM_BATCH.
+    /// @notice Thrown when a claim batch is empty or longer than maxClaimBatch().
     /// @param length The length given.
     error DoubleAuctionInvalidBatchLength(uint256 length);
     /// @notice Thrown when tariffs are invalid (retail zero or below feed-in).
@@ -343,6 +365,16 @@ interface IDoubleAuction {
         uint256 moneyRefund,
         uint256 energyRefund
     );
+    /// @notice Emitted with CommitmentRefunded: the part of an unrevealed commitment's deposits it forfeits
+    ///         (UNREVEALED_FORFEIT_PERCENT, 10 %), paid to `forfeitRecipient()`.
+    /// @param roundId The round.
+    /// @param orderId The commitment.
+    /// @param owner The committer.
+    /// @param money Settlement units forfeited.
+    /// @param energy Wh forfeited.
+    event CommitmentForfeited(
+        uint64 indexed roundId, uint64 indexed orderId, address indexed owner, uint256 money, uint256 energy
+    );
     /// @notice Emitted when the operator changes the grid tariffs (applies to rounds opened afterwards).
     /// @param retailPrice New retail price, settlement units per kWh.
     /// @param feedInTariff New feed-in tariff, settlement units per kWh.
@@ -352,16 +384,20 @@ interface IDoubleAuction {
     /// @param revealSeconds Reveal window length in sealed rounds.
     /// @param sealedBids Whether new rounds are commit-reveal.
     event ScheduleSet(uint64 intervalSeconds, uint64 revealSeconds, bool sealedBids);
+    /// @notice Emitted when the admin changes the minimum order size.
+    /// @param minAmountWh The new minimum, Wh.
+    event MinAmountSet(uint256 minAmountWh);
 
     // ------------------------------------------------------------------ trading
     /// @notice Places an open bid or ask in the current round, escrowing money (bid: ceil(price*Wh/1000) at the
     ///         effective price) or energy (ask: amountWh), and inserts it in the sorted book after `hintPrevId`.
-    /// @dev A stale hint is corrected by walking at most MAX_HINT_WALK positions.
+    /// @dev A stale hint is corrected by walking at most maxHintSteps() positions.
     /// @param roundId The current round (`currentRoundId()`); a different one reverts, so a late order never
     ///        lands in the next round by surprise.
     /// @param side Bid or ask.
-    /// @param limitPrice Highest (bid) or lowest (ask) price, settlement units per kWh.
-    /// @param amountWh Energy, Wh, non-zero.
+    /// @param limitPrice Highest (bid) or lowest (ask) price, settlement units per kWh: 1..maxPrice(), a bid at or
+    ///        above the round's feed-in tariff, an ask at or below its retail price.
+    /// @param amountWh Energy, minAmount()..maxAmount() Wh. An owner books one side per round (no self-trade).
     /// @param hintPrevId The booked order of the same round and side that should precede it (0 = the head).
     /// @return orderId The new order's id.
     function submitOrder(uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh, uint64 hintPrevId)
@@ -406,12 +442,13 @@ interface IDoubleAuction {
     function clearRound(uint64 roundId, uint256 maxSteps) external returns (bool done);
 
     /// @notice Pays an order's fill and refund to its owner (anyone may trigger it). Unrevealed commitments get
-    ///         their deposits back without fill.
+    ///         their deposits back without fill, less 10 % of each that goes to `forfeitRecipient()`.
     /// @param orderId The order.
     /// @return s What was paid.
     function claim(uint64 orderId) external returns (Settlement memory s);
 
-    /// @notice `claim` for several orders (caller-supplied list, at most MAX_CLAIM_BATCH).
+    /// @notice `claim` for several orders (caller-supplied list, at most maxClaimBatch()); orders already claimed
+    ///         are skipped, so a claim front-running the batch cannot revert it.
     /// @param orderIds The orders.
     function claimMany(uint64[] calldata orderIds) external;
 
@@ -420,6 +457,10 @@ interface IDoubleAuction {
     /// @param retailPrice Settlement units per kWh, > 0.
     /// @param feedInTariff Settlement units per kWh, <= retailPrice.
     function setGridTariffs(uint128 retailPrice, uint128 feedInTariff) external;
+
+    /// @notice Sets the minimum order size (applies to orders submitted or revealed from now on). Admin only.
+    /// @param minAmountWh New minimum, 1..maxAmount() Wh.
+    function setMinAmount(uint128 minAmountWh) external;
 
     /// @notice Sets window length, reveal length and mode for rounds opened from now on. Admin only.
     /// @param intervalSeconds Bidding window, 1 s .. 1 day.
@@ -492,4 +533,36 @@ interface IDoubleAuction {
     /// @notice Id the next order or commitment will get (ids start at 1 and are global across rounds).
     /// @return The id.
     function nextOrderId() external view returns (uint64);
+
+    /// @notice Minimum order size, Wh.
+    /// @return The minimum.
+    function minAmount() external view returns (uint256);
+
+    /// @notice Largest limit price an order may give (MARKET_MAX_VALUE, as in the order book).
+    /// @return The maximum, settlement units per kWh.
+    function maxPrice() external pure returns (uint256);
+
+    /// @notice Largest order amount (MARKET_MAX_VALUE, as in the order book).
+    /// @return The maximum, Wh.
+    function maxAmount() external pure returns (uint256);
+
+    /// @notice Most positions a stale insertion hint is corrected by.
+    /// @return The bound.
+    function maxHintSteps() external pure returns (uint256);
+
+    /// @notice Longest `claimMany` batch.
+    /// @return The bound.
+    function maxClaimBatch() external pure returns (uint256);
+
+    /// @notice Who receives the forfeited part of unrevealed commitments (the operator given at deployment).
+    /// @return The address.
+    function forfeitRecipient() external view returns (address);
+
+    /// @notice The energy token (Wh) the auction trades.
+    /// @return The token address.
+    function energyToken() external view returns (address);
+
+    /// @notice The settlement token (mgMYR) the auction settles in.
+    /// @return The token address.
+    function settlementToken() external view returns (address);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IMeterRegistry} from "./IMeterRegistry.sol";
+
 /// @title Energy token: 1 unit = 1 Wh, minted only from meter readings
 /// @notice The oracle settles each (meter, interval) reading once: surplus is minted to the meter's owner; a deficit
 ///         burns the owner's tokens (energy delivered from the pool) and the rest is recorded as drawn from the grid.
@@ -32,6 +34,11 @@ interface IEnergyToken {
     /// @notice Thrown when a batch is empty or larger than MAX_BATCH.
     /// @param length The batch length given.
     error EnergyTokenInvalidBatchLength(uint256 length);
+    /// @notice Thrown by `recordReading` when the registry refuses the reading (see IMeterRegistry.ReadingCheck).
+    /// @param meterId The meter.
+    /// @param interval The interval.
+    /// @param check Why.
+    error EnergyTokenReadingRejected(bytes32 meterId, uint64 interval, IMeterRegistry.ReadingCheck check);
 
     /// @notice Emitted for every recorded reading.
     /// @param meterId The meter.
@@ -53,6 +60,13 @@ interface IEnergyToken {
     /// @param meterId The meter.
     /// @param interval The interval.
     event ReadingDuplicateSkipped(bytes32 indexed meterId, uint64 indexed interval);
+    /// @notice Emitted by `recordReadings` for a reading the registry refuses (inactive meter, interval not aligned
+    ///         to the meter's period, before its registration, or of an owner no longer kept); the rest of the batch
+    ///         is recorded.
+    /// @param meterId The meter.
+    /// @param interval The interval.
+    /// @param check Why (IMeterRegistry.ReadingCheck).
+    event ReadingSkipped(bytes32 indexed meterId, uint64 indexed interval, IMeterRegistry.ReadingCheck check);
 
     /// @notice Records one reading; reverts if it was recorded before. Oracle only.
     /// @param reading The reading.

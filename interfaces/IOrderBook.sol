@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Side} from "./MarketTypes.sol";
+
 /// @title Continuous limit-order book for energy
 /// @notice Prosumers sell energy tokens (Wh) and consumers buy them with settlement tokens (mgMYR units) at limit
 ///         prices. An incoming order matches at once against the best opposite orders at the resting order's price
@@ -18,12 +20,6 @@ pragma solidity ^0.8.24;
 ///      Self-trade: an incoming order that meets a resting order of the same owner cancels that resting order
 ///      (refunding its escrow, reason SelfTrade) and continues matching.
 interface IOrderBook {
-    /// @notice Side of an order.
-    enum Side {
-        Buy,
-        Sell
-    }
-
     /// @notice Life-cycle state of an order.
     enum Status {
         None,
@@ -37,7 +33,8 @@ interface IOrderBook {
     enum CancelReason {
         Owner,
         SelfTrade,
-        CapReached
+        CapReached,
+        Dust
     }
 
     /// @notice An order as `order(id)` returns it.

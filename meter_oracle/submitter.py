@@ -250,7 +250,10 @@ class Submitter:
         status = int(receipt["status"], 16) if isinstance(receipt["status"], str) else int(receipt["status"])
         self._sent_at.pop(batch.id, None)
         if status == 1:
-            recorded, minted_wh, deficit_wh, skipped = self._count_events(receipt)
+            recorded, minted_wh, deficit_wh, skipped, refused = self._count_events(receipt)
+            if refused:  # set aside before the batch is marked: they were not minted and never will be
+                self.outbox.reject_readings(refused, "refused by the meter registry when minting")
+                self.metrics.rejections.labels("meter_not_active_at_mint").inc(len(refused))
             self.outbox.mark_mined(batch.id, block, self.clock())
             self.metrics.batches.labels("mined").inc()
             self.metrics.mints.inc(recorded)
@@ -303,12 +306,14 @@ class Submitter:
         "EnergyTokenMeterNotActive(...)"; "unknown" when the node gives no revert data (out of gas)."""
         return str(self.client.explain_failure(tx_hash).error or "unknown")
 
-    def _count_events(self, receipt: dict[str, Any]) -> tuple[int, int, int, int]:
-        """(readings recorded, Wh minted, Wh deficit, duplicates skipped) from a recordReadings receipt's logs."""
+    def _count_events(self, receipt: dict[str, Any]) -> tuple[int, int, int, int, list[tuple[bytes, int]]]:
+        """(readings recorded, Wh minted, Wh deficit, duplicates skipped, (meter, interval) of readings the registry
+        refused) from a recordReadings receipt's logs."""
         token = self.client.contract("EnergyToken")
         if self._events is None or self._events.address != token.address.lower():
             self._events = EventDecoder(token.abi, token.address)
         recorded = minted = deficit = skipped = 0
+        refused: list[tuple[bytes, int]] = []
         for event in self._events.decode(receipt):
             if event.name == "ReadingRecorded":
                 recorded += 1
@@ -316,7 +321,9 @@ class Submitter:
                 deficit += int(event.args["burnedWh"]) + int(event.args["gridWh"])
             elif event.name == "ReadingDuplicateSkipped":
                 skipped += 1
-        return recorded, minted, deficit, skipped
+            elif event.name == "ReadingSkipped":
+                refused.append((bytes(event.args["meterId"]), int(event.args["interval"])))
+        return recorded, minted, deficit, skipped, refused
 
     # ------------------------------------------------------------------ reconciling with the chain
     def reconcile(self) -> None:

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IDoubleAuction} from "../../interfaces/IDoubleAuction.sol";
+import {Side, MARKET_MAX_VALUE} from "../../interfaces/MarketTypes.sol";
 
 /// @title ClearingMath: prices and costs of the double auction (mirrored by energy_chain/clearing.py)
 /// @notice Prices are settlement units per kWh, amounts Wh; cost = price * Wh / 1000.
 library ClearingMath {
-    /// @notice Largest accepted price (1e15 units = 1e9 MYR per kWh) and amount (1e15 Wh): products fit in 128 bits.
-    uint128 internal constant MAX_VALUE = 1e15;
+    /// @notice Largest accepted price and amount, the order book's bound (2^40 - 1): products fit in 80 bits.
+    uint128 internal constant MAX_VALUE = uint128(MARKET_MAX_VALUE);
 
     /// @notice The price an order is matched at: bids capped at the retail price, asks raised to the feed-in tariff.
     /// @param side Bid or ask.
@@ -15,12 +15,12 @@ library ClearingMath {
     /// @param retailPrice The round's retail price.
     /// @param feedInTariff The round's feed-in tariff.
     /// @return The effective price.
-    function effectivePrice(IDoubleAuction.Side side, uint128 limitPrice, uint128 retailPrice, uint128 feedInTariff)
+    function effectivePrice(Side side, uint128 limitPrice, uint128 retailPrice, uint128 feedInTariff)
         internal
         pure
         returns (uint128)
     {
-        if (side == IDoubleAuction.Side.Bid) return limitPrice > retailPrice ? retailPrice : limitPrice;
+        if (side == Side.Buy) return limitPrice > retailPrice ? retailPrice : limitPrice;
         return limitPrice < feedInTariff ? feedInTariff : limitPrice;
     }
 
@@ -29,7 +29,7 @@ library ClearingMath {
     /// @param amountWh Wh (<= MAX_VALUE).
     /// @return ceil(price * amountWh / 1000).
     function costRoundedUp(uint128 price, uint128 amountWh) internal pure returns (uint128) {
-        // Cannot overflow: both factors are at most 1e15, so the product is below 1e30 < 2**128.
+        // Cannot overflow: both factors are below 2^40, so the product is below 2^80.
         return uint128((uint256(price) * amountWh + 999) / 1000);
     }
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IOrderBook} from "../../interfaces/IOrderBook.sol";
+import {Side} from "../../interfaces/MarketTypes.sol";
 
 /// @title PriceLevelList: one side of the order book as a sorted, doubly linked list of price levels
 /// @notice Levels are keyed by price and linked from the best price to the worst (bids: highest first; asks: lowest
@@ -112,7 +113,7 @@ library PriceLevelList {
         return (better == 0, worse);
     }
 
-    function _side(bool bid) private pure returns (IOrderBook.Side) {
-        return bid ? IOrderBook.Side.Buy : IOrderBook.Side.Sell;
+    function _side(bool bid) private pure returns (Side) {
+        return bid ? Side.Buy : Side.Sell;
     }
 }

@@ -98,18 +98,19 @@ class _Bench:
         self.fill_book(rid, n)
         ids = list(range(first, first + 2 * n))
         tail_bid, tail_ask = ids[-2], ids[-1]
-        alice = self.traders[1]
+        # A buyer and a seller of the book (one side each per round: no self-trade); the bid at feed-in is the tail.
+        buyer, seller = self.traders[0], self.traders[1]
         self.measure(
             "submitOrder",
             f"bid into a book of {n} bids, exact hint (tail)",
-            self.fns.submitOrder(rid, 0, 100_000, 1_000, tail_bid),
-            alice,
+            self.fns.submitOrder(rid, 0, 200_000, 1_000, tail_bid),
+            buyer,
         )
         self.measure(
             "submitOrder",
             f"ask into a book of {n} asks, exact hint (tail)",
             self.fns.submitOrder(rid, 1, 490_000, 1_000, tail_ask),
-            alice,
+            seller,
         )
         if n >= 100:
             # The hint is 60 positions early (a stale hint): the contract walks forward to the right place.
@@ -117,7 +118,7 @@ class _Bench:
                 "submitOrder",
                 f"bid into a book of {n} bids, hint 60 positions stale",
                 self.fns.submitOrder(rid, 0, 450_000 - 70, 1_000, ids[2 * 10]),
-                alice,
+                buyer,
             )
         self.end_round(rid)
         self.measure("closeRound", f"{n} orders per side", self.fns.closeRound(rid), self.keeper)

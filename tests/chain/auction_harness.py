@@ -102,8 +102,9 @@ class AuctionChain:
         self.anvil.stop()
 
 
-def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> AuctionChain:
-    """Anvil on a free port, everything deployed, traders funded with both tokens and approved."""
+def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS), min_amount: int = 1) -> AuctionChain:
+    """Anvil on a free port, everything deployed, traders funded with both tokens and approved; the auction's
+    minimum order size set to `min_amount` Wh (the tests' books are Wh-sized)."""
     anvil = start_anvil(gas_limit=300_000_000, accounts=20)
     try:
         config = ChainConfig(rpc_url=anvil.url, deployments_dir=Path(tempfile.mkdtemp(prefix="auction-")))
@@ -116,7 +117,8 @@ def start_auction_chain(interval: int = 3600, traders: int = len(TRADERS)) -> Au
         registry, energy, money = (client.contract(n) for n in ("MeterRegistry", "EnergyToken", "SettlementToken"))
         ts = chain.latest_timestamp() - 10
         setup: list[tuple[Any, Signer, int]] = [
-            (auction.contract.functions.setSchedule(interval, 600, False), admin, 100_000)
+            (auction.contract.functions.setSchedule(interval, 600, False), admin, 100_000),
+            (auction.contract.functions.setMinAmount(min_amount), admin, 100_000),
         ]
         for i, s in enumerate(signers):
             mid = meter_id(f"AUCTION-TEST-{i}")

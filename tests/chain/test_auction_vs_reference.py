@@ -24,10 +24,15 @@ TARIFFS = Tariffs(RETAIL, FEED_IN)
 EXAMPLES = int(os.environ.get("AUCTION_PROPERTY_EXAMPLES", "200"))
 
 # Few distinct prices and amounts so that ties, equal prices and exact fills happen often; some prices fall outside
-# the grid band (above retail, below feed-in) to exercise the clamping.
-PRICES = st.sampled_from([0, 150_000, 200_000, 300_000, 350_000, 350_001, 400_000, 500_000, 700_000])
+# the grid band (bids above retail, asks below feed-in) to exercise the clamping. Only orders the contract accepts:
+# bids at or above feed-in, asks at or below retail (others can never fill), buyers and sellers distinct traders.
+BID_PRICES = st.sampled_from([200_000, 300_000, 350_000, 350_001, 400_000, 500_000, 700_000])
+ASK_PRICES = st.sampled_from([1, 150_000, 200_000, 300_000, 350_000, 350_001, 400_000, 500_000])
 AMOUNTS = st.one_of(st.integers(1, 5), st.sampled_from([1_000, 2_500]), st.integers(1, 10**6))
-ORDER = st.tuples(st.sampled_from([Side.BID, Side.ASK]), PRICES, AMOUNTS, st.integers(0, 9))
+ORDER = st.one_of(
+    st.tuples(st.just(Side.BID), BID_PRICES, AMOUNTS, st.integers(0, 4)),
+    st.tuples(st.just(Side.ASK), ASK_PRICES, AMOUNTS, st.integers(5, 9)),
+)
 BOOK = st.lists(ORDER, min_size=0, max_size=24)
 HINT_MODE = st.sampled_from(["exact", "head", "stale"])
 STEPS = st.sampled_from([1, 2, 3, 1000])
@@ -117,28 +122,28 @@ def _run_book(chain: AuctionChain, orders: list[tuple[Side, int, int, int]], hin
 @example(orders=[(Side.BID, 400_000, 1000, 0)], hint_mode="exact", steps=1)  # a single bid
 @example(orders=[(Side.ASK, 300_000, 1000, 0)], hint_mode="exact", steps=1)  # a single ask
 @example(orders=[(Side.BID, 300_000, 5, 0), (Side.BID, 400_000, 5, 1)], hint_mode="head", steps=1)  # no asks
-@example(orders=[(Side.ASK, 300_000, 5, 0), (Side.ASK, 250_000, 5, 1)], hint_mode="head", steps=2)  # no bids
-@example(orders=[(Side.BID, 300_000, 5, 0), (Side.ASK, 350_000, 5, 1)], hint_mode="exact", steps=1)  # no crossing
+@example(orders=[(Side.ASK, 300_000, 5, 5), (Side.ASK, 250_000, 5, 6)], hint_mode="head", steps=2)  # no bids
+@example(orders=[(Side.BID, 300_000, 5, 0), (Side.ASK, 350_000, 5, 5)], hint_mode="exact", steps=1)  # no crossing
 @example(  # equal prices everywhere: time priority decides who is rationed
     orders=[
         (Side.BID, 350_000, 3, 0),
         (Side.BID, 350_000, 3, 1),
-        (Side.ASK, 350_000, 4, 2),
-        (Side.ASK, 350_000, 4, 3),
+        (Side.ASK, 350_000, 4, 5),
+        (Side.ASK, 350_000, 4, 6),
         (Side.BID, 350_000, 3, 4),
     ],
     hint_mode="stale",
     steps=1,
 )
 @example(  # bid above retail and ask below feed-in are clamped into the band
-    orders=[(Side.BID, 700_000, 10, 0), (Side.ASK, 0, 10, 1)], hint_mode="exact", steps=1000
+    orders=[(Side.BID, 700_000, 10, 0), (Side.ASK, 1, 10, 5)], hint_mode="exact", steps=1000
 )
 @example(  # exact fill on both sides at once
     orders=[
         (Side.BID, 400_000, 5, 0),
-        (Side.ASK, 300_000, 5, 1),
+        (Side.ASK, 300_000, 5, 5),
         (Side.BID, 350_000, 5, 2),
-        (Side.ASK, 350_000, 5, 3),
+        (Side.ASK, 350_000, 5, 6),
     ],
     hint_mode="exact",
     steps=1,

@@ -7,6 +7,7 @@ from energy_chain.clearing import (
     Order,
     Side,
     Tariffs,
+    band,
     clear,
     cost_rounded_down,
     cost_rounded_up,
@@ -28,7 +29,16 @@ def test_worked_example_price_volume_rationing_grid() -> None:
     r = clear(orders, T)
     assert (r.price, r.volume_wh, r.marginal_bid, r.marginal_ask) == (425_000, 3_000, 1, 4)
     assert r.fills == {1: 3_000, 2: 0, 3: 1_000, 4: 2_000}
-    assert (r.imported_wh, r.exported_wh, r.steps) == (2_000, 3_000, 2)
+    assert (r.imported_wh, r.exported_wh, r.steps) == (2_000, 3_000, 4)  # 2 steps each: volume pass, price walk
+
+
+def test_price_comes_from_the_band_edge_not_the_last_sliver() -> None:
+    fair = [Order(1, BID, 500_000, 500), Order(2, BID, 450_000, 500), Order(3, ASK, 200_000, 1_000)]
+    assert clear(fair, T).price == 325_000
+    slivers = [Order(4, BID, 450_000, 1), Order(5, ASK, 450_000, 1)]  # the old rule priced the last pair: 450 000
+    r = clear(fair + slivers, T)
+    assert (r.price, r.volume_wh, r.fills[4], r.fills[5]) == (325_000, 1_000, 0, 0)
+    assert band(1_000) == 100 and band(9) == 1
 
 
 def test_no_crossing_one_side_empty_and_empty_book() -> None:

@@ -30,7 +30,10 @@ def cost_down(price: int, wh: int) -> int:
 
 @pytest.fixture(scope="module")
 def auction(DoubleAuction, energy, money, admin, operator):
-    return DoubleAuction.deploy(admin, operator, energy, money, RETAIL, FEED_IN, {"from": admin, "gas_price": 0})
+    """The auction with a 1 Wh minimum: the clearing tests use Wh-sized books (test_auction_rules tests the default)."""
+    deployed = DoubleAuction.deploy(admin, operator, energy, money, RETAIL, FEED_IN, {"from": admin, "gas_price": 0})
+    deployed.setMinAmount(1, {"from": admin})
+    return deployed
 
 
 @pytest.fixture(scope="module")

@@ -91,8 +91,12 @@ def test_sealed_round_full_cycle(auction, traders, rid, stranger, energy, money)
     tx = auction.clearRound(rid, 10, {"from": stranger})
     assert plain(list(tx.events["RoundCleared"].values())) == [rid, 350_000, 1_000, a, c]
 
-    tx = auction.claim(b, {"from": stranger})  # unrevealed: whole deposit back, no fill, nothing forfeited
-    assert plain(list(tx.events["CommitmentRefunded"].values())) == [rid, b, str(bob), cost_up(400_000, 1_000), 0]
+    tx = auction.claim(b, {"from": stranger})  # unrevealed: no fill, 10 % of the deposit forfeited to the operator
+    held = cost_up(400_000, 1_000)
+    kept = held * 10 // 100
+    assert plain(list(tx.events["CommitmentRefunded"].values())) == [rid, b, str(bob), held - kept, 0]
+    assert plain(list(tx.events["CommitmentForfeited"].values())) == [rid, b, str(bob), kept, 0]
+    assert [t["value"] for t in tx.events["Transfer"] if t["to"] == auction.forfeitRecipient()] == [kept]
     assert auction.getOrder(b)[3] == CLAIMED
     auction.claimMany([a, c], {"from": stranger})
     assert energy.balanceOf(alice) - e0 == 1_000  # the fill; the 500 Wh deposit came back

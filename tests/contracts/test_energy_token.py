@@ -116,10 +116,13 @@ def test_surplus_and_deficit_together_reverts(energy, meters, oracle, past):
         energy.recordReading((METER, past, 1, 1), {"from": oracle})
 
 
-def test_reassigned_meter_mints_to_new_owner(energy, registry, meters, operator, oracle, bob, past):
+def test_reassigned_meter_mints_to_new_owner(energy, registry, meters, operator, oracle, alice, bob, past, chain):
     registry.reassignMeter(METER, bob, {"from": operator})
-    energy.recordReading((METER, past, 100, 0), {"from": oracle})
+    chain.sleep(5)
+    energy.recordReading((METER, chain.time() - 1, 100, 0), {"from": oracle})  # an interval after the move
     assert energy.balanceOf(bob) == 100
+    energy.recordReading((METER, past, 40, 0), {"from": oracle})  # a late reading of alice's time is alice's
+    assert (energy.balanceOf(alice), energy.balanceOf(bob)) == (40, 100)
 
 
 @pytest.mark.parametrize("who", ["admin", "operator", "alice"])

@@ -317,15 +317,18 @@ def test_expired_resting_order_cannot_fill_and_is_refunded(book, traders, energy
     assert energy.balanceOf(alice) == e0 + 1_000
 
 
-def test_expired_orders_count_against_the_cap(book, traders):
+def test_expired_orders_have_a_cap_of_their_own(book, traders):
     alice, bob = traders[:2]
     now = chain_now()
     place(book, alice, SELL, P, 1_000, expiry=now + 100)
+    place(book, alice, SELL, P, 1_000, expiry=now + 100)
     place(book, traders[2], SELL, P, 1_000)
     brownie.chain.sleep(200)
-    tx = place(book, bob, BUY, P, 1_000, max_fills=1)
+    tx = place(book, bob, BUY, P, 1_000, max_fills=1)  # removes one expired order (its own cap of 1), no fill
     assert "OrderExpired" in tx.events and fills(tx) == []
-    assert order(book, tx.return_value)["status"] == CANCELLED  # still crossing when the cap was hit
+    assert order(book, tx.return_value)["status"] == CANCELLED  # still crossing when the caps were hit
+    tx = place(book, bob, BUY, P, 1_000, max_fills=1)  # the second expired order costs the fill nothing
+    assert "OrderExpired" in tx.events and len(fills(tx)) == 1
 
 
 def test_anyone_cleans_expired_orders(book, traders, money, accounts):

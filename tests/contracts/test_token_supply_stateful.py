@@ -31,6 +31,9 @@ class SupplyMachine(RuleBasedStateMachine):
         self.energy_bal = [0] * 5
         self.money_bal = [0] * 5
         self.owner = list(range(5))  # meter i -> household index
+        # Every interval below lies days before any reassignment: it settles to the meter's first owner (household i)
+        # while the registry still knows that owner (one reassignment back), and is refused after two.
+        self.moves = [0] * 5
         self.recorded = set()
         self.base = (brownie.chain.time() - 10 * 86400) // 900 * 900
 
@@ -49,18 +52,27 @@ class SupplyMachine(RuleBasedStateMachine):
                 "EnergyTokenReadingAlreadyRecorded",
             )
             return
+        if self.moves[actor] >= 2:
+            self.rpc.expect_revert(
+                self.energy,
+                "recordReading",
+                [(METERS[actor], self._interval(slot), wh, 0)],
+                self.oracle,
+                "EnergyTokenReadingRejected",
+            )
+            return
         self.rpc.send(self.energy, "recordReading", [(METERS[actor], self._interval(slot), wh, 0)], self.oracle)
         self.recorded.add(key)
-        self.energy_bal[self.owner[actor]] += wh
+        self.energy_bal[actor] += wh  # the owner during the interval
 
     @rule(actor=actor, slot=slot, wh=wh)
     def rule_deficit(self, actor, slot, wh):
         key = (actor, slot)
-        if key in self.recorded:
+        if key in self.recorded or self.moves[actor] >= 2:
             return
         self.rpc.send(self.energy, "recordReading", [(METERS[actor], self._interval(slot), 0, wh)], self.oracle)
         self.recorded.add(key)
-        holder = self.owner[actor]
+        holder = actor  # the owner during the interval
         self.energy_bal[holder] -= min(wh, self.energy_bal[holder])
 
     @rule(actor=actor, slot=slot, wh=wh)
@@ -68,9 +80,9 @@ class SupplyMachine(RuleBasedStateMachine):
         """A batch replaying an already-recorded reading skips it and records only the new one."""
         readings = [(METERS[actor], self._interval(slot), wh, 0), (METERS[actor], self._interval(slot), wh, 0)]
         self.rpc.send(self.energy, "recordReadings", [readings], self.oracle)
-        if (actor, slot) not in self.recorded:
+        if (actor, slot) not in self.recorded and self.moves[actor] < 2:  # else skipped (ReadingSkipped)
             self.recorded.add((actor, slot))
-            self.energy_bal[self.owner[actor]] += wh
+            self.energy_bal[actor] += wh
 
     @rule(actor=actor, other=other, wh=wh)
     def rule_transfer_energy(self, actor, other, wh):
@@ -105,6 +117,7 @@ class SupplyMachine(RuleBasedStateMachine):
     def rule_reassign(self, actor, other):
         self.rpc.send(self.registry, "reassignMeter", [METERS[actor], self.households[other]], self.operator)
         self.owner[actor] = other
+        self.moves[actor] += 1
 
     @invariant()
     def invariant_supply_equals_balances(self):

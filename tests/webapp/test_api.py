@@ -283,3 +283,31 @@ def test_hints_come_from_the_snapshot():
     assert hint_from_levels(bids, SIDES["buy"], 300) == 300
     assert hint_from_levels(asks, SIDES["sell"], 450) == 400
     assert hint_from_levels(asks, SIDES["sell"], 200) == 0
+
+
+def test_an_order_below_a_wall_of_price_levels_is_placed(app, client, users, chain):
+    """Security C: 130 ten-Wh levels (deeper than the 64-level snapshot plus the 64-level walk) made every web order
+    at a new level below them revert, retries included. The hint now comes from the chain at placement."""
+    from energy_chain.devchain import dev_key
+    from energy_chain.orders import OrderBookClient, Side
+    from energy_chain.signer import Signer
+
+    wall = 4_000_000  # 4 MYR/kWh: far above every other test's prices (the chain is shared)
+    spammer = Signer.from_key(dev_key(7))
+    chain.mint_energy(spammer.address, 10 * 130)
+    book = OrderBookClient(chain.client)
+    book.ensure_approvals(spammer)
+    client.get("/api/v1/market/book")  # the depth snapshot is taken before the wall
+    raws = [  # exact hints: each level right after the one before
+        book.build_place_tx(spammer, Side.SELL, wall + i, 10, max_fills=0, hint=wall + i - 1 if i else 0)
+        for i in range(130)
+    ]
+    for result in chain.client.send_raw_batch(raws):
+        assert isinstance(result, str), result
+    chain.client.wait_for_receipt(result)
+    assert len(book.depth(Side.SELL, 200)) == 130
+    name = users.signup(client)
+    chain.mint_energy(users.address(name), 1000)
+    r = client.post("/api/v1/orders", json={"side": "sell", "price": wall + 200_000, "amount_wh": 1000})
+    assert r.status_code == 202, r.get_json()
+    assert _wait_tx(client, r.get_json()["tx_hash"])["status"] == "success"

@@ -15,6 +15,8 @@ NOT_USER_FACING = {
     "DoubleAuctionZeroAddress",
     "DoubleAuctionInvalidSchedule",
     "DoubleAuctionZeroSteps",
+    "DoubleAuctionInvalidMinAmount",
+    "MeterRegistryInvalidPeriod",
 }
 
 

@@ -20,7 +20,7 @@ from webapp.services.approvals import send_approving
 from webapp.services.context import chain, signer_for
 
 AUCTION = "DoubleAuction"
-SIDES = {"buy": Side.BID, "sell": Side.ASK}
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
 
 register({
@@ -42,6 +42,11 @@ register({
     "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
     "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
     "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
+    "DoubleAuctionZeroPrice": "The price must be greater than zero.",
+    "DoubleAuctionAmountBelowMinimum": "Auction orders must be at least {minAmountWh} Wh.",
+    "DoubleAuctionNeverFillable": "This order could never trade: bids below the feed-in tariff ({feedInTariff}) "
+                                  "and asks above the retail price ({retailPrice}) meet no one.",
+    "DoubleAuctionSelfTrade": "You already have an order on the other side of this round; one side per round.",
 })  # fmt: skip
 
 

@@ -1,9 +1,10 @@
 """Order-book trading shared by the market page and the API: place, cancel, prepare (browser wallets), history.
 
 The placement path is kept lean for load: the key is already unlocked in memory, the nonce is counted locally,
-the level hint comes from the shared depth snapshot (webapp.services.book, energy_chain.orders.hint_from_levels),
-one simulation catches reverts with their reason (PREFLIGHT; off: a fixed gas limit and no simulation, the outcome
-then comes from /api/v1/tx/<hash>), and the receipt is awaited only when the caller asks (wait=True).
+the level hint is read from the chain at placement (OrderBook.findHint: a depth snapshot is stale under load), the
+gas limit is the bound for any reachable book (place_gas), one simulation catches reverts with their reason
+(PREFLIGHT; off: no simulation, the outcome then comes from /api/v1/tx/<hash>), and the receipt is awaited only when
+the caller asks (wait=True).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from energy_chain.codec import calldata
-from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, hint_from_levels, place_gas
+from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -86,19 +87,26 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
     service = chain()
     client = _client()
     expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
-    hint = hint_from_levels(book.levels(s), s, price)
-    args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
     token = _token_for(s)
-    gas = None if (wait or current_app.config["PREFLIGHT"]) else place_gas(MAX_FILLS)
+    with service.guard(token):
+        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
+        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
+        hint = client.hint_for(s, price)
+    args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
+    # The gas limit is the bound for any book the chain can reach before mining, never an estimate of today's book.
+    gas = place_gas(MAX_FILLS)
 
     def approve() -> None:
         with service.guard():
             client.ensure_approvals(signer)
 
-    result = send_approving(
-        lambda: service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas),
-        approve, "OrderBookInsufficientAllowance",
-    )  # fmt: skip
+    def send() -> str | dict[str, Any]:
+        if wait or current_app.config["PREFLIGHT"]:
+            with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
+                service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
+        return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+
+    result = send_approving(send, approve, "OrderBookInsufficientAllowance")
     if wait:
         book.invalidate()  # the next page shows this order
     return _order_result(client, result)
