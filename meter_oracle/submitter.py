@@ -29,6 +29,7 @@ from web3 import Web3
 
 from energy_chain import ChainClient, Signer
 from energy_chain.client import CHAIN_UNAVAILABLE
+from energy_chain.codec import as_bytes
 from energy_chain.events import EventDecoder
 from meter_oracle.config import OracleConfig
 from meter_oracle.metrics import Metrics
@@ -322,7 +323,7 @@ class Submitter:
             elif event.name == "ReadingDuplicateSkipped":
                 skipped += 1
             elif event.name == "ReadingSkipped":
-                refused.append((bytes(event.args["meterId"]), int(event.args["interval"])))
+                refused.append((as_bytes(event.args["meterId"]), int(event.args["interval"])))
         return recorded, minted, deficit, skipped, refused
 
     # ------------------------------------------------------------------ reconciling with the chain
