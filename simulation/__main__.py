@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-report", action="store_true")
     p.add_argument("--quiet", action="store_true")
     ns = p.parse_args(argv)
+    # SIGTERM (make, timeout, a bench) unwinds like Ctrl-C: every design's finally stops its anvil.
+    signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(143))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     community = generate_community(ns.households, ns.seed, ns.interval_s)
     spec = RunSpec(community, ns.days, ns.interval_s, ns.seed, day=ns.date, strategy=ns.strategy,
