@@ -81,7 +81,7 @@ def test_dataset_passes_the_report_checks(first_run):
     df, meta = read_intervals(out / "intervals.csv"), read_run_meta(out / "run.json")
     assert set(meta["designs"]) == set(ALL_DESIGNS)
     assert len(df) == len(ALL_DESIGNS) * 10 * 8
-    assert check_dataset(df, compute_kpis(df, meta)) == []
+    assert check_dataset(df, compute_kpis(df, meta), meta) == []
     market = df[df.design.isin(["order-book", "auction"])]
     assert market.bought_wh.sum() > 0 and market.burned_wh.sum() > 0  # agents traded and the oracle delivered
 
