@@ -22,15 +22,16 @@ from simulation.spec import ALL_DESIGNS, DEFAULT_DATE, RunSpec
 KNOWN_DESIGNS = (*ALL_DESIGNS, "direct")
 
 
-def parse_designs(text: str) -> list[str]:
+DIRECT_IN_ALL_UP_TO = 50  # households: each direct buyer queries every meter's DHT record (N^2 lookups/interval)
+
+
+def parse_designs(text: str, households: int) -> list[str]:
     names = [d.strip() for d in text.split(",") if d.strip()]
     if not names or names == ["all"]:
-        return list(ALL_DESIGNS)
+        return [*ALL_DESIGNS, "direct"] if households <= DIRECT_IN_ALL_UP_TO else list(ALL_DESIGNS)
     unknown = [d for d in names if d not in KNOWN_DESIGNS]
     if unknown:
         raise SystemExit(f"unknown design(s) {unknown}; choose from {', '.join(KNOWN_DESIGNS)} or 'all'")
-    if "direct" in names:
-        raise SystemExit("the direct design needs agents/direct.py (issue #13), not in this build yet")
     return names
 
 
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="stop after this many intervals (default: the whole days)")  # fmt: skip
     p.add_argument("--start-hour", type=float, default=float(env.get("START_HOUR", 0)))
     p.add_argument("--date", type=date.fromisoformat, default=date.fromisoformat(env.get("DATE", str(DEFAULT_DATE))))
-    p.add_argument("--designs", default=env.get("DESIGNS", "all"), help="comma-separated, or 'all'")
+    p.add_argument(
+        "--designs",
+        default=env.get("DESIGNS", "all"),
+        help=f"comma-separated, or 'all' (direct included up to {DIRECT_IN_ALL_UP_TO} households)",
+    )
     p.add_argument("--strategy", default=env.get("STRATEGY", "sdr"), choices=("sdr", "ramp"))
     p.add_argument("--forecaster", default=env.get("FORECASTER", "clear-sky"), choices=("clear-sky", "persistence"))
     p.add_argument("--run", default=env.get("RUN") or None, help="run folder name (default: derived from the options)")
@@ -67,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                    forecaster=ns.forecaster, intervals=ns.intervals, start_hour=ns.start_hour)  # fmt: skip
     name = ns.run or f"h{ns.households}-d{ns.days}-s{ns.seed}-{ns.strategy}"
     run_dir = ns.out / name
-    meta = run(spec, parse_designs(ns.designs), run_dir, report=not ns.no_report, quiet=ns.quiet, jobs=ns.jobs)
+    meta = run(
+        spec, parse_designs(ns.designs, ns.households), run_dir, report=not ns.no_report, quiet=ns.quiet, jobs=ns.jobs
+    )
     print(summary(meta))
     print(f"wrote {run_dir}")
     return 0

@@ -143,6 +143,19 @@ class SimChain:
                 hashes.append(str(reply["result"]).lower())
         return hashes
 
+    def absorb(self, first: int, last: int) -> None:
+        """Count blocks mined outside `mine` (automine phases) into the run's blocks, transactions and gas."""
+        assert self.rpc is not None
+        numbers = list(range(first, last + 1))
+        for start in range(0, len(numbers), 100):
+            part = numbers[start : start + 100]
+            for reply in self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part]):
+                block = reply["result"]
+                self.transactions += len(block["transactions"])
+                self.gas_used += int(block["gasUsed"], 16)
+                self.last_ts = max(self.last_ts, int(block["timestamp"], 16))
+        self.blocks.extend(numbers)
+
     def _reverted_gas(self, blocks: Sequence[int]) -> int:
         return sum(self._mined_gas[n] for n in blocks)
 
