@@ -19,7 +19,10 @@ from energy_chain.offer_settlement import OfferSettlementClient
 from simulation.chain import SimChain
 
 log = logging.getLogger("simulation.direct")
-OFFER_MARGIN_S = 30  # offers expire this long before the interval ends (trading there is over)
+OFFER_MARGIN_S = 30
+# UDP replies on a busy 2-core machine can take over half a second; a lost reply drops a peer from the routing
+# table and its offers from the next gather, which would make the run depend on machine load.
+RPC_TIMEOUT_S = 3.0  # offers expire this long before the interval ends (trading there is over)
 
 
 class DirectMarket:
@@ -28,6 +31,7 @@ class DirectMarket:
     def __init__(self, client: ChainClient, signers: Sequence[Signer], serials: Sequence[str], clock: Any,
                  interval_s: int) -> None:  # fmt: skip
         self.interval_s = interval_s
+        logging.getLogger("rpcudp").setLevel(logging.CRITICAL)  # reply timeouts: discovery's stats count them
         self.loop = LoopThread()
         self.nodes: list[DiscoveryNode] = []
         settlement = OfferSettlementClient(client)
@@ -35,8 +39,9 @@ class DirectMarket:
         meters = [meter_id_hex(s) for s in serials]
         try:
             for s in signers:
-                node = DiscoveryNode("127.0.0.1", 0, [n.address for n in self.nodes[:3]], verifier,
-                                     key=s.account.key, rpc_timeout_s=0.5, loop=self.loop, clock=clock)  # fmt: skip
+                bootstrap = [n.address for n in self.nodes[:3]]
+                node = DiscoveryNode("127.0.0.1", 0, bootstrap, verifier, key=s.account.key,
+                                     rpc_timeout_s=RPC_TIMEOUT_S, loop=self.loop, clock=clock)  # fmt: skip
                 self.nodes.append(node.start())
         except Exception:
             self.close()
