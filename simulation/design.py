@@ -66,12 +66,13 @@ class DesignResult:
     trades: list[list[Any]] = field(default_factory=list)
     rounded_fills: int = 0
     reordered_batches: int = 0
+    direct_failures: int = 0
 
     def meta(self) -> dict[str, Any]:
         return {"transactions": self.transactions, "gas_used": self.gas_used, "wall_s": round(self.wall_s, 2),
                 "forecast_mape": self.forecast_mape, "trades": self.trades, "rounded_fills": self.rounded_fills,
                 "setup_transactions": self.setup_transactions,
-                "reordered_batches": self.reordered_batches}  # fmt: skip
+                "reordered_batches": self.reordered_batches, "direct_failures": self.direct_failures}  # fmt: skip
 
 
 class DesignRun:
@@ -249,6 +250,7 @@ class DesignRun:
         finally:
             oracle.close()
             if direct is not None:
+                self.result.direct_failures = direct.failures
                 direct.close()
 
     # ------------------------------------------------------------------ chain -> dataset

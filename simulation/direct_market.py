@@ -31,6 +31,7 @@ class DirectMarket:
     def __init__(self, client: ChainClient, signers: Sequence[Signer], serials: Sequence[str], clock: Any,
                  interval_s: int) -> None:  # fmt: skip
         self.interval_s = interval_s
+        self.failures = 0  # publishes and purchases that failed in discovery (their energy went to the grid)
         logging.getLogger("rpcudp").setLevel(logging.CRITICAL)  # reply timeouts: discovery's stats count them
         self.loop = LoopThread()
         self.nodes: list[DiscoveryNode] = []
@@ -63,10 +64,19 @@ class DirectMarket:
         try:
             intents = [a.intent(view, self.name) for a in agents]
             for i in order:
-                self.sellers[i].publish(intents[i].sell_wh, intents[i].ask, now)
+                try:
+                    self.sellers[i].publish(intents[i].sell_wh, intents[i].ask, now)
+                except Exception as exc:  # e.g. kademlia's set_digest with an empty routing table: no offer
+                    self.failures += 1
+                    log.warning("seller %d could not publish (%s: %s)", i, type(exc).__name__, exc)
             for i in order:
                 if intents[i].buy_wh > 0:
-                    p = self.buyers[i].buy(intents[i].buy_wh, now)
+                    try:
+                        p = self.buyers[i].buy(intents[i].buy_wh, now)
+                    except Exception as exc:  # discovery failed: this buyer's deficit comes from the grid
+                        self.failures += 1
+                        log.warning("buyer %d could not buy (%s: %s)", i, type(exc).__name__, exc)
+                        continue
                     log.debug("buyer %d: %s", i, p)
                     trades += [Trade(t.buyer, t.seller, t.price, t.amount_wh, t.cost, t.cost) for t in p.trades]
         finally:
