@@ -65,14 +65,13 @@ class DesignResult:
     forecast_mape: float | None = None
     trades: list[list[Any]] = field(default_factory=list)
     rounded_fills: int = 0
-    reordered_batches: int = 0
     direct_failures: int = 0
 
     def meta(self) -> dict[str, Any]:
         return {"transactions": self.transactions, "gas_used": self.gas_used, "wall_s": round(self.wall_s, 2),
                 "forecast_mape": self.forecast_mape, "trades": self.trades, "rounded_fills": self.rounded_fills,
                 "setup_transactions": self.setup_transactions,
-                "reordered_batches": self.reordered_batches, "direct_failures": self.direct_failures}  # fmt: skip
+                "direct_failures": self.direct_failures}  # fmt: skip
 
 
 class DesignRun:
@@ -185,7 +184,6 @@ class DesignRun:
             self.client = client
             self._loop(client, chain)
             self.result.transactions, self.result.gas_used = chain.transactions, chain.gas_used
-            self.result.reordered_batches = chain.reordered
             if inspect is not None:
                 inspect(self, client, chain)
         finally:
