@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,15 +22,16 @@ from simulation.spec import ALL_DESIGNS, DEFAULT_DATE, RunSpec
 KNOWN_DESIGNS = (*ALL_DESIGNS, "direct")
 
 
-def parse_designs(text: str) -> list[str]:
+DIRECT_IN_ALL_UP_TO = 50  # households: each direct buyer queries every meter's DHT record (N^2 lookups/interval)
+
+
+def parse_designs(text: str, households: int) -> list[str]:
     names = [d.strip() for d in text.split(",") if d.strip()]
     if not names or names == ["all"]:
-        return list(ALL_DESIGNS)
+        return [*ALL_DESIGNS, "direct"] if households <= DIRECT_IN_ALL_UP_TO else list(ALL_DESIGNS)
     unknown = [d for d in names if d not in KNOWN_DESIGNS]
     if unknown:
         raise SystemExit(f"unknown design(s) {unknown}; choose from {', '.join(KNOWN_DESIGNS)} or 'all'")
-    if "direct" in names:
-        raise SystemExit("the direct design needs agents/direct.py (issue #13), not in this build yet")
     return names
 
 
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="stop after this many intervals (default: the whole days)")  # fmt: skip
     p.add_argument("--start-hour", type=float, default=float(env.get("START_HOUR", 0)))
     p.add_argument("--date", type=date.fromisoformat, default=date.fromisoformat(env.get("DATE", str(DEFAULT_DATE))))
-    p.add_argument("--designs", default=env.get("DESIGNS", "all"), help="comma-separated, or 'all'")
+    p.add_argument(
+        "--designs",
+        default=env.get("DESIGNS", "all"),
+        help=f"comma-separated, or 'all' (direct included up to {DIRECT_IN_ALL_UP_TO} households)",
+    )
     p.add_argument("--strategy", default=env.get("STRATEGY", "sdr"), choices=("sdr", "ramp"))
     p.add_argument("--forecaster", default=env.get("FORECASTER", "clear-sky"), choices=("clear-sky", "persistence"))
     p.add_argument("--run", default=env.get("RUN") or None, help="run folder name (default: derived from the options)")
@@ -58,13 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-report", action="store_true")
     p.add_argument("--quiet", action="store_true")
     ns = p.parse_args(argv)
+    # SIGTERM (make, timeout, a bench) unwinds like Ctrl-C: every design's finally stops its anvil.
+    signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(143))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     community = generate_community(ns.households, ns.seed, ns.interval_s)
     spec = RunSpec(community, ns.days, ns.interval_s, ns.seed, day=ns.date, strategy=ns.strategy,
                    forecaster=ns.forecaster, intervals=ns.intervals, start_hour=ns.start_hour)  # fmt: skip
     name = ns.run or f"h{ns.households}-d{ns.days}-s{ns.seed}-{ns.strategy}"
     run_dir = ns.out / name
-    meta = run(spec, parse_designs(ns.designs), run_dir, report=not ns.no_report, quiet=ns.quiet, jobs=ns.jobs)
+    meta = run(
+        spec, parse_designs(ns.designs, ns.households), run_dir, report=not ns.no_report, quiet=ns.quiet, jobs=ns.jobs
+    )
     print(summary(meta))
     print(f"wrote {run_dir}")
     return 0

@@ -38,10 +38,11 @@ def tree_memory(proc: psutil.Process) -> int:
     return total
 
 
-def measure(households: int, days: int, seed: int, designs: str, out_dir: Path) -> dict[str, Any]:
-    name = f"bench-h{households}-d{days}-s{seed}"
+def measure(households: int, days: int, seed: int, designs: str, out_dir: Path, jobs: int) -> dict[str, Any]:
+    name = f"bench-h{households}-d{days}-s{seed}" + ("" if designs == "all" else "-" + designs.replace(",", "-"))
     cmd = [sys.executable, "-m", "simulation", "--households", str(households), "--days", str(days), "--seed",
-           str(seed), "--designs", designs, "--run", name, "--out", str(out_dir), "--quiet"]  # fmt: skip
+           str(seed), "--designs", designs, "--run", name, "--out", str(out_dir), "--quiet",
+           "--jobs", str(jobs)]  # fmt: skip
     load0 = os.getloadavg()[0]
     started = time.monotonic()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -72,6 +73,7 @@ def measure(households: int, days: int, seed: int, designs: str, out_dir: Path) 
         "households": households,
         "days": days,
         "designs": list(meta["designs"]),
+        "jobs": jobs,
         "wall_s": round(wall, 1),
         "transactions": sum(d["transactions"] for d in meta["designs"].values()),
         "setup_transactions": sum(d.get("setup_transactions", 0) for d in meta["designs"].values()),
@@ -92,12 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--designs", default="all")
+    p.add_argument("--jobs", type=int, default=2, help="designs simulated in parallel")
     p.add_argument("--out", type=Path, default=OUT)
     ns = p.parse_args(argv)
     results: list[dict[str, Any]] = json.loads(ns.out.read_text()) if ns.out.exists() else []
     for size in ns.sizes:
-        entry = measure(size, ns.days, ns.seed, ns.designs, ns.out.parent)
-        results = [r for r in results if (r["households"], r["days"]) != (size, ns.days)] + [entry]
+        entry = measure(size, ns.days, ns.seed, ns.designs, ns.out.parent, ns.jobs)
+        key = (size, ns.days, tuple(entry["designs"]))
+        results = [r for r in results if (r["households"], r["days"], tuple(r["designs"])) != key] + [entry]
         results.sort(key=lambda r: (r["households"], r["days"]))
         ns.out.parent.mkdir(parents=True, exist_ok=True)
         ns.out.write_text(json.dumps(results, indent=1) + "\n")

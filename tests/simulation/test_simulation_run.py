@@ -1,5 +1,6 @@
-"""A 10-household, 8-interval simulation of every design: the dataset passes the report's checks, agrees with the
-chain's own events (readings, token mints and burns, trades, final balances), and the same seed repeats it."""
+"""A 10-household, 8-interval simulation of every design (direct included): the dataset passes the report's checks,
+agrees with the chain's own events (readings, token mints and burns, trades, final balances), and the same seed
+repeats it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from simulation.run import run
 from simulation.spec import ALL_DESIGNS, RunSpec
 
 ZERO = "0x0000000000000000000000000000000000000000"
+DESIGNS = (*ALL_DESIGNS, "direct")
 
 
 def spec(seed: int = 11) -> RunSpec:
@@ -34,6 +36,8 @@ def chain_totals(runner: DesignRun, client: Any, chain: Any) -> dict[str, dict[s
         sources.append(client.contract("OrderBook"))
     if runner.venue_name == "auction":
         sources.append(client.contract("DoubleAuction"))
+    if runner.venue_name == "direct":
+        sources.append(client.contract("OfferSettlement"))
     for contract in sources:
         decoder = EventDecoder(contract.abi, contract.address)
         for log in chain.logs(chain.blocks, contract.address):
@@ -56,6 +60,11 @@ def chain_totals(runner: DesignRun, client: Any, chain: Any) -> dict[str, dict[s
                 totals[names[buyer.lower()]]["paid_units"] += a["cost"]
                 totals[names[seller.lower()]]["sold_wh"] += a["amount"]
                 totals[names[seller.lower()]]["received_units"] += a["cost"]
+            elif e.name == "OfferFilled":
+                totals[names[a["buyer"].lower()]]["bought_wh"] += a["amountWh"]
+                totals[names[a["buyer"].lower()]]["paid_units"] += a["cost"]
+                totals[names[a["seller"].lower()]]["sold_wh"] += a["amountWh"]
+                totals[names[a["seller"].lower()]]["received_units"] += a["cost"]
             elif e.name == "OrderClaimed":
                 t = totals[names[a["owner"].lower()]]
                 side = ("bought_wh", "paid_units") if a["side"] == 0 else ("sold_wh", "received_units")
@@ -71,7 +80,7 @@ def chain_totals(runner: DesignRun, client: Any, chain: Any) -> dict[str, dict[s
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("sim") / "run"
     seen: dict[str, Any] = {}
-    run(spec(), ALL_DESIGNS, out, report=False, quiet=True,
+    run(spec(), DESIGNS, out, report=False, quiet=True,
         inspect=lambda r, c, ch: seen.__setitem__(r.design, chain_totals(r, c, ch)))  # fmt: skip
     return out, seen
 
@@ -79,17 +88,17 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 def test_dataset_passes_the_report_checks(first_run):
     out, _ = first_run
     df, meta = read_intervals(out / "intervals.csv"), read_run_meta(out / "run.json")
-    assert set(meta["designs"]) == set(ALL_DESIGNS)
-    assert len(df) == len(ALL_DESIGNS) * 10 * 8
-    assert check_dataset(df, compute_kpis(df, meta)) == []
-    market = df[df.design.isin(["order-book", "auction"])]
+    assert set(meta["designs"]) == set(DESIGNS)
+    assert len(df) == len(DESIGNS) * 10 * 8
+    assert check_dataset(df, compute_kpis(df, meta), meta) == []
+    market = df[df.design.isin(["order-book", "auction", "direct"])]
     assert market.bought_wh.sum() > 0 and market.burned_wh.sum() > 0  # agents traded and the oracle delivered
 
 
 def test_dataset_agrees_with_the_chain_events(first_run):
     out, seen = first_run
     df = read_intervals(out / "intervals.csv")
-    for design in ALL_DESIGNS:
+    for design in DESIGNS:
         rows = df[df.design == design].sort_values("interval_start")
         for household, g in rows.groupby("household"):
             chain = seen[design].get(household, {})
