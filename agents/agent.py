@@ -105,8 +105,12 @@ class TradingAgent:
         self._expected_deficit = max(0, round(expected_flow - net))
         return self._mode
 
-    def intent(self, view: MarketView, venue: str) -> Intent:
-        """Amounts and limit prices for one trading step (re-planned at each step from the current balances)."""
+    def intent(self, view: MarketView, venue: str, min_wh: int | None = None) -> Intent:
+        """Amounts and limit prices for one trading step (re-planned at each step from the current balances).
+
+        Amounts below `min_wh` (the venue's minimum order; default the configured one) are not offered: that
+        energy is left to the grid.
+        """
         bounds = self.config.bounds
         quote: Quote = self.config.strategy.quote(view)
         if not bounds.allows(venue):
@@ -118,7 +122,7 @@ class TradingAgent:
         if bid is not None:
             buy = max(0, self._expected_deficit - self.energy_wh)
             buy = min(buy, bounds.affordable_wh(bid, self.spent_today), self.money * 1000 // max(bid, 1))
-        small = self.config.min_order_wh
+        small = self.config.min_order_wh if min_wh is None else max(min_wh, self.config.min_order_wh)
         return Intent(sell if sell >= small else 0, ask, buy if buy >= small else 0, bid or 0)
 
     def run_battery(self, interval: int, net_before_wh: int) -> int:

@@ -55,6 +55,8 @@ class LiveRunner:
         self.readings = EventDecoder(self.token.abi, self.token.address)
         self.book = OrderBookClient(client) if venue == "order-book" else None
         self.auction = AuctionClient(client) if venue == "auction" else None
+        market = self.book or self.auction
+        self.min_wh = int(market.contract.functions.minAmount().call()) if market is not None else None
         self.by_meter = {meter_id(a.serial): a for a in self.agents}
         self.by_address = {a.signer.address.lower(): a for a in self.agents}
         self._from_block = int(client.w3.eth.block_number) + 1
@@ -102,7 +104,7 @@ class LiveRunner:
             money = int(self.money.functions.balanceOf(la.signer.address).call())
             la.agent.set_balances(energy, money)
             la.agent.begin_interval(start, view)
-            intent = la.agent.intent(view, self.venue)
+            intent = la.agent.intent(view, self.venue, self.min_wh)
             for is_sell, amount, price in ((True, intent.sell_wh, intent.ask), (False, intent.buy_wh, intent.bid)):
                 if amount > 0:
                     self._order(la, is_sell, price, amount)

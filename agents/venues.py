@@ -112,6 +112,8 @@ class AuctionVenue:
         self._book: dict[AuctionSide, list[BookEntry]] = {AuctionSide.BID: [], AuctionSide.ASK: []}
         self._next_id = 0
         self._tariffs = AuctionTariffs(*client.tariffs())
+        # The auction refuses smaller orders (a sliver must not set the price): smaller amounts go to the grid.
+        self.min_amount_wh = int(self.contract.functions.minAmount().call())
 
     def open_round(self, round_id: int) -> None:
         """Read the round's book and the next order id once; later submissions of the batch are hinted locally."""

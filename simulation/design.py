@@ -357,7 +357,7 @@ class DesignRun:
         raws = []
         for i in self._order(k, 0):
             a, signer = agents[i], self.signers[i]
-            intent = a.intent(view, venue.name)
+            intent = a.intent(view, venue.name, venue.min_amount_wh)
             for side, amount, price in ((AuctionSide.ASK, intent.sell_wh, intent.ask),
                                         (AuctionSide.BID, intent.buy_wh, intent.bid)):  # fmt: skip
                 if amount > 0:
@@ -375,7 +375,9 @@ class DesignRun:
                         k: int) -> None:  # fmt: skip
         count = 2 + -(-len(order_ids) // CLAIM_BATCH)
         nonces = self.keeper.reserve(count, self.client.pending_nonce)
-        raws = venue.settle(self.keeper, round_id, order_ids, nonces.start, clear_steps=len(order_ids) + 2)
+        # Clearing walks the book twice (volume pass, then the band price pass): each pass at most one step per
+        # order plus the two that find the book no longer crosses.
+        raws = venue.settle(self.keeper, round_id, order_ids, nonces.start, clear_steps=2 * (len(order_ids) + 2))
         self.clock.set(round_id + self.spec.interval_s)
         hashes, blocks = chain.execute(raws, round_id + self.spec.interval_s)
         events = self.auction_events.decode_all(chain.logs(blocks, venue.contract.address))

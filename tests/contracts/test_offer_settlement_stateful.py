@@ -29,7 +29,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from energy_chain.anvil import dev_key
+from energy_chain.devchain import dev_key
 from energy_chain.events import EventDecoder
 from energy_chain.offers import Offer, SignedOffer, sign_offer
 from tests.contracts import offer_fixtures as fixtures
