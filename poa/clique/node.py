@@ -95,15 +95,21 @@ def prepare_datadir(
     return signer
 
 
-def clique_args(datadir: Path, rpc_port: int, p2p_port: int) -> list[str]:
+def clique_args(datadir: Path, rpc_port: int, p2p_port: int, bootnodes: list[str] | None = None,
+                max_peers: int = 0, log_level: str = "warn") -> list[str]:  # fmt: skip
+    """The node's command line. With `max_peers` 0 it accepts no peers; otherwise it dials exactly `bootnodes`
+    (static peering: discovery off) and listens on 127.0.0.1 only (`--extIP`, honoured by patch_client fix 5a)."""
+    peering = ["--maxPeers", str(max_peers)]
+    if max_peers:
+        peering += ["--extIP", "127.0.0.1", *(["--bootnodes", ",".join(bootnodes)] if bootnodes else [])]
     return [
         str(clique_binary()),
         "--gethGenesis", str(datadir / GENESIS_NAME),
         "--dataDir", str(datadir / "chain"),
         "--rpc", "--rpcAddr", "127.0.0.1", "--rpcPort", str(rpc_port),
-        "--port", str(p2p_port), "--maxPeers", "0", "--discDns", "false", "--discV4", "false",
+        "--port", str(p2p_port), *peering, "--discDns", "false", "--discV4", "false",
         "--mine", "--unlock", str(datadir / "signer.key"), "--isSingleNode",
-        "--logFile", "false", "--logLevel", "warn",
+        "--logFile", "false", "--logLevel", log_level,
     ]  # fmt: skip
 
 
