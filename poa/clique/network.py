@@ -210,3 +210,37 @@ def block_signer(block: dict) -> str:
     seal[64] = seal[64] - 27 if seal[64] >= 27 else seal[64]
     key = keys.Signature(bytes(seal)).recover_public_key_from_msg_hash(keccak(rlp.encode(fields)))
     return to_checksum_address(key.to_canonical_address())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m poa.clique.network`: run N signers in the foreground until Ctrl-C (state kept in --root)."""
+    import argparse
+    import os
+    import signal
+
+    parser = argparse.ArgumentParser(description="Run a clique network of N signers on 127.0.0.1.")
+    parser.add_argument("--signers", type=int, default=int(os.environ.get("CLIQUE_SIGNERS", 3)))
+    parser.add_argument("--chain-id", type=int, default=int(os.environ.get("CHAIN_ID", LOCAL_CHAIN_ID)))
+    parser.add_argument("--period", type=int, default=1, help="seconds between blocks")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT / "var" / "clique-network")
+    ns = parser.parse_args(argv)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # taken by sigwait below
+    root = ns.root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    network = start_clique_network(ns.signers, ns.chain_id, root, period_s=ns.period, log_dir=root)
+    try:
+        for index, node in enumerate(network.nodes):
+            assert node is not None
+            print(f"signer {index}: {node.signer} RPC {node.url} log {root / f'node-{index}.log'}", flush=True)
+        print(f"chain {ns.chain_id}, state in {root}; point the project at any signer: RPC_URL=<url> "
+              f"CHAIN_ID={ns.chain_id} DEFAULT_GAS=3000000. Ctrl-C stops all.", flush=True)  # fmt: skip
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        network.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -249,7 +249,8 @@ FIXES = (
         "the pool checks transactions against the newest executed state",
         SRC / "service/txpool.js",
         "        await vmCopy.stateManager.setStateRoot(block.stateRoot);",
-        """        // patched: the canonical head can be stored before it is executed; use the newest executed state then
+        """        // patched: the canonical head can be stored before it is executed; then use the newest executed
+        // state
         const root = (await vmCopy.stateManager.hasStateRoot(block.stateRoot))
             ? block.stateRoot : (await this.service.chain.blockchain.getIteratorHead('vm')).header.stateRoot;
         await vmCopy.stateManager.setStateRoot(root);""",
@@ -266,14 +267,15 @@ FIXES = (
         "import Block for fetched ancestors",
         SRC / "sync/fullsync.js",
         "import { Hardfork } from '@ethereumjs/common';\n",
-        "import { Hardfork } from '@ethereumjs/common';\nimport { Block as PatchedBlock } from '@ethereumjs/block'; // patched\n",
+        "import { Hardfork } from '@ethereumjs/common';\n"
+        "import { Block as PatchedBlock } from '@ethereumjs/block'; // patched\n",
     ),
     Fix(
         "the miner waits for its parent's state and for a peer",
         SRC / "miner/miner.js",
         """        // Use a copy of the vm to not modify the existing state.""",
-        """        // patched: the head can be stored before it is executed (a big block from a peer); sealing on it then
-        // threw "State trie does not contain state root" and the uncaught error stopped the node. Wait instead.
+        """        // patched: the head can be stored before it is executed (a big block from a peer); sealing on it
+        // then threw "State trie does not contain state root" and the uncaught error stopped the node. Wait.
         // A signer of a multi-signer network (maxPeers > 0) alone cannot keep a chain (recently-signed rule):
         // it seals only with a peer, so a node that starts first does not fork the chain on its own.
         const parentMissing = !(await this.execution.vm.stateManager.hasStateRoot(parentBlock.header.stateRoot));
