@@ -11,7 +11,7 @@ BESU_CHAIN_ID ?= 2026
 
 TEST_DEPS += $(CLIQUE_STAMP)
 
-.PHONY: clique-setup test-poa clique bench-clique bench-clique-orders bench-anvil besu-network
+.PHONY: clique-setup test-poa clique clique-network bench-clique bench-clique-orders bench-anvil besu-network
 
 $(CLIQUE_STAMP): poa/clique/package.json poa/clique/package-lock.json poa/clique/patch_client.py | check-tools $(VENV_STAMP)
 	npm ci --prefix poa/clique --no-audit --no-fund --loglevel=error
@@ -25,6 +25,10 @@ test-poa: setup compile $(CLIQUE_STAMP) ## PoA tests: contracts deployed and use
 
 clique: setup $(CLIQUE_STAMP) ## run a single-signer clique chain in the foreground (CLIQUE_PORT, state in var/clique)
 	$(PY) -m poa.clique --port $(CLIQUE_PORT) --chain-id $(CLIQUE_CHAIN_ID)
+
+CLIQUE_SIGNERS ?= 3
+clique-network: setup $(CLIQUE_STAMP) ## run CLIQUE_SIGNERS clique signers on 127.0.0.1 in the foreground (state and logs in var/clique-network)
+	$(PY) -m poa.clique.network --signers $(CLIQUE_SIGNERS) --chain-id $(CLIQUE_CHAIN_ID)
 
 bench-clique: setup compile $(CLIQUE_STAMP) ## throughput of a fresh clique chain (pre-signed transfers) -> reports/bench-clique.json
 	$(PY) -m poa.bench --chain clique --txs 3000 --senders 30 --batch 100 --max-pending 600

@@ -96,20 +96,33 @@ def prepare_datadir(
     return signer
 
 
-def clique_args(datadir: Path, rpc_port: int, p2p_port: int) -> list[str]:
-    options = {
+def clique_args(
+    datadir: Path,
+    rpc_port: int,
+    p2p_port: int,
+    bootnodes: list[str] | None = None,
+    max_peers: int = 0,
+    log_level: str = "warn",
+) -> list[str]:
+    """The node's command line. With `max_peers` 0 it accepts no peers; otherwise it dials exactly `bootnodes`
+    (static peering: discovery off) and listens on 127.0.0.1 only (`--extIP`, honoured by patch_client fix 5a)."""
+    options: dict[str, object] = {
         "--gethGenesis": datadir / GENESIS_NAME,
         "--dataDir": datadir / "chain",
         "--rpcAddr": "127.0.0.1",
         "--rpcPort": rpc_port,
         "--port": p2p_port,
-        "--maxPeers": 0,
+        "--maxPeers": max_peers,
         "--discDns": "false",
         "--discV4": "false",
         "--unlock": datadir / "signer.key",
         "--logFile": "false",
-        "--logLevel": "warn",
+        "--logLevel": log_level,
     }
+    if max_peers:
+        options["--extIP"] = "127.0.0.1"
+        if bootnodes:
+            options["--bootnodes"] = ",".join(bootnodes)
     return [str(clique_binary()), "--rpc", "--mine", "--isSingleNode", *flags(options)]
 
 
