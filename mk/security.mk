@@ -1,4 +1,4 @@
-# Static analysis of the contracts (security/, tests/security/, docs/security-slither.md).
+# Static analysis of the contracts (security/, tests/security/, docs/security.md).
 # Slither + crytic-compile live in .venv-audit (their own pins, apart from brownie's venv), installed from
 # requirements-audit.txt; they compile offline through the solcjs shim. `make test` installs them (TEST_DEPS) and runs
 # tests/security, which fails on any High/Medium finding missing from security/slither-triage.json.
