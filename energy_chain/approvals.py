@@ -40,15 +40,23 @@ def ensure_approvals(
     ]
 
 
+def approve_and_retry(
+    action: Callable[[], T], approve: Callable[[], object], failures: tuple[type[Exception], ...] = (TxFailed,)
+) -> T:
+    """Run `action`; if it failed for want of an allowance (one of ALLOWANCE_ERRORS), run `approve` and `action`
+    once more. `failures` are the exception types that carry `error_name` (a caller's own wrapper of TxFailed)."""
+    try:
+        return action()
+    except failures as exc:
+        if getattr(exc, "error_name", None) not in ALLOWANCE_ERRORS:
+            raise
+    approve()
+    return action()
+
+
 def retry_after_approval(chain: ChainClient, signer: Signer, spender: str, action: Callable[[], T]) -> T:
     """Run `action`; if it failed for want of an allowance, approve `spender` on both tokens and run it once more.
 
     The first order of a new wallet meets this when its approvals were never sent or are not mined yet.
     """
-    try:
-        return action()
-    except TxFailed as exc:
-        if exc.error_name not in ALLOWANCE_ERRORS:
-            raise
-    ensure_approvals(chain, signer, spender)
-    return action()
+    return approve_and_retry(action, lambda: ensure_approvals(chain, signer, spender))

@@ -19,7 +19,6 @@ from web3.logs import DISCARD
 from energy_chain.approvals import UNLIMITED, approve_function, retry_after_approval
 from energy_chain.clearing import Side, Tariffs, effective_price, precedes
 from energy_chain.client import ChainClient, TxFailed
-from energy_chain.enums import Phase
 from energy_chain.signer import Signer
 
 CONTRACT = "DoubleAuction"
@@ -96,11 +95,14 @@ class AuctionClient:
         retail, feed_in = self.contract.functions.gridTariffs().call()
         return int(retail), int(feed_in)
 
-    def round_tariffs(self, round_id: int) -> Tariffs:
-        """The tariffs that bound round `round_id`: fixed when its first order opened it, else today's."""
-        if Phase(self.phase(round_id)) == Phase.NONE:
+    def round_tariffs(self, round_id: int, record: dict[str, Any] | None = None) -> Tariffs:
+        """The tariffs that bound round `round_id`: fixed when its first order opened it, else today's.
+
+        `record` is the round as `round()` returns it, when the caller has read it already (saves a call).
+        """
+        r = self.round(round_id) if record is None else record
+        if int(r["retailPrice"]) == 0:  # not opened yet: no tariffs fixed
             return Tariffs(*self.tariffs())
-        r = self.round(round_id)
         return Tariffs(int(r["retailPrice"]), int(r["feedInTariff"]))
 
     def hint(self, round_id: int, side: Side, price: int, order_id: int | None = None) -> int:

@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from energy_chain.approvals import approve_and_retry
 from energy_chain.auction import AuctionClient, hint_for
 from energy_chain.clearing import Order as ClearingOrder
 from energy_chain.clearing import Side, Tariffs, curves, effective_price
 from webapp.chain.messages import register
-from webapp.errors import UserError
+from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
 from webapp.models import AuctionOrder, AuctionRound, User
-from webapp.services.approvals import send_approving
 from webapp.services.context import chain, signer_for
 
 AUCTION = "DoubleAuction"
@@ -75,14 +75,6 @@ def client() -> AuctionClient:
     return AuctionClient(service.client)
 
 
-def round_tariffs(auction: AuctionClient, record: dict[str, Any]) -> Tariffs:
-    """The tariffs a round clears with: fixed when it opened; before its first order, the current grid tariffs."""
-    retail, feed_in = int(record["retailPrice"]), int(record["feedInTariff"])
-    if retail == 0:
-        retail, feed_in = auction.tariffs()
-    return Tariffs(retail, feed_in)
-
-
 def current_round() -> RoundView:
     service = chain()
     with service.guard():
@@ -91,7 +83,7 @@ def current_round() -> RoundView:
         interval, _reveal, sealed = auction.contract.functions.schedule().call()
         record = auction.round(round_id)
         phase = auction.phase(round_id)
-        tariffs = round_tariffs(auction, record)
+        tariffs = auction.round_tariffs(round_id, record)
     end = int(record["end"]) or round_id + int(interval)
     now = int(time.time())
     return RoundView(
@@ -113,7 +105,7 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
     with service.guard():
         auction = client()
         round_id = auction.current_round_id()
-        tariffs = round_tariffs(auction, auction.round(round_id))
+        tariffs = auction.round_tariffs(round_id)
         next_id = int(auction.contract.functions.nextOrderId().call())
         hint = hint_for(auction.book(round_id, s), s, effective_price(s, price, tariffs), next_id)
     args = (round_id, int(s), price, amount_wh, hint)
@@ -124,10 +116,11 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
             for token_contract in ("EnergyToken", "SettlementToken"):
                 auction.approve(token_contract, signer)
 
-    result = send_approving(
+    result = approve_and_retry(
         lambda: service.send(signer, AUCTION, "submitOrder", args, wait=wait, token=token),
-        approve, "ERC20InsufficientAllowance",
-    )  # fmt: skip
+        approve,
+        (TransactionRejected,),
+    )
     if isinstance(result, str):
         return {"tx_hash": result, "status": "pending", "round_id": round_id}
     order_id = None

@@ -16,14 +16,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select
 
+from energy_chain.approvals import approve_and_retry
 from energy_chain.codec import calldata
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
-from webapp.errors import UserError
+from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
 from webapp.models import Order, Trade, User
 from webapp.services import book
-from webapp.services.approvals import send_approving
 from webapp.services.context import chain, signer_for
 
 BOOK = book.BOOK
@@ -106,7 +106,7 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
                 service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
         return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
 
-    result = send_approving(send, approve, "OrderBookInsufficientAllowance")
+    result = approve_and_retry(send, approve, (TransactionRejected,))
     if wait:
         book.invalidate()  # the next page shows this order
     return _order_result(client, result)
