@@ -4,8 +4,8 @@ Units as everywhere: amounts in Wh, prices in settlement units per kWh, cost = p
 Transactions are built by ChainClient with an explicit nonce, gasPrice 0, the chain id and an explicit gas limit that
 is a bound from the measured worst cases (scripts/gas_cases/offer_settlement.py: a fill on a never-used salt whose
 buyer gets its first energy and whose seller gets its first settlement units costs 137k; each further such offer in
-fillMany 82k), not an estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom error (e.g.
-"OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
+fillMany 82k), not an estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom
+error (e.g. "OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
 Approvals are handled here: a buyer approves the settlement token on its first fill, a seller the energy token in
 `prepare_seller` (call it before publishing offers; discovery drops offers that cannot be filled).
 Lanes: the contract keeps an offer's fills in the word of its (seller, salt) and lets a seller reuse the salt of one of
