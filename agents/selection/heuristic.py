@@ -14,9 +14,10 @@ from agents.selection.objective import LinearForm
 POLISH_CANDIDATES = 40
 
 
-def greedy(form: LinearForm) -> np.ndarray:
-    """A good feasible set fast: cheapest-first repair of the empty set, then hill-climbed."""
-    return polish(form, repair(form, np.zeros(len(form.st.amounts)), add_order(form))[0])
+def greedy(form: LinearForm, budget: int | None = None) -> np.ndarray:
+    """A good feasible set fast: cheapest-first repair of the empty set, then hill-climbed (at most `budget` trial
+    moves when given: the MILP's warm start needs a good incumbent, not a local optimum)."""
+    return polish(form, repair(form, np.zeros(len(form.st.amounts)), add_order(form))[0], budget)
 
 
 def per_wh_with_remainder(form: LinearForm) -> np.ndarray:
@@ -81,11 +82,13 @@ def _value(form: LinearForm, picked: np.ndarray) -> float:
     return form.value(allocate(form, picked)) if covers(form, picked) else np.inf
 
 
-def polish(form: LinearForm, picked: np.ndarray) -> np.ndarray:
-    """Hill-climb the GA's best set by single moves (drop one, add one, swap one for one) until none improves.
+def polish(form: LinearForm, picked: np.ndarray, budget: int | None = None) -> np.ndarray:
+    """Hill-climb the GA's best set by single moves (drop one, add one, swap one for one) until none improves, or
+    until `budget` trial moves were evaluated (None: no limit).
 
     The GA finds the region; the last few bit flips that matter are rarely made by random mutation on many genes.
     """
+    tried = 0
     picked = picked.copy()
     best = _value(form, picked)
     usable = np.flatnonzero(form.st.amounts > 0)
@@ -102,6 +105,9 @@ def polish(form: LinearForm, picked: np.ndarray) -> np.ndarray:
         outside = [int(j) for j in np.union1d(near, same)]
         moves = [(i, None) for i in inside] + [(None, j) for j in outside] + [(i, j) for i in inside for j in outside]
         for drop, add in moves:
+            if budget is not None and tried >= budget:
+                return picked
+            tried += 1
             trial = picked.copy()
             if drop is not None:
                 trial[drop] = False
