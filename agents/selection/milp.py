@@ -31,9 +31,6 @@ HIGHS_OPTIONS: dict[str, object] = {
     "mip_feasibility_tolerance": 1e-9,
     "presolve": "off",
 }
-# The warm start's hill-climb stops after this many trial moves: a good incumbent is what HiGHS needs, and an
-# unbounded climb took up to 35 ms at 100 offers.
-WARM_START_MOVES = 400
 
 
 def _round_to_target(x: np.ndarray, picked: np.ndarray, amounts: np.ndarray, per_wh: np.ndarray, target: int):
@@ -141,7 +138,7 @@ def solve_milp(instance: Instance) -> tuple[np.ndarray, float]:
     upper = np.concatenate([a / T, (a > 0).astype(float), np.ones(m)])  # u_i <= a_i / T: availability
     integrality = np.concatenate([np.zeros(n), np.ones(n), np.ones(m)])
     # Warm start from the greedy set: HiGHS begins with a good incumbent and prunes more of the tree.
-    greedy_set = greedy(form, WARM_START_MOVES)
+    greedy_set = greedy(form)
     seller_used = np.zeros(m)
     seller_used[st.seller_of[greedy_set]] = 1.0
     start_values = np.concatenate([allocate(form, greedy_set) / T, greedy_set.astype(float), seller_used])
