@@ -309,7 +309,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         v.filled = s.filled;
         Check validity = _validity(o, s);
         if (validity != Check.Ok) {
-            v.need = s.heldUntil; // SaltInUse: when the lane frees
+            if (validity == Check.SaltInUse) v.need = s.heldUntil; // when the lane frees
             return _fail(v, validity);
         }
         if (s.filled >= o.amountWh) return _fail(v, Check.Filled);

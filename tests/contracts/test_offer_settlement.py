@@ -747,6 +747,7 @@ def test_an_expired_offers_salt_is_reused_and_fills_stay_per_offer(settlement, t
         settlement, "fill", [*args, 10], bob, "OfferSettlementFilled", offerHash=as_bytes(new.offer_hash), amountWh=500
     )
     assert revert_error(settlement, "fill", [old.offer.as_tuple(), sig(old), 100], bob).name == "OfferSettlementExpired"
+    assert list(settlement.check(old.offer.as_tuple(), sig(old), bob, 100)) == [CHECK["Expired"], 0, 0]
     # Another seller's offer with the same salt lives in its own lane.
     other = make_offer(settlement, traders[2], salt=old.offer.salt)
     fill(settlement, other, 100, bob)
