@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IOfferSettlement} from "../interfaces/IOfferSettlement.sol";
@@ -12,23 +11,35 @@ import {OfferLib} from "./libraries/OfferLib.sol";
 /// @title OfferSettlement: fills of sell offers signed off chain (EIP-712), for direct meter-to-meter trading
 /// @notice See IOfferSettlement for the rules. Energy moves seller → buyer and settlement units buyer → seller with
 ///         transferFrom in the fill's transaction; the contract holds no tokens and has no admin.
-/// @dev Storage: one slot per offer hash that was ever filled or cancelled (Wh filled + cancelled flag, as 0x's
-///      NativeOrders tracks fills per order hash) and one slot per seller that raised its counter (Seaport style).
+/// @dev Storage: one word per (seller, salt) lane holding the fill state of the one offer that owns it (Wh filled,
+///      cancelled flag, the offer's validUntil and the top 120 bits of its hash) and one slot per seller that raised
+///      its counter (Seaport style). A lane belongs to the offer recorded in it until that offer expires (it can
+///      never fill again); then the seller may reuse the salt for a new offer, whose first fill overwrites a non-zero
+///      word (5k gas) instead of writing a fresh slot (22k). Another offer of the same seller and salt is refused
+///      (SaltInUse) while the lane's offer is still valid. See docs/offers.md.
 ///      Every entry is checked completely (signature, validity, remainder, both parties' balances and allowances)
-///      before its state is written, and its two transfers run after that write; `nonReentrant` keeps a token
-///      from re-entering between entries.
+///      before its lane is written, and its two transfers run after that write (checks-effects-interactions per
+///      entry). No reentrancy guard: the tokens are the project's own OpenZeppelin ERC20s without hooks, and a
+///      re-entering token would only meet the already written state (docs/security.md, tested).
 ///      EIP-712 as OpenZeppelin's EIP712 (domain cached for the deploying chain, rebuilt on another chain id) but
 ///      written in OfferLib: OpenZeppelin 5.7's EIP712 does not compile for EVM berlin (see OfferLib).
-contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
+contract OfferSettlement is IOfferSettlement, IERC5267 {
     using SafeERC20 for IERC20;
 
     uint256 private constant MAX_FILLS = 32;
     uint256 private constant MAX_STATES = 256;
 
-    /// @dev Per offer hash, one slot. `filled` never exceeds the offer's signed amountWh (< 2^64).
+    /// @dev Lane word: bits 0-63 Wh filled, 64-127 the owning offer's validUntil, 128 cancelled, 136-255 the top 120
+    ///      bits of the owning offer's hash (its fingerprint).
+    uint256 private constant UNTIL_SHIFT = 64;
+    uint256 private constant CANCELLED_BIT = 1 << 128;
+    uint256 private constant PRINT_MASK = type(uint256).max << 136;
+
+    /// @dev An offer's fill state as read from its lane. `filled` never exceeds the offer's signed amountWh.
     struct State {
-        uint64 filled;
+        uint256 filled;
         bool cancelled;
+        uint256 heldUntil; // non-zero: the lane belongs to another offer, valid until then (SaltInUse)
     }
 
     /// @dev The outcome of checking one entry: what to settle, or why not.
@@ -59,7 +70,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
     bytes32 private immutable _cachedDomain;
     uint256 private immutable _cachedChainId;
 
-    mapping(bytes32 offerHash => State) private _states;
+    mapping(address seller => mapping(uint256 salt => uint256 lane)) private _lanes;
     mapping(address seller => uint256) private _counters;
 
     /// @param energy_ The energy token (Wh).
@@ -80,7 +91,6 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
     /// @inheritdoc IOfferSettlement
     function fill(Offer calldata offer, bytes calldata signature, uint256 amountWh)
         external
-        nonReentrant
         returns (uint256 cost)
     {
         Verdict memory v = _evaluate(offer, signature, msg.sender, amountWh, false);
@@ -92,7 +102,6 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
     /// @inheritdoc IOfferSettlement
     function fillMany(Fill[] calldata fills, bool skipGone, uint256 maxFills)
         external
-        nonReentrant
         returns (uint256 filled, uint256 totalWh, uint256 totalCost)
     {
         uint256 n = fills.length;
@@ -106,17 +115,18 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
     }
 
     /// @inheritdoc IOfferSettlement
-    function cancel(Offer calldata offer) external nonReentrant {
+    function cancel(Offer calldata offer) external {
         bytes32 h = _hash(offer);
         if (msg.sender != offer.seller) revert OfferSettlementNotSeller(h, msg.sender);
-        State storage s = _states[h];
+        State memory s = _state(offer, h);
+        if (s.heldUntil != 0) revert OfferSettlementSaltInUse(h, offer.seller, offer.salt, s.heldUntil);
         if (s.cancelled) revert OfferSettlementAlreadyCancelled(h);
-        s.cancelled = true;
+        _write(offer, h, s.filled, true);
         emit OfferCancelled(h, msg.sender);
     }
 
     /// @inheritdoc IOfferSettlement
-    function incrementCounter() external nonReentrant returns (uint256 newCounter) {
+    function incrementCounter() external returns (uint256 newCounter) {
         // As Seaport: jump by the upper half of the previous block hash (plus one, so it always moves); 2^128
         // increments would be needed to overflow.
         newCounter = _counters[msg.sender] + 1 + (uint256(blockhash(block.number - 1)) >> 128);
@@ -147,7 +157,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
         for (uint256 i; i < n; ++i) {
             Offer calldata o = offers[i];
             bytes32 h = _hash(o);
-            State memory s = _states[h];
+            State memory s = _state(o, h);
             Check status = _validity(o, s);
             if (status == Check.Ok && s.filled >= o.amountWh) status = Check.Filled;
             uint256 remaining = status == Check.Ok ? o.amountWh - s.filled : 0;
@@ -156,13 +166,23 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
     }
 
     /// @inheritdoc IOfferSettlement
-    function filledWh(bytes32 offerHash) external view returns (uint256) {
-        return _states[offerHash].filled;
+    function filledWh(Offer calldata offer) external view returns (uint256) {
+        return _state(offer, _hash(offer)).filled;
     }
 
     /// @inheritdoc IOfferSettlement
-    function isCancelled(bytes32 offerHash) external view returns (bool) {
-        return _states[offerHash].cancelled;
+    function isCancelled(Offer calldata offer) external view returns (bool) {
+        return _state(offer, _hash(offer)).cancelled;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function laneOf(address seller, uint256 salt)
+        external
+        view
+        returns (bytes32 fingerprint, uint256 validUntil, uint256 filled, bool cancelled)
+    {
+        uint256 lane = _lanes[seller][salt];
+        return (bytes32(lane & PRINT_MASK), uint64(lane >> UNTIL_SHIFT), uint64(lane), lane & CANCELLED_BIT != 0);
     }
 
     /// @inheritdoc IOfferSettlement
@@ -238,12 +258,34 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
         return OfferLib.typedDataHash(_domainSeparator(), OfferLib.structHash(o));
     }
 
-    /// @dev Cancelled, voided (stale counter), not yet valid or expired: Ok when none applies.
+    /// @dev The fill state of offer `o` (hash `h`) from its (seller, salt) lane: its own record when the lane's
+    ///      fingerprint is this offer's; nothing filled when the lane is empty or its offer has expired (that offer
+    ///      can never fill again, so the lane is free); else the lane is held by another live offer.
+    function _state(Offer calldata o, bytes32 h) private view returns (State memory s) {
+        uint256 lane = _lanes[o.seller][o.salt];
+        if (lane & PRINT_MASK == uint256(h) & PRINT_MASK) {
+            s.filled = uint64(lane);
+            s.cancelled = lane & CANCELLED_BIT != 0;
+        } else {
+            uint256 until = uint64(lane >> UNTIL_SHIFT);
+            if (until > block.timestamp) s.heldUntil = until;
+        }
+    }
+
+    /// @dev Records `filled` Wh (<= o.amountWh < 2^64) and the cancelled flag of offer `o` in its lane.
+    function _write(Offer calldata o, bytes32 h, uint256 filled, bool cancelled) private {
+        _lanes[o.seller][o.salt] = (uint256(h) & PRINT_MASK) | (cancelled ? CANCELLED_BIT : 0)
+            | (uint256(o.validUntil) << UNTIL_SHIFT) | filled;
+    }
+
+    /// @dev Cancelled, voided (stale counter), not yet valid, expired, or its salt's lane held by another live offer:
+    ///      Ok when none applies.
     function _validity(Offer calldata o, State memory s) private view returns (Check) {
         if (s.cancelled) return Check.Cancelled;
         if (o.counter != _counters[o.seller]) return Check.Voided;
         if (block.timestamp < o.validFrom) return Check.NotYetValid;
         if (block.timestamp >= o.validUntil) return Check.Expired;
+        if (s.heldUntil != 0) return Check.SaltInUse;
         return Check.Ok;
     }
 
@@ -263,12 +305,15 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
             v.recovered = signer;
             return _fail(v, Check.BadSignature);
         }
-        State memory s = _states[v.offerHash];
+        State memory s = _state(o, v.offerHash);
         v.filled = s.filled;
         Check validity = _validity(o, s);
-        if (validity != Check.Ok) return _fail(v, validity);
+        if (validity != Check.Ok) {
+            if (validity == Check.SaltInUse) v.need = s.heldUntil; // when the lane frees
+            return _fail(v, validity);
+        }
+        if (s.filled >= o.amountWh) return _fail(v, Check.Filled);
         uint256 remaining = o.amountWh - s.filled;
-        if (remaining == 0) return _fail(v, Check.Filled);
         if (amount > remaining) {
             if (!clamp) {
                 (v.have, v.need) = (remaining, amount);
@@ -289,7 +334,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
 
     /// @dev Effects, then interactions: the fill is recorded before any token moves.
     function _settle(Offer calldata o, Verdict memory v) private {
-        _states[v.offerHash].filled = uint64(v.filled + v.amount); // <= o.amountWh < 2^64: checked above
+        _write(o, v.offerHash, v.filled + v.amount, false); // <= o.amountWh < 2^64: checked above
         emit OfferFilled(v.offerHash, o.seller, msg.sender, v.amount, o.price, v.cost);
         _energy.safeTransferFrom(o.seller, msg.sender, v.amount);
         _money.safeTransferFrom(msg.sender, o.seller, v.cost);
@@ -317,6 +362,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267, ReentrancyGuard {
         if (r == Check.ZeroAmount) revert OfferSettlementZeroAmount(h);
         if (r == Check.SelfFill) revert OfferSettlementSelfFill(h, buyer);
         if (r == Check.BadSignature) revert OfferSettlementBadSignature(h, o.seller, v.recovered);
+        if (r == Check.SaltInUse) revert OfferSettlementSaltInUse(h, o.seller, o.salt, v.need);
         if (r == Check.Cancelled) revert OfferSettlementCancelled(h);
         if (r == Check.Voided) revert OfferSettlementVoided(h, o.counter, _counters[o.seller]);
         if (r == Check.NotYetValid) revert OfferSettlementNotYetValid(h, o.validFrom, block.timestamp);

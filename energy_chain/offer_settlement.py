@@ -2,12 +2,16 @@
 
 Units as everywhere: amounts in Wh, prices in settlement units per kWh, cost = price * amount // 1000.
 Transactions are built by ChainClient with an explicit nonce, gasPrice 0, the chain id and an explicit gas limit that
-is a bound from the measured worst cases (scripts/gas_cases/offer_settlement.py: a fill whose buyer gets its first
-energy and whose seller gets its first settlement units costs 138k; each further such offer in fillMany 81k), not an
-estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom error (e.g.
-"OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
+is a bound from the measured worst cases (scripts/gas_cases/offer_settlement.py: a fill on a never-used salt whose
+buyer gets its first energy and whose seller gets its first settlement units costs 137k; each further such offer in
+fillMany 82k), not an estimate. A revert raises energy_chain.TxFailed whose `error_name` is the contract's custom
+error (e.g. "OfferSettlementSellerBalanceShort") and `error.args` its data (offerHash, seller, have, need).
 Approvals are handled here: a buyer approves the settlement token on its first fill, a seller the energy token in
 `prepare_seller` (call it before publishing offers; discovery drops offers that cannot be filled).
+Lanes: the contract keeps an offer's fills in the word of its (seller, salt) and lets a seller reuse the salt of one of
+its own offers once that offer has expired; `sign` does so (the new offer's first fill then rewrites a used word,
+~17k gas less than a fresh one). It reuses only salts of offers it signed itself whose validUntil is at or before the
+new offer's validFrom, so the new offer never meets OfferSettlementSaltInUse.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from energy_chain.events import EventDecoder
 from energy_chain.offers import Offer, SignedOffer, sign_offer
 from energy_chain.signer import Signer
 
-FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 138k
+FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 137k
 FILL_MANY_GAS_BASE = int(os.environ.get("OFFER_FILL_MANY_GAS_BASE", 150_000))
-FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 81k
-CANCEL_GAS = 100_000  # measured 51k
-COUNTER_GAS = 100_000  # measured 48k
-# IOfferSettlement.Check, in declaration order; codes 1..9 are "gone or short" (skippable), 10.. caller errors.
+FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 82k
+CANCEL_GAS = 100_000  # measured 49k
+COUNTER_GAS = 100_000  # measured 45k
+KNOWN_OFFERS = 4_096  # offers remembered by hash for filled_wh(hash)
+LANES_PER_SELLER = 64  # salts a client remembers per seller for reuse (more concurrent offers get fresh salts)
+# IOfferSettlement.Check, in declaration order; codes 1..9 and 16 are "gone or short" (skippable), 10..15 caller errors.
 CHECKS = (
     "Ok",
     "NotYetValid",
@@ -49,8 +55,9 @@ CHECKS = (
     "ZeroCost",
     "SelfFill",
     "BadSignature",
+    "SaltInUse",
 )
-GONE = frozenset(CHECKS[1:10])
+GONE = frozenset([*CHECKS[1:10], "SaltInUse"])
 
 
 def fill_many_gas(entries: int) -> int:
@@ -103,6 +110,8 @@ class OfferSettlementClient:
         self.name = name
         self._events: EventDecoder | None = None
         self._approved: set[tuple[str, str]] = set()  # (token name, owner) known to be approved without limit
+        self._lanes: dict[str, dict[int, int]] = {}  # seller -> {salt: validUntil of the last offer signed on it}
+        self._known: dict[str, SignedOffer] = {}  # offer hash -> offer, for reads by hash (filled_wh)
 
     # ------------------------------------------------------------------ contracts
     @property
@@ -121,9 +130,20 @@ class OfferSettlementClient:
 
     # ------------------------------------------------------------------ offers
     def sign(self, seller: Signer, price: int, amount_wh: int, valid_from: int, valid_until: int) -> SignedOffer:
-        """A new offer of `seller` for this deployment, with the seller's current counter and a random salt."""
+        """A new offer of `seller` for this deployment, with the seller's current counter, on the salt of one of the
+        seller's own offers signed here that ends at or before `valid_from` (its lane is free by then), else on a
+        fresh random salt."""
         offer = Offer.new(seller.address, price, amount_wh, valid_from, valid_until, self.counter_of(seller.address))
-        return sign_offer(offer, seller.account.key, self.chain.chain_id, self.address)
+        lanes = self._lanes.setdefault(offer.seller, {})
+        free = [salt for salt, until in lanes.items() if until <= valid_from]
+        if free:
+            salt = min(free, key=lambda k: lanes[k])  # the lane that freed first
+            offer = Offer(offer.seller, price, amount_wh, valid_from, valid_until, salt, offer.counter)
+        if free or len(lanes) < LANES_PER_SELLER:
+            lanes[offer.salt] = max(valid_until, lanes.get(offer.salt, 0))
+        signed = sign_offer(offer, seller.account.key, self.chain.chain_id, self.address)
+        self._remember([signed])
+        return signed
 
     def _check_domain(self, signed: SignedOffer) -> None:
         if signed.chain_id != self.chain.chain_id or signed.contract.lower() != self.address.lower():
@@ -131,6 +151,14 @@ class OfferSettlementClient:
                 f"offer {signed.offer_hash} is signed for chain {signed.chain_id} / {signed.contract}, not for "
                 f"{self.name} {self.address} on chain {self.chain.chain_id}"
             )
+
+    def _remember(self, signed_offers: Sequence[SignedOffer]) -> None:
+        """Keep the latest KNOWN_OFFERS offers by hash (filled_wh by hash needs the terms)."""
+        for signed in signed_offers:
+            self._known.pop(signed.offer_hash, None)
+            self._known[signed.offer_hash] = signed
+        while len(self._known) > KNOWN_OFFERS:
+            del self._known[next(iter(self._known))]
 
     # ------------------------------------------------------------------ approvals
     def _ensure_approval(self, token_name: str, owner: Signer) -> None:
@@ -152,6 +180,7 @@ class OfferSettlementClient:
         """Buy `amount_wh` of one offer. Raises TxFailed with the contract's error (e.g. OfferSettlementExpired)."""
         self._check_domain(signed)
         self.prepare_buyer(buyer)
+        self._remember([signed])
         fn = self.contract.functions.fill(signed.offer.as_tuple(), signed.signature, amount_wh)
         receipt = self.chain.transact(fn, buyer, gas=FILL_GAS)
         results = self.results(receipt)  # type: ignore[arg-type]
@@ -179,6 +208,7 @@ class OfferSettlementClient:
             return []
         for signed, _ in fills:
             self._check_domain(signed)
+        self._remember([s for s, _ in fills])
         self.prepare_buyer(buyer)
         entries = [(s.offer.as_tuple(), s.signature, int(a)) for s, a in fills]
         fn = self.contract.functions.fillMany(entries, skip_gone, max_fills or len(fills))
@@ -225,6 +255,7 @@ class OfferSettlementClient:
     def cancel(self, signed: SignedOffer, seller: Signer) -> dict[str, Any]:
         """Cancel one offer of `seller` for good. Raises TxFailed (OfferSettlementNotSeller, ...AlreadyCancelled)."""
         self._check_domain(signed)
+        self._remember([signed])
         fn = self.contract.functions.cancel(signed.offer.as_tuple())
         return self.chain.transact(fn, seller, gas=CANCEL_GAS)  # type: ignore[return-value]
 
@@ -240,9 +271,15 @@ class OfferSettlementClient:
     def counter_of(self, address: str) -> int:
         return int(self.contract.functions.counterOf(address).call())
 
-    def filled_wh(self, offer_hash: str | bytes) -> int:
-        h = offer_hash if isinstance(offer_hash, bytes) else bytes.fromhex(offer_hash.removeprefix("0x"))
-        return int(self.contract.functions.filledWh(h).call())
+    def filled_wh(self, offer: SignedOffer | str) -> int:
+        """Wh filled of an offer (0 once its lane was reused after it expired). The contract keeps fills per
+        (seller, salt) lane, so it needs the terms: give the SignedOffer, or the hash of an offer this client signed,
+        filled, cancelled or read the state of."""
+        if isinstance(offer, str):
+            if offer not in self._known:
+                raise ValueError(f"offer {offer} is unknown to this client: pass the SignedOffer")
+            offer = self._known[offer]
+        return int(self.contract.functions.filledWh(offer.offer.as_tuple()).call())
 
     def min_fill_wh(self) -> int:
         return int(self.contract.functions.minFillWh().call())
@@ -250,6 +287,7 @@ class OfferSettlementClient:
     def states(self, signed_offers: Sequence[SignedOffer]) -> list[OfferState]:
         """Fills, cancellation, remaining Wh and status of many offers (offerStates, pages of maxStatesCap)."""
         out: list[OfferState] = []
+        self._remember(signed_offers)
         page = 256
         for start in range(0, len(signed_offers), page):
             part = [s.offer.as_tuple() for s in signed_offers[start : start + page]]

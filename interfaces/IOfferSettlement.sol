@@ -9,8 +9,11 @@ pragma solidity 0.8.28;
 /// @dev Units as everywhere in the project: `price` in settlement units per kWh, amounts in Wh,
 ///      cost = floor(price * amountWh / 1000).
 ///      An offer can be filled while validFrom <= block.timestamp < validUntil, while it is not cancelled, while its
-///      `counter` equals the seller's current counter, and only up to its signed amount (fills are tracked per
-///      offer hash). A fill must be at least minFillWh() unless it takes the offer's whole remainder.
+///      `counter` equals the seller's current counter, and only up to its signed amount. Fills are tracked per
+///      offer in the (seller, salt) lane it owns, bound to the offer by the top 120 bits of its hash; a lane frees
+///      when its offer expires (the seller may then sign a new offer with the same salt: cheaper first fills), and
+///      another offer of the same seller and salt is refused (SaltInUse) while the lane's offer is valid.
+///      A fill must be at least minFillWh() unless it takes the offer's whole remainder.
 ///      Before anything moves, the seller's energy balance and allowance and the buyer's settlement balance and
 ///      allowance are checked; a shortfall reverts with a named error carrying have/need (or is skipped in
 ///      `fillMany` with `skipGone`).
@@ -22,7 +25,8 @@ interface IOfferSettlement {
     /// @param amountWh Most Wh the offer sells over all its fills.
     /// @param validFrom First unix time at which it can be filled.
     /// @param validUntil Unix time from which it can no longer be filled.
-    /// @param salt Random, so that equal terms still give different offers.
+    /// @param salt The offer's lane: random, or the salt of one of the seller's own offers that has expired
+    ///        (energy_chain's client reuses them); one live offer per (seller, salt).
     /// @param counter The seller's counter at signing time (counterOf); raising the counter voids the offer.
     struct Offer {
         address seller;
@@ -45,11 +49,12 @@ interface IOfferSettlement {
     }
 
     /// @notice The outcome of the checks of one prospective fill (`check`, `OfferSkipped`, `offerStates`).
-    ///         Codes NotYetValid..BuyerAllowanceShort mean the offer is gone or a party is short: `fillMany` with
-    ///         `skipGone` skips them. Codes from ExceedsRemaining on are caller errors and always revert.
-    ///         The contract checks in this order, the first failure wins: ZeroAmount, SelfFill, BadSignature,
-    ///         Cancelled, Voided, NotYetValid, Expired, Filled, ExceedsRemaining, BelowMinimum, ZeroCost,
-    ///         SellerBalanceShort, SellerAllowanceShort, BuyerBalanceShort, BuyerAllowanceShort.
+    ///         Codes NotYetValid..BuyerAllowanceShort and SaltInUse mean the offer is gone (for now) or a party is
+    ///         short: `fillMany` with `skipGone` skips them. ExceedsRemaining..BadSignature are caller errors and
+    ///         always revert. The contract checks in this order, the first failure wins: ZeroAmount, SelfFill,
+    ///         BadSignature, Cancelled, Voided, NotYetValid, Expired, SaltInUse, Filled, ExceedsRemaining,
+    ///         BelowMinimum, ZeroCost, SellerBalanceShort, SellerAllowanceShort, BuyerBalanceShort,
+    ///         BuyerAllowanceShort.
     enum Check {
         Ok,
         NotYetValid,
@@ -66,7 +71,8 @@ interface IOfferSettlement {
         BelowMinimum,
         ZeroCost,
         SelfFill,
-        BadSignature
+        BadSignature,
+        SaltInUse
     }
 
     /// @notice The state of one offer as `offerStates` reports it.
@@ -74,7 +80,8 @@ interface IOfferSettlement {
     /// @param filledWh Wh filled so far.
     /// @param remainingWh Wh that can still be filled now (0 unless the offer is open).
     /// @param cancelled Whether the seller cancelled this offer.
-    /// @param status Ok when fillable now, else NotYetValid, Expired, Cancelled, Voided (stale counter) or Filled.
+    /// @param status Ok when fillable now, else NotYetValid, Expired, Cancelled, Voided (stale counter), Filled or
+    ///        SaltInUse (another live offer of the seller holds the salt's lane).
     struct OfferState {
         bytes32 offerHash;
         uint256 filledWh;
@@ -159,6 +166,12 @@ interface IOfferSettlement {
     /// @param have The allowance.
     /// @param need The fill's cost.
     error OfferSettlementBuyerAllowanceShort(bytes32 offerHash, address buyer, uint256 have, uint256 need);
+    /// @notice Thrown when another offer of the same seller and salt owns the lane and is still valid.
+    /// @param offerHash The refused offer.
+    /// @param seller Its seller.
+    /// @param salt Its salt.
+    /// @param heldUntil The lane's offer's validUntil: from then on this offer can use the lane.
+    error OfferSettlementSaltInUse(bytes32 offerHash, address seller, uint256 salt, uint256 heldUntil);
     /// @notice Thrown when someone other than the seller cancels an offer.
     /// @param offerHash The offer.
     /// @param caller Who tried.
@@ -199,7 +212,7 @@ interface IOfferSettlement {
     /// @param seller The seller.
     /// @param buyer The buyer.
     /// @param amountWh Wh the entry asked for.
-    /// @param reason Why: NotYetValid, Expired, Cancelled, Voided, Filled or one of the four shortfalls.
+    /// @param reason Why: NotYetValid, Expired, Cancelled, Voided, Filled, SaltInUse or one of the four shortfalls.
     event OfferSkipped(
         bytes32 indexed offerHash, address indexed seller, address indexed buyer, uint256 amountWh, Check reason
     );
@@ -225,8 +238,8 @@ interface IOfferSettlement {
     /// @notice Settles several offers (typically several sellers) for the caller in one transaction.
     ///         Entries are taken in order until `maxFills` of them have filled. Without `skipGone` the batch is
     ///         atomic: any failed check reverts everything. With `skipGone`, an entry that is gone or short
-    ///         (codes NotYetValid..BuyerAllowanceShort) is skipped with an OfferSkipped event, and an entry asking
-    ///         for more than its offer's remainder fills the remainder; caller errors still revert, and the call
+    ///         (codes NotYetValid..BuyerAllowanceShort, SaltInUse) is skipped with an OfferSkipped event, and an
+    ///         entry asking for more than its offer's remainder fills the remainder; caller errors still revert, and the call
     ///         reverts with OfferSettlementNothingFilled if no entry filled.
     /// @param fills The entries, 1..maxFillsCap() of them.
     /// @param skipGone Skip gone or short offers instead of reverting.
@@ -238,7 +251,8 @@ interface IOfferSettlement {
         external
         returns (uint256 filled, uint256 totalWh, uint256 totalCost);
 
-    /// @notice Cancels one of the caller's offers for good (even a partly filled one).
+    /// @notice Cancels one of the caller's offers for good (even a partly filled one). Reverts with
+    ///         OfferSettlementSaltInUse when another live offer of the caller holds the salt's lane.
     /// @param offer The offer's terms (the caller must be its seller).
     function cancel(Offer calldata offer) external;
 
@@ -255,7 +269,8 @@ interface IOfferSettlement {
 
     /// @notice What a fill of `amountWh` by `buyer` would meet now: the first failed check and its have/need.
     ///         Never reverts. For a shortfall, have/need are balance or allowance against amount or cost; for
-    ///         ExceedsRemaining they are remaining/requested; otherwise both 0.
+    ///         ExceedsRemaining they are remaining/requested; for SaltInUse need is when the lane frees; otherwise
+    ///         both 0.
     /// @param offer The terms.
     /// @param signature The seller's signature.
     /// @param buyer The prospective buyer.
@@ -274,15 +289,27 @@ interface IOfferSettlement {
     /// @return states One entry per offer looked at, in order.
     function offerStates(Offer[] calldata offers) external view returns (OfferState[] memory states);
 
-    /// @notice Wh filled so far of an offer.
-    /// @param offerHash The offer's digest.
+    /// @notice Wh filled so far of an offer (0 once its lane was reused after it expired).
+    /// @param offer The offer's terms.
     /// @return The Wh.
-    function filledWh(bytes32 offerHash) external view returns (uint256);
+    function filledWh(Offer calldata offer) external view returns (uint256);
 
     /// @notice Whether the seller cancelled an offer.
-    /// @param offerHash The offer's digest.
+    /// @param offer The offer's terms.
     /// @return True when cancelled.
-    function isCancelled(bytes32 offerHash) external view returns (bool);
+    function isCancelled(Offer calldata offer) external view returns (bool);
+
+    /// @notice The raw lane of (seller, salt): which offer owns it and its fill state.
+    /// @param seller The seller.
+    /// @param salt The salt.
+    /// @return fingerprint The owning offer's hash with its low 136 bits cleared (0: never used).
+    /// @return validUntil The owning offer's validUntil: the lane is free from then on.
+    /// @return filled Wh filled of the owning offer.
+    /// @return cancelled Whether the owning offer is cancelled.
+    function laneOf(address seller, uint256 salt)
+        external
+        view
+        returns (bytes32 fingerprint, uint256 validUntil, uint256 filled, bool cancelled);
 
     /// @notice A seller's current counter: offers must carry it to be fillable.
     /// @param seller The seller.

@@ -73,9 +73,10 @@ library OfferLib {
 
     /// @notice Whether a check result means "gone or short" (skippable), as opposed to a caller error.
     /// @param c The result.
-    /// @return True for NotYetValid..BuyerAllowanceShort.
+    /// @return True for NotYetValid..BuyerAllowanceShort and SaltInUse.
     function isGone(IOfferSettlement.Check c) internal pure returns (bool) {
-        return c != IOfferSettlement.Check.Ok && uint8(c) <= uint8(IOfferSettlement.Check.BuyerAllowanceShort);
+        return (c != IOfferSettlement.Check.Ok && uint8(c) <= uint8(IOfferSettlement.Check.BuyerAllowanceShort))
+            || c == IOfferSettlement.Check.SaltInUse;
     }
 
     /// @notice Checks that the seller can deliver `amountWh` energy and the buyer can pay `units`, reading balances

@@ -3,6 +3,11 @@
 Traders are fresh keys (gas price 0 needs no ether) funded like the order book's (a meter, a surplus reading, a
 top-up) and approving the settlement on both tokens. "Holders" already hold both tokens, the usual case; the worst
 case is a buyer with no energy yet and a seller with no settlement units yet (two balance slots written from zero).
+Lanes: a seller signs each new offer on the salt of one of its own expired offers when it has one (what
+OfferSettlementClient.sign does), so the usual first fill of a fresh offer rewrites that lane's word. Here every holder
+first sells one earlier offer (filled in a setup batch, not measured), time passes beyond its end, and the "one fill"
+and fillMany offers reuse those salts. The rows on never-used salts (a seller's first offers) and the worst case
+(never-used salt + bare parties) are measured as well.
 Targets (issue #13): one fill <= 90k gas, each further offer in fillMany <= 60k.
 """
 
@@ -22,10 +27,26 @@ PRICE = 450_000
 C = "OfferSettlement"
 
 
-def _offer(ctx: GasContext, seller: Signer, amount: int = 5_000, counter: int = 0) -> SignedOffer:
+def _offer(
+    ctx: GasContext, seller: Signer, amount: int = 5_000, counter: int = 0, salt: int | None = None, life: int = 86_400
+) -> SignedOffer:
+    """A signed offer valid from a minute ago for `life` seconds, on `salt` (a reused lane) or a fresh random one."""
     now = int(ctx.client.w3.eth.get_block("latest")["timestamp"])
-    offer = Offer.new(seller.address, PRICE, amount, now - 60, now + 86_400, counter)
+    offer = Offer.new(seller.address, PRICE, amount, now - 60, now + life, counter)
+    if salt is not None:
+        offer = Offer(offer.seller, offer.price, offer.amount_wh, offer.valid_from, offer.valid_until, salt, counter)
     return sign_offer(offer, seller.account.key, ctx.client.chain_id, ctx.contract(C).address)
+
+
+def _earlier_offers(ctx: GasContext, buyer: Signer, sellers: list[Signer]) -> dict[str, int]:
+    """Each seller sells one short offer (filled by `buyer` in one batch), then time passes beyond its end: the
+    salts (lanes) the sellers' next offers reuse, by seller address."""
+    earlier = [_offer(ctx, s, life=600) for s in sellers]
+    fns = ctx.contract(C).functions
+    ctx.send(fns.fillMany([_entry(o, 1_000) for o in earlier], False, len(earlier)), buyer)
+    ctx.client.w3.provider.make_request("evm_increaseTime", [700])
+    ctx.client.w3.provider.make_request("evm_mine", [])
+    return {o.offer.seller: o.offer.salt for o in earlier}
 
 
 def _entry(signed: SignedOffer, amount: int) -> tuple[Any, bytes, int]:
@@ -74,13 +95,14 @@ def measure(ctx: GasContext) -> None:
     ]
     send_signed(ctx.client, drain)
     buyer, sellers = holders[0], holders[1:]
+    lane = _earlier_offers(ctx, holders[-1], sellers[:-1])  # buyer of the earlier offers: not a measured party
 
     f = settlement.functions
-    first = _offer(ctx, sellers[0])
+    first = _offer(ctx, sellers[0], salt=lane[sellers[0].address])
     ctx.measure(
         C,
         "fill",
-        "one fill, first of the offer, both parties hold both tokens",
+        "one fill, first of a fresh offer (seller's lane reused), both parties hold both tokens",
         f.fill(first.offer.as_tuple(), first.signature, 1_000),
         buyer,
     )
@@ -91,11 +113,19 @@ def measure(ctx: GasContext) -> None:
         f.fill(first.offer.as_tuple(), first.signature, 1_000),
         buyer,
     )
+    never = _offer(ctx, sellers[0])
+    ctx.measure(
+        C,
+        "fill",
+        "first fill of an offer on a never-used salt (a seller's first offer), holders",
+        f.fill(never.offer.as_tuple(), never.signature, 1_000),
+        buyer,
+    )
     worst = _offer(ctx, bare_sellers[0])
     ctx.measure(
         C,
         "fill",
-        "worst case: buyer's first energy, seller's first settlement units",
+        "worst case: never-used salt, buyer's first energy, seller's first settlement units",
         f.fill(worst.offer.as_tuple(), worst.signature, 1_000),
         bare_buyers[0],
     )
@@ -103,12 +133,12 @@ def measure(ctx: GasContext) -> None:
     many: dict[int, int] = {}
     offset = 1
     for n in (1, 2, 5, 10):
-        offers = [_offer(ctx, s) for s in sellers[offset : offset + n]]
+        offers = [_offer(ctx, s, salt=lane[s.address]) for s in sellers[offset : offset + n]]
         offset += n
         receipt = ctx.measure(
             C,
             "fillMany",
-            f"{n} offers of {n} sellers, atomic, holders",
+            f"{n} offers of {n} sellers, atomic, holders, lanes reused",
             f.fillMany([_entry(o, 1_000) for o in offers], False, n),
             buyer,
         )
@@ -118,10 +148,29 @@ def measure(ctx: GasContext) -> None:
             {
                 "contract": C,
                 "function": "fillMany",
-                "case": f"each further offer ({n} offers, holders)",
+                "case": f"each further offer ({n} offers, holders, lanes reused)",
                 "gas": (many[n] - many[1]) // (n - 1),
             }
         )
+    fresh: dict[int, int] = {}
+    for n in (1, 10):
+        offers = [_offer(ctx, s) for s in sellers[1 : 1 + n]]
+        receipt = ctx.measure(
+            C,
+            "fillMany",
+            f"{n} offers of {n} sellers, atomic, holders, never-used salts",
+            f.fillMany([_entry(o, 1_000) for o in offers], False, n),
+            buyer,
+        )
+        fresh[n] = int(receipt["gasUsed"])
+    ctx.rows.append(
+        {
+            "contract": C,
+            "function": "fillMany",
+            "case": "each further offer (10 offers, holders, never-used salts)",
+            "gas": (fresh[10] - fresh[1]) // 9,
+        }
+    )
 
     worst_offers = [_offer(ctx, s) for s in bare_sellers[1:11]]
     receipt = ctx.measure(
@@ -144,7 +193,7 @@ def measure(ctx: GasContext) -> None:
     gone = [_offer(ctx, s) for s in sellers[offset : offset + 4]]
     for o, s in zip(gone, sellers[offset : offset + 4], strict=True):
         ctx.send(f.cancel(o.offer.as_tuple()), s)
-    live = _offer(ctx, sellers[offset + 4])
+    live = _offer(ctx, sellers[offset + 4], salt=lane[sellers[offset + 4].address])
     receipt = ctx.measure(
         C,
         "fillMany",

@@ -163,6 +163,28 @@ def test_offer_short_at_fill_time_is_skipped_and_re_solved(community: Community)
     c.chain.transact(token.functions.transfer(c.signers[0].address, 900_000), c.signers[1], gas=100_000)
 
 
+def test_a_seller_reuses_the_salt_of_its_expired_offer(community: Community) -> None:
+    """The next offer after one has ended goes on the same (seller, salt) lane: its first fill rewrites a used word
+    (the cheap "one fill" of docs/offers.md) and fills stay per offer."""
+    c = community
+    seller, buyer = c.sellers[0], c.signers[-1]
+    t = c.now() + 10_000  # beyond every earlier offer of this seller
+    c.chain.w3.provider.make_request("evm_mine", [t])
+    first = seller.publish(700, 300_000, t - 5)[0]
+    c.settlement.fill(first, 400, buyer)  # on chain directly: the DHT's clock is the wall clock, not this chain's
+    assert c.settlement.filled_wh(first) == 400
+    c.chain.w3.provider.make_request("evm_mine", [first.offer.valid_until + 1])  # the first offer has ended
+    second = seller.publish(600, 300_000, first.offer.valid_until)[0]
+    # On the salt of one of this seller's ended offers (the one that ended first): a used word, free since then.
+    fingerprint, until, _, _ = c.settlement.contract.functions.laneOf(seller.signer.address, second.offer.salt).call()
+    assert int.from_bytes(fingerprint, "big") != 0 and until <= second.offer.valid_from
+    result = c.settlement.fill(second, 500, buyer)
+    assert result.amount_wh == 500 and result.gas_used < 90_000  # rewrites the lane's word: no fresh slot
+    assert c.settlement.filled_wh(second) == 500
+    assert c.settlement.filled_wh(first) == (0 if second.offer.salt == first.offer.salt else 400)
+    assert c.settlement.precheck(first, 100, buyer.address) == "Expired"
+
+
 def test_no_offers_means_grid_and_shutdown_voids_everything(community: Community) -> None:
     c = community
     now = c.now()

@@ -98,7 +98,7 @@ def test_full_fill_moves_both_tokens_and_emits(settlement, traders, energy, mone
     assert energy.balanceOf(settlement) == 0 and money.balanceOf(settlement) == 0
     assert filled_events(tx) == [[signed.offer_hash, alice.address, bob.address, 1_500, PRICE, c]]
     assert list(tx.events.keys()).count("OfferFilled") == 1 and "OfferSkipped" not in tx.events
-    assert settlement.filledWh(signed.offer_hash) == 1_500
+    assert settlement.filledWh(signed.offer.as_tuple()) == 1_500
     assert_reverts(
         settlement,
         "fill",
@@ -115,7 +115,7 @@ def test_partial_fills_never_exceed_the_signed_amount(settlement, traders):
     signed = make_offer(settlement, alice, amount=1_000)
     fill(settlement, signed, 300, bob)
     fill(settlement, signed, 250, carol)
-    assert settlement.filledWh(signed.offer_hash) == 550
+    assert settlement.filledWh(signed.offer.as_tuple()) == 550
     assert_reverts(
         settlement,
         "fill",
@@ -127,7 +127,7 @@ def test_partial_fills_never_exceed_the_signed_amount(settlement, traders):
         remainingWh=450,
     )
     fill(settlement, signed, 450, bob)
-    assert settlement.filledWh(signed.offer_hash) == 1_000
+    assert settlement.filledWh(signed.offer.as_tuple()) == 1_000
     state = settlement.offerStates([signed.offer.as_tuple()])[0]
     assert plain(list(state)) == [signed.offer_hash, 1_000, 0, False, CHECK["Filled"]]
 
@@ -284,7 +284,7 @@ def test_seller_cancels_one_offer(settlement, traders):
     )
     tx = settlement.cancel(signed.offer.as_tuple(), {"from": alice})
     assert plain(list(tx.events["OfferCancelled"][0].values())) == [signed.offer_hash, alice.address]
-    assert settlement.isCancelled(signed.offer_hash)
+    assert settlement.isCancelled(signed.offer.as_tuple())
     assert_reverts(
         settlement, "fill", [signed.offer.as_tuple(), sig(signed), 100], bob, "OfferSettlementCancelled", offerHash=h
     )
@@ -356,7 +356,7 @@ def test_seller_balance_and_allowance_shortfalls(settlement, traders, energy):
     )
     fill(settlement, signed, 40, bob)  # exactly the allowance
     assert energy.allowance(alice, settlement) == 0
-    assert settlement.filledWh(signed.offer_hash) == 40
+    assert settlement.filledWh(signed.offer.as_tuple()) == 40
 
 
 def test_buyer_balance_and_allowance_shortfalls(settlement, traders, money, accounts):
@@ -437,7 +437,7 @@ def test_fill_many_atomic_reverts_everything_on_one_gone_offer(settlement, trade
         "OfferSettlementCancelled",
         offerHash=as_bytes(gone.offer_hash),
     )
-    assert settlement.filledWh(good.offer_hash) == 0 and energy.balanceOf(dave) == before
+    assert settlement.filledWh(good.offer.as_tuple()) == 0 and energy.balanceOf(dave) == before
 
 
 def test_fill_many_skips_gone_and_short_offers_with_reasons(settlement, traders, energy):
@@ -482,7 +482,7 @@ def test_fill_many_skips_gone_and_short_offers_with_reasons(settlement, traders,
     # one event per entry, in entry order
     names = [e.name for e in tx.events if e.name in ("OfferFilled", "OfferSkipped")]
     assert names == ["OfferFilled"] + ["OfferSkipped"] * 6 + ["OfferFilled"]
-    assert settlement.filledWh(partly.offer_hash) == 500
+    assert settlement.filledWh(partly.offer.as_tuple()) == 500
 
 
 def test_fill_many_skips_a_buyer_shortfall(settlement, traders, money, accounts):
@@ -504,7 +504,7 @@ def test_fill_many_later_entries_are_fallbacks_up_to_max_fills(settlement, trade
     assert list(tx.return_value)[:2] == [1, 500]
     assert [e[0] for e in skipped_events(tx)] == [first.offer_hash]
     assert [e[0] for e in filled_events(tx)] == [second.offer_hash]  # the third was not needed: untouched
-    assert settlement.filledWh(third.offer_hash) == 0
+    assert settlement.filledWh(third.offer.as_tuple()) == 0
 
 
 def test_fill_many_same_offer_twice_cannot_overfill(settlement, traders):
@@ -523,7 +523,7 @@ def test_fill_many_same_offer_twice_cannot_overfill(settlement, traders):
     tx = settlement.fillMany([entry(signed, 700), entry(signed, 700), entry(signed, 700)], True, 3, {"from": dave})
     assert [e[3] for e in filled_events(tx)] == [700, 300]
     assert skipped_events(tx) == [[signed.offer_hash, alice.address, dave.address, 700, CHECK["Filled"]]]
-    assert settlement.filledWh(signed.offer_hash) == 1_000
+    assert settlement.filledWh(signed.offer.as_tuple()) == 1_000
 
 
 def test_fill_many_with_nothing_fillable_reverts(settlement, traders):
@@ -645,22 +645,29 @@ REENTRANT_TOKEN = """
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-interface ISettle { function incrementCounter() external returns (uint256); }
+interface IERC20Like { function approve(address spender, uint256 amount) external returns (bool); }
 
-/// An energy token that calls back into the settlement from transferFrom, as a hostile token could.
+/// An energy token that calls back into the settlement from transferFrom (once per arming), as a hostile token could.
 contract ReentrantEnergy {
     mapping(address => uint256) public balanceOf;
     mapping(address => mapping(address => uint256)) public allowance;
-    ISettle public target;
+    address public target;
+    bytes public payload;
 
     function mint(address to, uint256 amount) external { balanceOf[to] += amount; }
     function approve(address spender, uint256 amount) external returns (bool) {
         allowance[msg.sender][spender] = amount;
         return true;
     }
-    function arm(ISettle t) external { target = t; }
+    function approveOther(IERC20Like token, address spender) external { token.approve(spender, type(uint256).max); }
+    function arm(address t, bytes calldata data) external { (target, payload) = (t, data); }
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
-        if (address(target) != address(0)) target.incrementCounter();
+        if (target != address(0)) {
+            address t = target;
+            target = address(0);
+            (bool ok, bytes memory ret) = t.call(payload);
+            if (!ok) assembly { revert(add(ret, 0x20), mload(ret)) }
+        }
         allowance[from][msg.sender] -= amount;
         balanceOf[from] -= amount;
         balanceOf[to] += amount;
@@ -670,22 +677,97 @@ contract ReentrantEnergy {
 """
 
 
-def test_reentering_from_a_token_callback_fails(OfferSettlement, traders, money, admin):
+def test_reentering_from_a_token_callback_never_overfills(OfferSettlement, traders, money, admin):
+    """No reentrancy guard (docs/security.md): a token that re-enters fill from its transferFrom meets the state the
+    outer fill already wrote, so the offer still never fills beyond its signed amount and no token is created."""
     alice, bob = traders[0], traders[1]
     token = brownie.compile_source(REENTRANT_TOKEN, evm_version="berlin").ReentrantEnergy.deploy({"from": admin})
     hostile = OfferSettlement.deploy(token, money, MIN_FILL_WH, {"from": admin})
     token.mint(alice, 10_000, {"from": admin})
     token.approve(hostile, MAX_UINT, {"from": alice})
     money.approve(hostile, MAX_UINT, {"from": bob})
-    signed = make_offer(hostile, alice)
-    token.arm(hostile, {"from": admin})
-    assert revert_error(hostile, "fill", [signed.offer.as_tuple(), sig(signed), 100], bob).name == (
-        "ReentrancyGuardReentrantCall"
+    money.transfer(token, 10**9, {"from": bob})  # the token itself buys in the inner fill
+    token.approveOther(money, hostile, {"from": admin})
+    signed = make_offer(hostile, alice, amount=1_000)
+    args = [signed.offer.as_tuple(), sig(signed)]
+    # The inner fill asks one Wh more than the outer fill left: it reverts, and so does the whole transaction.
+    token.arm(hostile, hostile.fill.encode_input(*args, 401), {"from": admin})
+    assert_reverts(
+        hostile,
+        "fill",
+        [*args, 600],
+        bob,
+        "OfferSettlementExceedsRemaining",
+        offerHash=as_bytes(signed.offer_hash),
+        requestedWh=401,
+        remainingWh=400,
     )
-    assert hostile.filledWh(signed.offer_hash) == 0 and token.balanceOf(bob) == 0
-    token.arm(brownie.ZERO_ADDRESS, {"from": admin})
-    fill(hostile, signed, 100, bob)
-    assert token.balanceOf(bob) == 100
+    assert hostile.filledWh(signed.offer.as_tuple()) == 0 and token.balanceOf(bob) == 0
+    # Exactly the remainder: both fills settle, the offer is filled to its signed amount and not beyond.
+    token.arm(hostile, hostile.fill.encode_input(*args, 400), {"from": admin})
+    money_before = money.balanceOf(alice)
+    fill(hostile, signed, 600, bob)
+    assert hostile.filledWh(signed.offer.as_tuple()) == 1_000
+    assert (token.balanceOf(bob), token.balanceOf(token), token.balanceOf(alice)) == (600, 400, 9_000)
+    assert money.balanceOf(alice) - money_before == cost(PRICE, 600) + cost(PRICE, 400)
+    assert token.balanceOf(hostile) == 0 and money.balanceOf(hostile) == 0
+    assert revert_error(hostile, "fill", [*args, 10], bob).name == "OfferSettlementFilled"
+
+
+# --------------------------------------------------------------------------- lanes (seller, salt)
+def test_an_expired_offers_salt_is_reused_and_fills_stay_per_offer(settlement, traders):
+    alice, bob = traders[0], traders[1]
+    now = chain_now()
+    old = make_offer(settlement, alice, amount=1_000, valid_from=now - 60, valid_until=now + 100)
+    fill(settlement, old, 700, bob)
+    h_new_kw = dict(valid_from=now - 60, valid_until=now + 5_000, salt=old.offer.salt)
+    new = make_offer(settlement, alice, amount=500, **h_new_kw)
+    fingerprint, until, filled, cancelled = settlement.laneOf(alice, old.offer.salt)
+    assert plain(fingerprint) == "0x" + old.offer_hash[2:32] + "0" * 34 and (until, filled, cancelled) == (
+        now + 100,
+        700,
+        False,
+    )
+    # While the old offer is valid, its lane is its own: a second offer on the same salt is refused, by name.
+    refused = dict(offerHash=as_bytes(new.offer_hash), seller=alice.address, salt=new.offer.salt, heldUntil=now + 100)
+    args = [new.offer.as_tuple(), sig(new)]
+    assert_reverts(settlement, "fill", [*args, 100], bob, "OfferSettlementSaltInUse", **refused)
+    assert_reverts(settlement, "cancel", [new.offer.as_tuple()], alice, "OfferSettlementSaltInUse", **refused)
+    assert list(settlement.check(*args, bob, 100)) == [CHECK["SaltInUse"], 0, now + 100]
+    state = plain(list(settlement.offerStates([new.offer.as_tuple()])[0]))
+    assert state == [new.offer_hash, 0, 0, False, CHECK["SaltInUse"]]
+    tx = settlement.fillMany([entry(new, 100), entry(make_offer(settlement, traders[2]), 100)], True, 1, {"from": bob})
+    assert skipped_events(tx) == [[new.offer_hash, alice.address, bob.address, 100, CHECK["SaltInUse"]]]
+    assert settlement.filledWh(old.offer.as_tuple()) == 700  # untouched
+    brownie.chain.mine(timestamp=now + 100)  # the old offer has ended: it can never fill again, its lane is free
+    assert revert_error(settlement, "fill", [old.offer.as_tuple(), sig(old), 100], bob).name == "OfferSettlementExpired"
+    fill(settlement, new, 500, bob)  # the new offer starts from nothing, not from the old one's 700
+    assert settlement.filledWh(new.offer.as_tuple()) == 500 and settlement.filledWh(old.offer.as_tuple()) == 0
+    assert_reverts(
+        settlement, "fill", [*args, 10], bob, "OfferSettlementFilled", offerHash=as_bytes(new.offer_hash), amountWh=500
+    )
+    assert revert_error(settlement, "fill", [old.offer.as_tuple(), sig(old), 100], bob).name == "OfferSettlementExpired"
+    assert list(settlement.check(old.offer.as_tuple(), sig(old), bob, 100)) == [CHECK["Expired"], 0, 0]
+    # Another seller's offer with the same salt lives in its own lane.
+    other = make_offer(settlement, traders[2], salt=old.offer.salt)
+    fill(settlement, other, 100, bob)
+    assert settlement.filledWh(other.offer.as_tuple()) == 100
+
+
+def test_a_cancelled_offer_holds_its_lane_until_it_ends(settlement, traders):
+    alice, bob = traders[0], traders[1]
+    now = chain_now()
+    old = make_offer(settlement, alice, valid_from=now - 60, valid_until=now + 100)
+    settlement.cancel(old.offer.as_tuple(), {"from": alice})  # never filled: the cancel writes the lane
+    assert settlement.isCancelled(old.offer.as_tuple())
+    new = make_offer(settlement, alice, valid_from=now - 60, valid_until=now + 5_000, salt=old.offer.salt)
+    assert revert_error(settlement, "fill", [new.offer.as_tuple(), sig(new), 100], bob).name == (
+        "OfferSettlementSaltInUse"
+    )
+    brownie.chain.mine(timestamp=now + 100)
+    assert not settlement.isCancelled(new.offer.as_tuple())
+    fill(settlement, new, 100, bob)
+    assert not settlement.isCancelled(old.offer.as_tuple()) and settlement.filledWh(new.offer.as_tuple()) == 100
 
 
 @pytest.mark.parametrize("amount", [10, 999])

@@ -2,13 +2,16 @@
 
 Five traders sign offers (random size, price, validity window, now and then forged or with a stale counter), fill
 them singly or with fillMany (atomic or skipping, with fallbacks), cancel, raise their counters, move tokens between
-each other and change allowances (so sellers and buyers run short), and time passes. The model predicts the outcome
+each other and change allowances (so sellers and buyers run short), and time passes. A third of the offers reuse the
+salt of an earlier offer of their seller (live or expired), so lanes are taken over after expiry and refused
+(SaltInUse) while their offer lives. The model predicts the outcome
 of every call — which check fails first, or each fill and skip of a batch in order — and the chain must agree
 exactly (custom error names, OfferFilled/OfferSkipped events and their values). After every step:
   - conservation: the traders' energy and settlement balances sum to what they held at the start, and the contract
     holds no token of either kind;
   - every trader's balances equal the model's;
-  - no overfill: every offer's filledWh equals the model's and never exceeds its signed amount.
+  - no overfill: every offer's filledWh equals the model's lane and never exceeds its signed amount, and every
+    offer's fills over its whole life (events) never exceed its signed amount, also across lane reuse.
 Every step is one rule performing ACTIONS_PER_STEP (3) actions whose kind and parameters come from a generator
 seeded by hypothesis (hypothesis' own preference for small values made runs of self-fills and cancels only); the
 invariants are checked after every action. Size: OFFER_STATEFUL_EXAMPLES runs of up to OFFER_STATEFUL_STEPS steps
@@ -51,7 +54,7 @@ KEEP_WH, KEEP_UNITS = 3_000, 3_000_000  # what each trader holds at the start: a
 # The action mix of a run (sampled uniformly from this list): signing and filling dominate.
 ACTIONS = [*["sign"] * 6, *["fill"] * 6, *["fill_many"] * 6, "cancel", "increment_counter", "time_passes"]
 ACTIONS += ["move_tokens", "allowance"] * 2
-GONE = range(CHECK["NotYetValid"], CHECK["BuyerAllowanceShort"] + 1)
+GONE = {*range(CHECK["NotYetValid"], CHECK["BuyerAllowanceShort"] + 1), CHECK["SaltInUse"]}
 KEYS = [dev_key(i) for i in TRADER_INDEXES]
 
 
@@ -59,12 +62,20 @@ KEYS = [dev_key(i) for i in TRADER_INDEXES]
 class ModelOffer:
     signed: SignedOffer
     forged: bool  # signed by someone else than its seller
-    filled: int = 0
-    cancelled: bool = False
+    total: int = 0  # Wh filled over the offer's whole life (never more than its amount)
 
     @property
     def offer(self) -> Offer:
         return self.signed.offer
+
+
+@dataclass
+class Lane:
+    """The contract's word of one (seller, salt): the offer that owns it and that offer's state."""
+
+    owner: ModelOffer
+    filled: int = 0
+    cancelled: bool = False
 
 
 class Model:
@@ -76,6 +87,7 @@ class Model:
         self.allow_money = [MAX_UINT] * len(money)
         self.counters = [0] * len(energy)
         self.offers: list[ModelOffer] = []
+        self.lanes: dict[tuple[str, int], Lane] = {}
         self.signed = 0  # offers signed so far: part of the salt, so a repeated seed never repeats an offer
         self.t0, self.phase = t0, 0
 
@@ -88,6 +100,14 @@ class Model:
             return "Expired"
         return None
 
+    def state(self, m: ModelOffer) -> tuple[int, bool, bool]:
+        """(filled, cancelled, held) as the contract reads the offer's lane: its own record, a free lane (empty or
+        its offer expired: nothing filled), or held by another offer that is still valid."""
+        lane = self.lanes.get((m.offer.seller, m.offer.salt))
+        if lane is not None and lane.owner.signed.offer_hash == m.signed.offer_hash:
+            return lane.filled, lane.cancelled, False
+        return 0, False, lane is not None and self.time_check(lane.owner.offer) != "Expired"
+
     def evaluate(self, m: ModelOffer, seller: int, buyer: int, amount: int, clamp: bool) -> tuple[str, int]:
         """The contract's checks in its order: (result, Wh to settle)."""
         o = m.offer
@@ -97,14 +117,17 @@ class Model:
             return "SelfFill", amount
         if m.forged:
             return "BadSignature", amount
-        if m.cancelled:
+        filled, cancelled, held = self.state(m)
+        if cancelled:
             return "Cancelled", amount
         if o.counter != self.counters[seller]:
             return "Voided", amount
         late = self.time_check(o)
         if late:
             return late, amount
-        remaining = o.amount_wh - m.filled
+        if held:
+            return "SaltInUse", amount
+        remaining = o.amount_wh - filled
         if remaining == 0:
             return "Filled", amount
         if amount > remaining:
@@ -128,8 +151,10 @@ class Model:
 
     def settle(self, m: ModelOffer, seller: int, buyer: int, amount: int) -> int:
         c = m.offer.cost(amount)
-        m.filled += amount
-        assert m.filled <= m.offer.amount_wh
+        filled, _, _ = self.state(m)
+        self.lanes[(m.offer.seller, m.offer.salt)] = Lane(m, filled + amount)
+        m.total += amount
+        assert m.total <= m.offer.amount_wh
         self.energy[seller] -= amount
         self.energy[buyer] += amount
         self.money[buyer] -= c
@@ -190,20 +215,26 @@ class OfferMachine(RuleBasedStateMachine):
         base = self.model.t0 + PHASE_S * self.model.phase + PHASE_S // 2
         stale, forged = rng.random() < 0.05, rng.random() < 0.05
         counter = self.model.counters[seller] + (1 if stale else 0)
-        offer = Offer(self.traders[seller].address, rng.choice(PRICES), rng.randint(1, 3_000),
-                      base + PHASE_S * (start - 1), base + PHASE_S * (start - 1 + span),
-                      self.model.signed << 128 | rng.getrandbits(128), counter)  # fmt: skip
+        address = self.traders[seller].address
+        used = sorted({salt for (who, salt) in self.model.lanes if who == address})
+        salt = rng.choice(used) if used and rng.random() < 0.35 else self.model.signed << 128 | rng.getrandbits(128)
+        offer = Offer(address, rng.choice(PRICES), rng.randint(1, 3_000),
+                      base + PHASE_S * (start - 1), base + PHASE_S * (start - 1 + span), salt, counter)  # fmt: skip
         if forged:
             signed = _forge(offer, KEYS[(seller + 1) % len(KEYS)], self)
         else:
             signed = sign_offer(offer, KEYS[seller], CHAIN_ID, self.settlement.address)
+        if any(m.signed.offer_hash == signed.offer_hash for m in self.model.offers):
+            return  # the very same offer again (same terms and salt): nothing new
+        if used and salt in used:
+            self._note("sign:reused salt")
         self.model.offers.append(ModelOffer(signed, forged))
         self.model.signed += 1
 
     def _amount(self, rng: random.Random, m: ModelOffer, careful: bool = False) -> int:
         """Mostly a share of what is left; sometimes 0, dust, or more than the offer has (rarer in batches, where
         a caller error reverts the whole batch)."""
-        left = m.offer.amount_wh - m.filled
+        left = max(0, m.offer.amount_wh - self.model.state(m)[0])
         weights = [10, 3, 0.2, 0.4, 1] if careful else [10, 3, 1, 2, 2]
         kind = rng.choices(["share", "all", "zero", "dust", "over"], weights=weights)[0]
         if kind == "share":
@@ -295,15 +326,18 @@ class OfferMachine(RuleBasedStateMachine):
         seller = self._seller(m)
         by_seller = rng.random() < 0.85
         caller = self.traders[seller if by_seller else (seller + rng.randint(1, 4)) % len(self.traders)]
+        filled, cancelled, held = self.model.state(m)
+        args = [m.offer.as_tuple()]
         if not by_seller:
-            self.rpc.expect_revert(self.settlement, "cancel", [m.offer.as_tuple()], caller, "OfferSettlementNotSeller")
-        elif m.cancelled:
-            self.rpc.expect_revert(
-                self.settlement, "cancel", [m.offer.as_tuple()], caller, "OfferSettlementAlreadyCancelled"
-            )
+            self.rpc.expect_revert(self.settlement, "cancel", args, caller, "OfferSettlementNotSeller")
+        elif held:
+            self._note("cancel:SaltInUse")
+            self.rpc.expect_revert(self.settlement, "cancel", args, caller, "OfferSettlementSaltInUse")
+        elif cancelled:
+            self.rpc.expect_revert(self.settlement, "cancel", args, caller, "OfferSettlementAlreadyCancelled")
         else:
-            self.rpc.send(self.settlement, "cancel", [m.offer.as_tuple()], caller)
-            m.cancelled = True
+            self.rpc.send(self.settlement, "cancel", args, caller)
+            self.model.lanes[(m.offer.seller, m.offer.salt)] = Lane(m, filled, True)
 
     def _increment_counter(self, rng: random.Random) -> None:
         actor = rng.randrange(len(self.traders))
@@ -348,7 +382,7 @@ class OfferMachine(RuleBasedStateMachine):
             [(self.energy, "balanceOf", [t]) for t in self.traders]
             + [(self.money, "balanceOf", [t]) for t in self.traders]
             + [(self.energy, "balanceOf", [self.settlement]), (self.money, "balanceOf", [self.settlement])]
-            + [(self.settlement, "filledWh", [m.signed.offer_hash]) for m in self.model.offers]
+            + [(self.settlement, "filledWh", [m.offer.as_tuple()]) for m in self.model.offers]
         )
         energy, money, held = values[:n], values[n : 2 * n], values[2 * n : 2 * n + 2]
         filled = values[2 * n + 2 :]
@@ -356,7 +390,8 @@ class OfferMachine(RuleBasedStateMachine):
         assert held == [0, 0]
         assert energy == self.model.energy and money == self.model.money
         for m, f in zip(self.model.offers, filled, strict=True):
-            assert f == m.filled <= m.offer.amount_wh
+            assert f == self.model.state(m)[0] <= m.offer.amount_wh
+            assert m.total <= m.offer.amount_wh
 
 
 def _forge(offer: Offer, key: str, machine: OfferMachine) -> SignedOffer:
@@ -398,5 +433,7 @@ def test_offer_settlement_stateful(settlement, traders, energy, money):
         seen = OfferMachine.seen
         assert seen.get("Ok", 0) and seen.get("batch:ok", 0), seen
         assert any(k.startswith("skip:") for k in seen) and any(k in CHECKS[1:] for k in seen), seen
+        assert seen.get("sign:reused salt", 0), seen
     known = {*CHECKS, *(f"batch:{c}" for c in [*CHECKS, "ok", "NothingFilled"]), *(f"skip:{c}" for c in CHECKS)}
+    known |= {"sign:reused salt", "cancel:SaltInUse"}
     assert {n for n in OfferMachine.seen if not n.startswith("rule:")} <= known

@@ -82,3 +82,23 @@ def test_evaluate_rejects_unknown_ids_and_bad_amounts() -> None:
         evaluate(inst, [("zz", 10)])
     with pytest.raises(InstanceError, match="whole number"):
         evaluate(inst, [("a", -1)])
+
+
+def test_polish_move_value_equals_the_exact_decoder() -> None:
+    """The hill-climb's plain-Python set value (`_SetValue`) is `_value` (covers + allocate + the linear form) on
+    feasible and infeasible sets alike, so polish makes the same moves it made with numpy."""
+    from agents.selection.heuristic import _SetValue, _value
+    from agents.selection.objective import linear_form
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for k in range(40):
+        form = linear_form(random_instance(int(rng.integers(1, 60)), 900 + k, random_weights=bool(k % 2)))
+        n = len(form.st.amounts)
+        value_of = _SetValue(form)
+        for _ in range(25):
+            picked = rng.random(n) < rng.choice([0.05, 0.2, 0.6])
+            exact, fast = _value(form, picked), value_of([int(i) for i in np.flatnonzero(picked)])
+            assert (exact == fast == np.inf) or abs(exact - fast) <= 1e-9 * max(1.0, abs(exact)), (exact, fast)
+            checked += exact < np.inf
+    assert checked > 50  # feasible sets were among them
