@@ -10,10 +10,8 @@ deficit is grid energy. Plain pytest (no Brownie plugin); the chain, nodes and l
 from __future__ import annotations
 
 import secrets
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from web3 import Web3
@@ -51,12 +49,12 @@ class Community:
 
 
 @pytest.fixture(scope="module")
-def community() -> Iterator[Community]:
+def community(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Community]:
     node = start_anvil(gas_limit=300_000_000)
     loop = LoopThread()
     nodes: list[DiscoveryNode] = []
     try:
-        chain = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=Path(tempfile.mkdtemp(prefix="direct-"))))
+        chain = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=tmp_path_factory.mktemp("direct")))
         deploy_local(chain)
         settlement = OfferSettlementClient(chain)
         signers = [Signer.from_key("0x" + secrets.token_hex(32)) for _ in range(SELLERS + 1)]
