@@ -160,6 +160,8 @@ def app_config(chain: Chain, db_url: str, **overrides: object) -> dict[str, obje
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "INDEXER_ENABLED": False,
+        "PUBLIC_URL": "http://localhost",  # the test client's host: Sign-In with Ethereum messages name it
+        "TOPUP_SELF_SERVICE": True,  # as `make demo`; tests of operator-confirmed top-ups turn it off
     }
     config.update(overrides)
     return config
