@@ -99,7 +99,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Keystore scrypt (~256 MiB each at 2**18) runs at most UNLOCK_CONCURRENCY at once, UNLOCK_QUEUE more wait
         # up to UNLOCK_WAIT_SECONDS; beyond that 503 with Retry-After.
         "UNLOCK_CONCURRENCY": _int(env, "WEBAPP_UNLOCK_CONCURRENCY", 2),
-        "UNLOCK_QUEUE": _int(env, "WEBAPP_UNLOCK_QUEUE", 8),
+        "UNLOCK_QUEUE": _int(env, "WEBAPP_UNLOCK_QUEUE", 16),  # = serve threads: queue-full only beyond them
         "UNLOCK_WAIT_SECONDS": float(env.get("WEBAPP_UNLOCK_WAIT", "10")),
         "PASSWORD_MIN_LENGTH": _int(env, "WEBAPP_PASSWORD_MIN_LENGTH", 12),
         # Rate limits (Flask-Limiter): per client IP, shared by the password logins (form, API, unlock) and by

@@ -60,7 +60,7 @@ def topup():
     row = topups.request_topup(current_user, units, "web")
     if row.status == "credited":
         sync_index()
-        flash(f"Topped up {fmt_myr(units)} (demo: credited at once by the operator's key).", "success")
+        flash(f"Topped up {fmt_myr(units)}. Demo: credited at once by the operator's key, no real money.", "success")
     else:
         flash(f"Top-up request {row.reference} for {fmt_myr(units)} sent. Transfer {fmt_myr(units)} quoting "
               f"{row.reference}; the operator credits your wallet after confirming the payment.", "info")  # fmt: skip
