@@ -469,6 +469,7 @@ def test_the_per_ip_login_budget_is_shared_by_the_login_routes(chain, db_url):
         ("iloveyou123456", "most common"),
         ("mallory-the-great-1", "username"),
     ],
+    ids=lambda value: value if len(value) < 40 else f"{len(value)} characters",
 )
 def test_weak_passwords_are_refused_with_a_reason(client, password, reason):
     r = client.post("/api/v1/auth/signup", json={"username": "mallory", "password": password})
