@@ -128,9 +128,13 @@ def unlock(user: User, private_key: bytes) -> None:
     g.pop("_session_signer", None)
 
 
+def _unlocked_until(row: AuthSession) -> datetime:
+    return aware(row.unlocked_until) or datetime.min.replace(tzinfo=UTC)
+
+
 def is_unlocked(user: User) -> bool:
     row = user.auth_session
-    return bool(row is not None and row.wrapped_key and aware(row.unlocked_until) > utcnow())
+    return bool(row is not None and row.wrapped_key and _unlocked_until(row) > utcnow())
 
 
 def signer(user: User) -> Signer:
@@ -141,7 +145,7 @@ def signer(user: User) -> Signer:
     row = user.auth_session
     if row is None or not row.wrapped_key:
         raise WalletLocked("your wallet is locked: log in again to unlock it")
-    if aware(row.unlocked_until) <= utcnow():
+    if _unlocked_until(row) <= utcnow():
         row.wrapped_key, row.unlocked_until = None, None  # the unlock time ran out: forget even the ciphertext
         db.session.commit()
         raise WalletLocked("your wallet is locked: log in again to unlock it")
