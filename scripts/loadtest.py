@@ -163,6 +163,11 @@ def _signup(url: str, username: str) -> dict[str, Any]:
 def _api_topup(url: str, token: str) -> None:
     reply = requests.post(f"{url}/api/v1/account/topup", json={"amount_myr": "1000"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=120)  # fmt: skip
+    if reply.status_code == 202:  # a request for the operator to confirm: only demo self-service credits at once
+        raise RuntimeError(
+            f"top-ups at {url} wait for the operator's confirmation: fund the accounts on chain (give "
+            "--rpc-url and the operator key) or run the dashboard with WEBAPP_TOPUP_SELF_SERVICE=1"
+        )
     if reply.status_code != 201:
         raise RuntimeError(f"top-up at {url}: HTTP {reply.status_code} {reply.text[:300]}")
 

@@ -14,6 +14,10 @@ DEMO_DIR=${DEMO_DIR:-var/demo}
 export RPC_URL="http://127.0.0.1:${CHAIN_PORT}"
 export CHAIN_ID=1337
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/$DEMO_DIR/webapp.sqlite}
+# Demo only: users top themselves up at once (no payment), within per-account and all-account caps per 24 h.
+# Without this, top-ups are requests the operator confirms on the operator page.
+export WEBAPP_TOPUP_SELF_SERVICE=${WEBAPP_TOPUP_SELF_SERVICE:-1}
+export WEBAPP_PUBLIC_URL=${WEBAPP_PUBLIC_URL:-http://127.0.0.1:${WEB_PORT:-5000}}
 mkdir -p "$DEMO_DIR/logs" "$DEMO_DIR/keys"
 
 # Services run under setsid, each in its own session: Ctrl-C reaches only this script, whose trap stops them in order.

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from webapp.config import load_config
+from webapp.config import load_config, secure_sqlite_file
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
+    secure_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     db.init_app(app)
     from webapp.schema import MIGRATIONS_DIR
@@ -46,18 +47,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    from webapp.services.accounts import load_user
-    from webapp.services.api_tokens import load_user_from_request
+    from webapp.services import sessions
 
-    login_manager.user_loader(load_user)
-    login_manager.request_loader(load_user_from_request)
+    # The cookie and the bearer token carry a session credential; each request looks its row up (revocable).
+    login_manager.user_loader(sessions.load)
+    login_manager.request_loader(sessions.load_from_request)
     login_manager.unauthorized_handler(_unauthorized)
 
     from webapp.chain.service import ChainService
-    from webapp.wallets import UnlockedKeys
+    from webapp.wallets import NonceCounters, UnlockedKeys, UnlockGate
 
     app.extensions["chain"] = ChainService(app.config)
-    app.extensions["keys"] = UnlockedKeys(ttl=app.config["WALLET_UNLOCK_SECONDS"])
+    app.extensions["keys"] = UnlockedKeys(ttl=app.config["WALLET_UNLOCK_SECONDS"])  # demo seed and bot only
+    app.extensions["nonces"] = NonceCounters()
+    app.extensions["unlock_gate"] = UnlockGate(app.config["UNLOCK_CONCURRENCY"], app.config["UNLOCK_QUEUE"],
+                                               app.config["UNLOCK_WAIT_SECONDS"])  # fmt: skip
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -50,6 +50,8 @@ def _upgrade(ns: argparse.Namespace) -> int:
 def _serve(ns: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    # Sign-In with Ethereum names this address in every message (never the request's Host header).
+    os.environ.setdefault("WEBAPP_PUBLIC_URL", f"http://{ns.host}:{ns.port}")
     _app()  # refuse at once (not in the worker) when the schema is not current
 
     class Server(BaseApplication):

@@ -50,14 +50,33 @@ def secret_key(env: Mapping[str, str], key_file: Path = SECRET_KEY_FILE) -> str:
     return key
 
 
+def secure_sqlite_file(database_uri: str) -> None:
+    """An SQLite database holds every keystore and password hash: the file is created owner-only (0600) and an
+    existing one is narrowed to it; the directory is created 0700 (and var/, ours, narrowed to it). SQLite
+    creates its -wal and -shm files with the database file's permissions."""
+    if not database_uri.startswith("sqlite:///") or ":memory:" in database_uri:
+        return
+    path = Path(database_uri[len("sqlite:///") :].split("?", 1)[0])
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    elif path.parent.resolve() == VAR_DIR.resolve():
+        path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is an empty SQLite database
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists() and side.stat().st_mode & 0o077:
+            side.chmod(0o600)
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every setting of the web app, typed, with defaults for the local demo."""
     env = os.environ if env is None else env
     database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if database_url.startswith("postgres://"):  # SQLAlchemy only knows the postgresql:// spelling
         database_url = "postgresql://" + database_url[len("postgres://") :]
-    if database_url.startswith("sqlite:///"):
-        Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return {
         "SECRET_KEY": secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -77,9 +96,25 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # stays in server memory after login, so placing an order never runs scrypt.
         "WALLET_SCRYPT_N": _int(env, "WEBAPP_SCRYPT_N", 2**18),
         "WALLET_UNLOCK_SECONDS": _int(env, "WEBAPP_UNLOCK_SECONDS", 3600),
+        # Keystore scrypt (~256 MiB each at 2**18) runs at most UNLOCK_CONCURRENCY at once, UNLOCK_QUEUE more wait
+        # up to UNLOCK_WAIT_SECONDS; beyond that 503 with Retry-After.
+        "UNLOCK_CONCURRENCY": _int(env, "WEBAPP_UNLOCK_CONCURRENCY", 2),
+        "UNLOCK_QUEUE": _int(env, "WEBAPP_UNLOCK_QUEUE", 16),  # = serve threads: queue-full only beyond them
+        "UNLOCK_WAIT_SECONDS": float(env.get("WEBAPP_UNLOCK_WAIT", "10")),
+        "PASSWORD_MIN_LENGTH": _int(env, "WEBAPP_PASSWORD_MIN_LENGTH", 12),
+        # Rate limits (Flask-Limiter): per client IP, shared by the password logins (form, API, unlock) and by
+        # wallet sign-in; per account name across the password logins; per IP for sign-up.
         "LOGIN_RATE_LIMIT": env.get("WEBAPP_LOGIN_RATE_LIMIT", "10 per minute"),
+        "ACCOUNT_RATE_LIMIT": env.get("WEBAPP_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+        "SIGNUP_RATE_LIMIT": env.get("WEBAPP_SIGNUP_RATE_LIMIT", "5 per minute;20 per hour"),
         "RATELIMIT_STORAGE_URI": env.get("WEBAPP_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_ENABLED": _bool(env, "WEBAPP_RATELIMIT", True),
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
+        # Sign-In with Ethereum: the site's own address (domain and URI of every message; `serve` sets it from
+        # --host/--port when unset) and the chain id (default: CHAIN_ID, else the connected chain's).
+        "PUBLIC_URL": env.get("WEBAPP_PUBLIC_URL", "http://127.0.0.1:5000"),
+        "SIWE_CHAIN_ID": _int(env, "WEBAPP_SIWE_CHAIN_ID", 0) or None,
+        "SIWE_NONCE_SECONDS": _int(env, "WEBAPP_SIWE_NONCE_SECONDS", 300),
         "INDEXER_ENABLED": _bool(env, "WEBAPP_INDEXER", True),
         "INDEXER_POLL_SECONDS": float(env.get("WEBAPP_INDEXER_POLL", "1.0")),
         "INDEXER_BATCH_BLOCKS": _int(env, "WEBAPP_INDEXER_BATCH", 2000),
@@ -87,8 +122,13 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # elsewhere an encrypted keystore and its password file.
         "OPERATOR_KEYSTORE": env.get("OPERATOR_KEYSTORE", ""),
         "OPERATOR_PASSWORD_FILE": env.get("OPERATOR_PASSWORD_FILE", ""),
+        # Users ask for top-ups; the operator confirms them (operator page). Demo self-service credits at once,
+        # off unless WEBAPP_TOPUP_SELF_SERVICE=1 (make demo), within per-account and all-accounts caps per 24 h.
         "TOPUP_ENABLED": _bool(env, "WEBAPP_TOPUP", True),
         "TOPUP_MAX_MYR": _int(env, "WEBAPP_TOPUP_MAX_MYR", 1000),
+        "TOPUP_SELF_SERVICE": _bool(env, "WEBAPP_TOPUP_SELF_SERVICE", False),
+        "TOPUP_USER_DAILY_MYR": _int(env, "WEBAPP_TOPUP_USER_DAILY_MYR", 200),
+        "TOPUP_DAILY_MYR": _int(env, "WEBAPP_TOPUP_DAILY_MYR", 5000),
         # Order placement: simulate first (clear errors at once) unless WEBAPP_PREFLIGHT=0 (load: fixed gas, the
         # outcome comes from /api/v1/tx/<hash>); the book snapshot for hints and pages is shared for this long.
         "PREFLIGHT": _bool(env, "WEBAPP_PREFLIGHT", True),

@@ -16,10 +16,12 @@ class UserError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, code: str = "bad_request", status: int | None = None) -> None:
+    def __init__(self, message: str, code: str = "bad_request", status: int | None = None,
+                 retry_after: int | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.code = code
+        self.retry_after = retry_after  # seconds, sent as Retry-After (busy or rate-limited)
         if status is not None:
             self.status = status
 
@@ -53,6 +55,12 @@ def api_error(code: str, message: str, status: int, **extra: object):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(UserError)
     def user_error(exc: UserError):
+        response = app.make_response(_user_error(exc))
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def _user_error(exc: UserError):
         extra = {}
         if isinstance(exc, TransactionRejected):
             extra = {"error_name": exc.error_name, "tx_hash": exc.tx_hash}

@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from webapp.services.passwords import problem as password_problem
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 
@@ -18,21 +29,25 @@ class SignupForm(FlaskForm):
             Regexp(USERNAME_PATTERN, message="3 to 32 letters, digits, dot, dash or underscore"),
         ],
     )
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=8, max=128, message="At least 8 characters")]
-    )
+    # The policy itself (length, common passwords, the username) is webapp.services.passwords, checked at sign-up.
+    password = PasswordField("Password", validators=[DataRequired(message="Choose a password")])
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords do not match")]
     )
 
+    def validate_password(self, field) -> None:
+        reason = password_problem(field.data or "", (self.username.data or "").strip())
+        if reason is not None:
+            raise ValidationError(reason)
+
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
 class UnlockForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
 class OrderForm(FlaskForm):
@@ -48,6 +63,10 @@ class OrderForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     order_id = HiddenField(validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (operator's confirm/reject)."""
 
 
 class TopUpForm(FlaskForm):

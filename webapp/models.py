@@ -37,15 +37,74 @@ class User(UserMixin, db.Model):
         """True when the server holds the (encrypted) key; False for EIP-1193 browser wallets."""
         return self.keystore is not None
 
+    # Set per request by webapp.services.sessions when the user is loaded from a session credential.
+    auth_session = None  # the AuthSession row of this request's login
+    session_credential = None  # its credential (what the cookie or bearer token carries)
 
-class ApiToken(db.Model):
-    """A bearer token for the JSON API (only its SHA-256 is stored)."""
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookie: this login's session credential, never the bare user id (so a
+        copied cookie dies with its server-side session row)."""
+        if not self.session_credential:
+            raise RuntimeError("log in through webapp.services.sessions, which sets the session credential")
+        return self.session_credential
 
-    __tablename__ = "api_tokens"
+    def __eq__(self, other: object) -> bool:  # UserMixin compares get_id(); accounts are equal by their row
+        return isinstance(other, User) and (self is other or (self.id is not None and self.id == other.id))
+
+    __hash__ = object.__hash__
+
+
+class AuthSession(db.Model):
+    """A login: a browser session (the cookie) or an API bearer token, revocable here at once.
+
+    The client holds the credential `<session id>.<wrap key>`; only the SHA-256 of the session id is stored. A
+    custodial wallet's key, once unlocked by the password, is kept only as `wrapped_key`: AES-256-GCM under the
+    wrap key, which never leaves the client. Deleting the row ends the session (logout); the server cannot sign for
+    a session without the client's credential, and a restart loses nothing.
+    """
+
+    __tablename__ = "auth_sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     user_id: Mapped[int] = mapped_column(Integer, index=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(8), default="web")  # web (cookie) | api (bearer token)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    wrapped_key: Mapped[str | None] = mapped_column(Text, nullable=True)  # NULL: the wallet is locked
+    unlocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class SiweNonce(db.Model):
+    """A Sign-In with Ethereum nonce: issued for one address, used once, valid for minutes."""
+
+    __tablename__ = "siwe_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42))
+    message_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the exact message issued with it
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TopUpRequest(db.Model):
+    """Money asked for by a user: credited when the operator confirms the payment (or at once, within the demo's
+    caps, when demo self-service is on). status: pending | minting | credited | rejected | failed."""
+
+    __tablename__ = "topup_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount_units: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(16))  # web | api | demo-web | demo-api
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+
+    @property
+    def reference(self) -> str:
+        """What the user quotes on the bank transfer, and the operator looks for."""
+        return f"TU-{self.id:06d}"
 
 
 class IndexerState(db.Model):

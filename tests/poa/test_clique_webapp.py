@@ -36,6 +36,7 @@ def app(clique_deployment: CliqueDeployment, tmp_path: Path, monkeypatch: pytest
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "INDEXER_ENABLED": False,
+        "TOPUP_SELF_SERVICE": True,  # the demo's immediate top-up (else a request for the operator)
     })  # fmt: skip
     from webapp.schema import upgrade
 

@@ -160,6 +160,8 @@ def app_config(chain: Chain, db_url: str, **overrides: object) -> dict[str, obje
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "INDEXER_ENABLED": False,
+        "PUBLIC_URL": "http://localhost",  # the test client's host: Sign-In with Ethereum messages name it
+        "TOPUP_SELF_SERVICE": True,  # as `make demo`; tests of operator-confirmed top-ups turn it off
     }
     config.update(overrides)
     return config
@@ -204,6 +206,32 @@ class Users:
 
         with self.app.app_context():
             return db.session.scalar(select(User.address).where(User.username == username))
+
+    def lock_wallet(self, username: str) -> None:
+        """As if the unlock time of every session of `username` had run out (WALLET_UNLOCK_SECONDS)."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import select, update
+
+        from webapp.extensions import db
+        from webapp.models import AuthSession, User
+
+        with self.app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.username == username))
+            db.session.execute(update(AuthSession).where(AuthSession.user_id == user_id)
+                               .values(unlocked_until=datetime.now(UTC) - timedelta(seconds=1)))  # fmt: skip
+            db.session.commit()
+
+    def signer(self, username: str, password: str = "correct horse battery"):
+        """The account's key as a signer of this process (as the demo bot holds it), for tests outside a request."""
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.models import User
+        from webapp.services.accounts import unlock_in_process
+
+        with self.app.app_context():
+            return unlock_in_process(db.session.scalar(select(User).where(User.username == username)), password)
 
     def index(self) -> None:
         with self.app.app_context():

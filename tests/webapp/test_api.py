@@ -60,9 +60,13 @@ def test_signup_login_token_and_me(client):
     r = other.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
     assert r.status_code == 200 and r.get_json()["token"]
     _error(other.post("/api/v1/auth/login", json={"username": name, "password": "nope-nope"}), 401, "bad_credentials")
-    assert other.post("/api/v1/auth/logout", json={}).get_json() == {"ok": True}
+    assert other.post("/api/v1/auth/logout", json={}).get_json()["ok"] is True  # ends that session only
     _error(other.get("/api/v1/me"), 401, "login_required")
+    assert other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    r = other.post("/api/v1/auth/logout", json={"everywhere": True}, headers={"Authorization": f"Bearer {token}"})
+    assert r.get_json() == {"ok": True, "sessions_ended": 1}  # the sign-up's session: its token and client's cookie
     _error(other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "login_required")  # revoked
+    _error(client.get("/api/v1/me"), 401, "login_required")
 
 
 @pytest.mark.parametrize(
@@ -165,7 +169,7 @@ def test_contract_rejections_are_422_with_the_reason(client, users):
 
 def test_locked_wallet_is_401(app, client, users):
     name = users.signup(client)
-    app.extensions["keys"].drop(users.address(name))
+    users.lock_wallet(name)
     _error(client.post("/api/v1/orders", json={"side": "buy", "price": 1000, "amount_wh": 1000}), 401, "wallet_locked")
 
 

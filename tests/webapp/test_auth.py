@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.webapp.conftest import app_config
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import AuthSession, User
 
 PASSWORD = "correct horse battery"
 
@@ -30,35 +30,39 @@ def test_signup_creates_wallet_stored_only_encrypted(app, client, caplog):
     assert user.address.startswith("0x") and len(user.address) == 42
     assert user.password_hash != PASSWORD and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     assert json.loads(user.keystore)["crypto"]["kdf"] == "scrypt"
-    signer = app.extensions["keys"].get(user.address)  # unlocked in memory for this login
-    key_hex = signer.account.key.hex()
-    assert key_hex not in user.keystore
+    key_hex = Account.decrypt(json.loads(user.keystore), PASSWORD).hex()
+    with app.app_context():  # unlocked for this login: kept only wrapped under the session's key
+        (wrapped,) = db.session.scalars(select(AuthSession.wrapped_key).where(AuthSession.user_id == user.id))
+    assert wrapped.startswith("v1.") and key_hex not in wrapped and key_hex[2:] not in wrapped
+    assert key_hex not in user.keystore and key_hex[2:] not in user.keystore
     assert key_hex not in caplog.text and PASSWORD not in caplog.text  # never logged
+    assert client.get("/api/v1/me").get_json()["wallet_unlocked"] is True
 
 
 def test_signup_validation_and_duplicates(client):
     r = client.post("/auth/signup", data={"username": "x", "password": "short", "confirm": "other"})
     assert r.status_code == 400
     page = r.get_data(as_text=True)
-    assert "3 to 32 letters" in page and "At least 8 characters" in page and "do not match" in page
+    assert "3 to 32 letters" in page and "Use at least 12 characters" in page and "do not match" in page
     client.post("/auth/signup", data={"username": "bob", "password": PASSWORD, "confirm": PASSWORD})
     other = client.application.test_client()
     r = other.post("/auth/signup", data={"username": "bob", "password": PASSWORD, "confirm": PASSWORD})
-    assert r.status_code == 400 and "That username is taken." in r.get_data(as_text=True)
+    assert r.status_code == 400 and "That username is not available." in r.get_data(as_text=True)
 
 
 def test_login_logout_and_wrong_password(app, client, users):
     name = users.signup(client)
     address = users.address(name)
     client.post("/auth/logout")
-    assert not app.extensions["keys"].is_unlocked(address)  # logout forgets the key
+    with app.app_context():  # logout deletes the session, and the wrapped key with it
+        assert db.session.scalar(select(AuthSession).where(AuthSession.user_id == _user(app, name).id)) is None
     r = client.post("/auth/login", data={"username": name, "password": "wrong password"})
     assert r.status_code == 401 and "Wrong username or password." in r.get_data(as_text=True)
     r = client.post("/auth/login", data={"username": "nobody", "password": "whatever1"})
     assert r.status_code == 401
     r = client.post("/auth/login", data={"username": name, "password": PASSWORD})
-    assert r.status_code == 302 and app.extensions["keys"].is_unlocked(address)
-    assert client.get("/account").status_code == 200
+    assert r.status_code == 302 and client.get("/api/v1/me").get_json()["wallet_unlocked"] is True
+    assert client.get("/account").status_code == 200 and address in client.get("/account").get_data(as_text=True)
 
 
 def test_login_redirects_only_within_the_site(client, users):
@@ -118,14 +122,14 @@ def test_forms_need_a_csrf_token(chain, db_url):
 
 def test_expired_wallet_asks_to_log_in_again(app, client, users):
     name = users.signup(client)
-    app.extensions["keys"].drop(users.address(name))  # as if the unlock time ran out or the server restarted
+    users.lock_wallet(name)  # as if this session's unlock time had run out
     r = client.post("/market/order", data={"side": "buy", "price": "40", "amount": "1"}, follow_redirects=True)
     assert "Your session expired: log in again to unlock your wallet." in r.get_data(as_text=True)
     assert "Unlock it" in client.get("/account").get_data(as_text=True)
     r = client.post("/auth/unlock", data={"password": "wrong-password"})
     assert r.status_code == 401
     r = client.post("/auth/unlock", data={"password": PASSWORD})
-    assert r.status_code == 302 and app.extensions["keys"].is_unlocked(users.address(name))
+    assert r.status_code == 302 and client.get("/api/v1/me").get_json()["wallet_unlocked"] is True
 
 
 def test_sign_in_with_ethereum(app, client):

@@ -28,7 +28,9 @@ def test_pages_render_with_a_notice(down):
 
 def test_actions_explain_the_outage(down):
     client = down.test_client()
-    r = client.post("/auth/signup", data={"username": "offline", "password": "p" * 10, "confirm": "p" * 10})
+    r = client.post(
+        "/auth/signup", data={"username": "offline", "password": "grid-is-down-42", "confirm": "grid-is-down-42"}
+    )
     assert r.status_code == 302  # accounts work offline; approvals are sent once the chain is back
     assert UNREACHABLE in client.get("/account").get_data(as_text=True)
     r = client.post("/market/order", data={"side": "buy", "price": "40", "amount": "1"}, follow_redirects=True)

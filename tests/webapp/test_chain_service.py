@@ -15,7 +15,7 @@ def test_a_stale_nonce_counter_recovers_once(app, users):
     name = users.signup(client)
     with app.app_context():
         service = app.extensions["chain"]
-        signer = app.extensions["keys"].get(users.address(name))
+        signer = users.signer(name)
         service.approve(signer, "EnergyToken", "OrderBook", wait=True)
         signer._next_nonce = 0  # as if another process had used this account meanwhile
         receipt = service.approve(signer, "SettlementToken", "OrderBook", wait=True)

@@ -70,3 +70,29 @@ def test_upgrade_takes_the_schema_from_before_migrations(databases):
             assert db.session.get(IndexerState, "last_block").value == "42"
     finally:
         _dispose(app)
+
+
+def test_upgrade_from_the_previous_revision_moves_to_server_side_sessions(databases):
+    """0002 -> 0003: users stay, the old API tokens (an in-memory-cached table) are gone, sessions, SIWE nonces and
+    top-up requests exist, and the result is exactly the models' schema."""
+    import flask_migrate
+
+    from webapp.schema import MIGRATIONS_DIR
+
+    app = _app(databases.empty())
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="0002_indexer_state_text")
+            db.session.execute(text("INSERT INTO users (username, address, is_operator, created_at) "
+                                    "VALUES ('kept', '0x" + "cd" * 20 + "', false, CURRENT_TIMESTAMP)"))  # fmt: skip
+            db.session.execute(text("INSERT INTO api_tokens (token_hash, user_id, expires_at) "
+                                    "VALUES ('" + "0" * 64 + "', 1, CURRENT_TIMESTAMP)"))  # fmt: skip
+            db.session.commit()
+        assert upgrade(app) == head_revision()
+        assert _differences(app) == []
+        with app.app_context():
+            assert db.session.scalar(select(User.username)) == "kept"
+            tables = set(db.inspect(db.engine).get_table_names())
+        assert {"auth_sessions", "siwe_nonces", "topup_requests"} <= tables and "api_tokens" not in tables
+    finally:
+        _dispose(app)

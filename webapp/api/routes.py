@@ -11,12 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from webapp.api import bp
 from webapp.api.openapi import openapi_document
 from webapp.errors import UserError
-from webapp.extensions import limiter
 from webapp.forms import USERNAME_PATTERN
 from webapp.models import User
-from webapp.services import accounts, api_tokens, auctions, explorer, indexing, meters, trading
+from webapp.ratelimits import account_login_limit, ip_login_limit, signup_rate_limit
+from webapp.services import accounts, auctions, explorer, indexing, meters, sessions, trading
 from webapp.services import topup as topups
-from webapp.services.context import chain, keys
+from webapp.services.context import chain
 from webapp.services.paging import paginate
 from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
 
@@ -92,39 +92,38 @@ def health():
 
 
 # ---------------------------------------------------------------------- auth
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
+# The token is the session's credential (webapp.services.sessions); the session cookie carries the same one.
 @bp.post("/auth/signup")
-@limiter.limit(_login_limit)
+@signup_rate_limit
 def signup():
     body = _body()
     username, password = str(body.get("username", "")).strip(), str(body.get("password", ""))
     if not re.match(USERNAME_PATTERN, username):
         raise UserError("username: 3 to 32 letters, digits, dot, dash or underscore.", "invalid_username")
-    if len(password) < 8:
-        raise UserError("password: at least 8 characters.", "weak_password")
-    user = accounts.signup(username, password)
+    user = accounts.signup(username, password, kind="api")  # the password policy: weak_password, 400
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)}), 201
+    return jsonify({"user": _user_json(user), "token": user.session_credential}), 201
 
 
 @bp.post("/auth/login")
-@limiter.limit(_login_limit)
+@ip_login_limit
+@account_login_limit
 def login():
     body = _body()
-    user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")))
+    user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")), kind="api")
     login_user(user)
-    return jsonify({"user": _user_json(user), "token": api_tokens.issue_token(user)})
+    return jsonify({"user": _user_json(user), "token": user.session_credential})
 
 
 @bp.post("/auth/logout")
 @login_required
 def logout():
-    accounts.log_out(current_user)
+    """Ends this session or token; {"everywhere": true} ends every session and token of the account."""
+    body = request.get_json(silent=True)
+    everywhere = isinstance(body, dict) and body.get("everywhere") is True
+    ended = accounts.log_out(current_user, everywhere=everywhere)
     logout_user()
-    return jsonify({"ok": True})
+    return jsonify({"ok": True, "sessions_ended": ended})
 
 
 # ---------------------------------------------------------------------- account
@@ -133,7 +132,7 @@ def logout():
 def me():
     balances = chain().balances(current_user.address, spenders=accounts.APPROVED_SPENDERS)
     return jsonify({
-        "user": _user_json(current_user), "wallet_unlocked": keys().is_unlocked(current_user.address),
+        "user": _user_json(current_user), "wallet_unlocked": sessions.is_unlocked(current_user),
         "balances": {"energy_wh": balances.energy_wh, "settlement_units": balances.settlement_units},
         "allowances": {"energy": balances.energy_allowance, "settlement": balances.settlement_allowance},
     })  # fmt: skip
@@ -147,7 +146,12 @@ def topup():
         units = parse_myr(_body().get("amount_myr", ""), current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
-    return jsonify({"settlement_units": units, "tx_hash": topups.top_up(current_user, units, "api")}), 201
+    row = topups.request_topup(current_user, units, "api")
+    if row.status == "credited":  # demo self-service
+        return jsonify({"settlement_units": units, "tx_hash": row.tx_hash, "status": "credited"}), 201
+    return jsonify({"settlement_units": units, "status": "pending", "request_id": row.id, "reference": row.reference,
+                    "message": f"Transfer the amount quoting {row.reference}; the operator credits your wallet "
+                               "after confirming the payment."}), 202  # fmt: skip
 
 
 # ---------------------------------------------------------------------- market

@@ -1,13 +1,15 @@
-"""What every service needs from the running app: the chain service, the unlocked keys, the indexer."""
+"""What every service needs from the running app: the chain service, the signer of the logged-in session, the
+indexer."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 from energy_chain import Signer
 from webapp.chain.service import ChainService
 from webapp.errors import UserError
 from webapp.models import User
+from webapp.services import sessions
 from webapp.wallets import UnlockedKeys, WalletLocked
 
 
@@ -16,6 +18,7 @@ def chain() -> ChainService:
 
 
 def keys() -> UnlockedKeys:
+    """Signers unlocked in this process by the demo seed and bot (never used for a web request)."""
     return current_app.extensions["keys"]
 
 
@@ -25,7 +28,9 @@ def signer_for(user: User) -> Signer:
         raise UserError("Your account uses a browser wallet: sign this transaction in your wallet.",
                         "browser_wallet", 409)  # fmt: skip
     try:
-        return keys().get(user.address)
+        if has_request_context():  # a web request signs only with its own session's key
+            return sessions.signer(user)
+        return keys().get(user.address)  # the demo bot and seed, in their own processes
     except WalletLocked as exc:
         raise UserError("Your session expired: log in again to unlock your wallet.", "wallet_locked", 401) from exc
 

@@ -38,7 +38,7 @@ class Bot:
     def login_all(self) -> None:
         kinds = {d.username: d.kind for d in demo_users()}
         for user in db.session.scalars(select(User).where(User.username.in_(list(kinds)))):
-            accounts.unlock(user, self.password)
+            accounts.unlock_in_process(user, self.password)
             self.users.append((user.id, kinds[user.username]))
         if not self.users:
             raise SystemExit("no demo users: run `python -m webapp seed-demo` first")

@@ -32,10 +32,10 @@ from energy_chain.devchain import (
 from energy_chain.meters import meter_id
 from webapp.extensions import db
 from webapp.models import Meter, User
-from webapp.services import accounts
+from webapp.services import accounts, passwords
 from webapp.services.context import chain, keys
 from webapp.units import UNITS_PER_MYR
-from webapp.wallets import import_keystore, unlock_keystore
+from webapp.wallets import import_keystore
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,10 @@ def demo_users(path: Path = COMMUNITY_FILE) -> list[DemoUser]:
 def _ensure_user(username: str, password: str, private_key: str | None, operator: bool, scrypt_n: int) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        if private_key is None:
-            user = accounts.signup(username, password)
+        if private_key is None:  # the password policy applies to the demo password too
+            user = accounts.signup(username, password, kind=None, operator=operator)
         else:
+            passwords.check(password, username)
             address, keystore = import_keystore(private_key, password, scrypt_n)
             user = User(username=username, password_hash=generate_password_hash(password), address=address,
                         keystore=keystore)  # fmt: skip
@@ -93,7 +94,7 @@ def _ensure_user(username: str, password: str, private_key: str | None, operator
         user.is_operator = operator
         db.session.commit()
     if user.keystore:
-        keys().put(unlock_keystore(user.keystore, password))
+        accounts.unlock_in_process(user, password)  # this process signs the approvals below
     return user
 
 

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 
 from webapp.errors import UserError
 from webapp.forms import CancelForm, TopUpForm
+from webapp.services import sessions, trading
 from webapp.services import topup as topups
-from webapp.services import trading
 from webapp.services.accounts import APPROVED_SPENDERS
-from webapp.services.context import chain, keys, sync_index
+from webapp.services.context import chain, sync_index
 from webapp.units import InvalidAmount, fmt_myr, parse_myr
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -34,18 +34,21 @@ def index():
         open_orders=open_orders,
         history=trading.order_history(current_user.address),
         trades=trading.recent_trades(limit=50, address=current_user.address),
-        unlocked=keys().is_unlocked(current_user.address),
+        unlocked=sessions.is_unlocked(current_user),
         topup_form=TopUpForm(),
         cancel_form=CancelForm(),
-        topup_enabled=current_app.config["TOPUP_ENABLED"],
+        topup=topups.settings(),
+        topup_left=topups.left_today(current_user) if topups.settings().self_service else None,
+        topup_requests=topups.mine(current_user),
         topup_max=current_app.config["TOPUP_MAX_MYR"],
+        session_count=sessions.count(current_user),
     )
 
 
 @bp.post("/topup")
 @login_required
 def topup():
-    """Demo top-up: the operator issues settlement tokens as if a bank transfer had arrived."""
+    """A top-up request for the operator to confirm, or (demo self-service) an immediate credit within the caps."""
     topups.ensure_enabled()
     form = TopUpForm()
     if not form.validate_on_submit():
@@ -54,7 +57,11 @@ def topup():
         units = parse_myr(form.amount.data, current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
-    topups.top_up(current_user, units, "web")
-    sync_index()
-    flash(f"Topped up {fmt_myr(units)}.", "success")
+    row = topups.request_topup(current_user, units, "web")
+    if row.status == "credited":
+        sync_index()
+        flash(f"Topped up {fmt_myr(units)}. Demo: credited at once by the operator's key, no real money.", "success")
+    else:
+        flash(f"Top-up request {row.reference} for {fmt_myr(units)} sent. Transfer {fmt_myr(units)} quoting "
+              f"{row.reference}; the operator credits your wallet after confirming the payment.", "info")  # fmt: skip
     return redirect(url_for("account.index"))

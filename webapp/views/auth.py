@@ -1,28 +1,20 @@
-"""Sign up, log in (rate-limited), unlock, log out; and Sign-In with Ethereum (EIP-4361) for browser wallets."""
+"""Sign up, log in (rate-limited per IP and per account), unlock, log out (this device or everywhere); and
+Sign-In with Ethereum (EIP-4361) for browser wallets (the rules are in webapp.services.siwe)."""
 
 from __future__ import annotations
 
-import re
-import secrets
-import warnings
-from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from eth_utils import to_checksum_address
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.errors import UserError
 from webapp.extensions import limiter
 from webapp.forms import LoginForm, SignupForm, UnlockForm
-from webapp.services import accounts
-from webapp.services.context import chain
+from webapp.ratelimits import account_login_limit, ip_login_limit, login_limit, signup_rate_limit
+from webapp.services import accounts, passwords, siwe
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _safe_next(default: str) -> str:
@@ -34,36 +26,46 @@ def _safe_next(default: str) -> str:
     return default
 
 
+def _enter(user) -> None:
+    session.clear()  # nothing from before the login survives in the cookie (session fixation)
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@signup_rate_limit
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
             user = accounts.signup(form.username.data.strip(), form.password.data)
         except UserError as exc:
-            form.username.errors.append(exc.message)
+            if exc.status >= 500:
+                raise
+            (form.password if exc.code == "weak_password" else form.username).errors.append(exc.message)
         else:
-            session.permanent = True
-            login_user(user)
+            _enter(user)
             flash(f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.",
                   "success")  # fmt: skip
             return redirect(url_for("account.index"))
-    return render_template("auth/signup.html", form=form), 400 if request.method == "POST" else 200
+    return (render_template("auth/signup.html", form=form, password_min=passwords.min_length()),
+            400 if request.method == "POST" else 200)  # fmt: skip
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@ip_login_limit
+@account_login_limit
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.username.data.strip(), form.password.data)
         except UserError as exc:
+            if exc.status >= 500:
+                raise
             flash(exc.message, "error")
             return render_template("auth/login.html", form=form), exc.status
-        session.permanent = True
-        login_user(user)
+        _enter(user)
         flash(f"Logged in as {user.username}.", "success")
         return redirect(_safe_next(url_for("market.index")))
     return render_template("auth/login.html", form=form)
@@ -71,14 +73,17 @@ def login():
 
 @bp.route("/unlock", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit, methods=["POST"])
+@ip_login_limit
+@account_login_limit
 def unlock():
-    """Re-enter the password after the in-memory key expired (or the server restarted)."""
+    """Re-enter the password after this session's unlock time ran out."""
     form = UnlockForm()
     if form.validate_on_submit():
         try:
             accounts.unlock(current_user, form.password.data)
         except UserError as exc:
+            if exc.status >= 500:
+                raise
             flash(exc.message, "error")
             return render_template("auth/unlock.html", form=form), exc.status
         flash("Wallet unlocked.", "success")
@@ -89,57 +94,32 @@ def unlock():
 @bp.post("/logout")
 @login_required
 def logout():
-    accounts.log_out(current_user)
+    everywhere = request.form.get("everywhere") == "1"
+    count = accounts.log_out(current_user, everywhere=everywhere)
     logout_user()
     session.clear()
-    flash("Logged out. Your wallet key was removed from the server's memory.", "info")
+    if everywhere:
+        flash(f"Logged out everywhere: {count} sessions and API tokens ended, on every device.", "info")
+    else:
+        flash("Logged out. This session and its copy of your unlocked wallet key were deleted from the server; "
+              "your other devices stay logged in.", "info")  # fmt: skip
     return redirect(url_for("home.index"))
 
 
 # ---------------------------------------------------------------------- Sign-In with Ethereum (EIP-4361)
-def _siwe():
-    """The siwe package, imported on first use (its grammar library warns noisily at import)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            import siwe
-        except Exception as exc:  # a broken install disables wallet sign-in only, with a clear message
-            raise UserError("Wallet sign-in is not available on this server.", "siwe_unavailable", 503) from exc
-    return siwe
-
-
 @bp.get("/siwe/message")
+@limiter.limit(login_limit)
 def siwe_message():
-    """An EIP-4361 message for `address` to sign, with a fresh nonce kept in the session."""
-    address = request.args.get("address", "")
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
-        raise UserError("Give your wallet address as ?address=0x...", "invalid_address")
-    nonce = secrets.token_hex(12)  # EIP-4361: at least 8 alphanumeric characters
-    session["siwe_nonce"] = nonce
-    message = _siwe().SiweMessage(
-        domain=request.host, address=to_checksum_address(address), uri=request.host_url.rstrip("/"), version="1",
-        chain_id=chain().client.chain_id, nonce=nonce,
-        issued_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        statement="Sign in to the SolarShare energy market.",
-    )  # fmt: skip
-    return jsonify({"message": message.prepare_message(), "nonce": nonce})
+    """An EIP-4361 message for `address` to sign, with a fresh single-use nonce kept by the server."""
+    return jsonify(siwe.issue(request.args.get("address", "")))
 
 
 @bp.post("/siwe/verify")
-@limiter.limit(_login_limit)
+@ip_login_limit
 def siwe_verify():
-    siwe = _siwe()
-    body = request.get_json(silent=True) or {}
-    nonce = session.pop("siwe_nonce", None)
-    if not nonce or not body.get("message") or not body.get("signature"):
-        raise UserError("Ask for a fresh sign-in message and sign it with your wallet.", "siwe_invalid", 400)
-    try:
-        message = siwe.SiweMessage.from_message(body["message"])
-        message.verify(body["signature"], domain=request.host, nonce=nonce)
-    except Exception as exc:  # siwe raises many specific types; all mean "not a valid sign-in"
-        raise UserError("The wallet signature did not verify. Try again.", "siwe_invalid", 401) from exc
-    user = accounts.wallet_user(message.address)
-    session.permanent = True
-    login_user(user)
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    user = siwe.verify(body.get("message"), body.get("signature"))
+    _enter(user)
     return jsonify({"ok": True, "username": user.username, "address": user.address,
                     "redirect": url_for("market.index")})  # fmt: skip

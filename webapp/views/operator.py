@@ -1,4 +1,5 @@
-"""Operator page: meters (register, state, last reading), oracle status and lag, grid tariffs."""
+"""Operator page: meters (register, state, last reading), oracle status and lag, grid tariffs, and the top-up
+requests to confirm (once the payment arrived) or reject."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from webapp.errors import UserError
-from webapp.forms import MeterForm, TariffForm
+from webapp.forms import ActionForm, MeterForm, TariffForm
 from webapp.services import operator
-from webapp.services.context import chain
-from webapp.units import InvalidAmount, parse_price_sen
+from webapp.services import topup as topups
+from webapp.services.context import chain, sync_index
+from webapp.units import InvalidAmount, fmt_myr, parse_price_sen
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -38,7 +40,8 @@ def index():
         error = exc.message
     return render_template("operator.html", meters=operator.meters(), last=operator.last_intervals(),
                            oracle=operator.oracle_status(), tariffs=tariffs, chain_error=error, chain_status=status,
-                           meter_form=MeterForm(), tariff_form=TariffForm(),
+                           meter_form=MeterForm(), tariff_form=TariffForm(), decide_form=ActionForm(),
+                           topup_requests=topups.pending(),
                            max_price=current_app.config["MAX_PRICE_SEN"])  # fmt: skip
 
 
@@ -68,4 +71,26 @@ def set_tariffs():
         raise UserError(str(exc), "invalid_amount") from exc
     operator.set_tariffs(retail, feed_in)
     flash("Grid tariffs updated.", "success")
+    return redirect(url_for("operator.index"))
+
+
+@bp.post("/topups/<int:request_id>/confirm")
+@operator_required
+def confirm_topup(request_id: int):
+    """The payment with this request's reference arrived: the operator key issues the settlement tokens."""
+    if not ActionForm().validate_on_submit():
+        raise UserError("Reload the page and try again.", "invalid_form")
+    row = topups.confirm(request_id, current_user)
+    sync_index()
+    flash(f"Top-up {row.reference} confirmed: {fmt_myr(row.amount_units)} credited.", "success")
+    return redirect(url_for("operator.index"))
+
+
+@bp.post("/topups/<int:request_id>/reject")
+@operator_required
+def reject_topup(request_id: int):
+    if not ActionForm().validate_on_submit():
+        raise UserError("Reload the page and try again.", "invalid_form")
+    row = topups.reject(request_id, current_user)
+    flash(f"Top-up {row.reference} rejected; nothing was credited.", "info")
     return redirect(url_for("operator.index"))

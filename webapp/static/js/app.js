@@ -97,8 +97,8 @@
         title = "Cancel order #" + form.dataset.order + "?";
         body = "<p>The unfilled part is removed from the book and its escrow returns to your wallet.</p>";
       } else if (kind === "topup") {
-        title = "Top up RM " + esc(form.querySelector("[name=amount]").value) + "?";
-        body = "<p>The operator issues settlement tokens to your wallet.</p>";
+        title = (form.dataset.title || "Top up") + " RM " + esc(form.querySelector("[name=amount]").value) + "?";
+        body = "<p>" + esc(form.dataset.message || "The operator issues settlement tokens to your wallet.") + "</p>";
       } else {
         body = "<p>" + esc(form.dataset.message || "Continue?") + "</p>";
       }
