@@ -48,15 +48,32 @@ def place():
     price, amount = values
     result = trading.place_order(current_user, form.side.data, price, amount, form.expiry_minutes.data, wait=True)
     sync_index()
-    verb = "Buy" if form.side.data == "buy" else "Sell"
+    flash(placement_message(form.side.data, price, amount, result), "success")
+    return redirect(url_for("market.index"))
+
+
+def placement_message(side: str, price: int, amount: int, result: trading.OrderResult) -> str:
+    """Exactly what the placement did, from its receipts: fills, follow-ups after the fill cap, what rests."""
+    verb = "Buy" if side == "buy" else "Sell"
     message = f"{verb} order #{result.order_id} for {fmt_kwh(amount)} at {fmt_price(price)} placed."
     if result.filled_wh:
-        cost = sum(f["cost"] for f in result.fills)
-        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(cost, 4)}."
-        if result.filled_wh < amount:
-            message += f" {fmt_kwh(amount - result.filled_wh)} rests in the book."
-    flash(message, "success")
-    return redirect(url_for("market.index"))
+        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(result.cost, 4)}"
+        message += f" ({len(result.fills)} fills)." if len(result.fills) > 1 else "."
+    if len(result.order_ids) > 1:
+        rest = ", ".join(f"#{i}" for i in result.order_ids[1:])
+        message += (f" One transaction fills at most {trading.MAX_FILLS} resting orders, so the sweep continued in"
+                    f" {len(result.order_ids) - 1} more transaction(s) as order {rest}.")  # fmt: skip
+    if result.resting_wh:
+        message += f" {fmt_kwh(result.resting_wh)} rests in the book as order #{result.resting_id}."
+    if result.unplaced_wh:
+        message += (f" {fmt_kwh(result.unplaced_wh)} was not placed: the sweep stopped after"
+                    f" {len(result.order_ids)} transactions; place it again to continue.")  # fmt: skip
+    if result.dust_wh:
+        message += f" {fmt_kwh(result.dust_wh)} was below the market minimum and did not rest."
+    if result.self_trade_cancelled:
+        ids = ", ".join(f"#{i}" for i in result.self_trade_cancelled)
+        message += f" Your own opposite order {ids} was cancelled instead of trading with itself."
+    return message
 
 
 @bp.post("/cancel")
