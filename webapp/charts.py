@@ -156,9 +156,26 @@ def xy_chart(chart: Chart) -> Markup:
     return Markup(f'<figure class="chart-box">{"".join(out)}<figcaption class="legend">{legend}</figcaption></figure>')
 
 
-def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Markup:
-    """Cumulative kWh available at each price: bids to the left of the spread, asks to the right."""
-    from webapp.units import kwh, price_sen
+def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
+                window: tuple[int, int] | None = None) -> Markup:  # fmt: skip
+    """Cumulative kWh available at each price: bids to the left of the spread, asks to the right.
+
+    `window` (units/kWh, e.g. around the grid tariffs) bounds the price axis: levels outside it are not drawn (one
+    400 sen/kWh ask made every other level a sliver) and are listed below the chart instead."""
+    from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
+
+    outside: list[str] = []
+
+    def inside(levels: list[dict[str, int]], name: str) -> list[dict[str, int]]:
+        if window is None:
+            return levels
+        kept = []
+        for lvl in levels:
+            if window[0] <= lvl["price"] <= window[1]:
+                kept.append(lvl)
+            else:
+                outside.append(f"{name} {fmt_kwh(lvl['amount_wh'])} at {fmt_price(lvl['price'])}")
+        return kept
 
     def cumulative(levels: list[dict[str, int]]) -> list[Point]:
         # Corners of the step: each level raises the cumulative amount at its price, starting from zero.
@@ -170,16 +187,24 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Marku
             out.append((p, total))
         return out
 
-    return xy_chart(
+    shown_bids, shown_asks = inside(bids, "bid"), inside(asks, "ask")
+    chart = xy_chart(
         Chart(
             series=[
-                Series("Bids (buy)", cumulative(bids), "path", "bid"),
-                Series("Asks (sell)", cumulative(asks), "path", "ask"),
+                Series("Bids (buy)", cumulative(shown_bids), "path", "bid"),
+                Series("Asks (sell)", cumulative(shown_asks), "path", "ask"),
             ],
             x_label="price (sen/kWh)",
             y_label="cumulative kWh",
             height=220,
             x_fmt=lambda v: f"{v:g}",
             y_fmt=lambda v: f"{v:g}",
+            title="Depth"
+            + (f" between {price_sen(window[0]):g} and {price_sen(window[1]):g} sen/kWh" if window else ""),
         )
     )
+    if not outside:
+        return chart
+    note = "; ".join(outside)
+    return Markup(f'{chart}<p class="chart-note small" id="depth-outliers">Off the chart (far from the grid '
+                  f"prices): {escape(note)}.</p>")  # fmt: skip

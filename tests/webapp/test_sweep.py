@@ -17,6 +17,13 @@ def _flash(client, response) -> str:
     return client.get(response.headers["Location"]).get_data(as_text=True)
 
 
+def _above_the_bids(client, sen: float) -> str:
+    """A price no resting bid of other tests reaches, so that the test's asks rest."""
+    bids = client.get("/api/v1/market/book").get_json()["bids"]
+    best = bids[0]["price"] / 10_000 if bids else 0
+    return f"{max(sen, best + 0.25):.2f}"
+
+
 def _asks(client, n: int, price: str, kwh: str) -> None:
     for _ in range(n):
         r = client.post("/market/order", data={"side": "sell", "price": price, "amount": kwh})
@@ -28,8 +35,10 @@ def test_a_sweep_past_the_fill_cap_continues_and_the_message_is_true(app, chain,
     seller, buyer = users.signup(seller_c), users.signup(buyer_c)
     chain.mint_energy(users.address(seller), 10_000)
     chain.top_up(users.address(buyer), 50_000_000)
-    _asks(seller_c, 2 * trading.MAX_FILLS + 3, "33.5", "0.1")  # 23 asks below the buy: more than two capped sweeps
-    page = _flash(buyer_c, buyer_c.post("/market/order", data={"side": "buy", "price": "33.5", "amount": "5"}))
+    price = _above_the_bids(seller_c, 33.5)
+    _asks(seller_c, 2 * trading.MAX_FILLS + 3, price, "0.1")  # 23 asks below the buy: more than two capped sweeps
+    page = _flash(buyer_c, buyer_c.post("/market/order", data={"side": "buy", "price": price, "amount": "5",
+                                                                "price_confirmed": "1"}))  # fmt: skip
     users.index()
     with app.app_context():
         mine = list(db.session.scalars(select(Order).where(Order.maker == users.address(buyer))))
@@ -52,9 +61,11 @@ def test_a_sweep_stopped_by_the_bound_says_so(app, chain, users, monkeypatch):
     seller, buyer = users.signup(seller_c), users.signup(buyer_c)
     chain.mint_energy(users.address(seller), 10_000)
     chain.top_up(users.address(buyer), 50_000_000)
-    _asks(seller_c, trading.MAX_FILLS + 2, "36.25", "0.1")
+    price = _above_the_bids(seller_c, 36.25)
+    _asks(seller_c, trading.MAX_FILLS + 2, price, "0.1")
     monkeypatch.setattr(trading, "SWEEP_FOLLOW_UPS", 0)
-    page = _flash(buyer_c, buyer_c.post("/market/order", data={"side": "buy", "price": "36.25", "amount": "2"}))
+    page = _flash(buyer_c, buyer_c.post("/market/order", data={"side": "buy", "price": price, "amount": "2",
+                                                                "price_confirmed": "1"}))  # fmt: skip
     users.index()
     with app.app_context():
         mine = list(db.session.scalars(select(Order).where(Order.maker == users.address(buyer))))

@@ -22,7 +22,7 @@ from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, 
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
-from webapp.models import Order, Trade, User
+from webapp.models import Meter, Order, Trade, User
 from webapp.services import book
 from webapp.services.context import chain, signer_for
 
@@ -257,3 +257,18 @@ def open_orders(address: str, limit: int = 100) -> list[Order]:
 def order_history(address: str, limit: int = 100) -> list[Order]:
     query = select(Order).where(Order.maker == address).order_by(Order.order_id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def default_side(address: str) -> str:
+    """The side an order form starts on: "sell" for a prosumer (a prosumer meter, or energy to sell and no money to
+    buy with), else "buy"."""
+    kinds = set(db.session.scalars(select(Meter.kind).where(Meter.owner == address, Meter.active.is_(True))))
+    if "prosumer" in kinds:
+        return "sell"
+    if kinds:
+        return "buy"
+    try:
+        balances = chain().balances(address)
+    except UserError:
+        return "buy"
+    return "sell" if balances.energy_wh >= 1000 and balances.settlement_units < 1_000_000 else "buy"

@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
-from webapp.services import trading
+from webapp.services import auctions, trading
 from webapp.services.context import sync_index
+from webapp.services.price_band import Band
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
-from webapp.views.helpers import order_form_values
+from webapp.views.helpers import keeps_draft, order_form_values, take_draft
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -24,10 +25,13 @@ def index():
     except UserError as exc:
         error = exc.message
     mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
+    band = grid_band()
     return render_template(
         "market.html",
         book=book,
-        chart=depth_chart(book["bids"], book["asks"]),
+        chart=depth_chart(book["bids"], book["asks"], band.window() if band else None),
+        band=band,
+        draft=order_draft(),
         chain_error=error,
         trades=trading.recent_trades(limit=20),
         my_orders=mine,
@@ -38,11 +42,27 @@ def index():
     )
 
 
+def grid_band() -> Band | None:
+    try:
+        return Band.of(auctions.grid_tariffs())
+    except UserError:
+        return None
+
+
+def order_draft() -> dict[str, str]:
+    """What the order form shows: the user's input after an error, else the side their role suggests."""
+    draft = take_draft()
+    if current_user.is_authenticated and not draft.get("side"):
+        draft["side"] = trading.default_side(current_user.address)
+    return draft
+
+
 @bp.post("/order")
 @login_required
+@keeps_draft
 def place():
     form = OrderForm()
-    values = order_form_values(form)
+    values = order_form_values(form, grid_band())
     if values is None:
         return redirect(url_for("market.index"))
     price, amount = values
