@@ -43,6 +43,7 @@ class Chart:
     width: int = 720
     height: int = 280
     title: str = ""
+    x_range: tuple[float, float] | None = None  # fixed x axis (e.g. a price window); None: from the data
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -80,6 +81,8 @@ def xy_chart(chart: Chart) -> Markup:
     gap = min((b - a for a, b in itertools.pairwise(distinct_x)), default=1.0) or 1.0
     if bars:  # room for the first and last bar
         x_lo, x_hi = x_lo - gap / 2, x_hi + gap / 2
+    if chart.x_range is not None:
+        x_lo, x_hi = chart.x_range
     if x_hi == x_lo:
         x_lo, x_hi = x_lo - 1, x_hi + 1
     y_lo, y_hi = min(ys), max(ys)
@@ -199,8 +202,7 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
             height=220,
             x_fmt=lambda v: f"{v:g}",
             y_fmt=lambda v: f"{v:g}",
-            title="Depth"
-            + (f" between {price_sen(window[0]):g} and {price_sen(window[1]):g} sen/kWh" if window else ""),
+            x_range=(price_sen(window[0]), price_sen(window[1])) if window else None,
         )
     )
     if not outside:
