@@ -171,6 +171,43 @@ def test_menu_works_from_the_keyboard_and_says_its_state(server, browser):
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def test_my_orders_keep_their_key_columns_on_a_phone(server, browser):
+    r = requests.post(server + "/api/v1/orders", headers=_api_token(server, "grace"),
+                      json={"side": "buy", "price_sen": "21", "amount_kwh": "0.05", "wait": True})  # fmt: skip
+    assert r.status_code == 201, r.text
+    browser.delete_all_cookies()
+    log_in(browser, server, "grace", DEMO_PASSWORD)
+    set_width(browser, PHONE)
+    try:
+        browser.get(server + "/market")
+        row = wait_for(browser, "#my-orders tbody tr")
+        width = browser.execute_script("return document.documentElement.clientWidth")
+        for label in ("Price", "Amount", "Filled", "Status"):
+            cell = row.find_element(By.CSS_SELECTOR, f"td[data-label={label}]")
+            box = cell.rect
+            assert cell.is_displayed() and box["x"] >= 0 and box["x"] + box["width"] <= width, (label, box)
+        cancel = row.find_element(By.CSS_SELECTOR, "button.btn-danger")
+        assert cancel.is_displayed() and cancel.rect["x"] + cancel.rect["width"] <= width
+        assert "21.00 sen/kWh" in row.text and "open" in row.text
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        log_out(browser)
+
+
+def test_home_latest_trades_are_not_clipped(server, browser):
+    browser.delete_all_cookies()
+    log_in(browser, server, "elena", DEMO_PASSWORD)
+    set_width(browser, 1366)
+    try:
+        browser.get(server + "/")
+        wrap = wait_for(browser, "#latest-trades .table-wrap")
+        sizes = browser.execute_script("return [arguments[0].scrollWidth, arguments[0].clientWidth]", wrap)
+        assert sizes[0] <= sizes[1], sizes
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        log_out(browser)
+
+
 def test_focus_on_buy_and_sell_is_visible(server, browser):
     browser.delete_all_cookies()
     log_in(browser, server, "elena", DEMO_PASSWORD)
