@@ -76,6 +76,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):
+        from flask_login import current_user
+
+        if response.mimetype == "text/html" and current_user.is_authenticated:
+            # A page with someone's account on it is never stored: Back after logout must not show it again.
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -130,15 +135,32 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from webapp import units
-    from webapp.formatting import humanize_seconds, short_address, timefmt
+    from webapp.formatting import event_arg, humanize_seconds, round_window, short_address, timefmt, zone
     from webapp.services.names import display_name
+
+    community = zone(app.config["COMMUNITY_TIMEZONE"])
+
+    @app.context_processor
+    def demo_bot_status():
+        from flask_login import current_user
+
+        from webapp.services import demo_bot, trading
+
+        def last_trade_key() -> str:
+            """The newest trade of the user when the page was drawn: live notifications start after it."""
+            rows = trading.recent_trades(limit=1, address=current_user.address)
+            return f"{rows[0].tx_hash}:{rows[0].block_number}:{rows[0].amount_wh}" if rows else ""
+
+        return {"demo_bot": demo_bot.status(), "last_trade_key": last_trade_key}
 
     app.jinja_env.filters.update(
         kwh=units.fmt_kwh,
         price=units.fmt_price,
         myr=units.fmt_myr,
         short=short_address,
-        time=timefmt,
+        time=lambda ts: timefmt(ts, community),
+        round_window=lambda start, length=None: round_window(start, length, community),
         who=display_name,
         duration=humanize_seconds,
+        event_arg=lambda v, contract, name, key: event_arg(v, contract, name, key, community),
     )

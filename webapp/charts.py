@@ -43,6 +43,7 @@ class Chart:
     width: int = 720
     height: int = 280
     title: str = ""
+    x_range: tuple[float, float] | None = None  # fixed x axis (e.g. a price window); None: from the data
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -80,6 +81,8 @@ def xy_chart(chart: Chart) -> Markup:
     gap = min((b - a for a, b in itertools.pairwise(distinct_x)), default=1.0) or 1.0
     if bars:  # room for the first and last bar
         x_lo, x_hi = x_lo - gap / 2, x_hi + gap / 2
+    if chart.x_range is not None:
+        x_lo, x_hi = chart.x_range
     if x_hi == x_lo:
         x_lo, x_hi = x_lo - 1, x_hi + 1
     y_lo, y_hi = min(ys), max(ys)
@@ -156,9 +159,26 @@ def xy_chart(chart: Chart) -> Markup:
     return Markup(f'<figure class="chart-box">{"".join(out)}<figcaption class="legend">{legend}</figcaption></figure>')
 
 
-def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Markup:
-    """Cumulative kWh available at each price: bids to the left of the spread, asks to the right."""
-    from webapp.units import kwh, price_sen
+def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
+                window: tuple[int, int] | None = None) -> Markup:  # fmt: skip
+    """Cumulative kWh available at each price: bids to the left of the spread, asks to the right.
+
+    `window` (units/kWh, e.g. around the grid tariffs) bounds the price axis: levels outside it are not drawn (one
+    400 sen/kWh ask made every other level a sliver) and are listed below the chart instead."""
+    from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
+
+    outside: list[str] = []
+
+    def inside(levels: list[dict[str, int]], name: str) -> list[dict[str, int]]:
+        if window is None:
+            return levels
+        kept = []
+        for lvl in levels:
+            if window[0] <= lvl["price"] <= window[1]:
+                kept.append(lvl)
+            else:
+                outside.append(f"{name} {fmt_kwh(lvl['amount_wh'])} at {fmt_price(lvl['price'])}")
+        return kept
 
     def cumulative(levels: list[dict[str, int]]) -> list[Point]:
         # Corners of the step: each level raises the cumulative amount at its price, starting from zero.
@@ -170,16 +190,23 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]]) -> Marku
             out.append((p, total))
         return out
 
-    return xy_chart(
+    shown_bids, shown_asks = inside(bids, "bid"), inside(asks, "ask")
+    chart = xy_chart(
         Chart(
             series=[
-                Series("Bids (buy)", cumulative(bids), "path", "bid"),
-                Series("Asks (sell)", cumulative(asks), "path", "ask"),
+                Series("Bids (buy)", cumulative(shown_bids), "path", "bid"),
+                Series("Asks (sell)", cumulative(shown_asks), "path", "ask"),
             ],
             x_label="price (sen/kWh)",
             y_label="cumulative kWh",
             height=220,
             x_fmt=lambda v: f"{v:g}",
             y_fmt=lambda v: f"{v:g}",
+            x_range=(price_sen(window[0]), price_sen(window[1])) if window else None,
         )
     )
+    if not outside:
+        return chart
+    note = "; ".join(outside)
+    return Markup(f'{chart}<p class="chart-note small" id="depth-outliers">Off the chart (far from the grid '
+                  f"prices): {escape(note)}.</p>")  # fmt: skip

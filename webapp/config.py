@@ -33,6 +33,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name.strip() or "Asia/Kuala_Lumpur"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"COMMUNITY_TIMEZONE must be an IANA time zone such as Asia/Kuala_Lumpur, got {name!r}"
+        ) from exc
+    return name
+
+
 def secret_key(env: Mapping[str, str], key_file: Path = SECRET_KEY_FILE) -> str:
     """SECRET_KEY from the environment, else a random one kept in var/ so sessions survive restarts."""
     explicit = env.get("FLASK_SECRET_KEY") or env.get("WEBAPP_SECRET_KEY")
@@ -136,4 +149,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAX_PRICE_SEN": _int(env, "WEBAPP_MAX_PRICE_SEN", 500),  # sen/kWh; a sanity bound above any tariff
         "MAX_ORDER_KWH": _int(env, "WEBAPP_MAX_ORDER_KWH", 1000),
         "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),
+        # The demo bot's heartbeat file: pages say "demo bot active" while it is fresh (empty: never).
+        "DEMO_BOT_HEARTBEAT": env.get("WEBAPP_DEMO_BOT_HEARTBEAT", str(VAR_DIR / "demo-bot.json")),
+        # Times on pages: the community's zone, shown with its UTC offset (an IANA name, e.g. Asia/Kuala_Lumpur).
+        "COMMUNITY_TIMEZONE": _timezone(env.get("COMMUNITY_TIMEZONE", "")),
     }

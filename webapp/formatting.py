@@ -1,10 +1,18 @@
-"""Text for people: durations, shortened addresses, timestamps (pure functions, used by templates and services)."""
+"""Text for people: durations, shortened addresses, timestamps (pure functions, used by templates and services).
+
+Times are shown in the community's time zone (COMMUNITY_TIMEZONE, default Asia/Kuala_Lumpur) with the zone's UTC
+offset, e.g. "2026-12-01 19:50:02 UTC+8"; auction rounds as their
+local window, e.g. "19:48-19:51 UTC+8, 1 Dec" (with an en dash).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from webapp.units import NONE
+
+DEFAULT_TIMEZONE = "Asia/Kuala_Lumpur"
 
 
 def humanize_seconds(seconds: int) -> str:
@@ -23,11 +31,74 @@ def short_address(address: str | None) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) > 14 else address
 
 
-def timefmt(ts: int | float | datetime | None) -> str:
-    if ts is None or ts == 0:
-        return NONE
+def zone(name: str | None = None) -> tzinfo:
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
+
+
+def _moment(ts: int | float | datetime, tz: tzinfo) -> datetime:
     if isinstance(ts, datetime):
         moment = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
     else:
         moment = datetime.fromtimestamp(float(ts), UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(tz)
+
+
+def zone_label(moment: datetime) -> str:
+    """'UTC+8', 'UTC+5:30', 'UTC' from the moment's offset."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+def timefmt(ts: int | float | datetime | None, tz: tzinfo | None = None) -> str:
+    if ts is None or ts == 0:
+        return NONE
+    moment = _moment(ts, tz or zone())
+    return f"{moment:%Y-%m-%d %H:%M:%S} {zone_label(moment)}"
+
+
+def round_window(start: int | None, length: int | None, tz: tzinfo | None = None) -> str:
+    """An auction round (its id is its start time) as its local window: '19:48-19:51 UTC+8, 1 Dec' (an en dash)."""
+    if not start:
+        return NONE
+    first = _moment(start, tz or zone())
+    if not length:
+        return f"from {first:%H:%M} {zone_label(first)}, {first.day} {first:%b}"
+    last = _moment(int(start) + int(length), tz or zone())
+    return f"{first:%H:%M}\u2013{last:%H:%M} {zone_label(first)}, {first.day} {first:%b}"
+
+
+_PRICE_ARGS = {"price", "limitPrice", "clearingPrice", "retailPrice", "feedInTariff"}
+_ENERGY_ARGS = {"amountWh", "volumeWh", "importedWh", "exportedWh", "fillWh", "gridWh", "mintedWh", "burnedWh",
+                "energyRefund", "energy", "minAmountWh"}  # fmt: skip
+_MONEY_ARGS = {"cost", "money", "moneyRefund", "importCost", "exportRevenue"}
+_TIME_ARGS = {"roundId", "interval", "end", "revealEnd", "expiry", "validFrom", "validUntil", "firstInterval"}
+
+
+def event_arg(value: object, contract: str | None, event: str, key: str, tz: tzinfo | None = None) -> str:
+    """A decoded event argument in people's units (sen/kWh, kWh, RM, local time); anything else as it is.
+
+    Base units: energy 1 Wh (3 decimals: one whole token is 1 kWh), money 0.000001 MYR, prices settlement units
+    per kWh. `refund` of OrderCancelled/OrderExpired is Wh for a sell and money for a buy, so it stays raw."""
+    from webapp.units import fmt_kwh, fmt_myr, fmt_price
+
+    if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and not value.isdigit()):
+        return str(value)
+    n = int(value)
+    energy_contract = contract == "EnergyToken"
+    if key in _PRICE_ARGS:
+        return fmt_price(n)
+    if key in _ENERGY_ARGS or (contract == "OrderBook" and key in {"amount", "remaining", "minAmount"}):
+        return fmt_kwh(n)
+    if key in _MONEY_ARGS or (contract == "SettlementToken" and key in {"amount", "value"}):
+        return fmt_myr(n, 4)
+    if energy_contract and key == "value":
+        return fmt_kwh(n)
+    if key in _TIME_ARGS and n > 1_000_000_000:
+        return timefmt(n, tz)
+    if key in {"side", "takerSide"} and contract in {"OrderBook", "DoubleAuction"}:
+        return {0: "buy", 1: "sell"}.get(n, str(n))
+    return str(n)

@@ -54,8 +54,9 @@ class OrderForm(FlaskForm):
     side = SelectField(
         "Side", choices=[SelectChoice("buy", "Buy"), SelectChoice("sell", "Sell")], validators=[DataRequired()]
     )
-    price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
-    amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
+    # Text, not DecimalField: the typed text goes to webapp.units.parse_decimal (decimal point or comma), the one rule
+    price = StringField("Price (sen/kWh)", validators=[InputRequired(message="Enter a price")])
+    amount = StringField("Amount (kWh)", validators=[InputRequired(message="Enter an amount")])
     expiry_minutes = IntegerField(
         "Expires after (minutes, empty = never)", validators=[Optional(), NumberRange(min=1, max=60 * 24 * 30)]
     )
@@ -70,7 +71,7 @@ class ActionForm(FlaskForm):
 
 
 class TopUpForm(FlaskForm):
-    amount = DecimalField("Amount (MYR)", places=2, validators=[InputRequired(message="Enter an amount")])
+    amount = StringField("Amount (MYR)", validators=[InputRequired(message="Enter an amount")])  # units.parse_myr
 
 
 class AuctionForm(FlaskForm):
@@ -79,8 +80,9 @@ class AuctionForm(FlaskForm):
         choices=[SelectChoice("buy", "Bid (buy)"), SelectChoice("sell", "Ask (sell)")],
         validators=[DataRequired()],
     )
-    price = DecimalField("Price (sen/kWh)", places=4, validators=[InputRequired(message="Enter a price")])
-    amount = DecimalField("Amount (kWh)", places=3, validators=[InputRequired(message="Enter an amount")])
+    # Text, not DecimalField: the typed text goes to webapp.units.parse_decimal (decimal point or comma), the one rule
+    price = StringField("Price (sen/kWh)", validators=[InputRequired(message="Enter a price")])
+    amount = StringField("Amount (kWh)", validators=[InputRequired(message="Enter an amount")])
 
 
 class TariffForm(FlaskForm):

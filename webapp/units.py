@@ -1,6 +1,7 @@
 """Units shown to people vs units on chain.
 
-Energy: 1 token unit = 1 Wh; people type kWh with up to 3 decimals.
+Energy: EnergyToken has 3 decimals: one whole token is 1 kWh, one base unit is 1 Wh; people type kWh with up to 3
+decimals.
 Money: settlement token has 6 decimals (1 unit = 0.000001 MYR); 1 sen = 10 000 units.
 Prices: settlement units per kWh on chain; people type sen/kWh (up to 4 decimals = 1 unit).
 Cost of a fill = price * amountWh // 1000.
@@ -8,6 +9,7 @@ Cost of a fill = price * amountWh // 1000.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 UNITS_PER_MYR = 1_000_000
@@ -18,6 +20,31 @@ NONE = "\u2013"  # en dash: shown where there is no value
 
 class InvalidAmount(ValueError):
     """A number a user typed is malformed or outside the allowed range; the message says which."""
+
+
+# What people may type for a number: digits with at most one decimal separator, a point or a comma ("1.5", "1,5",
+# ",5"). No sign, exponent, spaces or thousands separators. The dashboard's script applies the same rule
+# (parseDecimal in static/js/app.js) before it asks for confirmation, so the dialog shows the number the server reads.
+TYPED_NUMBER = re.compile(r"^[-+]?(\d+[.,]?\d*|[.,]\d+)$")  # a sign is read, then refused as <= 0
+# "1,500" could be 1.5 (decimal comma) or 1500 (thousands comma): refused rather than guessed.
+AMBIGUOUS_COMMA = re.compile(r"^[1-9]\d{0,2},\d{3}$")
+
+
+def parse_decimal(text: str | int | float | Decimal, what: str = "Amount") -> Decimal:
+    """The one rule for numbers people type: a point or a comma is the decimal separator; anything else is refused
+    with a message that says what to write."""
+    if not isinstance(text, str):  # a JSON number or a Decimal: no separator to interpret
+        return _decimal(text, what)
+    raw = str(text).strip()
+    if not raw:
+        raise InvalidAmount(f"{what}: enter a number")
+    if AMBIGUOUS_COMMA.match(raw):
+        raise InvalidAmount(f"{what} {raw!r} is ambiguous: write {raw.replace(',', '.')} or {raw.replace(',', '')}")
+    if not TYPED_NUMBER.match(raw):
+        if raw.count(",") + raw.count(".") > 1:
+            raise InvalidAmount(f"{what}: use one decimal separator and no thousands separators (e.g. 1500.5)")
+        raise InvalidAmount(f"{what} must be a number such as 1.5 or 1,5")
+    return _decimal(raw.replace(",", "."), what)
 
 
 def _decimal(text: str | int | float | Decimal, what: str) -> Decimal:
@@ -39,7 +66,7 @@ def _exact(value: Decimal, scale: int, what: str, step: str) -> int:
 
 def parse_price_sen(text: str | int | float | Decimal, max_sen: int) -> int:
     """'45.5' sen/kWh -> 455 000 units/kWh; must be > 0 and <= max_sen."""
-    value = _decimal(text, "Price")
+    value = parse_decimal(text, "Price")
     if value <= 0:
         raise InvalidAmount("Price must be greater than zero")
     if value > max_sen:
@@ -49,7 +76,7 @@ def parse_price_sen(text: str | int | float | Decimal, max_sen: int) -> int:
 
 def parse_energy_kwh(text: str | int | float | Decimal, max_kwh: int) -> int:
     """'1.25' kWh -> 1250 Wh; must be >= 1 Wh and <= max_kwh."""
-    value = _decimal(text, "Amount")
+    value = parse_decimal(text, "Amount")
     if value <= 0:
         raise InvalidAmount("Amount must be greater than zero")
     if value > max_kwh:
@@ -58,11 +85,14 @@ def parse_energy_kwh(text: str | int | float | Decimal, max_kwh: int) -> int:
 
 
 def parse_myr(text: str | int | float | Decimal, max_myr: int) -> int:
-    value = _decimal(text, "Amount")
-    if value <= 0:
-        raise InvalidAmount("Amount must be greater than zero")
+    """'12,50' or '12.5' MYR -> 12 500 000 units; at least RM 0.01, whole sen (a top-up of RM 0.001 showed as
+    "Topped up RM 0.00"), at most max_myr."""
+    value = parse_decimal(text, "Amount")
+    if value < Decimal("0.01"):
+        raise InvalidAmount("Amount must be at least RM 0.01")
     if value > max_myr:
         raise InvalidAmount(f"Amount must be at most {max_myr} MYR")
+    _exact(value, 100, "Amount", "RM 0.01")
     return _exact(value, UNITS_PER_MYR, "Amount", "0.000001 MYR")
 
 

@@ -158,7 +158,7 @@ def test_account_page_and_top_up(app, chain, users):
     assert "2.500 kWh" in page and "RM 0.00" in page and "Custodial" in page
     r = client.post("/account/topup", data={"amount": "12.5"}, follow_redirects=True)
     assert "Topped up RM 12.50." in r.get_data(as_text=True) and "RM 12.50" in r.get_data(as_text=True)
-    for amount, message in (("0", "greater than zero"), ("5000", "at most 1000 MYR"), ("", "Enter an amount")):
+    for amount, message in (("0", "at least RM 0.01"), ("5000", "at most 1000 MYR"), ("", "Enter an amount")):
         r = client.post("/account/topup", data={"amount": amount}, follow_redirects=True)
         assert message in r.get_data(as_text=True), amount
 

@@ -151,3 +151,12 @@ def round_curves(rnd: AuctionRound) -> dict[str, list[tuple[int, int]]]:
 def my_orders(address: str, limit: int = 50) -> list[AuctionOrder]:
     query = select(AuctionOrder).where(AuctionOrder.owner == address).order_by(AuctionOrder.order_id.desc())
     return list(db.session.scalars(query.limit(limit)))
+
+
+def grid_tariffs() -> Tariffs | None:
+    """Today's grid tariffs (retail import, feed-in export) from the auction contract; None without one."""
+    service = chain()
+    if not service.has_contract(AUCTION):
+        return None
+    with service.guard():
+        return Tariffs(*client().tariffs())

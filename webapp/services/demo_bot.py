@@ -4,11 +4,14 @@ and in the auction; plus the auction keeper that closes, clears and settles ende
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
+from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from energy_chain.auction import AuctionClient
@@ -19,9 +22,37 @@ from webapp.models import User
 from webapp.services import accounts, auctions, trading
 from webapp.services.context import chain
 from webapp.services.demo_seed import demo_users
-from webapp.units import UNITS_PER_SEN
+from webapp.units import UNITS_PER_MYR, UNITS_PER_SEN, cost_units
 
 log = logging.getLogger(__name__)
+
+# What the bot always leaves free in each demo account, so that a person logged in as a demo household can still
+# trade (the bot drained aisyah from 24.8 to 0.16 kWh in 17 minutes, and her first "Sell 2 kWh" failed).
+RESERVE_WH = 10_000  # 10 kWh of energy
+RESERVE_UNITS = 100 * UNITS_PER_MYR  # RM 100
+HEARTBEAT_SECONDS = 60  # the pages say the bot is active while its heartbeat is younger than this
+
+
+def write_heartbeat(path: str | Path, usernames: list[str]) -> None:
+    """Tell the pages the bot is running, for whom, and what it leaves free (a small JSON file)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"time": time.time(), "users": usernames, "reserve_wh": RESERVE_WH,
+                               "reserve_units": RESERVE_UNITS}))  # fmt: skip
+    tmp.replace(target)
+
+
+def status() -> dict[str, Any] | None:
+    """The running bot's heartbeat (users, reserves), or None when no bot ran in the last HEARTBEAT_SECONDS."""
+    path = current_app.config.get("DEMO_BOT_HEARTBEAT")
+    if not path:
+        return None
+    try:
+        beat = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return beat if time.time() - float(beat.get("time", 0)) < HEARTBEAT_SECONDS else None
 
 
 class Bot:
@@ -34,12 +65,14 @@ class Bot:
         self.rng = rng or random.Random()
         self.reference = 35 * UNITS_PER_SEN  # between feed-in (20 sen) and retail (50 sen)
         self.users: list[tuple[int, str]] = []  # (user id, kind); rows are re-read in each step's session
+        self.usernames: list[str] = []
 
     def login_all(self) -> None:
         kinds = {d.username: d.kind for d in demo_users()}
         for user in db.session.scalars(select(User).where(User.username.in_(list(kinds)))):
             accounts.unlock_in_process(user, self.password)
             self.users.append((user.id, kinds[user.username]))
+            self.usernames.append(user.username)
         if not self.users:
             raise SystemExit("no demo users: run `python -m webapp seed-demo` first")
 
@@ -57,6 +90,8 @@ class Bot:
         amount = self.rng.randint(2, 30) * 100  # 0.2 .. 3 kWh
         roll = self.rng.random()
         try:
+            if roll >= 0.1 and not self._above_reserve(user.address, side, price, amount):
+                return f"{user.username} {side}: keeps the reserve for the person using this account"
             if roll < 0.1:
                 mine = trading.open_orders(user.address, limit=20)
                 if mine:
@@ -70,6 +105,18 @@ class Bot:
             return f"{user.username} {side} {amount} Wh @ {price}"
         except UserError as exc:
             return f"{user.username} {side}: {exc.message}"
+
+    def _above_reserve(self, address: str, side: str, price: int, amount: int) -> bool:
+        """Whether the order leaves the account at least the reserve free (energy for a sell, money for a buy)."""
+        balances = chain().balances(address)
+        if side == "sell":
+            return balances.energy_wh - amount >= RESERVE_WH
+        return balances.settlement_units - cost_units(price, amount) >= RESERVE_UNITS
+
+    def heartbeat(self) -> None:
+        path = self.app.config.get("DEMO_BOT_HEARTBEAT")
+        if path:
+            write_heartbeat(path, self.usernames)
 
     def keep_auction(self) -> None:
         """Close, clear and settle every ended round (anyone may; the operator pays no gas on this chain)."""
@@ -101,6 +148,7 @@ class Bot:
         n = 0
         while steps is None or n < steps:
             with self.app.app_context():
+                self.heartbeat()
                 log.info(self.step())
                 try:
                     self.keep_auction()

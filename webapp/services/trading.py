@@ -22,7 +22,7 @@ from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, 
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
-from webapp.models import Order, Trade, User
+from webapp.models import Meter, Order, Trade, User
 from webapp.services import book
 from webapp.services.context import chain, signer_for
 
@@ -53,15 +53,43 @@ register({
 
 @dataclass(frozen=True)
 class OrderResult:
+    """What a placement did, read from its receipts' events (one transaction, or a sweep continued in follow-ups).
+
+    `order_id` is the first order placed; when a sweep reached the per-transaction fill cap the contract cancelled
+    its remainder (reason CapReached) and the service placed that remainder again as a new order, so `order_ids`
+    lists every order of the sweep and `resting_id` the one left in the book (if any). `resting_wh` rests in the
+    book, `unplaced_wh` was cancelled by the cap after the last follow-up allowed, `dust_wh` was below the market
+    minimum and did not rest."""
+
     tx_hash: str
     status: str  # "pending" | "success"
     order_id: int | None = None
     filled_wh: int = 0
     fills: tuple[dict[str, Any], ...] = ()
+    order_ids: tuple[int, ...] = ()
+    tx_hashes: tuple[str, ...] = ()
+    resting_id: int | None = None
+    resting_wh: int = 0
+    unplaced_wh: int = 0
+    dust_wh: int = 0
+    self_trade_cancelled: tuple[int, ...] = ()
+
+    @property
+    def cost(self) -> int:
+        return sum(f["cost"] for f in self.fills)
 
     def as_dict(self) -> dict[str, Any]:
         return {"tx_hash": self.tx_hash, "status": self.status, "order_id": self.order_id,
-                "filled_wh": self.filled_wh, "fills": list(self.fills)}  # fmt: skip
+                "filled_wh": self.filled_wh, "fills": list(self.fills), "order_ids": list(self.order_ids),
+                "tx_hashes": list(self.tx_hashes), "resting_order_id": self.resting_id,
+                "resting_wh": self.resting_wh, "unplaced_wh": self.unplaced_wh, "dust_wh": self.dust_wh,
+                "self_trade_cancelled": list(self.self_trade_cancelled)}  # fmt: skip
+
+
+# OrderCancelled reasons (IOrderBook.CancelReason)
+CANCEL_OWNER, CANCEL_SELF_TRADE, CANCEL_CAP_REACHED, CANCEL_DUST = range(4)
+# A sweep that reaches the fill cap continues in at most this many follow-up transactions (each visits MAX_FILLS).
+SWEEP_FOLLOW_UPS = 4
 
 
 def _token_for(side: Side) -> str:
@@ -81,12 +109,39 @@ def _side(side: str) -> Side:
 
 
 def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minutes: int | None = None,
-                wait: bool = False) -> OrderResult:  # fmt: skip
+                wait: bool = False, follow_ups: int | None = None) -> OrderResult:  # fmt: skip
+    """Place an order. With `wait`, a sweep that the fill cap stopped while it still crosses continues: the
+    remainder the contract cancelled (CapReached) is placed again, up to `follow_ups` more transactions, and the
+    result says exactly what happened (from the receipts' events). Without `wait` only the first transaction is
+    sent (its outcome, cap included, comes from /api/v1/tx/<hash>)."""
     s = _side(side)
+    follow_ups = SWEEP_FOLLOW_UPS if follow_ups is None else follow_ups
+    expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
+    first = _place_once(user, s, price, amount_wh, expiry, wait)
+    if isinstance(first, str):
+        return OrderResult(tx_hash=first, status="pending")
+    results = [first]
+    while results[-1]["cap_cancelled_wh"] and len(results) <= follow_ups:
+        follow = _place_once(user, s, price, results[-1]["cap_cancelled_wh"], expiry, True)
+        assert not isinstance(follow, str)
+        results.append(follow)
+    book.invalidate()  # the next page shows these orders
+    last = results[-1]
+    fills = tuple(f for r in results for f in r["fills"])
+    return OrderResult(
+        tx_hash=first["tx_hash"], status="success", order_id=first["order_id"],
+        filled_wh=sum(f["amount_wh"] for f in fills), fills=fills,
+        order_ids=tuple(r["order_id"] for r in results), tx_hashes=tuple(r["tx_hash"] for r in results),
+        resting_id=last["order_id"] if last["resting_wh"] else None, resting_wh=last["resting_wh"],
+        unplaced_wh=last["cap_cancelled_wh"], dust_wh=sum(r["dust_wh"] for r in results),
+        self_trade_cancelled=tuple(i for r in results for i in r["self_trade"]),
+    )  # fmt: skip
+
+
+def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wait: bool) -> str | dict[str, Any]:
     signer = signer_for(user)
     service = chain()
     client = _client()
-    expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
     token = _token_for(s)
     with service.guard(token):
         # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
@@ -107,9 +162,35 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
         return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
 
     result = approve_and_retry(send, approve, (TransactionRejected,))
-    if wait:
-        book.invalidate()  # the next page shows this order
-    return _order_result(client, result)
+    if isinstance(result, str):
+        return result
+    return _placement(client, result, amount_wh)
+
+
+def _placement(client: OrderBookClient, receipt: dict[str, Any], amount_wh: int) -> dict[str, Any]:
+    """One placement's outcome from its receipt: its order, fills, and what happened to its remainder."""
+    events = client.decode(receipt)
+    order_id = next(int(e.args["id"]) for e in events if e.name == "OrderPlaced")
+    fills = [{"maker_id": f.maker_id, "price": f.price, "amount_wh": f.amount, "cost": f.cost}
+             for f in client.fills(events) if f.taker_id == order_id]  # fmt: skip
+    filled = sum(f["amount_wh"] for f in fills)
+    cap = dust = 0
+    self_trade = []
+    for e in events:
+        if e.name != "OrderCancelled":
+            continue
+        if int(e.args["id"]) == order_id:
+            reason = int(e.args["reason"])
+            if reason == CANCEL_CAP_REACHED:
+                cap += int(e.args["remaining"])
+            elif reason == CANCEL_DUST:
+                dust += int(e.args["remaining"])
+        elif int(e.args["reason"]) == CANCEL_SELF_TRADE:
+            self_trade.append(int(e.args["id"]))
+    tx_hash = receipt["transactionHash"]
+    tx_hash = tx_hash.to_0x_hex() if hasattr(tx_hash, "to_0x_hex") else str(tx_hash)
+    return {"order_id": order_id, "tx_hash": tx_hash, "fills": fills, "cap_cancelled_wh": cap, "dust_wh": dust,
+            "resting_wh": amount_wh - filled - cap - dust, "self_trade": self_trade}  # fmt: skip
 
 
 def prepare_order(address: str, side: str, price: int, amount_wh: int, expiry: int = 0) -> dict[str, Any]:
@@ -176,3 +257,18 @@ def open_orders(address: str, limit: int = 100) -> list[Order]:
 def order_history(address: str, limit: int = 100) -> list[Order]:
     query = select(Order).where(Order.maker == address).order_by(Order.order_id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def default_side(address: str) -> str:
+    """The side an order form starts on: "sell" for a prosumer (a prosumer meter, or energy to sell and no money to
+    buy with), else "buy"."""
+    kinds = set(db.session.scalars(select(Meter.kind).where(Meter.owner == address, Meter.active.is_(True))))
+    if "prosumer" in kinds:
+        return "sell"
+    if kinds:
+        return "buy"
+    try:
+        balances = chain().balances(address)
+    except UserError:
+        return "buy"
+    return "sell" if balances.energy_wh >= 1000 and balances.settlement_units < 1_000_000 else "buy"

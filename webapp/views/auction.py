@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 
 from webapp.charts import Chart, HLine, Series, xy_chart
 from webapp.errors import UserError
-from webapp.formatting import timefmt
+from webapp.formatting import round_window, zone
 from webapp.forms import AuctionForm
 from webapp.services import auctions
 from webapp.services.context import sync_index
 from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
-from webapp.views.helpers import order_form_values
+from webapp.views.helpers import keeps_draft, order_form_values
+from webapp.views.market import grid_band, order_draft
 
 bp = Blueprint("auction", __name__, url_prefix="/auction")
 
@@ -50,7 +51,12 @@ def index():
     except UserError as exc:
         error = exc.message
     last = auctions.last_cleared()
-    title = f"Supply and demand, round of {timefmt(last.round_id)}" if last else "No cleared round yet"
+    tz = zone(current_app.config["COMMUNITY_TIMEZONE"])
+    title = (
+        f"Supply and demand, round {round_window(last.round_id, round_length(last), tz)}"
+        if last
+        else "No cleared round yet"
+    )
     return render_template(
         "auction.html",
         current=current,
@@ -59,26 +65,40 @@ def index():
         chart=curves_chart(last, title),
         rounds=auctions.recent_rounds(),
         form=AuctionForm(),
+        draft=order_draft() if current_user.is_authenticated else {},
+        band=grid_band(),
+        round_length=round_length,
         mine=auctions.my_orders(current_user.address) if current_user.is_authenticated else [],
         max_price=current_app.config["MAX_PRICE_SEN"],
         max_kwh=current_app.config["MAX_ORDER_KWH"],
     )
 
 
+def round_length(rnd) -> int | None:
+    """Seconds from a round's start (its id) to the end of its order window, when the index knows it."""
+    return int(rnd.end) - int(rnd.round_id) if rnd is not None and rnd.end and rnd.end > rnd.round_id else None
+
+
 @bp.post("/order")
 @login_required
+@keeps_draft
 def submit():
     form = AuctionForm()
-    values = order_form_values(form)
+    values = order_form_values(form, grid_band())
     if values is None:
         return redirect(url_for("auction.index"))
     price, amount = values
     result = auctions.submit(current_user, form.side.data, price, amount, wait=True)
     sync_index()
     what = "Bid" if form.side.data == "buy" else "Ask"
+    try:
+        length = auctions.current_round().interval
+    except UserError:
+        length = None
+    window = round_window(result["round_id"], length, zone(current_app.config["COMMUNITY_TIMEZONE"]))
     flash(
-        f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in round "
-        f"{result['round_id']}. It settles at the round's clearing price.",
+        f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in the round of "
+        f"{window}. It settles at the round's clearing price.",
         "success",
     )
     return redirect(url_for("auction.index"))

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from webapp.models import ChainTx
 from webapp.services import explorer
 from webapp.views.helpers import paginate_request
+
+TX_STATUS = {"ok": 1, "failed": 0}  # ?status= filter of transaction lists (absent: all)
+
+
+def _status_filter():
+    """The ?status= filter (ok | failed) as given, or None for all; and a filter applied to a tx query."""
+    wanted = request.args.get("status")
+    wanted = wanted if wanted in TX_STATUS else None
+
+    def apply(query):
+        return query.where(ChainTx.status == TX_STATUS[wanted]) if wanted else query
+
+    return wanted, apply
+
 
 bp = Blueprint("explorer", __name__, url_prefix="/explorer")
 
@@ -23,9 +38,10 @@ def index():
             return redirect(url_for(endpoint, **{arg: hit.key}))
         return render_template("explorer/index.html", page=None, blocks=[], q=q, status=explorer.status(),
                                not_found=True), 404  # fmt: skip
-    page = paginate_request(explorer.txs_query())
+    wanted, apply = _status_filter()
+    page = paginate_request(apply(explorer.txs_query()))
     return render_template("explorer/index.html", page=page, blocks=explorer.latest_blocks(), q=q,
-                           status=explorer.status(), not_found=False)  # fmt: skip
+                           status=explorer.status(), not_found=False, tx_status=wanted)  # fmt: skip
 
 
 @bp.get("/blocks")
@@ -55,9 +71,10 @@ def address(address: str):
     if not explorer.ADDRESS.match(address):
         abort(404)
     info = explorer.address_info(explorer.checksum(address))
-    txs = paginate_request(explorer.txs_query(info.address))
+    wanted, apply = _status_filter()
+    txs = paginate_request(apply(explorer.txs_query(info.address)))
     return render_template("explorer/address.html", address=info.address, page=txs, events=info.events,
-                           user=info.user, contract=info.contract)  # fmt: skip
+                           user=info.user, contract=info.contract, tx_status=wanted)  # fmt: skip
 
 
 @bp.get("/events")

@@ -8,6 +8,7 @@ from flask_login import current_user
 from webapp.errors import UserError
 from webapp.forms import OrderForm
 from webapp.services import trading
+from webapp.views.market import grid_band, order_draft
 
 bp = Blueprint("home", __name__)
 
@@ -20,7 +21,9 @@ def index():
     except UserError as exc:
         error = exc.message
     form = OrderForm() if current_user.is_authenticated else None
-    return render_template("home.html", book=book, chain_error=error, form=form, trades=trading.recent_trades(limit=8))
+    draft = order_draft() if form else {}
+    return render_template("home.html", book=book, chain_error=error, form=form, draft=draft, band=grid_band(),
+                           trades=trading.recent_trades(limit=8))  # fmt: skip
 
 
 @bp.get("/healthz")

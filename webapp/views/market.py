@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
-from webapp.services import trading
+from webapp.services import auctions, trading
 from webapp.services.context import sync_index
+from webapp.services.price_band import Band
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
-from webapp.views.helpers import order_form_values
+from webapp.views.helpers import keeps_draft, order_form_values, take_draft
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -24,10 +25,13 @@ def index():
     except UserError as exc:
         error = exc.message
     mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
+    band = grid_band()
     return render_template(
         "market.html",
         book=book,
-        chart=depth_chart(book["bids"], book["asks"]),
+        chart=depth_chart(book["bids"], book["asks"], band.window() if band else None),
+        band=band,
+        draft=order_draft(),
         chain_error=error,
         trades=trading.recent_trades(limit=20),
         my_orders=mine,
@@ -38,25 +42,58 @@ def index():
     )
 
 
+def grid_band() -> Band | None:
+    try:
+        return Band.of(auctions.grid_tariffs())
+    except UserError:
+        return None
+
+
+def order_draft() -> dict[str, str]:
+    """What the order form shows: the user's input after an error, else the side their role suggests."""
+    draft = take_draft()
+    if current_user.is_authenticated and not draft.get("side"):
+        draft["side"] = trading.default_side(current_user.address)
+    return draft
+
+
 @bp.post("/order")
 @login_required
+@keeps_draft
 def place():
     form = OrderForm()
-    values = order_form_values(form)
+    values = order_form_values(form, grid_band())
     if values is None:
         return redirect(url_for("market.index"))
     price, amount = values
     result = trading.place_order(current_user, form.side.data, price, amount, form.expiry_minutes.data, wait=True)
     sync_index()
-    verb = "Buy" if form.side.data == "buy" else "Sell"
+    flash(placement_message(form.side.data, price, amount, result), "success")
+    return redirect(url_for("market.index"))
+
+
+def placement_message(side: str, price: int, amount: int, result: trading.OrderResult) -> str:
+    """Exactly what the placement did, from its receipts: fills, follow-ups after the fill cap, what rests."""
+    verb = "Buy" if side == "buy" else "Sell"
     message = f"{verb} order #{result.order_id} for {fmt_kwh(amount)} at {fmt_price(price)} placed."
     if result.filled_wh:
-        cost = sum(f["cost"] for f in result.fills)
-        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(cost, 4)}."
-        if result.filled_wh < amount:
-            message += f" {fmt_kwh(amount - result.filled_wh)} rests in the book."
-    flash(message, "success")
-    return redirect(url_for("market.index"))
+        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(result.cost, 4)}"
+        message += f" ({len(result.fills)} fills)." if len(result.fills) > 1 else "."
+    if len(result.order_ids) > 1:
+        rest = ", ".join(f"#{i}" for i in result.order_ids[1:])
+        message += (f" One transaction fills at most {trading.MAX_FILLS} resting orders, so the sweep continued in"
+                    f" {len(result.order_ids) - 1} more transaction(s) as order {rest}.")  # fmt: skip
+    if result.resting_wh:
+        message += f" {fmt_kwh(result.resting_wh)} rests in the book as order #{result.resting_id}."
+    if result.unplaced_wh:
+        message += (f" {fmt_kwh(result.unplaced_wh)} was not placed: the sweep stopped after"
+                    f" {len(result.order_ids)} transactions; place it again to continue.")  # fmt: skip
+    if result.dust_wh:
+        message += f" {fmt_kwh(result.dust_wh)} was below the market minimum and did not rest."
+    if result.self_trade_cancelled:
+        ids = ", ".join(f"#{i}" for i in result.self_trade_cancelled)
+        message += f" Your own opposite order {ids} was cancelled instead of trading with itself."
+    return message
 
 
 @bp.post("/cancel")

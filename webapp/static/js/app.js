@@ -8,9 +8,9 @@
   const fmtKwh = (wh) => (wh / 1000).toLocaleString(undefined, { minimumFractionDigits: 3, maximumFractionDigits: 3 }) + " kWh";
   const fmtPrice = (u) => (u / 10000).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " sen/kWh";
 
-  /* ---------- notifications */
-  function notify(message, kind) {
-    const box = $("#flashes");
+  /* ---------- notifications: form results at the top of the page; live ones as toasts that stay in view */
+  function notify(message, kind, live) {
+    const box = live ? ($("#toasts") || $("#flashes")) : $("#flashes");
     if (!box) return;
     const div = document.createElement("div");
     div.className = "flash flash-" + (kind || "info");
@@ -18,14 +18,67 @@
     const span = document.createElement("span");
     span.textContent = message;
     const close = document.createElement("button");
-    close.className = "flash-close"; close.textContent = "×"; close.setAttribute("aria-label", "dismiss");
+    close.type = "button"; close.className = "flash-close"; close.textContent = "×"; close.setAttribute("aria-label", "dismiss");
     div.append(span, close);
     box.prepend(div);
+    if (live) setTimeout(() => div.remove(), 20000);
   }
   document.addEventListener("click", (e) => {
     if (e.target.classList.contains("flash-close")) e.target.closest(".flash").remove();
   });
-  $$(".flash-success").forEach((el) => setTimeout(() => el.remove(), 12000));
+  $$(".flash-success").forEach((el) => setTimeout(() => el.remove(), 20000));
+
+  /* ---------- menu (phones): a real button, so it opens from the keyboard and a screen reader says its state */
+  const navToggle = $("#nav-toggle");
+  if (navToggle) {
+    const nav = document.getElementById(navToggle.getAttribute("aria-controls"));
+    const setOpen = (open) => { navToggle.setAttribute("aria-expanded", String(open)); nav.classList.toggle("open", open); };
+    navToggle.addEventListener("click", () => setOpen(navToggle.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && navToggle.getAttribute("aria-expanded") === "true") { setOpen(false); navToggle.focus(); }
+    });
+  }
+
+  /* ---------- tables become cards on phones (CSS): every cell gets its column's name */
+  $$("table.table").forEach((table) => {
+    if (table.closest(".book")) return; // two short columns: fine as they are
+    const heads = $$("thead th", table).map((th) => th.textContent.trim());
+    table.classList.add("cards");
+    $$("tbody tr", table).forEach((tr) => Array.from(tr.cells).forEach((td, i) => {
+      if (td.colSpan === 1) td.dataset.label = heads[i] || "";
+    }));
+  });
+
+  /* ---------- numbers people type: the server's rule (webapp.units.parse_decimal), so the dialog shows what it reads */
+  function parseDecimal(text) {
+    const t = String(text == null ? "" : text).trim();
+    if (!t) return { error: "Enter a number." };
+    if (/^[1-9]\d{0,2},\d{3}$/.test(t)) return { error: "“" + t + "” is ambiguous: write " + t.replace(",", ".") + " or " + t.replace(",", "") + "." };
+    if (!/^[-+]?(\d+[.,]?\d*|[.,]\d+)$/.test(t)) {
+      return { error: (t.split(/[.,]/).length > 2) ? "Use one decimal separator and no thousands separators (e.g. 1500.5)." : "Enter a number such as 1.5 or 1,5." };
+    }
+    const norm = t.replace(",", ".").replace(/^\+/, "");
+    return { value: Number(norm), text: norm.replace(/^\./, "0.").replace(/\.$/, "") };
+  }
+  function checkDecimal(input) {
+    const r = parseDecimal(input.value);
+    let msg = r.error || "";
+    if (!msg) {
+      const min = parseFloat(input.dataset.min), max = parseFloat(input.dataset.max), step = input.dataset.step || input.dataset.min;
+      const decimals = step && step.includes(".") ? step.split(".")[1].length : 0;
+      const frac = r.text.includes(".") ? r.text.split(".")[1].length : 0;
+      if (!(r.value > 0)) msg = "Must be greater than zero.";
+      else if (isFinite(min) && r.value < min) msg = "At least " + input.dataset.min + ".";
+      else if (isFinite(max) && r.value > max) msg = "At most " + input.dataset.max + ".";
+      else if (frac > decimals) msg = "At most " + decimals + " decimals.";
+    }
+    input.setCustomValidity(input.value.trim() === "" ? "" : msg);
+    return r;
+  }
+  $$("input[data-decimal]").forEach((input) => {
+    input.addEventListener("input", () => checkDecimal(input));
+    checkDecimal(input);
+  });
 
   /* ---------- validation cues */
   function markTouched(input) { input.classList.add("touched"); showError(input); }
@@ -48,9 +101,21 @@
   /* ---------- order totals */
   function orderSummary(form) {
     const side = (form.querySelector("input[name=side]:checked") || form.querySelector("[name=side]")).value;
-    const price = parseFloat(form.querySelector("[name=price]").value);
-    const amount = parseFloat(form.querySelector("[name=amount]").value);
-    return { side, price, amount, total: price * amount / 100 };
+    const price = parseDecimal(form.querySelector("[name=price]").value);
+    const amount = parseDecimal(form.querySelector("[name=amount]").value);
+    const p = price.error ? NaN : price.value, a = amount.error ? NaN : amount.value;
+    return { side, price: p, amount: a, priceText: price.text, amountText: amount.text, total: p * a / 100 };
+  }
+  function unusualPrice(form, side, priceSen) {  /* webapp.services.price_band.unusual_price */
+    const d = form.dataset, units = Math.round(priceSen * 10000);
+    if (!d.high || !isFinite(units)) return "";
+    if (side === "buy" && units > Number(d.high)) {
+      return fmtPrice(units) + " is " + (units / Number(d.retail)).toFixed(1) + "× the grid retail price (" + fmtPrice(Number(d.retail)) + "): buying from the grid would cost less.";
+    }
+    if (side === "sell" && units < Number(d.low)) {
+      return fmtPrice(units) + " is far below the grid feed-in tariff (" + fmtPrice(Number(d.feedIn)) + "): the grid pays more for the same energy.";
+    }
+    return "";
   }
   $$("form.order-form").forEach((form) => {
     const out = form.querySelector("[data-total]");
@@ -65,49 +130,79 @@
 
   /* ---------- confirmation dialogs */
   const dialog = $("#confirm-dialog");
-  function confirmThen(title, html, onOk) {
+  function confirmThen(title, html, onOk, needsTick) {
     if (!dialog || typeof dialog.showModal !== "function") { if (window.confirm(title)) onOk(); return; }
     $("#confirm-title").textContent = title;
     $("#confirm-body").innerHTML = html;
+    const ok = $("#confirm-ok"), tick = $("#confirm-unusual");
+    ok.disabled = Boolean(needsTick && tick);
+    if (tick) tick.addEventListener("change", () => { ok.disabled = !tick.checked; });
     dialog.returnValue = "";
     dialog.showModal();
     dialog.addEventListener("close", function handler() {
       dialog.removeEventListener("close", handler);
+      ok.disabled = false;
       if (dialog.returnValue === "ok") onOk();
     });
   }
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  function busy(form) {
+    form.setAttribute("aria-busy", "true");
+    $$("button", form).forEach((b) => { b.disabled = true; });
+  }
   $$("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (e) => {
       if (form.dataset.confirmed === "1") return;
       e.preventDefault();
       const inputs = $$("input", form).filter((i) => i.type !== "hidden");
+      inputs.forEach((i) => { if (i.dataset.decimal !== undefined) checkDecimal(i); });
       inputs.forEach(markTouched);
       if (!form.checkValidity()) { notify("Please correct the highlighted fields.", "error"); return; }
       const kind = form.dataset.confirm;
-      let title = "Please confirm", body = "";
+      let title = "Please confirm", body = "", unusual = "";
       if (kind === "order" || kind === "auction") {
-        const s = orderSummary(form);
-        title = (s.side === "buy" ? "Buy " : "Sell ") + s.amount + " kWh?";
-        body = "<p>" + (s.side === "buy" ? "Buy" : "Sell") + " <strong>" + esc(s.amount) + " kWh</strong> at " +
-          (s.side === "buy" ? "up to" : "at least") + " <strong>" + esc(s.price) + " sen/kWh</strong>.</p><p>Total " +
-          (s.side === "buy" ? "at most" : "at least") + " <strong>RM " + s.total.toFixed(4) + "</strong>" +
-          (s.side === "buy" ? " (reserved from your balance until filled or cancelled)." : " (your tokens are held until filled or cancelled).") + "</p>";
+        const s = orderSummary(form), buy = s.side === "buy";
+        unusual = unusualPrice(form, s.side, s.price);
+        title = (buy ? "Buy " : "Sell ") + s.amountText + " kWh?";
+        body = "<p>" + (buy ? "Buy" : "Sell") + " <strong>" + esc(s.amountText) + " kWh</strong> at " +
+          (buy ? "up to" : "no less than") + " <strong>" + esc(s.priceText) + " sen/kWh</strong>.</p><p>Total " +
+          (buy ? "at most" : "at least") + " <strong>RM " + s.total.toFixed(4) + "</strong>" +
+          (buy ? " (reserved from your balance until filled or cancelled)." : " (your tokens are held until filled or cancelled).") + "</p>";
+        if (unusual) {
+          body += '<p class="flash flash-warn" role="alert" id="unusual-price">' + esc(unusual) + "</p>" +
+            '<p><label class="tick"><input type="checkbox" id="confirm-unusual"> This price is what I mean</label></p>';
+        }
       } else if (kind === "cancel") {
         title = "Cancel order #" + form.dataset.order + "?";
         body = "<p>The unfilled part is removed from the book and its escrow returns to your wallet.</p>";
       } else if (kind === "topup") {
-        title = (form.dataset.title || "Top up") + " RM " + esc(form.querySelector("[name=amount]").value) + "?";
+        const r = parseDecimal(form.querySelector("[name=amount]").value);
+        title = (form.dataset.title || "Top up") + " RM " + esc(r.error ? form.querySelector("[name=amount]").value : Number(r.value).toFixed(2)) + "?";
         body = "<p>" + esc(form.dataset.message || "The operator issues settlement tokens to your wallet.") + "</p>";
       } else {
         body = "<p>" + esc(form.dataset.message || "Continue?") + "</p>";
       }
       confirmThen(title, body, () => {
         form.dataset.confirmed = "1";
+        const confirmed = form.querySelector("input[name=price_confirmed]");
+        if (confirmed) confirmed.value = unusual ? "1" : "";
         if (document.body.dataset.wallet === "browser" && kind === "order") { browserOrder(form); return; }
-        $$("button", form).forEach((b) => { b.disabled = true; });
+        busy(form);
         form.submit();
-      });
+      }, Boolean(unusual));
+    });
+  });
+  /* sign-up and log-in take a few seconds (the wallet key is encrypted or decrypted): say so */
+  $$("#signup-form, #login-form").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      if (!form.checkValidity()) return;
+      if (form.getAttribute("aria-busy") === "true") { e.preventDefault(); return; }
+      const btn = form.querySelector("button");
+      form.setAttribute("aria-busy", "true");
+      btn.dataset.label = btn.textContent;
+      btn.textContent = form.id === "signup-form" ? "Creating your wallet… (a few seconds)" : "Unlocking your wallet…";
+      btn.classList.add("busy");
+      setTimeout(() => { btn.disabled = true; }, 0); // after the submit has started, so the form still sends
     });
   });
   $$("select[data-autosubmit]").forEach((s) => s.addEventListener("change", () => s.form.submit()));
@@ -145,20 +240,26 @@
     }, 5000);
   }
 
-  /* ---------- notification when one of my orders trades (any page, while visible) */
+  /* ---------- notification when one of my orders trades (any page, while visible), once per trade */
   if (document.body.dataset.wallet) {
-    const key = "solarshare-last-trade";
+    const me = (document.body.dataset.address || "").toLowerCase();
+    const keyOf = (t) => t.tx_hash + ":" + t.block + ":" + t.amount_wh;
+    let last = document.body.dataset.lastTrade || ""; // the newest trade the page already shows ("": none)
     const poll = () => {
       if (document.hidden) return;
-      fetch("/api/v1/market/trades?mine=1&limit=1", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((b) => {
+      fetch("/api/v1/market/trades?mine=1&limit=10", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((b) => {
         if (!b || !b.trades.length) return;
-        const t = b.trades[0], id = t.tx_hash + ":" + t.block + ":" + t.amount_wh;
-        const seen = sessionStorage.getItem(key);
-        sessionStorage.setItem(key, id);
-        if (seen && seen !== id) notify("Trade: " + fmtKwh(t.amount_wh) + " at " + fmtPrice(t.price) + " (" + t.venue + ").", "success");
+        const fresh = [];
+        for (const t of b.trades) { if (keyOf(t) === last) break; fresh.push(t); }
+        last = keyOf(b.trades[0]);
+        fresh.reverse().forEach((t) => {
+          const bought = (t.buyer || "").toLowerCase() === me;
+          notify("Trade: you " + (bought ? "bought " : "sold ") + fmtKwh(t.amount_wh) + " at " + fmtPrice(t.price) +
+            " (" + t.venue + ", RM " + (t.cost / 1e6).toFixed(4) + ").", "success", true);
+        });
       }).catch(() => {});
     };
-    poll(); setInterval(poll, 10000);
+    setInterval(poll, 10000);
   }
 
   /* ---------- browser wallets: EIP-4361 sign-in and orders signed in the wallet */
@@ -189,7 +290,7 @@
     if (!eth) { notify("No browser wallet found (EIP-1193).", "error"); form.dataset.confirmed = ""; return; }
     try {
       const s = orderSummary(form);
-      const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: String(s.price), amount_kwh: String(s.amount) });
+      const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: s.priceText, amount_kwh: s.amountText });
       let hash;
       try {
         const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
@@ -207,5 +308,5 @@
     } catch (err) { notify(err.message, "error"); }
     form.dataset.confirmed = "";
   }
-  window.solarshare = { notify };
+  window.solarshare = { notify, parseDecimal };
 })();

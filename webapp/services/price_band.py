@@ -1,0 +1,57 @@
+"""How far a typed price is from the grid's tariffs: the dashboard warns (and asks for a second confirmation) before
+a buy far above the grid retail price or a sell far below the feed-in tariff, and the depth chart's price axis is a
+window around the grid band so that one outlier does not flatten the chart (outliers are listed, not drawn)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from energy_chain.clearing import Tariffs
+from webapp.units import fmt_price
+
+FAR_ABOVE_RETAIL = 2.0  # a price above 2x the grid retail price: the grid sells the same kWh for half
+FAR_BELOW_FEED_IN = 0.5  # a price below half the feed-in tariff: the grid pays twice as much
+WINDOW_MARGIN = 0.5  # the chart shows [feed-in - m*(retail - feed-in), retail + m*(retail - feed-in)]
+
+
+@dataclass(frozen=True)
+class Band:
+    feed_in: int
+    retail: int
+
+    @classmethod
+    def of(cls, tariffs: Tariffs | None) -> Band | None:
+        if tariffs is None or not 0 < tariffs.feed_in < tariffs.retail:
+            return None
+        return cls(tariffs.feed_in, tariffs.retail)
+
+    @property
+    def high(self) -> int:
+        """Prices above this are far above retail."""
+        return int(self.retail * FAR_ABOVE_RETAIL)
+
+    @property
+    def low(self) -> int:
+        """Prices below this are far below feed-in."""
+        return int(self.feed_in * FAR_BELOW_FEED_IN)
+
+    def window(self) -> tuple[int, int]:
+        """The depth chart's price window (units/kWh)."""
+        margin = int((self.retail - self.feed_in) * WINDOW_MARGIN)
+        return max(0, self.feed_in - margin), self.retail + margin
+
+
+def unusual_price(side: str, price: int, band: Band | None) -> str | None:
+    """Why `price` deserves a second look, or None when it is within reason (or no tariffs are known): a buy far
+    above the grid retail price overpays, a sell far below the feed-in tariff undersells. (A buy below feed-in or a
+    sell above retail only waits in the book, and costs nothing.)"""
+    if band is None:
+        return None
+    if side == "buy" and price > band.high:
+        times = f"{price / band.retail:.1f}\u00d7"
+        return (f"{fmt_price(price)} is {times} the grid retail price ({fmt_price(band.retail)}):"
+                " buying from the grid would cost less.")  # fmt: skip
+    if side == "sell" and price < band.low:
+        return (f"{fmt_price(price)} is far below the grid feed-in tariff ({fmt_price(band.feed_in)}):"
+                " the grid pays more for the same energy.")  # fmt: skip
+    return None
