@@ -96,4 +96,6 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAX_PRICE_SEN": _int(env, "WEBAPP_MAX_PRICE_SEN", 500),  # sen/kWh; a sanity bound above any tariff
         "MAX_ORDER_KWH": _int(env, "WEBAPP_MAX_ORDER_KWH", 1000),
         "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),
+        # Request bodies above this are refused (413) before they are read; the largest real one is a few KB.
+        "MAX_CONTENT_LENGTH": _int(env, "WEBAPP_MAX_BODY_BYTES", 1024 * 1024),
     }

@@ -28,8 +28,10 @@ def _login_limit() -> str:
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or ""
     parsed = urlparse(target)
-    # Only same-site relative paths: never redirect a fresh login to another site.
-    if target.startswith("/") and not target.startswith("//") and not parsed.netloc:
+    # Only same-site relative paths: never redirect a fresh login to another site. No control character: a CR/LF
+    # cannot go into the Location header (it was a 500); a backslash, which browsers read as '/', neither.
+    if (target.startswith("/") and not target.startswith("//") and not parsed.netloc
+            and target.isprintable() and "\\" not in target):  # fmt: skip
         return target
     return default
 
@@ -129,7 +131,8 @@ def siwe_message():
 @limiter.limit(_login_limit)
 def siwe_verify():
     siwe = _siwe()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # a list or a bad document is "no message" (was a 500 for a list)
     nonce = session.pop("siwe_nonce", None)
     if not nonce or not body.get("message") or not body.get("signature"):
         raise UserError("Ask for a fresh sign-in message and sign it with your wallet.", "siwe_invalid", 400)

@@ -11,6 +11,7 @@ from webapp.forms import CancelForm, OrderForm
 from webapp.services import trading
 from webapp.services.context import sync_index
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
+from webapp.validation import UINT256_MAX, parse_uint
 from webapp.views.helpers import order_form_values
 
 bp = Blueprint("market", __name__, url_prefix="/market")
@@ -63,9 +64,10 @@ def place():
 @login_required
 def cancel():
     form = CancelForm()
-    if not form.validate_on_submit() or not str(form.order_id.data).isdigit():
+    order_id = parse_uint(form.order_id.data, UINT256_MAX) if form.validate_on_submit() else None
+    if order_id is None:  # ASCII digits within uint256 only ('²'.isdigit() is true, int('²') fails)
         raise UserError("Choose an order to cancel.", "invalid_order")
-    trading.cancel_order(current_user, int(form.order_id.data), wait=True)
+    trading.cancel_order(current_user, order_id, wait=True)
     sync_index()
-    flash(f"Order #{form.order_id.data} cancelled; its escrow was refunded.", "success")
+    flash(f"Order #{order_id} cancelled; its escrow was refunded.", "success")
     return redirect(url_for("market.index"))
