@@ -17,7 +17,7 @@ The request size (MAX_CONTENT_LENGTH, 413) is set from configuration and the Hos
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, request
@@ -201,9 +201,15 @@ def _got(value: Any) -> str:
     return {"string": "a string", "null": "null", "object": "an object", "array": "an array"}.get(kind, repr(value))
 
 
-def body_schema(spec: dict[str, Field]) -> dict[str, Any]:
-    """The JSON schema of a body spec (the OpenAPI request schema)."""
-    schema: dict[str, Any] = {"type": "object", "properties": {k: f.schema() for k, f in spec.items()}}
+def body_schema(spec: dict[str, Field], maximums: dict[str, int] | None = None) -> dict[str, Any]:
+    """The JSON schema of a body spec (the OpenAPI request schema); `maximums` adds the configured upper bounds
+    that the routes check (price, amount)."""
+    maximums = maximums or {}
+    schema: dict[str, Any] = {"type": "object", "properties": {}}
+    for name, field in spec.items():
+        if name in maximums:
+            field = replace(field, maximum=maximums[name])
+        schema["properties"][name] = field.schema()
     required = [k for k, f in spec.items() if f.required]
     if required:
         schema["required"] = required

@@ -275,7 +275,14 @@ _PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": INT64_MAX})
 _WAIT = _query("wait", {"type": "boolean"}, "wait for the receipt")
 
 
-def openapi_document() -> dict[str, Any]:
+def _order_body(spec: dict[str, Any], max_price: int | None, max_wh: int | None) -> dict[str, Any]:
+    maximums = {k: v for k, v in (("price", max_price), ("amount_wh", max_wh)) if v is not None}
+    return {**body_schema(spec, maximums), "allOf": bodies.ONE_PRICE_ONE_AMOUNT}
+
+
+def openapi_document(max_price: int | None = None, max_wh: int | None = None) -> dict[str, Any]:
+    """The document; `max_price` (units per kWh) and `max_wh` are this server's bounds (WEBAPP_MAX_PRICE_SEN,
+    WEBAPP_MAX_ORDER_KWH), shown as the maximum of price and amount_wh."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -362,7 +369,7 @@ def openapi_document() -> dict[str, Any]:
                     "Place a limit order (202 with tx hash; 201 with result when wait=true)",
                     "market",
                     {"201": "OrderResult", "202": "OrderResult"},
-                    body_schema(bodies.ORDER),
+                    _order_body(bodies.ORDER, max_price, max_wh),
                     errors=("409", "422"),
                 ),
             },
@@ -388,7 +395,7 @@ def openapi_document() -> dict[str, Any]:
                     "Unsigned placeOrder tx for a browser wallet to sign",
                     "market",
                     {"200": "UnsignedTx"},
-                    body_schema(bodies.PREPARE),
+                    _order_body(bodies.PREPARE, max_price, max_wh),
                     errors=("422",),
                 )
             },
@@ -418,7 +425,7 @@ def openapi_document() -> dict[str, Any]:
                     "Submit a bid or ask to the current round (202 with tx hash; 201 with result when wait=true)",
                     "auction",
                     {"201": "AuctionOrderResult", "202": "AuctionOrderResult"},
-                    body_schema(bodies.AUCTION_ORDER),
+                    _order_body(bodies.AUCTION_ORDER, max_price, max_wh),
                     errors=("409", "422"),
                 )
             },

@@ -81,7 +81,8 @@ def _page() -> int:
 # ---------------------------------------------------------------------- meta
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    config = current_app.config
+    return jsonify(openapi_document(config["MAX_PRICE_SEN"] * UNITS_PER_SEN, config["MAX_ORDER_KWH"] * 1000))
 
 
 @bp.get("/health")
