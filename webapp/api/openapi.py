@@ -239,8 +239,10 @@ def _op(
     auth: bool = True,
     params: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = (),
+    example: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An operation: `ok` maps each success status to its schema's name; errors get the Error schema."""
+    """An operation: `ok` maps each success status to its schema's name; errors get the Error schema. `example` is a
+    request body that succeeds for a funded user (the fuzz test's examples phase sends it and checks the answer)."""
     responses: dict[str, Any] = {}
     for code, name in ok.items():
         responses[code] = {"description": "OK", "content": {"application/json": {"schema": _ref(name)}}}
@@ -258,7 +260,10 @@ def _op(
     if auth:
         op["security"] = [{"cookie": []}, {"bearer": []}]
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        media: dict[str, Any] = {"schema": body}
+        if example is not None:
+            media["example"] = example
+        op["requestBody"] = {"required": True, "content": {"application/json": media}}
     if params:
         op["parameters"] = params
     return op
@@ -312,6 +317,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     body_schema(bodies.SIGNUP),
                     auth=False,
                     errors=("409", "429"),
+                    example={"username": "example.user", "password": "correct horse battery"},
                 )
             },
             "/auth/login": {
@@ -335,6 +341,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     {"201": "TopUp"},
                     body_schema(bodies.TOPUP),
                     errors=("403", "422"),
+                    example={"amount_myr": "5"},
                 )
             },
             "/market/book": {
@@ -371,6 +378,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     {"201": "OrderResult", "202": "OrderResult"},
                     _order_body(bodies.ORDER, max_price, max_wh),
                     errors=("409", "422"),
+                    example={"side": "sell", "price_sen": "45", "amount_kwh": "1.5", "wait": True},
                 ),
             },
             "/orders/{order_id}": {
@@ -397,6 +405,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     {"200": "UnsignedTx"},
                     _order_body(bodies.PREPARE, max_price, max_wh),
                     errors=("422",),
+                    example={"side": "buy", "price": 300_000, "amount_wh": 1000},
                 )
             },
             "/tx/raw": {
@@ -427,6 +436,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     {"201": "AuctionOrderResult", "202": "AuctionOrderResult"},
                     _order_body(bodies.AUCTION_ORDER, max_price, max_wh),
                     errors=("409", "422"),
+                    example={"side": "buy", "price": 300_000, "amount_wh": 1000, "wait": True},
                 )
             },
             "/meter/readings": {
