@@ -41,7 +41,7 @@ FUZZ_VENV = Path(os.environ.get("FUZZ_VENV", PROJECT_ROOT / ".venv-fuzz"))
 REPORT = PROJECT_ROOT / "reports" / "fuzz.json"
 CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance")
 PASSWORD = "fuzzing-password-2026"
-DEFAULT_EXAMPLES = 10
+DEFAULT_EXAMPLES = 5  # as in `make test` (tests/security/test_api_fuzz.py, FUZZ_EXAMPLES)
 DEFAULT_SEED = 2026
 # Logout revokes the token the authenticated pass runs with: that pass leaves it to the anonymous one (401 there).
 AUTH_EXCLUDED = ("/auth/logout",)

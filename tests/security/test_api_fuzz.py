@@ -16,9 +16,9 @@ import os
 import pytest
 import requests
 
-from scripts.api_fuzz import REPORT, fuzz_target, run_pass, run_passes, schemathesis_binary
+from scripts.api_fuzz import DEFAULT_EXAMPLES, REPORT, fuzz_target, run_pass, run_passes, schemathesis_binary
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
 
 
 def _require_tools() -> None:
