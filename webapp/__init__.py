@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
     secure_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    _install_request_limits(app)
 
     db.init_app(app)
     from webapp.schema import MIGRATIONS_DIR
@@ -92,6 +93,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Built, not started: `serve` starts its thread, `index` runs it alone, pages call its sync() after a tx.
     app.extensions["indexer"] = Indexer(app, app.extensions["chain"])
     return app
+
+
+def _install_request_limits(app: Flask) -> None:
+    """What every request must satisfy before a view runs (webapp.validation, webapp.hostcheck): a Host header of
+    the right form (400), a body within MAX_CONTENT_LENGTH (413), JSON nested at most MAX_JSON_DEPTH levels, no NUL
+    in query or form values, integer URL parts within their bounds (uint256 ids, int64 block numbers)."""
+    from webapp.hostcheck import HostCheck
+    from webapp.validation import CONVERTERS, BoundedJSONProvider, refuse_nul_characters
+
+    app.json = BoundedJSONProvider(app)
+    app.url_map.converters.update(CONVERTERS)
+    app.before_request(refuse_nul_characters)
+    app.wsgi_app = HostCheck(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _engine_options(config) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -87,6 +87,7 @@ def register_error_handlers(app: Flask) -> None:
             403: "You are not allowed to see this page.",
             404: "There is nothing at this address.",
             405: "That action is not allowed here.",
+            413: f"The request body is too large: at most {current_app.config.get('MAX_CONTENT_LENGTH')} bytes.",
             429: "Too many attempts. Wait a minute and try again.",
         }.get(status, exc.description or exc.name)
         if wants_json():

@@ -1,23 +1,275 @@
-"""The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json)."""
+"""The OpenAPI 3.1 document of /api/v1 (served at /api/v1/openapi.json).
+
+Every operation documents its success responses with a real JSON schema (components/schemas below) and each error
+status it can answer with the one error schema. Request bodies come from the specs the routes check against
+(webapp.api.bodies through webapp.validation.body_schema), so the document and the validation cannot disagree.
+tests/security/test_api_fuzz.py runs schemathesis against this document: zero 5xx, zero responses that break it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from webapp.api import bodies
+from webapp.validation import INT64_MAX, UINT256_MAX, body_schema
+
 ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str) -> dict[str, Any]:
+    return {"type": [kind, "null"]}
+
+
+def _object(required: list[str] | None = None, **properties: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    schema["required"] = list(properties) if required is None else required
+    return schema
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+INT = {"type": "integer"}
+NON_NEGATIVE = {"type": "integer", "minimum": 0}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+HASH = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}
+HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        error=_object(
+            ["code", "message"],
+            code={"type": "string", "description": "stable, for programs (e.g. invalid_side, wallet_locked)"},
+            message={"type": "string", "description": "a sentence for people"},
+            error_name={"type": "string", "description": "the contract's custom error (422)"},
+            tx_hash=STR,
+        )
+    ),
+    "ChainStatus": _object(
+        ["connected", "rpc_url"],
+        connected=BOOL,
+        rpc_url=STR,
+        head=NON_NEGATIVE,
+        chain_id=INT,
+        contracts={"type": "object", "additionalProperties": ADDRESS},
+        error={"type": "string", "description": "why the node is not reachable"},
+    ),
+    "Health": _object(chain=_ref("ChainStatus"), indexed_block=_nullable("integer"), indexer_error=_nullable("string")),
+    "User": _object(username=STR, address=ADDRESS, wallet={"enum": ["custodial", "browser"]}, operator=BOOL),
+    "Session": _object(user=_ref("User"), token={"type": "string", "description": "Authorization: Bearer <token>"}),
+    "Ok": _object(ok={"const": True}),
+    "LoggedOut": _object(
+        ["ok"], ok={"const": True}, sessions_ended={**NON_NEGATIVE, "description": "sessions and tokens ended"}
+    ),
+    "Me": _object(
+        user=_ref("User"),
+        wallet_unlocked=BOOL,
+        balances=_object(energy_wh=NON_NEGATIVE, settlement_units=NON_NEGATIVE),
+        allowances=_object(
+            energy={"type": "object", "additionalProperties": NON_NEGATIVE},
+            settlement={"type": "object", "additionalProperties": NON_NEGATIVE},
+        ),
+    ),
+    "TopUp": _object(
+        ["settlement_units", "status"],
+        settlement_units=NON_NEGATIVE,
+        status={"enum": ["credited", "pending"], "description": "pending: the operator credits after the payment"},
+        tx_hash={**HASH, "description": "credited (demo self-service): the mint"},
+        request_id={**NON_NEGATIVE, "description": "pending: the top-up request"},
+        reference={**STR, "description": "pending: quote it on the transfer"},
+        message=STR,
+    ),
+    "Level": _object(price=NON_NEGATIVE, amount_wh=NON_NEGATIVE),
+    "Book": _object(bids=_array(_ref("Level")), asks=_array(_ref("Level"))),
+    "Trade": _object(
+        venue={"enum": ["book", "auction"]},
+        buyer=ADDRESS,
+        seller=ADDRESS,
+        price=NON_NEGATIVE,
+        amount_wh=NON_NEGATIVE,
+        cost=NON_NEGATIVE,
+        buy_order_id=_nullable("integer"),
+        sell_order_id=_nullable("integer"),
+        block=NON_NEGATIVE,
+        tx_hash=HASH,
+        timestamp=NON_NEGATIVE,
+    ),
+    "Trades": _object(trades=_array(_ref("Trade"))),
+    "Order": _object(
+        order_id=NON_NEGATIVE,
+        side={"enum": ["buy", "sell"]},
+        price=NON_NEGATIVE,
+        amount_wh=NON_NEGATIVE,
+        remaining_wh=NON_NEGATIVE,
+        status={"enum": ["open", "filled", "cancelled", "expired"]},
+        block=NON_NEGATIVE,
+        tx_hash=HASH,
+    ),
+    "Orders": _object(orders=_array(_ref("Order"))),
+    "Fill": _object(maker_id=NON_NEGATIVE, price=NON_NEGATIVE, amount_wh=NON_NEGATIVE, cost=NON_NEGATIVE),
+    "OrderResult": _object(
+        tx_hash=HASH,
+        status={"enum": ["pending", "success"], "description": "pending: see GET /tx/{tx_hash}"},
+        order_id={"type": ["integer", "null"], "description": "the placed order (null when pending or cancelling)"},
+        filled_wh=NON_NEGATIVE,
+        fills=_array(_ref("Fill")),
+        order_ids={**_array(NON_NEGATIVE), "description": "every order of the sweep (follow-ups after the fill cap)"},
+        tx_hashes=_array(HASH),
+        resting_order_id={"type": ["integer", "null"], "description": "the order left resting in the book"},
+        resting_wh=NON_NEGATIVE,
+        unplaced_wh={**NON_NEGATIVE, "description": "cancelled by the fill cap after the last follow-up allowed"},
+        dust_wh={**NON_NEGATIVE, "description": "below the market minimum: did not rest"},
+        self_trade_cancelled=_array(NON_NEGATIVE),
+    ),
+    "UnsignedTx": _object(
+        **{
+            "from": ADDRESS,
+            "to": ADDRESS,
+            "data": HEX,
+            "value": HEX,
+            "gas": HEX,
+            "gasPrice": HEX,
+            "nonce": HEX,
+            "chainId": HEX,
+            "type": {"const": "0x0"},
+        },
+    ),
+    "Pending": _object(tx_hash=HASH, status={"const": "pending"}),
+    "TxStatus": _object(
+        ["tx_hash", "status"],
+        tx_hash=HASH,
+        status={"enum": ["pending", "success", "failed"]},
+        block=NON_NEGATIVE,
+        gas_used=NON_NEGATIVE,
+        error_name={"type": ["string", "null"], "description": "failed: the contract's custom error"},
+        message={"type": ["string", "null"], "description": "failed: why, in a sentence"},
+    ),
+    "Round": _object(
+        round_id=NON_NEGATIVE,
+        phase=STR,
+        end=NON_NEGATIVE,
+        seconds_left=NON_NEGATIVE,
+        interval=NON_NEGATIVE,
+        sealed=BOOL,
+        bid_count=NON_NEGATIVE,
+        ask_count=NON_NEGATIVE,
+        total_bid_wh=NON_NEGATIVE,
+        total_ask_wh=NON_NEGATIVE,
+        retail_price=NON_NEGATIVE,
+        feed_in_tariff=NON_NEGATIVE,
+    ),
+    "Curve": _array({"type": "array", "items": NON_NEGATIVE, "minItems": 2, "maxItems": 2}),
+    "Auction": _object(
+        round=_ref("Round"),
+        last_cleared={
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    round_id=NON_NEGATIVE,
+                    clearing_price=_nullable("integer"),
+                    volume_wh=_nullable("integer"),
+                    curves=_object(supply=_ref("Curve"), demand=_ref("Curve")),
+                ),
+            ]
+        },
+    ),
+    "AuctionOrderResult": _object(
+        ["tx_hash", "status", "round_id"],
+        tx_hash=HASH,
+        status={"enum": ["pending", "success"]},
+        round_id=NON_NEGATIVE,
+        order_id=_nullable("integer"),
+    ),
+    "Readings": _object(
+        meters=_array(HASH),
+        readings=_array(
+            _object(
+                meter_id=HASH,
+                interval=NON_NEGATIVE,
+                minted_wh=NON_NEGATIVE,
+                burned_wh=NON_NEGATIVE,
+                grid_wh=NON_NEGATIVE,
+                block=NON_NEGATIVE,
+            )
+        ),
+    ),
+    "TxPage": _object(
+        page={"type": "integer", "minimum": 1},
+        pages={"type": "integer", "minimum": 1},
+        total=NON_NEGATIVE,
+        txs=_array(
+            _object(
+                hash=HASH,
+                block=NON_NEGATIVE,
+                **{"from": ADDRESS},
+                to={"type": ["string", "null"]},
+                contract=_nullable("string"),
+                method=_nullable("string"),
+                status=INT,
+                gas_used=NON_NEGATIVE,
+            )
+        ),
+    ),
+    "EventPage": _object(
+        page={"type": "integer", "minimum": 1},
+        pages={"type": "integer", "minimum": 1},
+        total=NON_NEGATIVE,
+        events=_array(
+            _object(
+                block=NON_NEGATIVE,
+                tx_hash=HASH,
+                log_index=NON_NEGATIVE,
+                contract=STR,
+                name=STR,
+                args={"type": "object"},
+            )
+        ),
+    ),
+    "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": STR}},
+}
+
+_ERROR_TEXT = {
+    "400": "Invalid input (code says which field)",
+    "401": "Not logged in, wrong credentials, or wallet locked (log in again)",
+    "403": "Not allowed",
+    "404": "Not found (for a path: nothing can live there)",
+    "409": "Conflict (username taken; browser-wallet account must sign itself)",
+    "413": "Request body over the server's limit (WEBAPP_MAX_BODY_BYTES)",
+    "415": "Body must be JSON (Content-Type: application/json)",
+    "422": "The contract rejected the transaction (error_name carries the contract error)",
+    "429": "Too many attempts (login, sign-up) or over a top-up cap; Retry-After says when to try again",
+    "503": "Chain unreachable, contracts not deployed, or too many wallet unlocks queued (Retry-After)",
+}
 
 
 def _op(
     summary: str,
     tag: str,
+    ok: dict[str, str],
     body: dict[str, Any] | None = None,
     auth: bool = True,
-    ok: str = "200",
     params: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = (),
+    example: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    responses: dict[str, Any] = {ok: {"description": "OK", "content": {"application/json": {"schema": {}}}}}
-    for code in ("400", "401", "503", *errors) if auth else ("400", "503", *errors):
+    """An operation: `ok` maps each success status to its schema's name; errors get the Error schema. `example` is a
+    request body that succeeds for a funded user (the fuzz test's examples phase sends it and checks the answer)."""
+    responses: dict[str, Any] = {}
+    for code, name in ok.items():
+        responses[code] = {"description": "OK", "content": {"application/json": {"schema": _ref(name)}}}
+    codes = ["400", *(["401"] if auth else []), "503", *errors]
+    if body is not None:
+        codes += ["413", "415"]
+    if params and any(p["in"] == "path" for p in params):
+        codes.append("404")
+    for code in sorted(set(codes)):
         responses[code] = {
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": {"application/json": {"schema": ERROR}},
@@ -26,46 +278,34 @@ def _op(
     if auth:
         op["security"] = [{"cookie": []}, {"bearer": []}]
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        media: dict[str, Any] = {"schema": body}
+        if example is not None:
+            media["example"] = example
+        op["requestBody"] = {"required": True, "content": {"application/json": media}}
     if params:
         op["parameters"] = params
     return op
 
 
-_ERROR_TEXT = {
-    "400": "Invalid input (code says which field)",
-    "401": "Not logged in, wrong credentials, or wallet locked (log in again)",
-    "403": "Not allowed",
-    "404": "Not found",
-    "409": "Conflict (username taken; browser-wallet account must sign itself)",
-    "415": "Body must be JSON",
-    "422": "The contract rejected the transaction (error_name carries the contract error)",
-    "429": "Too many login attempts",
-    "503": "Chain unreachable or contracts not deployed",
-}
-
-_ORDER = {
-    "type": "object",
-    "required": ["side"],
-    "properties": {
-        "side": {"enum": ["buy", "sell"]},
-        "price": {"type": "integer", "description": "settlement units per kWh (1 sen = 10 000)"},
-        "price_sen": {"type": "string", "description": "sen per kWh, up to 4 decimals (alternative to price)"},
-        "amount_wh": {"type": "integer", "description": "Wh"},
-        "amount_kwh": {"type": "string", "description": "kWh, up to 3 decimals (alternative to amount_wh)"},
-        "expiry_minutes": {"type": "integer", "minimum": 1, "maximum": 43200},
-        "wait": {"type": "boolean", "description": "wait for the receipt (default: return the tx hash at once)"},
-    },
-}
-_CREDENTIALS = {
-    "type": "object",
-    "required": ["username", "password"],
-    "properties": {"username": {"type": "string"}, "password": {"type": "string", "minLength": 8}},
-}
-_PAGE = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
 
 
-def openapi_document() -> dict[str, Any]:
+_PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": INT64_MAX})]
+_WAIT = _query("wait", {"type": "boolean"}, "wait for the receipt")
+
+
+def _order_body(spec: dict[str, Any], max_price: int | None, max_wh: int | None) -> dict[str, Any]:
+    maximums = {k: v for k, v in (("price", max_price), ("amount_wh", max_wh)) if v is not None}
+    return {**body_schema(spec, maximums), "allOf": bodies.ONE_PRICE_ONE_AMOUNT}
+
+
+def openapi_document(max_price: int | None = None, max_wh: int | None = None) -> dict[str, Any]:
+    """The document; `max_price` (units per kWh) and `max_wh` are this server's bounds (WEBAPP_MAX_PRICE_SEN,
+    WEBAPP_MAX_ORDER_KWH), shown as the maximum of price and amount_wh."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -82,73 +322,69 @@ def openapi_document() -> dict[str, Any]:
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "bearer": {"type": "http", "scheme": "bearer", "description": "token from /auth/login"},
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                                "error_name": {"type": "string"},
-                                "tx_hash": {"type": "string"},
-                            },
-                            "required": ["code", "message"],
-                        }
-                    },
-                }
-            },
+            "schemas": SCHEMAS,
         },
         "paths": {
-            "/health": {"get": _op("Chain and indexer status", "meta", auth=False)},
-            "/openapi.json": {"get": _op("This document", "meta", auth=False)},
+            "/health": {"get": _op("Chain and indexer status", "meta", {"200": "Health"}, auth=False)},
+            "/openapi.json": {"get": _op("This document", "meta", {"200": "OpenAPI"}, auth=False)},
             "/auth/signup": {
                 "post": _op(
                     "Create an account with a new custodial wallet; returns a bearer token",
                     "auth",
-                    _CREDENTIALS,
+                    {"201": "Session"},
+                    body_schema(bodies.SIGNUP),
                     auth=False,
-                    ok="201",
-                    errors=("409", "415", "429"),
+                    errors=("409", "429"),
+                    example={"username": "example.user", "password": "correct horse battery"},
                 )
             },
             "/auth/login": {
                 "post": _op(
                     "Log in (unlocks the wallet in server memory); returns a bearer token",
                     "auth",
-                    _CREDENTIALS,
+                    {"200": "Session"},
+                    body_schema(bodies.LOGIN),
                     auth=False,
-                    errors=("401", "415", "429"),
+                    errors=("401", "429"),
                 )
             },
-            "/auth/logout": {"post": _op("Log out and forget the unlocked key", "auth")},
-            "/me": {"get": _op("Account, balances and allowances", "account")},
+            "/auth/logout": {
+                "post": _op(
+                    'End this session or token ({"everywhere": true}: every session of the account)',
+                    "auth",
+                    {"200": "LoggedOut"},
+                    errors=("413", "415"),
+                )
+            },
+            "/me": {"get": _op("Account, balances and allowances", "account", {"200": "Me"})},
             "/account/topup": {
                 "post": _op(
-                    "Demo top-up: the operator issues settlement tokens",
+                    "Top up: a request the operator confirms (202), or demo self-service credited at once (201)",
                     "account",
-                    {"type": "object", "properties": {"amount_myr": {"type": "string"}}},
-                    ok="201",
-                    errors=("403", "422"),
+                    {"201": "TopUp", "202": "TopUp"},
+                    body_schema(bodies.TOPUP),
+                    errors=("403", "422", "429"),
+                    example={"amount_myr": "5"},
                 )
             },
             "/market/book": {
                 "get": _op(
                     "Aggregated bids and asks",
                     "market",
+                    {"200": "Book"},
                     auth=False,
-                    params=[{"name": "levels", "in": "query", "schema": {"type": "integer", "maximum": 50}}],
+                    params=[_query("levels", {"type": "integer", "minimum": 1, "maximum": 50})],
                 )
             },
             "/market/trades": {
                 "get": _op(
                     "Recent trades (mine=true: only mine)",
                     "market",
+                    {"200": "Trades"},
                     auth=False,
                     params=[
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
-                        {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                        _query("mine", {"type": "boolean"}),
                     ],
                 )
             },
@@ -156,37 +392,51 @@ def openapi_document() -> dict[str, Any]:
                 "get": _op(
                     "My orders (status=open: open only)",
                     "market",
-                    params=[{"name": "status", "in": "query", "schema": {"enum": ["open", "all"]}}],
+                    {"200": "Orders"},
+                    params=[_query("status", {"enum": ["open", "all"]})],
                 ),
                 "post": _op(
                     "Place a limit order (202 with tx hash; 201 with result when wait=true)",
                     "market",
-                    _ORDER,
-                    ok="202",
-                    errors=("409", "415", "422"),
+                    {"201": "OrderResult", "202": "OrderResult"},
+                    _order_body(bodies.ORDER, max_price, max_wh),
+                    errors=("409", "422"),
+                    example={"side": "sell", "price_sen": "45", "amount_kwh": "1.5", "wait": True},
                 ),
             },
             "/orders/{order_id}": {
                 "delete": _op(
-                    "Cancel my order",
+                    "Cancel my order (202 with tx hash; 200 with result when wait=true)",
                     "market",
-                    ok="202",
-                    errors=("422",),
+                    {"200": "OrderResult", "202": "OrderResult"},
+                    errors=("409", "422"),
                     params=[
-                        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                        {"name": "wait", "in": "query", "schema": {"type": "boolean"}},
+                        {
+                            "name": "order_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": UINT256_MAX},
+                        },
+                        _WAIT,
                     ],
                 )
             },
             "/orders/prepare": {
-                "post": _op("Unsigned placeOrder tx for a browser wallet to sign", "market", _ORDER, errors=("422",))
+                "post": _op(
+                    "Unsigned placeOrder tx for a browser wallet to sign",
+                    "market",
+                    {"200": "UnsignedTx"},
+                    _order_body(bodies.PREPARE, max_price, max_wh),
+                    errors=("422",),
+                    example={"side": "buy", "price": 300_000, "amount_wh": 1000},
+                )
             },
             "/tx/raw": {
                 "post": _op(
                     "Relay a transaction signed by the user's browser wallet",
                     "market",
-                    {"type": "object", "properties": {"raw": {"type": "string"}}},
-                    ok="202",
+                    {"202": "Pending"},
+                    body_schema(bodies.RAW_TX),
                     errors=("403", "422"),
                 )
             },
@@ -194,42 +444,49 @@ def openapi_document() -> dict[str, Any]:
                 "get": _op(
                     "Outcome of a transaction: pending, success or failed (with reason)",
                     "market",
+                    {"200": "TxStatus"},
                     auth=False,
-                    errors=("404",),
-                    params=[{"name": "tx_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    params=[{"name": "tx_hash", "in": "path", "required": True, "schema": HASH}],
                 )
             },
-            "/auction/current": {"get": _op("Current auction round, last clearing and curves", "auction", auth=False)},
+            "/auction/current": {
+                "get": _op("Current auction round, last clearing and curves", "auction", {"200": "Auction"}, auth=False)
+            },
             "/auction/orders": {
                 "post": _op(
-                    "Submit a bid or ask to the current round",
+                    "Submit a bid or ask to the current round (202 with tx hash; 201 with result when wait=true)",
                     "auction",
-                    {
-                        "type": "object",
-                        "properties": {
-                            "side": {"enum": ["buy", "sell"]},
-                            "price": {"type": "integer"},
-                            "price_sen": {"type": "string"},
-                            "amount_wh": {"type": "integer"},
-                            "amount_kwh": {"type": "string"},
-                            "wait": {"type": "boolean"},
-                        },
-                    },
-                    ok="202",
+                    {"201": "AuctionOrderResult", "202": "AuctionOrderResult"},
+                    _order_body(bodies.AUCTION_ORDER, max_price, max_wh),
                     errors=("409", "422"),
+                    example={"side": "buy", "price": 300_000, "amount_wh": 1000, "wait": True},
                 )
             },
-            "/meter/readings": {"get": _op("My meters' settled intervals", "meter")},
+            "/meter/readings": {
+                "get": _op(
+                    "My meters' settled intervals",
+                    "meter",
+                    {"200": "Readings"},
+                    params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+                )
+            },
             "/explorer/txs": {
                 "get": _op(
                     "Indexed transactions (address= filters)",
                     "explorer",
+                    {"200": "TxPage"},
                     auth=False,
-                    params=[*_PAGE, {"name": "address", "in": "query", "schema": {"type": "string"}}],
+                    params=[*_PAGE, _query("address", ADDRESS)],
                 )
             },
             "/explorer/events": {
-                "get": _op("Decoded contract events (name=, tx= filter)", "explorer", auth=False, params=_PAGE)
+                "get": _op(
+                    "Decoded contract events (name=, tx= filter)",
+                    "explorer",
+                    {"200": "EventPage"},
+                    auth=False,
+                    params=[*_PAGE, _query("name", {"type": "string", "maxLength": 64}), _query("tx", HASH)],
+                )
             },
         },
     }

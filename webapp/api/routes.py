@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.api import bp
+from webapp.api import bodies, bp
 from webapp.api.openapi import openapi_document
 from webapp.errors import UserError
 from webapp.forms import USERNAME_PATTERN
@@ -19,18 +19,19 @@ from webapp.services import topup as topups
 from webapp.services.context import chain
 from webapp.services.paging import paginate
 from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
+from webapp.validation import Field, parse_body
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise UserError("The request body must be a JSON object.", "invalid_json")
-    return body
+def _body(spec: dict[str, Field] = bodies.EMPTY) -> dict[str, Any]:
+    """The JSON object of the request, its fields type-checked against `spec` (400 with the field's code)."""
+    return parse_body(spec)
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
-    raw = body.get(name, request.args.get(name, False))
-    return raw is True or str(raw).lower() in {"1", "true", "yes"}
+    """A boolean from the (checked) body, else from the query string (?wait=1|true|yes)."""
+    if name in body:
+        return body[name]
+    return str(request.args.get(name, "")).lower() in {"1", "true", "yes"}
 
 
 def _user_json(user: User) -> dict[str, Any]:
@@ -39,8 +40,8 @@ def _user_json(user: User) -> dict[str, Any]:
 
 
 def _int_field(body: dict[str, Any], name: str, low: int, high: int, code: str) -> int:
-    value = body[name]
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+    value = body[name]  # an integer: parse_body checked its type
+    if not low <= value <= high:
         raise UserError(f"{name} must be an integer from {low} to {high}.", code)
     return value
 
@@ -58,10 +59,7 @@ def _price(body: dict[str, Any]) -> int:
 
 
 def _side(body: dict[str, Any]) -> str:
-    side = body.get("side")
-    if side not in ("buy", "sell"):  # the same two words on both venues (trading.SIDES, auctions.SIDES)
-        raise UserError("side must be 'buy' or 'sell'.", "invalid_side")
-    return side
+    return body["side"]  # required, 'buy' or 'sell' (bodies.SIDE): the same two words on both venues
 
 
 def _amount(body: dict[str, Any]) -> int:
@@ -83,7 +81,8 @@ def _page() -> int:
 # ---------------------------------------------------------------------- meta
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    config = current_app.config
+    return jsonify(openapi_document(config["MAX_PRICE_SEN"] * UNITS_PER_SEN, config["MAX_ORDER_KWH"] * 1000))
 
 
 @bp.get("/health")
@@ -96,8 +95,8 @@ def health():
 @bp.post("/auth/signup")
 @signup_rate_limit
 def signup():
-    body = _body()
-    username, password = str(body.get("username", "")).strip(), str(body.get("password", ""))
+    body = _body(bodies.SIGNUP)
+    username, password = body["username"].strip(), body["password"]
     if not re.match(USERNAME_PATTERN, username):
         raise UserError("username: 3 to 32 letters, digits, dot, dash or underscore.", "invalid_username")
     user = accounts.signup(username, password, kind="api")  # the password policy: weak_password, 400
@@ -109,8 +108,8 @@ def signup():
 @ip_login_limit
 @account_login_limit
 def login():
-    body = _body()
-    user = accounts.authenticate(str(body.get("username", "")).strip(), str(body.get("password", "")), kind="api")
+    body = _body(bodies.LOGIN)
+    user = accounts.authenticate(body["username"].strip(), body["password"], kind="api")
     login_user(user)
     return jsonify({"user": _user_json(user), "token": user.session_credential})
 
@@ -143,7 +142,7 @@ def me():
 def topup():
     topups.ensure_enabled()
     try:
-        units = parse_myr(_body().get("amount_myr", ""), current_app.config["TOPUP_MAX_MYR"])
+        units = parse_myr(_body(bodies.TOPUP)["amount_myr"], current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
         raise UserError(str(exc), "invalid_amount") from exc
     row = topups.request_topup(current_user, units, "api")
@@ -191,17 +190,15 @@ def my_orders():
 @bp.post("/orders")
 @login_required
 def place_order():
-    body = _body()
+    body = _body(bodies.ORDER)
     side = _side(body)
-    expiry = body.get("expiry_minutes")
-    if expiry is not None and (not isinstance(expiry, int) or isinstance(expiry, bool) or not 1 <= expiry <= 43200):
-        raise UserError("expiry_minutes must be an integer from 1 to 43200.", "invalid_expiry")
+    expiry = body.get("expiry_minutes")  # 1 to 43200 (bodies.ORDER)
     wait = _flag(body, "wait")
     result = trading.place_order(current_user, side, _price(body), _amount(body), expiry, wait=wait)
     return jsonify(result.as_dict()), 201 if wait else 202
 
 
-@bp.delete("/orders/<int:order_id>")
+@bp.delete("/orders/<uint256:order_id>")
 @login_required
 def cancel_order(order_id: int):
     wait = request.args.get("wait") in {"1", "true"}
@@ -213,7 +210,7 @@ def cancel_order(order_id: int):
 @login_required
 def prepare_order():
     """An unsigned placeOrder transaction for a browser wallet to sign (EIP-1193); send it back to /tx/raw."""
-    body = _body()
+    body = _body(bodies.PREPARE)
     side = _side(body)
     return jsonify(trading.prepare_order(current_user.address, side, _price(body), _amount(body)))
 
@@ -221,9 +218,7 @@ def prepare_order():
 @bp.post("/tx/raw")
 @login_required
 def send_raw():
-    raw = _body().get("raw")
-    if not isinstance(raw, str) or not raw:
-        raise UserError("Give the signed transaction as a 0x hex string in 'raw'.", "invalid_transaction")
+    raw = _body(bodies.RAW_TX)["raw"]  # 0x hex (bodies.RAW_TX)
     return jsonify({"tx_hash": chain().send_raw_from(raw, current_user.address), "status": "pending"}), 202
 
 
@@ -275,7 +270,7 @@ def auction_current():
 @bp.post("/auction/orders")
 @login_required
 def auction_submit():
-    body = _body()
+    body = _body(bodies.AUCTION_ORDER)
     side = _side(body)
     wait = _flag(body, "wait")
     result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)

@@ -250,7 +250,7 @@ class ChainService:
             raw = bytes.fromhex(raw_hex[2:] if raw_hex.startswith("0x") else raw_hex)
             sender = Account.recover_transaction(raw)
             to = _raw_tx_to(raw)
-        except (ValueError, TypeError, rlp.DecodingError, IndexError) as exc:
+        except Exception as exc:  # local decoding only; rlp, eth-account and eth-keys raise many types: all "invalid"
             raise UserError("That is not a valid signed transaction.", "invalid_transaction") from exc
         if sender.lower() != expected_sender.lower():
             raise UserError("The transaction is not signed by your wallet.", "wrong_signer", 403)

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import ChainBlock, ChainEvent, ChainTx, User
 from webapp.services.context import chain
 from webapp.services.indexing import last_indexed
+from webapp.validation import INT64_MAX, parse_uint
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -37,12 +38,26 @@ def search(q: str) -> SearchHit | None:
         block = db.session.scalar(select(ChainBlock).where(ChainBlock.hash == q.lower()))
         if block is not None:
             return SearchHit("block", block.number)
-    if q.isdigit():
-        return SearchHit("block", int(q))
+    if q.isdigit():  # a block number: ASCII digits that fit the BIGINT column, else nothing ('²'.isdigit() too)
+        number = parse_uint(q, INT64_MAX)
+        return SearchHit("block", number) if number is not None else None
     user = db.session.scalar(select(User).where(User.username == q))
-    if user is not None:
+    if user is not None and _shown_in_explorer(user.address):
         return SearchHit("address", user.address)
     return None
+
+
+def _shown_in_explorer(address: str) -> bool:
+    """Whether the explorer already shows this account under its name: it sent or received an indexed transaction
+    or is an argument of an indexed event. Searching a username finds only such accounts, so the search answers
+    "nothing found" alike for a name nobody has and for an account with no public activity: it cannot be used to
+    find out which usernames exist."""
+    tx = select(ChainTx.hash).where(or_(ChainTx.from_addr == address, ChainTx.to_addr == address)).limit(1)
+    if db.session.scalar(tx) is not None:
+        return True
+    event = select(ChainEvent.id).where(or_(ChainEvent.a0 == address, ChainEvent.a1 == address,
+                                            ChainEvent.a2 == address)).limit(1)  # fmt: skip
+    return db.session.scalar(event) is not None
 
 
 def checksum(address: str) -> str:

@@ -20,8 +20,10 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or ""
     parsed = urlparse(target)
-    # Only same-site relative paths: never redirect a fresh login to another site.
-    if target.startswith("/") and not target.startswith("//") and not parsed.netloc:
+    # Only same-site relative paths: never redirect a fresh login to another site. No control character: a CR/LF
+    # cannot go into the Location header (it was a 500); a backslash, which browsers read as '/', neither.
+    if (target.startswith("/") and not target.startswith("//") and not parsed.netloc
+            and target.isprintable() and "\\" not in target):  # fmt: skip
         return target
     return default
 

@@ -49,7 +49,7 @@ def blocks():
     return render_template("explorer/blocks.html", page=paginate_request(explorer.blocks_query()))
 
 
-@bp.get("/block/<int:number>")
+@bp.get("/block/<int64:number>")
 def block(number: int):
     blk, txs = explorer.block(number)
     if blk is None and not txs:

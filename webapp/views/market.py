@@ -12,6 +12,7 @@ from webapp.services import auctions, trading
 from webapp.services.context import sync_index
 from webapp.services.price_band import Band
 from webapp.units import fmt_kwh, fmt_myr, fmt_price
+from webapp.validation import UINT256_MAX, parse_uint
 from webapp.views.helpers import keeps_draft, order_form_values, take_draft
 
 bp = Blueprint("market", __name__, url_prefix="/market")
@@ -100,9 +101,10 @@ def placement_message(side: str, price: int, amount: int, result: trading.OrderR
 @login_required
 def cancel():
     form = CancelForm()
-    if not form.validate_on_submit() or not str(form.order_id.data).isdigit():
+    order_id = parse_uint(form.order_id.data, UINT256_MAX) if form.validate_on_submit() else None
+    if order_id is None:  # ASCII digits within uint256 only ('²'.isdigit() is true, int('²') fails)
         raise UserError("Choose an order to cancel.", "invalid_order")
-    trading.cancel_order(current_user, int(form.order_id.data), wait=True)
+    trading.cancel_order(current_user, order_id, wait=True)
     sync_index()
-    flash(f"Order #{form.order_id.data} cancelled; its escrow was refunded.", "success")
+    flash(f"Order #{order_id} cancelled; its escrow was refunded.", "success")
     return redirect(url_for("market.index"))
