@@ -25,7 +25,13 @@ USERNAME = r"[A-Za-z0-9_.-]{3,32}"  # webapp.forms.USERNAME_PATTERN
 USERNAME_TEXT = "3 to 32 letters, digits, dot, dash or underscore"
 SIGNUP = {
     "username": Field(("string",), "invalid_username", True, pattern=USERNAME, description=USERNAME_TEXT),
-    "password": Field(("string",), "weak_password", required=True, min_length=12, max_length=1024),
+    "password": Field(
+        ("string",),
+        "weak_password",
+        required=True,
+        max_length=1024,
+        description="at least 12 characters, not common or guessable (the policy explains a refusal)",
+    ),
 }
 LOGIN = {
     "username": Field(("string",), "invalid_username", required=True, max_length=64),
