@@ -448,6 +448,7 @@ class DemoConfig:
     deployments_dir: Path | None = None
     oracle_speed: float = 360
     backfill_hours: float = 12
+    oracle_interval_s: int = 60  # the oracle's interval; the seed registers the demo meters with this period
     web_threads: int = 16
 
     @classmethod
@@ -469,6 +470,7 @@ class DemoConfig:
             deployments_dir=Path(env["DEPLOYMENTS_DIR"]) if env.get("DEPLOYMENTS_DIR") else None,
             oracle_speed=float(env.get("ORACLE_SPEED") or 360),
             backfill_hours=float(env.get("ORACLE_BACKFILL_HOURS") or 12),
+            oracle_interval_s=int(env.get("ORACLE_INTERVAL_S") or 60),
         )
 
     @property
@@ -482,6 +484,8 @@ class DemoConfig:
             "CHAIN_ID": "1337",
             "DATABASE_URL": self.database_url or f"sqlite:///{self.demo_dir / 'webapp.sqlite'}",
             "PYTHONUNBUFFERED": "1",
+            # one interval for the oracle (meter_oracle.config) and the seed's meter registration (--meter-period)
+            "ORACLE_INTERVAL_S": str(self.oracle_interval_s),
         }
         if self.deployments_dir is not None:
             out["DEPLOYMENTS_DIR"] = str(self.deployments_dir)
