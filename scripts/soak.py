@@ -482,8 +482,23 @@ def main(argv: list[str] | None = None) -> int:
         locust = threading.Thread(target=load, daemon=True)
         locust.start()
         log(f"locust started: {ns.users} users, steady {steady}s; sampling every {ns.sample_s:g}s")
+        stop = threading.Event()  # SIGINT/SIGTERM: end the load early, then check, stop and report as usual
+
+        def on_signal(signum: int, _frame: object) -> None:
+            if not stop.is_set():
+                log(f"{signal.Signals(signum).name}: ending the load early; the checks and the report follow")
+                stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         next_at = time.monotonic()
         while locust.is_alive():
+            if stop.is_set():
+                table = processes()
+                for pid in descendants(os.getpid(), table):
+                    if "locust" in table[pid][2] and table[pid][1] != sup.pid:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGTERM)
             if time.monotonic() >= next_at:
                 row = sampler.sample()
                 log(f"t={row['t_s']:.0f}s rss={row['rss_mb']} chain={row['chain_dir_mb']}MB txs={row['txs']} "
