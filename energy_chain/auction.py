@@ -19,6 +19,7 @@ from web3.logs import DISCARD
 from energy_chain.approvals import UNLIMITED, approve_function, retry_after_approval
 from energy_chain.clearing import Side, Tariffs, effective_price, precedes
 from energy_chain.client import ChainClient, TxFailed
+from energy_chain.hints import with_fresh_hints
 from energy_chain.signer import Signer
 
 CONTRACT = "DoubleAuction"
@@ -154,12 +155,15 @@ class AuctionClient:
         An order that meets a missing allowance approves the auction and is sent once more.
         """
         round_id = self.current_round_id() if round_id is None else round_id
-        if hint is None:
-            hint = self.hint(round_id, side, price)
-        fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, hint)
-        receipt = retry_after_approval(
-            self.chain, signer, self.contract.address, lambda: self._send(fn, signer, GAS_SUBMIT)
-        )
+
+        def send(h: int) -> dict[str, Any]:
+            fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, h)
+            return retry_after_approval(
+                self.chain, signer, self.contract.address, lambda: self._send(fn, signer, GAS_SUBMIT)
+            )
+
+        # a hint that went stale past the walk's bound before mining: sent again with a fresh one (energy_chain.hints)
+        receipt = with_fresh_hints(send, lambda: self.hint(round_id, side, price), hint)
         return int(self.contract.events.OrderBooked().process_receipt(receipt, errors=DISCARD)[0]["args"]["orderId"])
 
     def commit(

@@ -20,6 +20,7 @@ from energy_chain.approvals import ensure_approvals, retry_after_approval
 from energy_chain.client import ChainClient
 from energy_chain.enums import Side, Status
 from energy_chain.events import DecodedEvent, EventDecoder
+from energy_chain.hints import with_fresh_hints
 from energy_chain.signer import Signer
 
 WH_PER_KWH = 1000
@@ -218,14 +219,18 @@ class OrderBookClient:
     ) -> PlaceResult:
         """Place and wait; returns the order id and what matched. Raises TxFailed (decoded) on a revert.
 
-        A placement that meets a missing allowance approves the book and is sent once more.
+        A placement that meets a missing allowance approves the book and is sent once more; one whose hint went
+        stale so far that the contract's walk gave up (OrderBookHintTooFar: levels landed between the hint's read
+        and the mining) is sent again with a fresh hint (energy_chain.hints).
         """
-        if hint is None:
-            hint = self.hint_for(side, price)
-        fn = self.place_function(side, price, amount, expiry, max_fills, hint)
-        receipt = retry_after_approval(
-            self.chain, signer, self.address, lambda: self._send(fn, signer, place_gas(max_fills))
-        )
+
+        def send(h: int) -> dict[str, Any]:
+            fn = self.place_function(side, price, amount, expiry, max_fills, h)
+            return retry_after_approval(
+                self.chain, signer, self.address, lambda: self._send(fn, signer, place_gas(max_fills))
+            )
+
+        receipt = with_fresh_hints(send, lambda: self.hint_for(side, price), hint)
         return self.place_result(receipt)
 
     def place_result(self, receipt: dict[str, Any]) -> PlaceResult:

@@ -74,7 +74,7 @@ def setup_chain(client: ChainClient, accounts: list[LocalAccount], meters: list[
         client, dev_signer(OPERATOR_INDEX), [(s, a.address) for s, a in zip(serials, accounts, strict=True)]
     )
     token = client.contract("EnergyToken")
-    interval = int(time.time()) - 3600
+    interval = (int(time.time()) - 3600) // 60 * 60  # aligned to the meters' period (register_meters: 60 s)
     readings = [(meter_id(s), interval, 2_000 + i, 0) for i, s in enumerate(serials)]
     for start in range(0, len(readings), MINT_BATCH):
         client.transact(token.functions.recordReadings(readings[start : start + MINT_BATCH]), dev_signer(ORACLE_INDEX))

@@ -85,7 +85,7 @@ def run(meters: int, backlog: int, realtime: int) -> dict[str, object]:
         comm = community(meters)
         t = time.monotonic()
         owners = [(h.serial, owner_of(i)) for i, h in enumerate(comm.households)]
-        register_meters(client, dev_signer("operator"), owners)
+        register_meters(client, dev_signer("operator"), owners, period_s=INTERVAL_S)
         print(f"registered {meters} meters in {time.monotonic() - t:.1f}s")
         start_block = client.w3.eth.block_number
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from energy_chain.anvil import start_anvil
 from energy_chain.approvals import APPROVE_GAS, approve_function
 from energy_chain.deployment import DeploymentMissing
 from energy_chain.devchain import is_local, local_signer
-from energy_chain.meters import meter_id
+from energy_chain.meters import DEFAULT_PERIOD_S, align, first_interval, meter_id
 from energy_chain.orders import OrderBookClient
 from scripts.deploy import deploy as deploy_contracts
 
@@ -142,15 +141,19 @@ def top_up(market: Market, addresses: Sequence[str], units: int, tag: str) -> No
 
 
 def give_energy(market: Market, addresses: Sequence[str], wh: int, tag: str) -> None:
-    """Register one meter per account and record one surplus reading of `wh` for it (mints the energy tokens)."""
+    """Register one meter per account (the oracle's period, first interval a day back) and record one surplus
+    reading of `wh` for it, an hour back and aligned to the period (mints the energy tokens)."""
     if market.oracle is None:
         raise SystemExit("minting energy needs the oracle key: set ORACLE_KEYSTORE and ORACLE_PASSWORD_FILE")
     client = market.client
     registry, energy = client.contract("MeterRegistry"), client.contract("EnergyToken")
     ids = [meter_id(f"load:{tag}:{a}") for a in addresses]
-    calls = [registry.functions.registerMeter(m, a) for m, a in zip(ids, addresses, strict=True)]
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    first = first_interval(now, DEFAULT_PERIOD_S)
+    calls = [registry.functions.registerMeterWithPeriod(m, a, DEFAULT_PERIOD_S, first)
+             for m, a in zip(ids, addresses, strict=True)]  # fmt: skip
     send_and_wait(client, _signed_calls(client, _operator(market), calls, REGISTER_GAS), "meter registrations")
-    interval = int(time.time()) - 3600
+    interval = align(now - 3600, DEFAULT_PERIOD_S)
     readings = [(m, interval, wh, 0) for m in ids]
     chunks = [readings[i : i + READINGS_PER_TX] for i in range(0, len(readings), READINGS_PER_TX)]
     nonces = market.oracle.reserve(len(chunks), client.pending_nonce)

@@ -32,7 +32,7 @@ from energy_chain.approvals import APPROVE_GAS, UNLIMITED
 from energy_chain.auction import AuctionClient
 from energy_chain.clearing import Side as AuctionSide
 from energy_chain.deploy import Roles, deploy_all
-from energy_chain.meters import meter_id
+from energy_chain.meters import align, meter_id
 from energy_chain.orders import OrderBookClient, Side
 from household_model import HouseholdModel
 from household_model.weather import rng
@@ -130,8 +130,12 @@ class DesignRun:
         raws = []
         base = operator.reserve(2 * self.n, client.pending_nonce)
         cid = client.chain_id
+        # Meters report spec.interval_s-long intervals from the set-up block on (it is mined at start_ts - 1800):
+        # a re-reported interval at +1 s or one before the simulated day is refused by the registry.
+        first = align(spec.start_ts - 1800, spec.interval_s)
         for h, s, nonce in zip(spec.community.households, self.signers, base[: self.n], strict=True):
-            data = encode_call("registerMeter(bytes32,address)", meter_id(h.serial), s.address)
+            data = encode_call("registerMeterWithPeriod(bytes32,address,uint32,uint64)", meter_id(h.serial),
+                               s.address, spec.interval_s, first)  # fmt: skip
             raws.append(signed_call(operator, cid, registry.address, data, REGISTER_GAS, nonce))
         base = base[self.n :]
         for i, (s, nonce) in enumerate(zip(self.signers, base, strict=True)):

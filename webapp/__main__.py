@@ -111,7 +111,7 @@ def _seed(ns: argparse.Namespace) -> int:
 
     app = _app({"INDEXER_ENABLED": False})
     with app.app_context():
-        logins = seed(app, ns.password, ns.round_seconds)
+        logins = seed(app, ns.password, ns.round_seconds, meter_period_s=ns.meter_period)
     print(f"\nDemo logins (password for all: {ns.password})")
     for username, role in logins:
         print(f"  {username:<10} {role}")
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--password", default=password)
     seed.add_argument("--round-seconds", type=int, default=int(os.environ.get("WEBAPP_DEMO_ROUND_SECONDS", "180")),
                       help="auction round length for the demo (0 keeps the contract's)")  # fmt: skip
+    seed.add_argument("--meter-period", type=int, default=int(os.environ.get("ORACLE_INTERVAL_S") or 60),
+                      help="the meters' reading period: the oracle's interval (ORACLE_INTERVAL_S)")  # fmt: skip
     seed.set_defaults(func=_seed)
     bot = sub.add_parser("bot", help="demo trading bot and auction keeper")
     bot.add_argument("--password", default=password)

@@ -169,3 +169,32 @@ def test_hints_from_one_snapshot_survive_a_burst_of_new_levels(chain, book, user
     assert all(r.fills == [] and book.order(r.order_id).status is Status.OPEN for r in results)
     levels = [p for p, _ in book.depth(Side.SELL, 1_000) if p >= base]
     assert levels == sorted(levels) and set(prices) <= set(levels)
+
+
+def test_a_hint_gone_stale_past_the_walk_bound_is_read_again(chain, book, users, caplog):
+    """Issue 15 C/8: levels that land between the hint's read and the mining (the same-block spam) make the bounded
+    walk give up; the client sends the placement again with a fresh hint instead of failing."""
+    from energy_chain.devchain import dev_signer
+
+    admin = dev_signer("admin")
+    bound = book.contract.functions.maxHintSteps().call()
+    chain.transact(book.contract.functions.setMaxHintSteps(3), admin, gas=100_000)
+    try:
+        honest, spammer = users[5], users[3]
+        base = 3_000_000
+        book.place(honest, Side.SELL, base, 100)
+        stale = book.hint_for(Side.SELL, base + 100)
+        assert stale == base
+        for k in range(1, 7):  # six new levels between the hint and the price: twice the walk's bound
+            book.place(spammer, Side.SELL, base + k, 100, hint=base + k - 1)
+        with pytest.raises(TxFailed) as failed:  # what one attempt with the stale hint meets
+            book.chain.transact(book.place_function(Side.SELL, base + 100, 100, hint=stale), honest, gas=500_000)
+        assert failed.value.error_name == "OrderBookHintTooFar"
+        with caplog.at_level("WARNING", logger="energy_chain.hints"):
+            result = book.place(honest, Side.SELL, base + 100, 100, hint=stale)
+        assert book.order(result.order_id).status is Status.OPEN
+        assert "went stale before mining" in caplog.text
+        levels = [p for p, _ in book.depth(Side.SELL, 1_000) if base <= p <= base + 100]
+        assert levels == [base + k for k in range(7)] + [base + 100]
+    finally:
+        chain.transact(book.contract.functions.setMaxHintSteps(bound), admin, gas=100_000)

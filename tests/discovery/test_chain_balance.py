@@ -37,7 +37,7 @@ def client(anvil: AnvilProcess, tmp_path: Path) -> ChainClient:
     deploy_local(c)
     owners = [(s, dev_signer(FIRST_OWNER + i).address) for i, s in enumerate(SERIALS)]
     register_meters(c, dev_signer(OPERATOR), owners)
-    interval = int(time.time()) - 600
+    interval = (int(time.time()) - 600) // 60 * 60  # aligned to the meters' 60 s period (scripts.register_meters)
     readings = [(meter_id(SERIALS[i]), interval, wh, 0) for i, wh in MINTED.items() if wh]
     c.transact(c.contract("EnergyToken").functions.recordReadings(readings), dev_signer(ORACLE))
     return c

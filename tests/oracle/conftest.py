@@ -46,8 +46,11 @@ def keystore(tmp_path: Path) -> tuple[Path, Path]:
     return keyfile, password
 
 
-def register(client: ChainClient, serials: list[str], first_user: int = FIRST_USER_INDEX) -> dict[str, str]:
-    """Register each serial to its own user (dev accounts first_user, first_user+1, ...); returns serial -> owner."""
+def register(
+    client: ChainClient, serials: list[str], first_user: int = FIRST_USER_INDEX, period_s: int = 60
+) -> dict[str, str]:
+    """Register each serial to its own user (dev accounts first_user, first_user+1, ...) with the oracle's interval
+    as the meter's period (as scripts.register_meters does); returns serial -> owner."""
     owners = {s: dev_signer(first_user + i).address for i, s in enumerate(serials)}
-    register_meters(client, dev_signer(OPERATOR_INDEX), list(owners.items()))
+    register_meters(client, dev_signer(OPERATOR_INDEX), list(owners.items()), period_s=period_s)
     return owners

@@ -144,7 +144,7 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
         deployments = tmp_path / "deployments"
         client = ChainClient(ChainConfig(rpc_url=chain.url, deployments_dir=deployments))
         deploy_local(client)
-        owners = register(client, list(METERS))
+        owners = register(client, list(METERS), period_s=L)
         time.sleep(SAVE_EVERY_S + 0.5)  # let anvil save deployment and meters
 
         outbox = tmp_path / "outbox.sqlite"

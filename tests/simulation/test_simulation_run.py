@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from energy_chain.events import EventDecoder
+from energy_chain.meters import meter_id
 from household_model import generate_community
 from simulation.checks import check_dataset
 from simulation.dataset import read_intervals, read_run_meta
@@ -80,8 +81,18 @@ def chain_totals(runner: DesignRun, client: Any, chain: Any) -> dict[str, dict[s
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("sim") / "run"
     seen: dict[str, Any] = {}
-    run(spec(), DESIGNS, out, report=False, quiet=True,
-        inspect=lambda r, c, ch: seen.__setitem__(r.design, chain_totals(r, c, ch)))  # fmt: skip
+
+    def inspect(r: DesignRun, c: Any, ch: Any) -> None:
+        seen[r.design] = chain_totals(r, c, ch)
+        registry = c.contract("MeterRegistry")
+        meters = [meter_id(h.serial) for h in r.spec.community.households]
+        start = r.spec.start_ts
+        seen.setdefault("_periods", {})[r.design] = [
+            (*registry.functions.periodOf(m).call(), registry.functions.ownerForReading(m, start).call()[1],
+             registry.functions.ownerForReading(m, start + 1).call()[1]) for m in meters
+        ]  # fmt: skip
+
+    run(spec(), DESIGNS, out, report=False, quiet=True, inspect=inspect)
     return out, seen
 
 
@@ -108,6 +119,16 @@ def test_dataset_agrees_with_the_chain_events(first_run):
             assert chain.get("mint_transfers", 0) == int(g.minted_wh.sum())
             assert chain.get("burn_transfers", 0) == int(g.burned_wh.sum())
             assert chain["final_balance"] == int(g.token_balance_wh.iloc[-1]), (design, household)
+
+
+def test_meters_carry_the_interval_and_refuse_a_plus_one_second_re_report(first_run):
+    """Issue 15, item F: the simulator registers its meters with the simulated interval (900 s) from the set-up
+    block on; the registry accepts each interval's start and refuses the same interval re-reported at +1 s."""
+    _, seen = first_run
+    for design, meters in seen["_periods"].items():
+        for period, first, at_start, at_plus_one in meters:
+            assert period == 900 and first % 900 == 0 and first <= spec().start_ts, design
+            assert (at_start, at_plus_one) == (0, 2), design  # ReadingCheck Ok, Misaligned
 
 
 def test_same_seed_same_results(first_run, tmp_path):

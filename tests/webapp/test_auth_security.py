@@ -459,7 +459,7 @@ def test_the_per_ip_login_budget_is_shared_by_the_login_routes(chain, db_url):
         ("password", "at least 12 characters"),
         (" " * 8, "only spaces"),
         (" " * 20, "only spaces"),
-        ("x" * (1 << 20), "at most 256 bytes"),
+        ("x" * 1000, "at most 256 bytes"),  # a 1 MiB one is refused before it is read (413, test_robustness)
         ("aaaaaaaaaaaaaaaa", "Repeated characters"),
         ("123456789012", "sequences"),
         ("abcabcabcabcabc", "Repeated characters"),

@@ -29,7 +29,7 @@ from energy_chain.devchain import (
     local_signer,
     require_local,
 )
-from energy_chain.meters import meter_id
+from energy_chain.meters import DEFAULT_PERIOD_S, first_interval, meter_id
 from webapp.extensions import db
 from webapp.models import Meter, User
 from webapp.services import accounts, passwords
@@ -40,7 +40,10 @@ from webapp.wallets import import_keystore
 log = logging.getLogger(__name__)
 
 COMMUNITY_FILE = DEMO_COMMUNITY
-STARTER_INTERVAL = 1_700_000_100 // 900 * 900  # Nov 2023: an interval the live oracle never reports
+# Meters are registered with the oracle's period and a first interval a day back; their starter reading is that first
+# interval (the live oracle backfills 12 h, so it never reports it). Meters of an older demo chain, registered
+# without a period, keep their starter interval of Nov 2023.
+LEGACY_STARTER_INTERVAL = 1_700_000_100 // 900 * 900
 STARTER_KWH = 25
 TOPUP_MYR, TOPUP_BELOW_MYR = 300, 100
 BUILTIN_HOUSEHOLDS = [
@@ -98,8 +101,11 @@ def _ensure_user(username: str, password: str, private_key: str | None, operator
     return user
 
 
-def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> list[tuple[str, str]]:
-    """Create demo users, register and fund them; idempotent. Returns (username, role) pairs."""
+def seed(
+    app: Flask, password: str, round_seconds: int | None, out=print, meter_period_s: int = DEFAULT_PERIOD_S
+) -> list[tuple[str, str]]:
+    """Create demo users, register (with the oracle's `meter_period_s`) and fund them; idempotent. Returns
+    (username, role) pairs."""
     service = chain()
     client = service.client
     try:
@@ -118,6 +124,7 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
              for demo in demo_users()]  # fmt: skip
     # Transactions are sent without waiting and awaited per phase: a phase's simulations need the previous one mined.
     pending: list[str] = []
+    first = first_interval(int(client.w3.eth.get_block("latest")["timestamp"]), meter_period_s)
     for demo, user in users:
         mid = meter_id(demo.serial)
         try:
@@ -125,7 +132,8 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
         except Exception:  # MeterRegistryUnknownMeter: not registered yet
             current_owner = None
         if current_owner is None:
-            pending.append(service.send(service.operator(), "MeterRegistry", "registerMeter", (mid, user.address)))
+            pending.append(service.send(service.operator(), "MeterRegistry", "registerMeterWithPeriod",
+                                        (mid, user.address, meter_period_s, first)))  # fmt: skip
         elif current_owner.lower() != user.address.lower():
             pending.append(service.send(service.operator(), "MeterRegistry", "reassignMeter", (mid, user.address)))
         row = db.session.get(Meter, "0x" + mid.hex()) or Meter(meter_id="0x" + mid.hex())
@@ -137,8 +145,10 @@ def seed(app: Flask, password: str, round_seconds: int | None, out=print) -> lis
     pending = []
     for demo, user in users:
         mid = meter_id(demo.serial)
-        if demo.kind == "prosumer" and not energy.functions.isRecorded(mid, STARTER_INTERVAL).call():
-            reading = (mid, STARTER_INTERVAL, STARTER_KWH * 1000, 0)
+        period, since = registry.functions.periodOf(mid).call()
+        starter = int(since) if int(period) > 1 else LEGACY_STARTER_INTERVAL
+        if demo.kind == "prosumer" and not energy.functions.isRecorded(mid, starter).call():
+            reading = (mid, starter, STARTER_KWH * 1000, 0)
             pending.append(client.send(energy.functions.recordReading(reading), oracle))
         if money.functions.balanceOf(user.address).call() < TOPUP_BELOW_MYR * UNITS_PER_MYR:
             ref = bytes(client.w3.keccak(text=f"demo-seed:{demo.username}:{time.time_ns()}"))
