@@ -48,7 +48,7 @@ class _CallerFrameOnly:
 
 @pytest.fixture(scope="session", autouse=True)
 def _lean_rpc() -> None:
-    """Once Brownie has connected: make each RPC call of Brownie's one round trip, not three, and its snapshots cheap."""
+    """Once Brownie has connected: each of its RPC calls one round trip, not three; its snapshots cheap."""
     import importlib
 
     import brownie
