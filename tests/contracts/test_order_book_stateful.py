@@ -10,8 +10,11 @@ and every fill is at the resting order's price and within the incoming order's l
 At the end of each run every trader's balances equal the model's (no one gains what is not theirs) and every order
 matches the model field by field.
 Size: rounds of ORDER_BOOK_STATEFUL_EXAMPLES runs of up to ORDER_BOOK_STATEFUL_STEPS steps (40, 100) until
-ORDER_BOOK_STATEFUL_TOTAL checked states (1 000 in `make test`, which must stay well under 20 minutes; the
-matching in libraries and the dust/expiry rules made each step dearer — set 2 000 or more for a deeper run).
+ORDER_BOOK_STATEFUL_TOTAL checked states (at least 1 000 in `make test`; one round of 40 runs already checks ~3 000,
+as Hypothesis lengthens its runs as it goes — set a larger total for a deeper run).
+Cost per state (docs/testing.md): the six view calls of the invariant go in one JSON-RPC batch, and
+tests/contracts/conftest.py removes two Brownie overheads that had made every step dear: an eth_chainId round trip
+before and after each call (web3's validation) and inspect.stack() on each snapshot Brownie takes per transaction.
 """
 
 from __future__ import annotations
