@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 
 from energy_chain.anvil import start_anvil
@@ -29,6 +32,35 @@ def pytest_configure(config: pytest.Config) -> None:
         "timeout": 60,
     }
     CONFIG.argv["network"] = NETWORK_ID
+
+
+class _CallerFrameOnly:
+    """Stands in for `inspect` in brownie.network.rpc: its `internal` decorator (on snapshot, revert, sleep and mine)
+    calls `inspect.stack()[1].frame` to warn about direct calls; inspect.stack() reads the source line of every frame
+    on the stack (~10 ms under Hypothesis' deep stacks), and Brownie takes a snapshot after every transaction (its undo
+    buffer). Same frame, same warning, without reading any source."""
+
+    @staticmethod
+    def stack(context: int = 1) -> list:
+        # frame 0: this function, 1: the decorator's `wrapped`, 2: whoever called the rpc method
+        return [None, types.SimpleNamespace(frame=sys._getframe(2))]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lean_rpc() -> None:
+    """Once Brownie has connected: each of its RPC calls one round trip, not three; its snapshots cheap."""
+    import importlib
+
+    import brownie
+
+    # the module: `brownie.network.rpc` as an attribute is the Rpc() instance
+    importlib.import_module("brownie.network.rpc").inspect = _CallerFrameOnly
+    provider = brownie.web3.provider
+    # web3's validation middleware asks eth_chainId before (and after) every eth_call and transaction; the chain id
+    # of our anvil never changes. Only never-changing answers are cached: blocks and transactions are not (snapshots
+    # rewind them).
+    provider.cacheable_requests = {"eth_chainId", "web3_clientVersion", "net_version"}
+    provider.cache_allowed_requests = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

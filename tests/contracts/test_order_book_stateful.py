@@ -10,8 +10,11 @@ and every fill is at the resting order's price and within the incoming order's l
 At the end of each run every trader's balances equal the model's (no one gains what is not theirs) and every order
 matches the model field by field.
 Size: rounds of ORDER_BOOK_STATEFUL_EXAMPLES runs of up to ORDER_BOOK_STATEFUL_STEPS steps (40, 100) until
-ORDER_BOOK_STATEFUL_TOTAL checked states (1 000 in `make test`, which must stay well under 20 minutes; the
-matching in libraries and the dust/expiry rules made each step dearer — set 2 000 or more for a deeper run).
+ORDER_BOOK_STATEFUL_TOTAL checked states (at least 1 000 in `make test`; one round of 40 runs already checks ~3 000,
+as Hypothesis lengthens its runs as it goes — set a larger total for a deeper run).
+Cost per state (docs/testing.md): the six view calls of the invariant go in one JSON-RPC batch, and
+tests/contracts/conftest.py removes two Brownie overheads that had made every step dear: an eth_chainId round trip
+before and after each call (web3's validation) and inspect.stack() on each snapshot Brownie takes per transaction.
 """
 
 from __future__ import annotations
@@ -172,6 +175,23 @@ class Model:
         return removed
 
 
+def read_views(calls: list[tuple]) -> list:
+    """View calls (contract, function name, args) in one JSON-RPC batch at the latest block, each decoded as
+    Brownie decodes a call's result (one round trip instead of one per call; ~6 per checked state)."""
+    if not calls:
+        return []
+    batch = [
+        ("eth_call", [{"to": c.address, "data": getattr(c, fn).encode_input(*args)}, "latest"]) for c, fn, args in calls
+    ]
+    responses = brownie.web3.provider.make_batch_request(batch)
+    assert isinstance(responses, list) and len(responses) == len(calls), responses
+    out = []
+    for (c, fn, _), response in zip(calls, responses, strict=True):
+        assert "error" not in response, (fn, response)
+        out.append(getattr(c, fn).decode_output(response["result"]))
+    return out
+
+
 def _chain_events(tx) -> list[tuple]:
     """The order-book events of a transaction in log order, in the model's shape (the taker's own events skipped)."""
     out = []
@@ -282,18 +302,25 @@ class BookMachine(RuleBasedStateMachine):
             assert "OrderExpired" not in tx.events
 
     @invariant()
-    def escrow_equals_open_orders(self):
+    def book_matches_the_model(self):
+        """Escrow held equals open orders' remaining escrow; both sides' depth and best prices equal the model's."""
+        energy_held, money_held, bids, asks, best_bid, best_ask = read_views(
+            [
+                (self.energy, "balanceOf", [self.book]),
+                (self.money, "balanceOf", [self.book]),
+                (self.book, "depth", [BUY, 20]),
+                (self.book, "depth", [SELL, 20]),
+                (self.book, "bestBid", []),
+                (self.book, "bestAsk", []),
+            ]
+        )
         open_orders = [o for o in self.model.orders.values() if o.status == OPEN]
-        assert self.energy.balanceOf(self.book) == sum(o.escrow for o in open_orders if o.side == SELL)
-        assert self.money.balanceOf(self.book) == sum(o.escrow for o in open_orders if o.side == BUY)
-
-    @invariant()
-    def depth_matches_the_model(self):
-        for side in (BUY, SELL):
-            chain_depth = [(int(p), int(a)) for p, a in self.book.depth(side, 20)]
-            assert chain_depth == self.model.depth(side)
+        assert energy_held == sum(o.escrow for o in open_orders if o.side == SELL)
+        assert money_held == sum(o.escrow for o in open_orders if o.side == BUY)
+        for side, levels in ((BUY, bids), (SELL, asks)):
+            assert [(int(p), int(a)) for p, a in levels] == self.model.depth(side)
         best = self.model.best
-        assert (self.book.bestBid(), self.book.bestAsk()) == (best(BUY), best(SELL))
+        assert (best_bid, best_ask) == (best(BUY), best(SELL))
         assert best(BUY) == 0 or best(SELL) == 0 or best(BUY) < best(SELL)  # never crossed
 
     @invariant()
@@ -303,11 +330,17 @@ class BookMachine(RuleBasedStateMachine):
     def teardown(self):
         """Every trader's balances (no one gained what is not theirs) and every order the model knows, field by field
         (closed ones included). Checked once per run: balances are cumulative, so any wrong transfer shows here."""
-        for i, t in enumerate(self.traders):
-            assert self.energy.balanceOf(t) == self.energy0[i] + self.model.energy[i]
-            assert self.money.balanceOf(t) == self.money0[i] + self.model.money[i]
-        for oid, o in self.model.orders.items():
-            chain_order = self.book.order(oid)
+        n = len(self.traders)
+        balances = read_views(
+            [(self.energy, "balanceOf", [t]) for t in self.traders]
+            + [(self.money, "balanceOf", [t]) for t in self.traders]
+        )
+        for i in range(n):
+            assert balances[i] == self.energy0[i] + self.model.energy[i]
+            assert balances[n + i] == self.money0[i] + self.model.money[i]
+        ids = list(self.model.orders)
+        for oid, chain_order in zip(ids, read_views([(self.book, "order", [oid]) for oid in ids]), strict=True):
+            o = self.model.orders[oid]
             assert [int(chain_order[i]) for i in (2, 3, 4, 5, 6, 7, 8)] == [
                 o.side,
                 o.price,

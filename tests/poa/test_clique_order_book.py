@@ -76,7 +76,8 @@ def test_only_the_owner_cancels_and_gets_the_escrow_back(traders: Traders):
 
 def test_an_expired_order_is_cleaned_by_anyone(traders: Traders):
     book, seller = traders.book, traders.seller
-    expiry = book.chain.w3.eth.get_block("latest")["timestamp"] + 2
+    # 6 s ahead: the placement must be mined before its expiry, and on a loaded machine that took more than 2 s
+    expiry = book.chain.w3.eth.get_block("latest")["timestamp"] + 6
     ask = book.place(seller, Side.SELL, price=990_000, amount=100, expiry=expiry)
     while book.chain.w3.eth.get_block("latest")["timestamp"] <= expiry:
         time.sleep(0.5)
