@@ -183,11 +183,18 @@ def clear_an_auction_round(chain, server) -> None:
         reply = requests.post(server + "/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
         return {"Authorization": "Bearer " + reply.json()["token"]}
 
+    tokens = {user: api(user) for user in ("chandra", "farid")}  # log in first: scrypt is slow under load
+    # Both orders must meet the same round while it takes orders: start early in a round, not near its close.
+    deadline = _time.monotonic() + 3 * ROUND_SECONDS
+    while requests.get(server + "/api/v1/auction/current").json()["round"]["seconds_left"] < ROUND_SECONDS / 2:
+        assert _time.monotonic() < deadline, "no auction round with time left"
+        _time.sleep(0.5)
+        chain.client.w3.provider.make_request("evm_mine", [])  # automine: the clock moves with blocks
     first = None
     for user, side, price, kwh in (("chandra", "sell", "31", "2.5"), ("farid", "buy", "44", "2")):
         reply = requests.post(
             server + "/api/v1/auction/orders",
-            headers=api(user),
+            headers=tokens[user],
             json={"side": side, "price_sen": price, "amount_kwh": kwh, "wait": True},
         )
         assert reply.status_code == 201, reply.text
