@@ -46,6 +46,8 @@ BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 30.0
 STABLE_AFTER_S = 60.0  # a service that ran this long restarts after BACKOFF_START_S again
 SECOND_SIGNAL_CHAIN_WAIT_S = 10.0
+# How often the chain's memory is compared with its bound (Step.max_rss_mb).
+MEMORY_CHECK_S = float(os.environ.get("SUPERVISE_MEMORY_CHECK_S", "10"))
 SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL, "HUP": signal.SIGHUP}
 
 
@@ -71,6 +73,9 @@ class Step:
     timeout_s: float = 600.0  # tasks only
     ports: list[int] = field(default_factory=list)
     skip_if_exists: str | None = None  # tasks only: a file whose presence means the task was done before
+    # chain only: above this resident memory (MB, the whole process group) the chain is restarted with its state
+    # (SIGINT: it dumps, then loads it again); 0 = never. anvil 1.7.1 grows with every block (docs/load.md, soak).
+    max_rss_mb: int = 0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
@@ -115,6 +120,17 @@ def _child_setup(death_signal: int) -> Callable[[], None]:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, death_signal)
 
     return setup
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in the group, in MB (0 when it is gone)."""
+    total_kb = 0
+    for pid in group_members(pgid):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return total_kb / 1024
 
 
 def killpg(pgid: int, sig: int) -> None:
@@ -327,10 +343,33 @@ class Supervisor:
             say(f"{step.name} started (pid {run.proc.pid}" + (f", log {step.log})" if step.log else ")"))
             self._wait_ready(run)
 
+    def _bound_chain_memory(self, run: Running) -> None:
+        """Restart the chain with its state when its memory is over the step's bound; the services keep running
+        (they see the chain unreachable for the few seconds of the dump and reload, as after any RPC outage)."""
+        rss = group_rss_mb(run.proc.pid)
+        if rss <= run.step.max_rss_mb:
+            return
+        say(f"{run.step.name} uses {rss:.0f} MB (over {run.step.max_rss_mb} MB): restarting it with its state")
+        self._stop_one(run, run.proc.pid, chain=True)
+        self._reap(run)
+        if self.signals:
+            raise Interrupted
+        run.restarts += 1
+        run.proc = self._spawn(run.step)
+        run.started = time.monotonic()
+        self._wait_ready(run)
+        say(f"{run.step.name} restarted (pid {run.proc.pid}, memory restart #{run.restarts})")
+
     def watch(self) -> None:
-        """Restart crashed services until a signal arrives or the chain dies."""
+        """Restart crashed services until a signal arrives or the chain dies; keep the chain's memory bounded."""
+        next_memory_check = time.monotonic() + MEMORY_CHECK_S
         while True:
             now = time.monotonic()
+            if now >= next_memory_check:
+                next_memory_check = now + MEMORY_CHECK_S
+                for run in self.running:
+                    if run.step.kind == "chain" and run.step.max_rss_mb > 0 and run.proc.poll() is None:
+                        self._bound_chain_memory(run)
             for run in self.running:
                 if run.restart_at is not None:
                     if now >= run.restart_at:
@@ -442,6 +481,7 @@ class DemoConfig:
     metrics_port: int = 9108
     block_time: float = 1
     gas_limit: int = 300_000_000
+    chain_max_rss_mb: int = 3072  # anvil's memory grows with every block: restart it with its state above this
     chain_dir: Path | None = None
     demo_dir: Path | None = None
     database_url: str | None = None
@@ -463,6 +503,7 @@ class DemoConfig:
             web_port=port("WEB_PORT", 5000),
             metrics_port=port("ORACLE_METRICS_PORT", 9108),
             block_time=float(env.get("BLOCK_TIME") or 1),
+            chain_max_rss_mb=int(env.get("CHAIN_MAX_RSS_MB") or 3072),
             gas_limit=int(env.get("GAS_LIMIT") or 300_000_000),
             chain_dir=Path(env.get("CHAIN_DIR") or root / ".chain"),
             demo_dir=demo_dir,
@@ -525,6 +566,7 @@ def demo_steps(cfg: DemoConfig) -> list[Step]:
             stop_signal="INT",
             stop_timeout_s=60,
             ports=[cfg.chain_port],
+            max_rss_mb=cfg.chain_max_rss_mb,
         ),
         Step("deploy", [py, "-m", "scripts.deploy"], kind="task", env=env),
         Step("upgrade", [py, "-m", "webapp", "upgrade"], kind="task", env=env),

@@ -1,6 +1,7 @@
 """Tiny stand-ins for the demo's processes, for the supervisor tests (`python -m tests.ops.standins ROLE ...`).
 
-chain PORT DUMP      answers JSON-RPC on PORT; on SIGINT writes DUMP (like anvil's state file) and exits
+chain PORT DUMP [MB] answers JSON-RPC on PORT; on SIGINT writes DUMP (like anvil's state file) and exits; with MB
+                     it holds MB of memory until its first dump exists (a reloaded chain is small again)
 service              sleeps until SIGTERM
 stubborn             ignores SIGTERM and SIGINT and has a child in its process group that does the same
 crash-once MARKER    exits with code 3 at once unless MARKER exists (then creates it first); later runs sleep
@@ -33,7 +34,10 @@ class Rpc(BaseHTTPRequestHandler):
         pass
 
 
-def chain(port: int, dump: Path) -> None:
+def chain(port: int, dump: Path, hold_mb: int = 0) -> None:
+    ballast = bytearray(hold_mb * 1024 * 1024) if hold_mb and not dump.exists() else b""  # zero pages: resident
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
     server = ThreadingHTTPServer(("127.0.0.1", port), Rpc)
     done = threading.Event()
 
@@ -53,7 +57,7 @@ def chain(port: int, dump: Path) -> None:
 def main(argv: list[str]) -> None:
     role = argv[0]
     if role == "chain":
-        chain(int(argv[1]), Path(argv[2]))
+        chain(int(argv[1]), Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
     elif role == "service":
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while True:

@@ -126,6 +126,28 @@ def test_a_crashed_service_is_restarted_and_says_so(stacks, tmp_path):
     assert stack.leftovers() == []
 
 
+def test_a_chain_over_its_memory_bound_is_restarted_with_its_state_and_the_services_go_on(
+    stacks, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SUPERVISE_MEMORY_CHECK_S", "0.3")
+    port = free_port()
+    hungry = {**chain_step(tmp_path, port), "max_rss_mb": 60}
+    hungry["argv"] = standin("chain", str(port), str(tmp_path / "dump.json"), "120")  # holds 120 MB until it dumped
+    stack = stacks([hungry, service("oracle"), service("web")])
+    stack.wait_started("chain", "oracle", "web")
+    first_chain, oracle, web = stack.pid("chain"), stack.pid("oracle"), stack.pid("web")
+    wait_until(lambda: "memory restart #1" in stack.text(), 30, "the memory restart")
+    assert "(over 60 MB): restarting it with its state" in stack.text()
+    assert json.loads((tmp_path / "dump.json").read_text())["pid"] == first_chain  # SIGINT: it saved its state
+    assert stack.pid("chain") != first_chain and start_time(stack.pid("chain"))
+    assert (stack.pid("oracle"), stack.pid("web")) == (oracle, web)  # the services were not touched
+    time.sleep(1.5)  # the reloaded chain is under the bound: no second restart
+    assert "memory restart #2" not in stack.text()
+    stack.signal(signal.SIGINT)
+    assert stack.proc.wait(30) == 0
+    assert stack.leftovers() == []
+
+
 def test_sigint_to_the_process_group_stops_everything_and_the_chain_dumps(stacks, tmp_path):
     port = free_port()
     stack = stacks([chain_step(tmp_path, port), service("oracle"), service("bot"), service("web")])
