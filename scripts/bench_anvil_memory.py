@@ -111,11 +111,13 @@ def second_half_rate(samples: list[tuple[float, float]]) -> float | None:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'config':26} {'s':>4} {'tx':>6} {'RSS start':>9} {'RSS end':>8} {'MB/min':>7} {'2nd half':>8} {'MB/1k tx':>8}"
+    head = f"{'config':26} {'s':>4} {'tx':>6} {'RSS start':>9} {'RSS end':>8} "
+    head += f"{'MB/min':>7} {'2nd half':>8} {'MB/1k tx':>8}"
     lines = [head]
     for r in rows:
         lines.append(
-            f"{r['config']:26} {r['seconds']:>4.0f} {r['tx_sent']:>6} {r['rss_start_mb']:>9.0f} {r['rss_end_mb']:>8.0f} "
+            f"{r['config']:26} {r['seconds']:>4.0f} {r['tx_sent']:>6} "
+            f"{r['rss_start_mb']:>9.0f} {r['rss_end_mb']:>8.0f} "
             f"{r['mb_per_minute']:>7.1f} {r['mb_per_minute_second_half'] or 0:>8.1f} {r['mb_per_1000_tx'] or 0:>8.2f}"
         )
     return "\n".join(lines)

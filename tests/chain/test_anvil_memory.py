@@ -46,9 +46,10 @@ def test_old_transactions_are_forgotten_recent_ones_kept(tmp_path: Path):
         blocks = {int(e["blockNumber"]) for e in logs}
         assert int(recent["blockNumber"]) in blocks and int(old["blockNumber"]) not in blocks
         assert client.w3.eth.get_transaction_receipt(recent["transactionHash"])["status"] == 1
-        assert client.w3.provider.make_request("eth_getTransactionReceipt", [old["transactionHash"].hex()]).get(
-            "result"
-        ) is None
+        assert (
+            client.w3.provider.make_request("eth_getTransactionReceipt", [old["transactionHash"].hex()]).get("result")
+            is None
+        )
         # Blocks and the current state stay: both top-ups count.
         assert client.w3.eth.get_block(int(old["blockNumber"]))["number"] == int(old["blockNumber"])
         assert money.functions.balanceOf(operator.address).call() >= 12
