@@ -30,9 +30,10 @@ DEFAULT_HISTORY_STATES = 128
 # Blocks whose transactions (with receipts, logs and anvil's call traces) stay in anvil's memory: without a bound
 # anvil keeps every one and its RSS grew ~100 MB a minute under ~8 tx/s, to 6.1 GB in the one-hour soak
 # (reports/soak.md; the bound measured by scripts/bench_anvil_memory.py, reports/anvil-memory.json). Older
-# transactions, receipts and logs are forgotten: a reader of logs (webapp/indexer) must not lag the head by more
-# than this many blocks (1 h at 1 s blocks). Block headers stay.
-DEFAULT_TX_BLOCKS = 3600
+# transactions, receipts and logs are forgotten (also from state.json): a reader of logs (webapp/indexer) must not
+# lag the head by more than this many blocks (10 min at 1 s blocks), and an index rebuilt from the deploy block
+# only sees the window. Block headers and the current state stay.
+DEFAULT_TX_BLOCKS = 600
 
 
 def free_port() -> int:

@@ -52,6 +52,16 @@ def test_old_transactions_are_forgotten_recent_ones_kept(tmp_path: Path):
         )
         # Blocks and the current state stay: both top-ups count.
         assert client.w3.eth.get_block(int(old["blockNumber"]))["number"] == int(old["blockNumber"])
-        assert money.functions.balanceOf(operator.address).call() >= 12
+        balance = money.functions.balanceOf(operator.address).call()
+        assert balance >= 12
     finally:
         node.stop()
+    # The demo's state survives a restart from its dump (SIGINT), the recent transaction with it.
+    again = start_anvil(state_dir=tmp_path / "chain", state_interval=3600, history_states=8, tx_blocks=32)
+    try:
+        client = ChainClient(ChainConfig(rpc_url=again.url, deployments_dir=tmp_path / "deployments"))
+        assert client.w3.eth.block_number >= head
+        assert client.contract("SettlementToken").functions.balanceOf(operator.address).call() == balance
+        assert client.w3.eth.get_transaction_receipt(recent["transactionHash"])["status"] == 1
+    finally:
+        again.stop()
