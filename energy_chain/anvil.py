@@ -28,8 +28,9 @@ DEFAULT_GAS_LIMIT = 300_000_000  # ~3 750 order placements per 1 s block; see RE
 # clone, gigabytes per long run, and left behind by a chain that is killed.
 DEFAULT_HISTORY_STATES = 128
 # Blocks whose transactions (with receipts, logs and anvil's call traces) stay in anvil's memory: without a bound
-# anvil keeps every one and its RSS grew ~100 MB a minute under ~8 tx/s, to 6.1 GB in the one-hour soak
-# (reports/soak.md; the bound measured by scripts/bench_anvil_memory.py, reports/anvil-memory.json). Older
+# anvil keeps every one. Its RSS grew ~100 MB a minute under ~8 tx/s, to 6.1 GB in the one-hour soak
+# (reports/soak.md); the keeper cuts that growth by ~23 % but does not stop it (scripts/bench_anvil_memory.py,
+# reports/anvil-memory.json: most of anvil 1.7.1's growth is elsewhere; docs/load.md, soak section). Older
 # transactions, receipts and logs are forgotten (also from state.json): a reader of logs (webapp/indexer) must not
 # lag the head by more than this many blocks (10 min at 1 s blocks), and an index rebuilt from the deploy block
 # only sees the window. Block headers and the current state stay.
