@@ -34,6 +34,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "baseline": {"tx_blocks": 10**9},
     "baseline-no-periodic-dump": {"tx_blocks": 10**9, "state_interval": 3600},
     "keeper-64": {"tx_blocks": 64, "history_states": 64},
+    "keeper-64-no-periodic-dump": {"tx_blocks": 64, "history_states": 64, "state_interval": 3600},
 }
 
 
@@ -149,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in ns.only or list(CONFIGS):
         rows.append(run(name, CONFIGS[name], ns.seconds, ns.rate))
         print(table(rows[-1:]), flush=True)
-    REPORT.write_text(json.dumps({"rate_tx_per_s": ns.rate, "block_time_s": 1, "runs": rows}, indent=2) + "\n")
+    report = json.loads(REPORT.read_text()) if ns.only and REPORT.exists() else {}
+    # With --only, the other configurations' earlier runs stay in the report.
+    kept = [r for r in report.get("runs", []) if r["config"] not in {r["config"] for r in rows}]
+    report.update({"rate_tx_per_s": ns.rate, "block_time_s": 1, "runs": rows + kept})
+    REPORT.write_text(json.dumps(report, indent=2) + "\n")
     print(table(rows))
     return 0
 
