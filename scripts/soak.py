@@ -211,10 +211,19 @@ class Sampler:
 
 
 # ------------------------------------------------------------------------------------------------ db == chain
+def tx_blocks_kept() -> int:
+    """How many blocks' transactions and logs the demo's anvil keeps (its --transaction-block-keeper)."""
+    from energy_chain.anvil import DEFAULT_TX_BLOCKS
+
+    return int(os.environ.get("CHAIN_TX_BLOCKS", DEFAULT_TX_BLOCKS))
+
+
 def db_equals_chain(database_url: str, rpc_url: str, deployments_dir: Path) -> dict[str, Any]:
     """Every event the indexer stored up to its last indexed block L equals the chain's logs of the project's
-    contracts in [deploy block, L] (same transaction, log index, contract), and every indexed order-book order has
-    the chain's remaining amount and open/closed status at block L."""
+    contracts in [first kept block, L] (same transaction, log index, contract), and every indexed order-book order
+    has the chain's remaining amount and open/closed status at block L. anvil keeps only the last CHAIN_TX_BLOCKS
+    blocks' transactions and logs (energy_chain.anvil.DEFAULT_TX_BLOCKS), so events are compared within that window
+    (the deploy block onward when the run is shorter)."""
     from sqlalchemy import create_engine, text
 
     from energy_chain import ChainClient, ChainConfig
@@ -225,13 +234,16 @@ def db_equals_chain(database_url: str, rpc_url: str, deployments_dir: Path) -> d
     with engine.connect() as conn:  # one read transaction: a consistent snapshot of the index
         conn.execute(text("BEGIN"))
         last = int(conn.execute(text("SELECT value FROM indexer_state WHERE key = 'last_block'")).scalar_one())
-        events = conn.execute(text("SELECT tx_hash, log_index, contract FROM chain_events WHERE block_number <= :l"),
-                              {"l": last}).all()  # fmt: skip
+        head = client.w3.eth.block_number
+        # The first block whose logs anvil still has (1 of margin: a block may be mined during the check).
+        start = max(client.deployment.deploy_block, head - tx_blocks_kept() + 2)
+        events = conn.execute(text("SELECT tx_hash, log_index, contract FROM chain_events"
+                                   " WHERE block_number <= :l AND block_number >= :s"),
+                              {"l": last, "s": start}).all()  # fmt: skip
         orders = conn.execute(text("SELECT order_id, remaining_wh, status FROM orders")).all()
         conn.execute(text("COMMIT"))
     names = {c["address"].lower(): n for n, c in client.deployment.contracts.items()}
     chain_events: set[tuple[str, int, str]] = set()
-    start = client.deployment.deploy_block
     for lo in range(start, last + 1, 2000):
         logs = client.w3.eth.get_logs({"fromBlock": lo, "toBlock": min(last, lo + 1999),
                                        "address": [client.w3.to_checksum_address(a) for a in names]})  # fmt: skip
@@ -255,6 +267,7 @@ def db_equals_chain(database_url: str, rpc_url: str, deployments_dir: Path) -> d
     only_db, only_chain = db_events - chain_events, chain_events - db_events
     return {
         "last_indexed_block": last,
+        "events_compared_from_block": start,
         "events_db": len(db_events),
         "events_chain": len(chain_events),
         "events_only_in_db": len(only_db),

@@ -27,7 +27,8 @@ def test_a_chain_writes_nothing_into_home_and_stops(tmp_path: Path, monkeypatch:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))  # anvil resolves ~/.foundry from HOME
     state = tmp_path / "chain"
-    node = start_anvil(state_dir=state, state_interval=3600, history_states=HISTORY)
+    # Transactions kept longer than the 700 blocks mined below (their bound: tests/chain/test_anvil_memory.py).
+    node = start_anvil(state_dir=state, state_interval=3600, history_states=HISTORY, tx_blocks=1000)
     try:
         client = ChainClient(ChainConfig(rpc_url=node.url, deployments_dir=tmp_path / "deployments"))
         deploy_local(client)
