@@ -27,14 +27,14 @@ DEFAULT_GAS_LIMIT = 300_000_000  # ~3 750 order placements per 1 s block; see RE
 # and logs are all kept. Without pruning anvil offloads older states into ~/.foundry/anvil/tmp — outside the
 # clone, gigabytes per long run, and left behind by a chain that is killed.
 DEFAULT_HISTORY_STATES = 128
-# Blocks whose transactions (with receipts, logs and anvil's call traces) stay in anvil's memory: without a bound
-# anvil keeps every one. Its RSS grew ~100 MB a minute under ~8 tx/s, to 6.1 GB in the one-hour soak
-# (reports/soak.md); the keeper cuts that growth by ~23 % but does not stop it (scripts/bench_anvil_memory.py,
-# reports/anvil-memory.json: most of anvil 1.7.1's growth is elsewhere; docs/load.md, soak section). Older
-# transactions, receipts and logs are forgotten (also from state.json): a reader of logs (webapp/indexer) must not
-# lag the head by more than this many blocks (10 min at 1 s blocks), and an index rebuilt from the deploy block
-# only sees the window. Block headers and the current state stay.
-DEFAULT_TX_BLOCKS = 600
+# Blocks whose transactions (with receipts, logs and anvil's call traces) stay in anvil's memory; 0 (the default)
+# keeps every one, which the explorer, an index rebuilt from the deploy block and the simulator's checks against the
+# chain's events need. anvil's RSS grew ~100 MB a minute under ~8 tx/s (6.1 GB in the one-hour soak,
+# reports/soak.md); a keeper (CHAIN_TX_BLOCKS=N) cuts that growth by ~23 % but does not stop it
+# (scripts/bench_anvil_memory.py, reports/anvil-memory.json): what bounds the demo's chain is the supervisor, which
+# restarts it with its state above CHAIN_MAX_RSS_MB (scripts/supervise.py). With a keeper, a reader of logs
+# (webapp/indexer) must not lag the head by more than N blocks, and old transactions are gone from state.json too.
+DEFAULT_TX_BLOCKS = 0
 
 
 def free_port() -> int:
@@ -106,7 +106,7 @@ def anvil_args(
         raise ValueError(f"CHAIN_HISTORY_STATES must be at least 1, got {history_states}")
     if tx_blocks is None:
         tx_blocks = int(os.environ.get("CHAIN_TX_BLOCKS", DEFAULT_TX_BLOCKS))
-    if tx_blocks < history_states:
+    if 0 < tx_blocks < history_states:
         # A failed transaction is explained by replaying it (ChainClient.explain_failure): keep it as long as its state.
         raise ValueError(f"CHAIN_TX_BLOCKS must be at least CHAIN_HISTORY_STATES ({history_states}), got {tx_blocks}")
     options: dict[str, object] = {
@@ -122,9 +122,9 @@ def anvil_args(
         # States beyond the last `history_states` are dropped, never written to disk (so neither the home
         # directory nor anything else outside the clone ever receives them).
         "--prune-history": history_states,
-        # Transactions, receipts, logs and traces of the last `tx_blocks` blocks only (DEFAULT_TX_BLOCKS).
-        "--transaction-block-keeper": tx_blocks,
     }
+    if tx_blocks:  # transactions, receipts, logs and traces of the last `tx_blocks` blocks only (DEFAULT_TX_BLOCKS)
+        options["--transaction-block-keeper"] = tx_blocks
     args = [anvil_binary(), "--disable-min-priority-fee", *flags(options)]
     if block_time:
         args += ["--block-time", str(block_time)]

@@ -221,9 +221,8 @@ def tx_blocks_kept() -> int:
 def db_equals_chain(database_url: str, rpc_url: str, deployments_dir: Path) -> dict[str, Any]:
     """Every event the indexer stored up to its last indexed block L equals the chain's logs of the project's
     contracts in [first kept block, L] (same transaction, log index, contract), and every indexed order-book order
-    has the chain's remaining amount and open/closed status at block L. anvil keeps only the last CHAIN_TX_BLOCKS
-    blocks' transactions and logs (energy_chain.anvil.DEFAULT_TX_BLOCKS), so events are compared within that window
-    (the deploy block onward when the run is shorter)."""
+    has the chain's remaining amount and open/closed status at block L. With a transaction keeper (CHAIN_TX_BLOCKS,
+    off by default) anvil keeps only the last N blocks' logs, so events are compared within that window."""
     from sqlalchemy import create_engine, text
 
     from energy_chain import ChainClient, ChainConfig
@@ -236,7 +235,8 @@ def db_equals_chain(database_url: str, rpc_url: str, deployments_dir: Path) -> d
         last = int(conn.execute(text("SELECT value FROM indexer_state WHERE key = 'last_block'")).scalar_one())
         head = client.w3.eth.block_number
         # The first block whose logs anvil still has (1 of margin: a block may be mined during the check).
-        start = max(client.deployment.deploy_block, head - tx_blocks_kept() + 2)
+        kept = tx_blocks_kept()  # 0: anvil keeps every block's logs
+        start = max(client.deployment.deploy_block, head - kept + 2) if kept else client.deployment.deploy_block
         events = conn.execute(text("SELECT tx_hash, log_index, contract FROM chain_events"
                                    " WHERE block_number <= :l AND block_number >= :s"),
                               {"l": last, "s": start}).all()  # fmt: skip
