@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ REGISTER_GAS = 150_000
 READING_GAS_PER_METER = 140_000  # a first mint to a new holder is ~126k (reports/gas.json), plus headroom
 READINGS_PER_TX = 100  # EnergyToken.MAX_BATCH is 200; 100 keeps one transaction well under 15M gas
 SEND_BATCH = 500
+NONCE_RACE_ATTEMPTS = 5  # give_energy beside a running oracle daemon that signs with the same key
 
 
 @dataclass
@@ -156,16 +158,29 @@ def give_energy(market: Market, addresses: Sequence[str], wh: int, tag: str) -> 
     interval = align(now - 3600, DEFAULT_PERIOD_S)
     readings = [(m, interval, wh, 0) for m in ids]
     chunks = [readings[i : i + READINGS_PER_TX] for i in range(0, len(readings), READINGS_PER_TX)]
-    nonces = market.oracle.reserve(len(chunks), client.pending_nonce)
-    raws = [
-        market.oracle.sign(
-            client.build_tx(
-                energy.functions.recordReadings(chunk), market.oracle, 100_000 + READING_GAS_PER_METER * len(chunk), n
+    # Against a live demo the oracle daemon sends with the same key: a nonce taken in between is refused
+    # ("replacement transaction underpriced", "nonce too low"); then re-read the nonce and sign again.
+    for attempt in range(NONCE_RACE_ATTEMPTS):
+        market.oracle.resync()
+        nonces = market.oracle.reserve(len(chunks), client.pending_nonce)
+        raws = [
+            market.oracle.sign(
+                client.build_tx(
+                    energy.functions.recordReadings(chunk),
+                    market.oracle,
+                    100_000 + READING_GAS_PER_METER * len(chunk),
+                    n,
+                )
             )
-        )
-        for chunk, n in zip(chunks, nonces, strict=True)
-    ]
-    send_and_wait(client, raws, "energy readings")
+            for chunk, n in zip(chunks, nonces, strict=True)
+        ]
+        try:
+            send_and_wait(client, raws, "energy readings")
+            return
+        except RuntimeError as exc:
+            if "refused" not in str(exc) or attempt == NONCE_RACE_ATTEMPTS - 1:
+                raise
+            time.sleep(1.0)  # the daemon's transaction mines; a re-sent reading of the same interval is skipped
 
 
 def approve_book(
