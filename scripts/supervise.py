@@ -48,6 +48,7 @@ STABLE_AFTER_S = 60.0  # a service that ran this long restarts after BACKOFF_STA
 SECOND_SIGNAL_CHAIN_WAIT_S = 10.0
 # How often the chain's memory is compared with its bound (Step.max_rss_mb).
 MEMORY_CHECK_S = float(os.environ.get("SUPERVISE_MEMORY_CHECK_S", "10"))
+POOL_DRAIN_S = 30.0  # a memory restart waits at most this long for the chain's pool to be mined empty
 SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL, "HUP": signal.SIGHUP}
 
 
@@ -158,6 +159,18 @@ def answers(ready: dict[str, str]) -> bool:
     except requests.RequestException:
         return False
     raise ValueError(f"unknown readiness check {ready}")
+
+
+def pool_size(rpc_url: str) -> int | None:
+    """Transactions waiting in the chain's pool (pending + queued), None when it does not say."""
+    try:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "txpool_status", "params": []}
+        result = requests.post(rpc_url, json=body, timeout=2).json().get("result")
+        if not isinstance(result, dict):
+            return None
+        return sum(int(str(result.get(k, "0x0")), 16) for k in ("pending", "queued"))
+    except (requests.RequestException, ValueError):
+        return None
 
 
 # ------------------------------------------------------------------------------------------------ pid files
@@ -350,14 +363,28 @@ class Supervisor:
         if rss <= run.step.max_rss_mb:
             return
         say(f"{run.step.name} uses {rss:.0f} MB (over {run.step.max_rss_mb} MB): restarting it with its state")
-        self._stop_one(run, run.proc.pid, chain=True)
-        self._reap(run)
-        if self.signals:
-            raise Interrupted
-        run.restarts += 1
-        run.proc = self._spawn(run.step)
-        run.started = time.monotonic()
-        self._wait_ready(run)
+        # No transaction may be lost: anvil's dump holds mined state, not its pool. So the services are paused
+        # (SIGSTOP: nothing new is sent, their clients wait in the socket backlog), the pool is mined empty, and
+        # only then the chain dumps and restarts; the services continue where they were (SIGCONT).
+        paused = [r.proc.pid for r in self.running if r.step.kind == "service" and r.restart_at is None]
+        for pgid in paused:
+            killpg(pgid, signal.SIGSTOP)
+        try:
+            rpc = (run.step.ready or {}).get("rpc")
+            deadline = time.monotonic() + POOL_DRAIN_S
+            while rpc and (pool_size(rpc) or 0) > 0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self._stop_one(run, run.proc.pid, chain=True)
+            self._reap(run)
+            if self.signals:
+                raise Interrupted
+            run.restarts += 1
+            run.proc = self._spawn(run.step)
+            run.started = time.monotonic()
+            self._wait_ready(run)
+        finally:
+            for pgid in paused:
+                killpg(pgid, signal.SIGCONT)
         say(f"{run.step.name} restarted (pid {run.proc.pid}, memory restart #{run.restarts})")
 
     def watch(self) -> None:

@@ -2,7 +2,7 @@
 
 chain PORT DUMP [MB] answers JSON-RPC on PORT; on SIGINT writes DUMP (like anvil's state file) and exits; with MB
                      it holds MB of memory until its first dump exists (a reloaded chain is small again)
-service              sleeps until SIGTERM
+service [MARKER]     sleeps until SIGTERM; with MARKER, appends a line to it on every SIGCONT (it was paused)
 stubborn             ignores SIGTERM and SIGINT and has a child in its process group that does the same
 crash-once MARKER    exits with code 3 at once unless MARKER exists (then creates it first); later runs sleep
 """
@@ -60,6 +60,9 @@ def main(argv: list[str]) -> None:
         chain(int(argv[1]), Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
     elif role == "service":
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        if len(argv) > 1:
+            marker = Path(argv[1])
+            signal.signal(signal.SIGCONT, lambda *_: marker.open("a").write("continued\n"))
         while True:
             time.sleep(1)
     elif role == "stubborn":

@@ -133,14 +133,15 @@ def test_a_chain_over_its_memory_bound_is_restarted_with_its_state_and_the_servi
     port = free_port()
     hungry = {**chain_step(tmp_path, port), "max_rss_mb": 60}
     hungry["argv"] = standin("chain", str(port), str(tmp_path / "dump.json"), "120")  # holds 120 MB until it dumped
-    stack = stacks([hungry, service("oracle"), service("web")])
+    stack = stacks([hungry, service("oracle", "service", str(tmp_path / "oracle-paused")), service("web")])
     stack.wait_started("chain", "oracle", "web")
     first_chain, oracle, web = stack.pid("chain"), stack.pid("oracle"), stack.pid("web")
     wait_until(lambda: "memory restart #1" in stack.text(), 30, "the memory restart")
     assert "(over 60 MB): restarting it with its state" in stack.text()
     assert json.loads((tmp_path / "dump.json").read_text())["pid"] == first_chain  # SIGINT: it saved its state
     assert stack.pid("chain") != first_chain and start_time(stack.pid("chain"))
-    assert (stack.pid("oracle"), stack.pid("web")) == (oracle, web)  # the services were not touched
+    assert (stack.pid("oracle"), stack.pid("web")) == (oracle, web)  # the services were not restarted,
+    assert (tmp_path / "oracle-paused").read_text() == "continued\n"  # only paused while the chain restarted
     time.sleep(1.5)  # the reloaded chain is under the bound: no second restart
     assert "memory restart #2" not in stack.text()
     stack.signal(signal.SIGINT)
