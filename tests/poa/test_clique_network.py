@@ -99,7 +99,7 @@ def test_three_signers_trade_survive_a_killed_signer_and_it_catches_up(network: 
         hashes += [str(h) for h in sent]
         time.sleep(1)
     live = [network.node(0).url, network.node(1).url]
-    wait_for(lambda: int(money.functions.balanceOf(recipient).call()) == start_balance + FLOW_TXS, 120,
+    wait_for(lambda: int(money.functions.balanceOf(recipient).call()) == start_balance + FLOW_TXS, 300,
              f"{FLOW_TXS} transfers mined with signer {KILLED} dead")  # fmt: skip
     wait_for(lambda: min(height(u) for u in live) >= killed_at + 8, 60, "8 blocks sealed by the two live signers")
 
