@@ -36,6 +36,7 @@ from energy_chain.anvil import free_port
 from energy_chain.config import PROJECT_ROOT
 from energy_chain.devchain import local_chain, local_signer
 from energy_chain.meters import meter_id
+from scripts.loadtest import wait_http
 
 FUZZ_VENV = Path(os.environ.get("FUZZ_VENV", PROJECT_ROOT / ".venv-fuzz"))
 REPORT = PROJECT_ROOT / "reports" / "fuzz.json"
@@ -89,18 +90,6 @@ def _web_env(rpc_url: str, deployments_dir: Path, db_url: str) -> dict[str, str]
     }
 
 
-def _wait_http(url: str, timeout: float, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the web server exited with code {process.returncode}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=2).ok:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
-
-
 @contextlib.contextmanager
 def web_server(rpc_url: str, deployments_dir: Path, run_dir: Path) -> Iterator[str]:
     """`python -m webapp serve` on a free port against `rpc_url`, on a fresh SQLite database; stopped on exit."""
@@ -114,7 +103,7 @@ def web_server(rpc_url: str, deployments_dir: Path, run_dir: Path) -> Iterator[s
     proc = subprocess.Popen(serve, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_http(f"{url}/api/v1/health", 90, proc)
+        wait_http(f"{url}/api/v1/health", 90, proc)
         yield url
     finally:
         if proc.poll() is None:

@@ -64,7 +64,8 @@ def _log(message: str) -> None:
     print(f"[loadtest] {message}", flush=True)
 
 
-def _wait_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Until `url` answers 200 (raise if `process` exits first or `timeout` passes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -141,7 +142,7 @@ def start_web(started: list[subprocess.Popen], rpc_url: str, deployments_dir: Pa
                                 stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
-        _wait_http(f"{url}/api/v1/health", 60, proc)
+        wait_http(f"{url}/api/v1/health", 60, proc)
         urls.append(url)
     log = open(run_dir / "indexer.log", "ab")  # noqa: SIM115 - handed to the child
     # Same priority as the servers: at nice 10 the indexer held SQLite's write lock while starved of CPU, and logins

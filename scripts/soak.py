@@ -32,6 +32,8 @@ from typing import Any
 
 import requests
 
+from scripts.supervise import rss_kb
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "seed-500"  # waits of 1-5 s between a user's requests, spawn 2 users/s
 MB = 1024 * 1024
@@ -94,16 +96,6 @@ def descendants(root_pid: int, table: dict[int, tuple[int, int, str]]) -> list[i
             out.append(child)
             todo.append(child)
     return out
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def outside_writes(pid: int, root: Path) -> list[str]:

@@ -123,15 +123,18 @@ def _child_setup(death_signal: int) -> Callable[[], None]:
     return setup
 
 
+def rss_kb(pid: int) -> int:
+    """Resident memory of one process in kB (0 when it is gone)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def group_rss_mb(pgid: int) -> float:
     """Resident memory of every process in the group, in MB (0 when it is gone)."""
-    total_kb = 0
-    for pid in group_members(pgid):
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-    return total_kb / 1024
+    return sum(rss_kb(pid) for pid in group_members(pgid)) / 1024
 
 
 def killpg(pgid: int, sig: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from energy_chain import ChainClient, ChainConfig
-from energy_chain.anvil import DEFAULT_HISTORY_STATES, DEFAULT_TX_BLOCKS, anvil_args, free_port, start_anvil
+from energy_chain.anvil import DEFAULT_TX_BLOCKS, anvil_args, free_port, start_anvil
 from energy_chain.devchain import deploy_local, dev_signer
 
 REF = b"\x06" * 32
@@ -24,7 +24,6 @@ def option(args: list[str], name: str) -> str:
 def test_the_transaction_keeper_is_opt_in_and_outlives_the_kept_states(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CHAIN_TX_BLOCKS", raising=False)
     assert DEFAULT_TX_BLOCKS == 0 and "--transaction-block-keeper" not in anvil_args(free_port())  # keep every tx
-    assert DEFAULT_HISTORY_STATES >= 1
     monkeypatch.setenv("CHAIN_TX_BLOCKS", "900")
     assert option(anvil_args(free_port()), "--transaction-block-keeper") == "900"
     assert option(anvil_args(free_port(), tx_blocks=200), "--transaction-block-keeper") == "200"
