@@ -52,7 +52,7 @@ $(SHIM): tools/solc-shim.js $(NPM_STAMP)
 	@ln -sf ../tools/solc-shim.js $@
 	@$@ --version | grep -q "Version: $(SOLC_VERSION)" || { echo "solc shim does not report $(SOLC_VERSION)" >&2; exit 1; }
 
-setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) ## install what is missing (venv, npm packages, solc shim); a no-op when done
+setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) $(MO_FILES) ## install what is missing (venv, npm packages, solc shim); a no-op when done
 
 $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
 	brownie compile

@@ -69,6 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             event.listen(db.engine, "connect", _sqlite_pragmas)
             db.engine.dispose()  # reconnect so the pragmas apply to every connection
 
+    from webapp import i18n
+
+    i18n.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     from webapp.errors import register_error_handlers

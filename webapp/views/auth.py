@@ -3,8 +3,6 @@ Sign-In with Ethereum (EIP-4361) for browser wallets (the rules are in webapp.se
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -13,19 +11,13 @@ from webapp.extensions import limiter
 from webapp.forms import LoginForm, SignupForm, UnlockForm
 from webapp.ratelimits import account_login_limit, ip_login_limit, login_limit, signup_rate_limit
 from webapp.services import accounts, passwords, siwe
+from webapp.views.helpers import local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    parsed = urlparse(target)
-    # Only same-site relative paths: never redirect a fresh login to another site. No control character: a CR/LF
-    # cannot go into the Location header (it was a 500); a backslash, which browsers read as '/', neither.
-    if (target.startswith("/") and not target.startswith("//") and not parsed.netloc
-            and target.isprintable() and "\\" not in target):  # fmt: skip
-        return target
-    return default
+    return local_path(request.args.get("next"), default)
 
 
 def _enter(user) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 from flask import current_app, flash, request, session
 from sqlalchemy import Select
@@ -15,6 +16,16 @@ from webapp.services.price_band import Band, unusual_price
 from webapp.units import InvalidAmount, parse_energy_kwh, parse_price_sen
 
 DRAFT_FIELDS = ("side", "price", "amount", "expiry_minutes")
+
+
+def local_path(target: str | None, default: str) -> str:
+    """`target` when it is a same-site relative path, else `default`: never redirect to another site. No control
+    character (a CR/LF cannot go into the Location header) and no backslash (browsers read it as '/')."""
+    target = target or ""
+    if (target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc
+            and target.isprintable() and "\\" not in target):  # fmt: skip
+        return target
+    return default
 
 
 def page_number() -> int:

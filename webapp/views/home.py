@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request
 from flask_login import current_user
 
 from webapp.errors import UserError
 from webapp.forms import OrderForm
+from webapp.i18n import COOKIE, LANGUAGES
 from webapp.services import trading
+from webapp.views.helpers import local_path
 from webapp.views.market import grid_band, order_draft
 
 bp = Blueprint("home", __name__)
@@ -24,6 +26,17 @@ def index():
     draft = order_draft() if form else {}
     return render_template("home.html", book=book, chain_error=error, form=form, draft=draft, band=grid_band(),
                            trades=trading.recent_trades(limit=8))  # fmt: skip
+
+
+@bp.post("/language")
+def set_language():
+    """The language switch: remembered in a cookie for a year, back to the page it was used on."""
+    chosen = request.form.get("lang", "")
+    if chosen not in LANGUAGES:
+        raise UserError(f"Unknown language {chosen!r}; choose one of {', '.join(LANGUAGES)}.")
+    response = redirect(local_path(request.form.get("next"), "/"))
+    response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.get("/healthz")
