@@ -520,6 +520,7 @@ class DemoConfig:
     backfill_hours: float = 12
     oracle_interval_s: int = 60  # the oracle's interval; the seed registers the demo meters with this period
     web_threads: int = 16
+    demo_bot: bool = False  # DEMO_BOT=1: the random demo bot trades too (off: the agents trade for the households)
 
     @classmethod
     def from_env(cls, root: Path, env: dict[str, str], free: bool = False) -> DemoConfig:
@@ -542,6 +543,7 @@ class DemoConfig:
             oracle_speed=float(env.get("ORACLE_SPEED") or 360),
             backfill_hours=float(env.get("ORACLE_BACKFILL_HOURS") or 12),
             oracle_interval_s=int(env.get("ORACLE_INTERVAL_S") or 60),
+            demo_bot=env.get("DEMO_BOT") == "1",
         )
 
     @property
@@ -562,6 +564,9 @@ class DemoConfig:
             "WEBAPP_TOPUP_SELF_SERVICE": os.environ.get("WEBAPP_TOPUP_SELF_SERVICE", "1"),
             # Sign-In with Ethereum names this site (never the request's Host header).
             "WEBAPP_PUBLIC_URL": os.environ.get("WEBAPP_PUBLIC_URL", f"http://127.0.0.1:{self.web_port}"),
+            # the agents' decision log and liveness file: written by agents.service, read by the dashboard
+            "AGENT_LOG": os.environ.get("AGENT_LOG") or str(self.demo_dir / "agents" / "decisions.jsonl"),
+            "AGENT_HEARTBEAT": os.environ.get("AGENT_HEARTBEAT") or str(self.demo_dir / "agents" / "heartbeat.json"),
         }
         if self.deployments_dir is not None:
             out["DEPLOYMENTS_DIR"] = str(self.deployments_dir)
@@ -569,7 +574,8 @@ class DemoConfig:
 
 
 def demo_steps(cfg: DemoConfig) -> list[Step]:
-    """The demo: chain, contracts, schema, households, oracle, bot, dashboard (the order they stop in reverse)."""
+    """The demo: chain, contracts, schema, households (and their mandates), oracle, the households' trading agents,
+    the auction keeper, dashboard (the order they stop in reverse)."""
     assert cfg.demo_dir is not None and cfg.chain_dir is not None
     py, logs, keys = sys.executable, cfg.demo_dir / "logs", cfg.demo_dir / "keys"
     env = cfg.env()
@@ -647,7 +653,44 @@ def demo_steps(cfg: DemoConfig) -> list[Step]:
             log=str(logs / "oracle.log"),
             ports=[cfg.metrics_port],
         ),
-        Step("bot", [py, "-m", "webapp", "bot"], env=env, log=str(logs / "bot.log")),
+        Step(
+            "agent-key",
+            [
+                py,
+                "-m",
+                "energy_chain.devchain",
+                "keystore",
+                "--role",
+                "agent",
+                "--out",
+                str(keys / "agent.json"),
+                "--password-file",
+                str(keys / "agent.password"),
+            ],
+            kind="task",
+            env=env,
+            skip_if_exists=str(keys / "agent.json"),
+        ),
+        # The demo households' automatic-trading agents: one agent key, trading for each household within the bounds
+        # of the mandate it granted (the seed grants them); DEMO_BOT=1 runs the old random bot as well.
+        Step(
+            "agents",
+            [py, "-m", "agents.service"],
+            env={
+                **env,
+                "AGENT_KEYSTORE": str(keys / "agent.json"),
+                "AGENT_PASSWORD_FILE": str(keys / "agent.password"),
+                "AGENT_COMMUNITY": str(cfg.root / "meter_oracle" / "config" / "demo-community.json"),
+            },
+            log=str(logs / "agents.log"),
+        ),
+        # closes, clears and settles ended auction rounds (the bot's keeper; with DEMO_BOT=1 it also trades randomly)
+        Step(
+            "keeper",
+            [py, "-m", "webapp", "bot", *([] if cfg.demo_bot else ["--keeper-only"])],
+            env=env,
+            log=str(logs / "keeper.log"),
+        ),
         Step(
             "web",
             [
@@ -684,6 +727,9 @@ def _demo(ns: argparse.Namespace) -> int:
     def ready() -> None:
         say(f"dashboard on http://127.0.0.1:{cfg.web_port}; oracle metrics on http://127.0.0.1:{cfg.metrics_port}"
             "/metrics (Ctrl-C stops the demo)")  # fmt: skip
+        say("automatic trading: the demo households' agents trade for them, each within the bounds of the mandate "
+            f"it granted on chain (decisions: {cfg.env()['AGENT_LOG']})"
+            + ("; the random demo bot trades too (DEMO_BOT=1)" if cfg.demo_bot else ""))  # fmt: skip
 
     return Supervisor(demo_steps(cfg), cfg.demo_dir, on_ready=ready).run()
 

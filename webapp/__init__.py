@@ -168,7 +168,11 @@ def _register_template_helpers(app: Flask) -> None:
             rows = trading.recent_trades(limit=1, address=current_user.address)
             return f"{rows[0].tx_hash}:{rows[0].block_number}:{rows[0].amount_wh}" if rows else ""
 
-        return {"demo_bot": demo_bot.status(), "last_trade_key": last_trade_key}
+        return {
+            "demo_bot": demo_bot.status(),
+            "demo_agents": demo_bot.agents_status(),
+            "last_trade_key": last_trade_key,
+        }
 
     app.jinja_env.filters.update(
         kwh=units.fmt_kwh,

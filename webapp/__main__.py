@@ -122,10 +122,15 @@ def _bot(ns: argparse.Namespace) -> int:
     from webapp.services.demo_bot import Bot
 
     app = _app({"INDEXER_ENABLED": False})
-    print(f"demo trading bot: one action every ~{ns.interval}s (Ctrl-C stops)", flush=True)
+    if ns.keeper_only:
+        print(
+            f"auction keeper: ended rounds closed, cleared and settled every ~{ns.interval}s (Ctrl-C stops)", flush=True
+        )
+    else:
+        print(f"demo trading bot: one action every ~{ns.interval}s (Ctrl-C stops)", flush=True)
     _stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
-        Bot(app, ns.password, ns.interval).run(ns.steps)
+        Bot(app, ns.password, ns.interval, keeper_only=ns.keeper_only).run(ns.steps)
     return 0
 
 
@@ -156,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     bot.add_argument("--password", default=password)
     bot.add_argument("--interval", type=float, default=float(os.environ.get("WEBAPP_BOT_INTERVAL", "2")))
     bot.add_argument("--steps", type=int, default=None, help="stop after N actions (default: run until Ctrl-C)")
+    bot.add_argument("--keeper-only", action="store_true", help="only keep the auction (the demo's agents trade)")
     bot.set_defaults(func=_bot)
     ns = parser.parse_args(argv)
     return int(ns.func(ns))

@@ -151,6 +151,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PAGE_SIZE": _int(env, "WEBAPP_PAGE_SIZE", 25),
         # The demo bot's heartbeat file: pages say "demo bot active" while it is fresh (empty: never).
         "DEMO_BOT_HEARTBEAT": env.get("WEBAPP_DEMO_BOT_HEARTBEAT", str(VAR_DIR / "demo-bot.json")),
+        "AGENT_HEARTBEAT": env.get("AGENT_HEARTBEAT", str(VAR_DIR / "agents" / "heartbeat.json")),
         # Times on pages: the community's zone, shown with its UTC offset (an IANA name, e.g. Asia/Kuala_Lumpur).
         "COMMUNITY_TIMEZONE": _timezone(env.get("COMMUNITY_TIMEZONE", "")),
         # Request bodies above this are refused (413) before they are read; the largest real one is a few KB.

@@ -1,5 +1,7 @@
-"""The demo's trading bot: prosumers offer energy and consumers bid around a drifting reference price, in the book
-and in the auction; plus the auction keeper that closes, clears and settles ended rounds (`python -m webapp bot`).
+"""The demo's auction keeper that closes, clears and settles ended rounds (`python -m webapp bot --keeper-only`, what
+`make demo` runs), and the old random trading bot (`python -m webapp bot`; DEMO_BOT=1 in the demo): prosumers offer
+energy and consumers bid around a drifting reference price, in the book and in the auction. The demo households
+trade through their automatic-trading agents (agents.service); `agents_status` tells the pages they run.
 """
 
 from __future__ import annotations
@@ -55,11 +57,30 @@ def status() -> dict[str, Any] | None:
     return beat if time.time() - float(beat.get("time", 0)) < HEARTBEAT_SECONDS else None
 
 
+def agents_status() -> dict[str, Any] | None:
+    """The automatic-trading service's heartbeat ({"agent", "owners", "users": their usernames}), or None when it
+    did not write one in the last HEARTBEAT_SECONDS."""
+    path = current_app.config.get("AGENT_HEARTBEAT")
+    if not path:
+        return None
+    try:
+        beat = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if time.time() - float(beat.get("time", 0)) >= HEARTBEAT_SECONDS or not beat.get("owners"):
+        return None
+    owners = [str(o) for o in beat["owners"]]
+    names = dict(db.session.execute(select(User.address, User.username).where(User.address.in_(owners))).all())
+    return {**beat, "users": [names.get(o, o[:10]) for o in owners]}
+
+
 class Bot:
     """Demo traders: prosumers offer energy and consumers bid around a drifting reference price."""
 
-    def __init__(self, app: Flask, password: str, interval_s: float, rng: random.Random | None = None) -> None:
+    def __init__(self, app: Flask, password: str, interval_s: float, rng: random.Random | None = None,
+                 keeper_only: bool = False) -> None:  # fmt: skip
         self.app = app
+        self.keeper_only = keeper_only  # only close, clear and settle auction rounds (the agents trade)
         self.password = password
         self.interval_s = interval_s
         self.rng = rng or random.Random()
@@ -143,13 +164,15 @@ class Bot:
                     auction.claim_many(signer, unclaimed[start : start + 100])
 
     def run(self, steps: int | None = None) -> None:
-        with self.app.app_context():
-            self.login_all()
+        if not self.keeper_only:
+            with self.app.app_context():
+                self.login_all()
         n = 0
         while steps is None or n < steps:
             with self.app.app_context():
-                self.heartbeat()
-                log.info(self.step())
+                if not self.keeper_only:
+                    self.heartbeat()
+                    log.info(self.step())
                 try:
                     self.keep_auction()
                 except Exception as exc:  # the keeper must not stop the bot; the next pass retries

@@ -1,5 +1,6 @@
 """Demo data on the local chain: demo users, their meters, money and a starter balance of energy
-(`python -m webapp seed-demo`; the trading bot is webapp.services.demo_bot).
+and each household's mandate for the demo's automatic-trading agent (`python -m webapp seed-demo`; the agents are
+agents.service, the auction keeper webapp.services.demo_bot).
 
 Demo users own anvil's public dev keys 3, 4, ... (household i of the community file gets key 3+i, the same owner
 scripts.register_meters picks), stored like every other wallet as a keystore encrypted with the demo password.
@@ -29,12 +30,13 @@ from energy_chain.devchain import (
     local_signer,
     require_local,
 )
+from energy_chain.mandate import VENUE_AUCTION, VENUE_ORDER_BOOK, MandateClient, MandateTerms
 from energy_chain.meters import DEFAULT_PERIOD_S, first_interval, meter_id
 from webapp.extensions import db
 from webapp.models import Meter, User
 from webapp.services import accounts, passwords
 from webapp.services.context import chain, keys
-from webapp.units import UNITS_PER_MYR
+from webapp.units import UNITS_PER_MYR, UNITS_PER_SEN
 from webapp.wallets import import_keystore
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,33 @@ BUILTIN_HOUSEHOLDS = [
     {"name": "Elena", "serial": "DEMO-MTR-005", "kind": "consumer"},
     {"name": "Farid", "serial": "DEMO-MTR-006", "kind": "consumer"},
 ]
+
+
+# The bounds each demo household grants the demo's agent (agents.service, `make demo`): sell at 25 sen/kWh or more,
+# buy at 45 sen/kWh or less (feed-in 20, retail 50), keep 10 kWh unsold for the person using the account (as the old
+# bot did), spend at most RM 20 a day, on the order book and the auction (the agent does not use the direct venue).
+DEMO_MANDATE_AGENT_ROLE = "agent"
+DEMO_MANDATE = {"min_sell_price": 25 * UNITS_PER_SEN, "max_buy_price": 45 * UNITS_PER_SEN, "reserve_wh": 10_000,
+                "daily_spend_cap": 20 * UNITS_PER_MYR, "venues": VENUE_ORDER_BOOK | VENUE_AUCTION}  # fmt: skip
+
+
+def grant_demo_mandates(client: ChainClient, owners: list[tuple[DemoUser, Signer]]) -> list[str]:
+    """Each demo household grants the dev agent its demo bounds once: never again after it revoked or changed them
+    (a MandateGranted or MandateRevoked of that owner exists). Returns the usernames that granted now."""
+    mandates = MandateClient(client)
+    agent = local_signer(client, DEMO_MANDATE_AGENT_ROLE).address
+    contract = client.contract("TradingMandate")
+    done = []
+    for demo, signer in owners:
+        seen = [
+            event().get_logs(from_block=0, argument_filters={"owner": signer.address})
+            for event in (contract.events.MandateGranted, contract.events.MandateRevoked)
+        ]
+        if any(seen) or mandates.terms_of(signer.address) is not None:
+            continue
+        mandates.grant(signer, MandateTerms(agent=agent, **DEMO_MANDATE))
+        done.append(demo.username)
+    return done
 
 
 @dataclass(frozen=True)
@@ -156,6 +185,10 @@ def seed(
                                         (user.address, TOPUP_MYR * UNITS_PER_MYR, ref)))  # fmt: skip
         pending += accounts.approve_markets(keys().get(user.address), only_missing=True)
     client.wait_for_receipts(pending)
+    if service.has_contract("TradingMandate"):
+        granted = grant_demo_mandates(client, [(demo, keys().get(user.address)) for demo, user in users])
+        if granted:
+            out(f"automatic trading granted to the dev agent {DEMO_MANDATE_AGENT_ROLE!r} for {', '.join(granted)}")
     if round_seconds and service.has_contract("DoubleAuction"):
         auction = client.contract("DoubleAuction")
         interval, reveal, sealed = auction.functions.schedule().call()
