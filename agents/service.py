@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,8 @@ from agents.live import MARKET_VENUES, IntervalLoop, LiveAgent
 from agents.pricing import MarketView, make_strategy
 from agents.selection.model import DEFAULT_WEIGHTS
 from energy_chain import ChainClient, ChainConfig, Signer
-from energy_chain.client import TxFailed
 from energy_chain.clearing import Side as AuctionSide
+from energy_chain.client import TxFailed
 from energy_chain.events import EventDecoder
 from energy_chain.mandate import MandateClient, MandateTerms
 from energy_chain.meters import meter_id
@@ -71,9 +71,7 @@ def weights_of(terms: MandateTerms) -> dict[str, float]:
 
 
 def terms_dict(terms: MandateTerms) -> dict[str, Any]:
-    d = asdict(terms)
-    d["weights"], d["venues"] = list(terms.weights), list(terms.venue_names())
-    return d
+    return terms.as_dict()
 
 
 class MeterIndex:
