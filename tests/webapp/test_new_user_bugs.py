@@ -199,3 +199,37 @@ def test_authenticated_pages_are_not_stored_and_units_are_stated_once(app, users
         assert c.get(path).headers["Cache-Control"] == "no-store", path
     page = c.get("/account").get_data(as_text=True)
     assert "1 token = 1 Wh" not in page and "one energy token\n  is 1 kWh" in page
+
+
+# ---------------------------------------------------------------------- the demo's agents replace the bot
+def test_the_seed_grants_the_demo_mandates_once_and_the_pages_say_the_agents_run(app, chain, tmp_path):
+    import json
+    import time
+
+    from energy_chain.devchain import local_signer
+    from energy_chain.mandate import MandateClient, MandateTerms
+    from webapp.services import demo_seed
+    from webapp.services.context import keys
+
+    app.config["AGENT_HEARTBEAT"] = str(tmp_path / "agents.json")
+    with app.app_context():
+        app.extensions["chain"].operator().resync()
+        demo_seed.seed(app, "demo-password-1", round_seconds=None, out=lambda *_: None)
+        client = app.extensions["chain"].client
+        mandates = MandateClient(client)
+        agent = local_signer(client, "agent").address
+        users = {u.username: u for u in demo_seed.demo_users()}
+        owners = [keys().get(a) for a in mandates.owners_of(agent)]
+        expected = MandateTerms(agent=agent, **demo_seed.DEMO_MANDATE)
+        assert len(owners) == len(users) and all(mandates.terms_of(o.address) == expected for o in owners)
+        mandates.revoke(owners[0])  # a household that turned automatic trading off stays off after a re-seed
+        demo_seed.seed(app, "demo-password-1", round_seconds=None, out=lambda *_: None)
+        assert mandates.terms_of(owners[0].address) is None and len(mandates.owners_of(agent)) == len(users) - 1
+    assert "Automatic trading on" not in app.test_client().get("/").get_data(as_text=True)
+    beat = {"time": time.time(), "agent": agent, "owners": [o.address for o in owners[1:3]], "interval_s": 60}
+    (tmp_path / "agents.json").write_text(json.dumps(beat))
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Automatic trading on: the demo households" in page and "granted on chain" in page, page[
+        page.find("demo-") :
+    ][:600]
+    assert "Demo trading bot active" not in page
