@@ -1,5 +1,5 @@
 """The real demo stack under the supervisor on free ports (python -m scripts.supervise demo --free-ports): it comes
-up, a killed oracle is restarted, two quick SIGINTs stop everything and the chain still writes its state. ~1-2 min."""
+up, the households' agents decide for all eight demo households, a killed oracle is restarted, two quick SIGINTs stop everything and the chain still writes its state. ~1-2 min."""
 
 from __future__ import annotations
 
@@ -45,7 +45,13 @@ def test_real_demo_restarts_a_killed_oracle_and_stops_completely(tmp_path: Path)
         line = wait_for(lambda: re.search(r"dashboard on (http://\S+);", out.read_text()), 240, "the dashboard")
         assert requests.get(f"{line.group(1)}/api/v1/health", timeout=10).ok
         records = {r["name"]: r for r in pids.records()}
-        assert set(records) == {"supervisor", "chain", "oracle", "bot", "web"}
+        assert set(records) == {"supervisor", "chain", "oracle", "agents", "keeper", "web"}
+        assert "automatic trading: the demo households' agents trade for them" in out.read_text()
+        # the agents trade for the demo households under the mandates the seed granted (one decision each)
+        log = demo_dir / "agents" / "decisions.jsonl"
+        decided = wait_for(lambda: log.exists() and {json.loads(x)["owner"] for x in log.read_text().splitlines()
+                                                     if '"decision"' in x}, 120, "the agents' first decisions")  # fmt: skip
+        assert len(decided) == 8
         groups = {r["pgid"] for n, r in records.items() if n != "supervisor"}
         os.kill(records["oracle"]["pid"], signal.SIGKILL)
         wait_for(lambda: "oracle restarted" in out.read_text(), 30, "the oracle's restart")
