@@ -13,5 +13,5 @@ webapp/translations/%/LC_MESSAGES/messages.mo: webapp/translations/%/LC_MESSAGES
 translations: $(MO_FILES) ## compile the dashboard's translations (English, Malay)
 
 translations-extract: $(VENV_STAMP) ## collect marked strings into messages.pot and merge them into each catalogue
-	$(VENV)/bin/pybabel extract -F webapp/babel.cfg -k _l -k Text -k UserError --no-wrap --sort-by-file -o webapp/translations/messages.pot webapp
-	$(VENV)/bin/pybabel update --quiet --no-wrap -i webapp/translations/messages.pot -d webapp/translations
+	$(VENV)/bin/pybabel --quiet extract -F webapp/babel.cfg -k _l -k Text -k UserError --no-wrap --sort-by-file -o webapp/translations/messages.pot webapp
+	$(VENV)/bin/pybabel --quiet update --no-wrap -i webapp/translations/messages.pot -d webapp/translations
