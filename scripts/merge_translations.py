@@ -6,7 +6,7 @@ msgids of strings merged in from other branches exist; then, for every file:
 
 - a msgid the catalogue does not know (a typo, or a string that is not marked with `_()`/Text/UserError) is
   reported and its file is kept: fix the string or the JSON, then run this again;
-- a translation whose %(name)s placeholders differ from the msgid's is refused the same way (it would raise at
+- a translation whose %(name)s / {name} placeholders differ from the msgid's is refused the same way (it would raise at
   render time);
 - a msgid that already has a different, reviewed (not fuzzy) translation keeps the catalogue's and is reported;
 - everything else is written into messages.po (fuzzy flags cleared).
@@ -33,7 +33,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "webapp" / "translations"
-PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdirf]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdirf]|\{\w+\}")  # %(name)s, or {name} (BraceText)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from babel.dates import format_date
 from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
-from webapp.text import Text
+from webapp.text import BraceText, Text
 
 LANGUAGES = {"en": "English", "ms": "Bahasa Melayu"}
 DEFAULT_LANGUAGE = "en"
@@ -53,6 +53,8 @@ def localize(message: str) -> str:
         return message
     if isinstance(message, Text):
         params = {k: localize(v) if isinstance(v, Text) else v for k, v in message.params.items()}
+        if isinstance(message, BraceText):
+            return gettext(message.msgid).format(**params)
         return gettext(message.msgid, **params) if params else gettext(message.msgid)
     return gettext(message)
 

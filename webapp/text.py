@@ -24,3 +24,14 @@ class Text(str):
 
     def __reduce__(self):  # flashed messages and pickles keep the English sentence
         return (str, (str(self),))
+
+
+class BraceText(Text):
+    """A Text whose msgid has str.format fields ("you have {balance}"), as the contract error table
+    (webapp.chain.messages) writes them."""
+
+    def __new__(cls, msgid: str, /, **params: Any) -> BraceText:
+        self = str.__new__(cls, msgid.format(**params) if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
