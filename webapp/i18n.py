@@ -13,7 +13,11 @@ dates are numeric (ISO) except month names, which follow the language (`month_da
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from datetime import datetime
+from pathlib import Path
 
 from babel.dates import format_date
 from flask import Flask, has_request_context, request
@@ -65,6 +69,25 @@ def term(value: object) -> object:
     return localize(known) if known is not None else value
 
 
+SCRIPT = Path(__file__).resolve().parent / "static" / "js" / "app.js"
+_SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
+
+
+@functools.cache
+def script_msgids() -> tuple[str, ...]:
+    """The msgids of the dashboard script (its `_("...")` calls, which `make translations-extract` collects too),
+    and the stored words it shows (a trade's venue)."""
+    found = [json.loads(f'"{m}"') for m in _SCRIPT_MSGID.findall(SCRIPT.read_text(encoding="utf-8"))]
+    return tuple(dict.fromkeys([*found, *TERMS]))
+
+
+def script_messages() -> dict[str, str]:
+    """What the dashboard script needs in the page's language: {msgid: translation}, nothing in English."""
+    if str(get_locale() or DEFAULT_LANGUAGE) == DEFAULT_LANGUAGE:
+        return {}
+    return {m: t for m in script_msgids() if (t := gettext(m)) != m}
+
+
 def month_day(moment: datetime) -> str:
     """'1 Dec' in English, '1 Dis' in Malay: the day and the language's abbreviated month name."""
     locale = str(get_locale() or DEFAULT_LANGUAGE) if has_request_context() else DEFAULT_LANGUAGE
@@ -79,4 +102,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def languages():
-        return {"languages": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}
+        return {"languages": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE),
+                "script_messages": script_messages}  # fmt: skip

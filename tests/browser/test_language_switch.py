@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_phone_and_a11y import PHONE, overflow, run_axe, set_width
 from tests.browser.test_trading_in_browser import text_of, wait_for, wait_text
 
@@ -50,4 +51,32 @@ def test_malay_pages_fit_a_phone_and_pass_axe(server, browser):
         assert problems == {}
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.delete_all_cookies()
+
+
+def test_the_script_speaks_malay_too(server, browser):
+    """app.js (live total, order button, confirmation dialog) in Malay, for a demo household."""
+    driver = browser
+    driver.delete_all_cookies()
+    driver.get(server + "/auth/login")
+    driver.add_cookie({"name": "lang", "value": "ms", "path": "/"})
+    driver.get(server + "/auth/login")
+    driver.find_element(By.NAME, "username").send_keys("ben")
+    driver.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    wait_text(driver, "Log keluar")
+    try:
+        driver.get(server + "/")
+        form = wait_for(driver, "form.order-form")
+        form.find_element(By.CSS_SELECTOR, "input[name=side][value=buy]").find_element(By.XPATH, "..").click()
+        form.find_element(By.NAME, "price").send_keys("40")
+        form.find_element(By.NAME, "amount").send_keys("1,5")
+        assert form.find_element(By.CSS_SELECTOR, "[data-total]").text == "paling banyak RM 0.6000"
+        assert form.find_element(By.ID, "place-order").text == "Buat pesanan beli"
+        form.find_element(By.ID, "place-order").click()
+        assert text_of(driver, "#confirm-title") == "Beli 1.5 kWh?"
+        assert "ditahan daripada baki anda" in text_of(driver, "#confirm-body")
+        driver.find_element(By.ID, "confirm-cancel").click()  # nothing is placed
+    finally:
+        driver.find_element(By.ID, "logout").click()
         driver.delete_all_cookies()
