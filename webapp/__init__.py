@@ -122,12 +122,13 @@ def _engine_options(config) -> dict[str, Any]:
 
 def _unauthorized():
     from flask import flash, redirect, request, url_for
+    from flask_babel import gettext
 
     from webapp.errors import api_error, wants_json
 
     if wants_json():
         return api_error("login_required", "Log in first (session cookie or Authorization: Bearer <token>).", 401)
-    flash("Please log in to continue.", "info")
+    flash(gettext("Please log in to continue."), "info")
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
 

@@ -1,4 +1,7 @@
-"""Errors a user can cause, and the handlers that turn every error into a clear page or JSON body (never a trace)."""
+"""Errors a user can cause, and the handlers that turn every error into a clear page or JSON body (never a trace).
+
+Messages are English (a `webapp.text.Text` or a literal msgid): JSON bodies carry them as they are, for clients
+that parse them; pages and flashes show `UserError.localized()`, the user's language (webapp.i18n.localize)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import logging
 from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from webapp.i18n import localize
+from webapp.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +31,17 @@ class UserError(Exception):
         if status is not None:
             self.status = status
 
+    def localized(self) -> str:
+        """The message in the page's language (API bodies use `message`, always English)."""
+        return localize(self.message)
+
 
 class ChainUnavailable(UserError):
     status = 503
 
-    def __init__(self, message: str = "The energy chain is not reachable right now. Try again in a moment.") -> None:
+    def __init__(
+        self, message: str = Text("The energy chain is not reachable right now. Try again in a moment.")
+    ) -> None:
         super().__init__(message, "chain_unavailable", 503)
 
 
@@ -68,36 +80,39 @@ def register_error_handlers(app: Flask) -> None:
             return api_error(exc.code, exc.message, exc.status, **extra)
         if request.method == "POST" and exc.status < 500:
             # A form post: show the message on the page the user came from (post/redirect/get).
-            flash(exc.message, "error")
+            flash(exc.localized(), "error")
             return redirect(request.referrer or url_for("home.index"))
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return render_template("error.html", status=exc.status, message=exc.localized()), exc.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        message = "Your form expired or came from another site. Reload the page and try again."
+        message = Text("Your form expired or came from another site. Reload the page and try again.")
         if wants_json():
             return api_error("csrf", message, 400)
-        return render_template("error.html", status=400, message=message), 400
+        return render_template("error.html", status=400, message=localize(message)), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
         message = {
-            401: "Please log in first.",
-            403: "You are not allowed to see this page.",
-            404: "There is nothing at this address.",
-            405: "That action is not allowed here.",
-            413: f"The request body is too large: at most {current_app.config.get('MAX_CONTENT_LENGTH')} bytes.",
-            429: "Too many attempts. Wait a minute and try again.",
+            401: Text("Please log in first."),
+            403: Text("You are not allowed to see this page."),
+            404: Text("There is nothing at this address."),
+            405: Text("That action is not allowed here."),
+            413: Text(
+                "The request body is too large: at most %(limit)s bytes.",
+                limit=current_app.config.get("MAX_CONTENT_LENGTH"),
+            ),
+            429: Text("Too many attempts. Wait a minute and try again."),
         }.get(status, exc.description or exc.name)
         if wants_json():
             return api_error(exc.name.lower().replace(" ", "_"), message, status)
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status, message=localize(message)), status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        message = "Something went wrong on our side. It has been logged; please try again."
+        message = Text("Something went wrong on our side. It has been logged; please try again.")
         if wants_json():
             return api_error("internal", message, 500)
-        return render_template("error.html", status=500, message=message), 500
+        return render_template("error.html", status=500, message=localize(message)), 500

@@ -3,6 +3,10 @@
 Times are shown in the community's time zone (COMMUNITY_TIMEZONE, default Asia/Kuala_Lumpur) with the zone's UTC
 offset, e.g. "2026-12-01 19:50:02 UTC+8"; auction rounds as their
 local window, e.g. "19:48-19:51 UTC+8, 1 Dec" (with an en dash).
+
+Language: timestamps are numeric (ISO dates, 24-hour clock), the same in English and Malay; the month name of a
+round window follows the page's language ("1 Dec", "1 Dis": webapp.i18n.month_day). Numbers keep the decimal point
+in both languages (units.py); people may type a point or a comma.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from webapp.i18n import localize, month_day
+from webapp.text import Text
 from webapp.units import NONE
 
 DEFAULT_TIMEZONE = "Asia/Kuala_Lumpur"
@@ -66,9 +72,9 @@ def round_window(start: int | None, length: int | None, tz: tzinfo | None = None
         return NONE
     first = _moment(start, tz or zone())
     if not length:
-        return f"from {first:%H:%M} {zone_label(first)}, {first.day} {first:%b}"
+        return localize(Text("from %(time)s", time=f"{first:%H:%M} {zone_label(first)}, {month_day(first)}"))
     last = _moment(int(start) + int(length), tz or zone())
-    return f"{first:%H:%M}\u2013{last:%H:%M} {zone_label(first)}, {first.day} {first:%b}"
+    return f"{first:%H:%M}\u2013{last:%H:%M} {zone_label(first)}, {month_day(first)}"
 
 
 _PRICE_ARGS = {"price", "limitPrice", "clearingPrice", "retailPrice", "feedInTariff"}

@@ -198,7 +198,7 @@ def test_authenticated_pages_are_not_stored_and_units_are_stated_once(app, users
     for path in ("/", "/account", "/market"):
         assert c.get(path).headers["Cache-Control"] == "no-store", path
     page = c.get("/account").get_data(as_text=True)
-    assert "1 token = 1 Wh" not in page and "one energy token\n  is 1 kWh" in page
+    assert "1 token = 1 Wh" not in page and "one energy token is 1 kWh" in page
 
 
 # ---------------------------------------------------------------------- the demo's agents replace the bot

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import passwords, sessions
 from webapp.services.context import chain, keys
+from webapp.text import Text
 from webapp.wallets import SessionSigner, UnlockBusy, WrongPassword, decrypt_keystore, new_wallet
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,11 @@ _DUMMY_HASH = generate_password_hash("not-a-password")
 # Names sign-up cannot take: browser-wallet accounts are called wallet-<address>, and these would mislead.
 RESERVED_PREFIXES = ("wallet-",)
 RESERVED_NAMES = frozenset({"operator", "admin", "administrator", "root", "system", "support", "solarshare"})
-TAKEN = "That username is not available. Choose another one."
+TAKEN = Text("That username is not available. Choose another one.")
 
 
 def _busy(exc: UnlockBusy) -> UserError:
-    return UserError(f"The server is busy unlocking other wallets. Try again in {exc.retry_after} seconds.",
+    return UserError(Text("The server is busy unlocking other wallets. Try again in %(n)s seconds.", n=exc.retry_after),
                      "unlock_busy", 503, retry_after=exc.retry_after)  # fmt: skip
 
 

@@ -18,35 +18,36 @@ from webapp.errors import TransactionRejected, UserError
 from webapp.extensions import db
 from webapp.models import AuctionOrder, AuctionRound, User
 from webapp.services.context import chain, signer_for
+from webapp.text import Text
 
 AUCTION = "DoubleAuction"
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 PHASES = ["none", "open", "reveal", "ended", "closed", "clearing", "cleared"]
 
 register({
-    "DoubleAuctionWrongPhase": "This round is no longer taking orders; wait for the next one.",
-    "DoubleAuctionNotCurrentRound": "That round has ended; the next round has started, try again.",
-    "DoubleAuctionWrongMode": "This round takes sealed bids only.",
-    "DoubleAuctionZeroAmount": "The amount must be greater than zero.",
-    "DoubleAuctionOrderTooLarge": "Price out of range: price times amount is too large.",
-    "DoubleAuctionHintTooFar": "The auction book moved while submitting; please try again.",
-    "DoubleAuctionInvalidHint": "The auction book moved while submitting; please try again.",
-    "DoubleAuctionNotOwner": "That auction order is not yours.",
-    "DoubleAuctionInvalidTariffs": "The feed-in tariff must be below the retail price.",
-    "DoubleAuctionAlreadyClaimed": "Auction order {orderId} was already settled.",
-    "DoubleAuctionUnknownOrder": "There is no auction order {orderId}.",
-    "DoubleAuctionUnknownRound": "There is no auction round {roundId}.",
-    "DoubleAuctionWindowNotOver": "Round {roundId} is still open; it can be closed once its window is over.",
-    "DoubleAuctionNotCommitted": "Auction order {orderId} is not a sealed commitment awaiting its reveal.",
-    "DoubleAuctionCommitmentMismatch": "The revealed order does not match its commitment.",
-    "DoubleAuctionDepositTooSmall": "The sealed deposit does not cover the revealed order: it needs {needed}.",
-    "DoubleAuctionEmptyCommitment": "A sealed bid needs a commitment and a deposit.",
-    "DoubleAuctionInvalidBatchLength": "Too many auction orders in one request ({length}).",
-    "DoubleAuctionZeroPrice": "The price must be greater than zero.",
-    "DoubleAuctionAmountBelowMinimum": "Auction orders must be at least {minAmountWh} Wh.",
-    "DoubleAuctionNeverFillable": "This order could never trade: bids below the feed-in tariff ({feedInTariff}) "
-                                  "and asks above the retail price ({retailPrice}) meet no one.",
-    "DoubleAuctionSelfTrade": "You already have an order on the other side of this round; one side per round.",
+    "DoubleAuctionWrongPhase": Text("This round is no longer taking orders; wait for the next one."),
+    "DoubleAuctionNotCurrentRound": Text("That round has ended; the next round has started, try again."),
+    "DoubleAuctionWrongMode": Text("This round takes sealed bids only."),
+    "DoubleAuctionZeroAmount": Text("The amount must be greater than zero."),
+    "DoubleAuctionOrderTooLarge": Text("Price out of range: price times amount is too large."),
+    "DoubleAuctionHintTooFar": Text("The auction book moved while submitting; please try again."),
+    "DoubleAuctionInvalidHint": Text("The auction book moved while submitting; please try again."),
+    "DoubleAuctionNotOwner": Text("That auction order is not yours."),
+    "DoubleAuctionInvalidTariffs": Text("The feed-in tariff must be below the retail price."),
+    "DoubleAuctionAlreadyClaimed": Text("Auction order {orderId} was already settled."),
+    "DoubleAuctionUnknownOrder": Text("There is no auction order {orderId}."),
+    "DoubleAuctionUnknownRound": Text("There is no auction round {roundId}."),
+    "DoubleAuctionWindowNotOver": Text("Round {roundId} is still open; it can be closed once its window is over."),
+    "DoubleAuctionNotCommitted": Text("Auction order {orderId} is not a sealed commitment awaiting its reveal."),
+    "DoubleAuctionCommitmentMismatch": Text("The revealed order does not match its commitment."),
+    "DoubleAuctionDepositTooSmall": Text("The sealed deposit does not cover the revealed order: it needs {needed}."),
+    "DoubleAuctionEmptyCommitment": Text("A sealed bid needs a commitment and a deposit."),
+    "DoubleAuctionInvalidBatchLength": Text("Too many auction orders in one request ({length})."),
+    "DoubleAuctionZeroPrice": Text("The price must be greater than zero."),
+    "DoubleAuctionAmountBelowMinimum": Text("Auction orders must be at least {minAmountWh} Wh."),
+    "DoubleAuctionNeverFillable": Text("This order could never trade: bids below the feed-in tariff ({feedInTariff})"
+                                       " and asks above the retail price ({retailPrice}) meet no one."),
+    "DoubleAuctionSelfTrade": Text("You already have an order on the other side of this round; one side per round."),
 })  # fmt: skip
 
 

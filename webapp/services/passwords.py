@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import current_app
 
 from webapp.errors import UserError
+from webapp.text import Text
 
 MAX_BYTES = 256  # scrypt and the hash take any length; this bounds the work a request can ask for
 COMMON_FILE = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt"
@@ -47,22 +48,22 @@ def _sequence(text: str) -> bool:
     return any(text in seq or text in seq[::-1] for seq in _SEQUENCES)
 
 
-def problem(password: str, username: str | None = None) -> str | None:
-    """Why `password` is refused, or None when it is acceptable."""
+def problem(password: str, username: str | None = None) -> Text | None:
+    """Why `password` is refused (English, translated where shown), or None when it is acceptable."""
     if len(password.encode("utf-8")) > MAX_BYTES:
-        return f"Use at most {MAX_BYTES} bytes (a long passphrase fits easily)."
+        return Text("Use at most %(n)s bytes (a long passphrase fits easily).", n=MAX_BYTES)
     if not password.strip():
-        return "A password cannot be only spaces."
+        return Text("A password cannot be only spaces.")
     if len(password) < min_length():
-        return f"Use at least {min_length()} characters; a few unrelated words make a good passphrase."
+        return Text("Use at least %(n)s characters; a few unrelated words make a good passphrase.", n=min_length())
     lowered = password.lower()
     if _repeated_pattern(lowered) or _sequence(lowered):
-        return "Repeated characters and sequences (aaaa…, abcabc…, 123456…, qwerty…) are too easy to guess."
+        return Text("Repeated characters and sequences (aaaa…, abcabc…, 123456…, qwerty…) are too easy to guess.")
     core = _EDGES.sub("", lowered)
     if lowered.strip() in common_passwords() or core in common_passwords():
-        return "That is one of the most common passwords (or one plus digits); choose something less predictable."
+        return Text("That is one of the most common passwords (or one plus digits); choose something less predictable.")
     if username and len(username) >= 3 and username.lower() in lowered:
-        return "Do not put your username in your password."
+        return Text("Do not put your username in your password.")
     return None
 
 
@@ -70,4 +71,4 @@ def check(password: str, username: str | None = None) -> None:
     """Raise UserError("weak_password") with the reason when the policy refuses `password`."""
     reason = problem(password, username)
     if reason is not None:
-        raise UserError(f"Password: {reason}", "weak_password", 400)
+        raise UserError(Text("Password: %(reason)s", reason=reason), "weak_password", 400)

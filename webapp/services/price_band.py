@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from energy_chain.clearing import Tariffs
+from webapp.text import Text
 from webapp.units import fmt_price
 
 FAR_ABOVE_RETAIL = 2.0  # a price above 2x the grid retail price: the grid sells the same kWh for half
@@ -41,7 +42,7 @@ class Band:
         return max(0, self.feed_in - margin), self.retail + margin
 
 
-def unusual_price(side: str, price: int, band: Band | None) -> str | None:
+def unusual_price(side: str, price: int, band: Band | None) -> Text | None:
     """Why `price` deserves a second look, or None when it is within reason (or no tariffs are known): a buy far
     above the grid retail price overpays, a sell far below the feed-in tariff undersells. (A buy below feed-in or a
     sell above retail only waits in the book, and costs nothing.)"""
@@ -49,9 +50,9 @@ def unusual_price(side: str, price: int, band: Band | None) -> str | None:
         return None
     if side == "buy" and price > band.high:
         times = f"{price / band.retail:.1f}\u00d7"
-        return (f"{fmt_price(price)} is {times} the grid retail price ({fmt_price(band.retail)}):"
-                " buying from the grid would cost less.")  # fmt: skip
+        return Text("%(price)s is %(times)s the grid retail price (%(retail)s): buying from the grid would cost less.",
+                    price=fmt_price(price), times=times, retail=fmt_price(band.retail))  # fmt: skip
     if side == "sell" and price < band.low:
-        return (f"{fmt_price(price)} is far below the grid feed-in tariff ({fmt_price(band.feed_in)}):"
-                " the grid pays more for the same energy.")  # fmt: skip
+        return Text("%(price)s is far below the grid feed-in tariff (%(feed_in)s): the grid pays more for the same"
+                    " energy.", price=fmt_price(price), feed_in=fmt_price(band.feed_in))  # fmt: skip
     return None

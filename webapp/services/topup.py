@@ -23,6 +23,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import TopUpRequest, User, utcnow
 from webapp.services.context import chain
+from webapp.text import Text
 from webapp.units import UNITS_PER_MYR, fmt_myr
 
 MAX_PENDING_PER_USER = 5
@@ -75,8 +76,8 @@ def request_topup(user: User, units: int, channel: str) -> TopUpRequest:
         select(func.count(TopUpRequest.id)).where(TopUpRequest.user_id == user.id, TopUpRequest.status == "pending")
     )
     if (waiting or 0) >= MAX_PENDING_PER_USER:
-        raise UserError(f"You already have {waiting} top-up requests waiting for the operator. Wait until they are "
-                        "confirmed or rejected.", "topup_pending_limit", 429)  # fmt: skip
+        raise UserError(Text("You already have %(n)s top-up requests waiting for the operator. Wait until they are "
+                             "confirmed or rejected.", n=waiting), "topup_pending_limit", 429)  # fmt: skip
     row = TopUpRequest(user_id=user.id, amount_units=units, channel=channel, status="pending", created_at=utcnow())
     db.session.add(row)
     db.session.commit()
@@ -95,11 +96,11 @@ def _self_service(user: User, units: int, channel: str) -> TopUpRequest:
         db.session.commit()
         if mine > s.user_daily_units:
             left = max(0, s.user_daily_units - (mine - units))
-            message = (f"The demo credits at most {fmt_myr(s.user_daily_units)} per account in 24 hours; "
-                       f"{fmt_myr(left)} is left for you now.")  # fmt: skip
+            message = Text("The demo credits at most %(cap)s per account in 24 hours; %(left)s is left for you now.",
+                           cap=fmt_myr(s.user_daily_units), left=fmt_myr(left))  # fmt: skip
         else:
-            message = (f"The demo has credited its {fmt_myr(s.daily_units)} for all accounts in the last 24 hours. "
-                       "Ask the operator.")  # fmt: skip
+            message = Text("The demo has credited its %(cap)s for all accounts in the last 24 hours. Ask the operator.",
+                           cap=fmt_myr(s.daily_units))  # fmt: skip
         raise UserError(message, "topup_limit", 429)
     return _mint(row, user)
 
@@ -125,9 +126,10 @@ def _claim(request_id: int, to: str, operator: User) -> TopUpRequest:
     db.session.commit()
     row = db.session.get(TopUpRequest, request_id)
     if row is None:
-        raise UserError(f"There is no top-up request {request_id}.", "not_found", 404)
+        raise UserError(Text("There is no top-up request %(id)s.", id=request_id), "not_found", 404)
     if claimed.rowcount != 1:
-        raise UserError(f"Top-up request {row.reference} was already {row.status}.", "topup_decided", 409)
+        message = Text("Top-up request %(ref)s was already %(status)s.", ref=row.reference, status=Text(row.status))
+        raise UserError(message, "topup_decided", 409)
     db.session.refresh(row)
     return row
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.errors import UserError
@@ -23,7 +24,7 @@ def index():
     try:
         balances = chain().balances(current_user.address, spenders=APPROVED_SPENDERS)
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     open_orders = trading.open_orders(current_user.address)
     escrow = trading.escrow(open_orders)  # what the order book holds for these orders (returned on cancel)
     return render_template(
@@ -56,12 +57,14 @@ def topup():
     try:
         units = parse_myr(form.amount.data, current_app.config["TOPUP_MAX_MYR"])
     except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+        raise UserError(exc.message, "invalid_amount") from exc
     row = topups.request_topup(current_user, units, "web")
     if row.status == "credited":
         sync_index()
-        flash(f"Topped up {fmt_myr(units)}. Demo: credited at once by the operator's key, no real money.", "success")
+        flash(_("Topped up %(amount)s. Demo: credited at once by the operator's key, no real money.",
+                amount=fmt_myr(units)), "success")  # fmt: skip
     else:
-        flash(f"Top-up request {row.reference} for {fmt_myr(units)} sent. Transfer {fmt_myr(units)} quoting "
-              f"{row.reference}; the operator credits your wallet after confirming the payment.", "info")  # fmt: skip
+        flash(_("Top-up request %(ref)s for %(amount)s sent. Transfer %(amount)s quoting %(ref)s; the operator "
+                "credits your wallet after confirming the payment.", ref=row.reference, amount=fmt_myr(units)),
+              "info")  # fmt: skip
     return redirect(url_for("account.index"))

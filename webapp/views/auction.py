@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.charts import Chart, HLine, Series, xy_chart
@@ -49,7 +50,7 @@ def index():
     try:
         current = auctions.current_round()
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     last = auctions.last_cleared()
     tz = zone(current_app.config["COMMUNITY_TIMEZONE"])
     title = (
@@ -90,15 +91,17 @@ def submit():
     price, amount = values
     result = auctions.submit(current_user, form.side.data, price, amount, wait=True)
     sync_index()
-    what = "Bid" if form.side.data == "buy" else "Ask"
     try:
         length = auctions.current_round().interval
     except UserError:
         length = None
     window = round_window(result["round_id"], length, zone(current_app.config["COMMUNITY_TIMEZONE"]))
-    flash(
-        f"{what} #{result['order_id']} for {fmt_kwh(amount)} at {fmt_price(price)} entered in the round of "
-        f"{window}. It settles at the round's clearing price.",
-        "success",
-    )
+    what = {"id": result["order_id"], "amount": fmt_kwh(amount), "price": fmt_price(price), "window": window}
+    if form.side.data == "buy":
+        message = _("Bid #%(id)s for %(amount)s at %(price)s entered in the round of %(window)s. It settles at the "
+                    "round's clearing price.", **what)  # fmt: skip
+    else:
+        message = _("Ask #%(id)s for %(amount)s at %(price)s entered in the round of %(window)s. It settles at the "
+                    "round's clearing price.", **what)  # fmt: skip
+    flash(message, "success")
     return redirect(url_for("auction.index"))

@@ -4,6 +4,7 @@ Sign-In with Ethereum (EIP-4361) for browser wallets (the rules are in webapp.se
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.errors import UserError
@@ -36,11 +37,11 @@ def signup():
         except UserError as exc:
             if exc.status >= 500:
                 raise
-            (form.password if exc.code == "weak_password" else form.username).errors.append(exc.message)
+            (form.password if exc.code == "weak_password" else form.username).errors.append(exc.localized())
         else:
             _enter(user)
-            flash(f"Welcome, {user.username}! Your wallet {user.address} is ready. Top it up to start buying.",
-                  "success")  # fmt: skip
+            flash(_("Welcome, %(name)s! Your wallet %(address)s is ready. Top it up to start buying.",
+                    name=user.username, address=user.address), "success")  # fmt: skip
             return redirect(url_for("account.index"))
     return (render_template("auth/signup.html", form=form, password_min=passwords.min_length()),
             400 if request.method == "POST" else 200)  # fmt: skip
@@ -57,10 +58,10 @@ def login():
         except UserError as exc:
             if exc.status >= 500:
                 raise
-            flash(exc.message, "error")
+            flash(exc.localized(), "error")
             return render_template("auth/login.html", form=form), exc.status
         _enter(user)
-        flash(f"Logged in as {user.username}.", "success")
+        flash(_("Logged in as %(name)s.", name=user.username), "success")
         return redirect(_safe_next(url_for("market.index")))
     return render_template("auth/login.html", form=form)
 
@@ -78,9 +79,9 @@ def unlock():
         except UserError as exc:
             if exc.status >= 500:
                 raise
-            flash(exc.message, "error")
+            flash(exc.localized(), "error")
             return render_template("auth/unlock.html", form=form), exc.status
-        flash("Wallet unlocked.", "success")
+        flash(_("Wallet unlocked."), "success")
         return redirect(_safe_next(url_for("account.index")))
     return render_template("auth/unlock.html", form=form)
 
@@ -93,10 +94,10 @@ def logout():
     logout_user()
     session.clear()
     if everywhere:
-        flash(f"Logged out everywhere: {count} sessions and API tokens ended, on every device.", "info")
+        flash(_("Logged out everywhere: %(n)s sessions and API tokens ended, on every device.", n=count), "info")
     else:
-        flash("Logged out. This session and its copy of your unlocked wallet key were deleted from the server; "
-              "your other devices stay logged in.", "info")  # fmt: skip
+        flash(_("Logged out. This session and its copy of your unlocked wallet key were deleted from the server; "
+                "your other devices stay logged in."), "info")  # fmt: skip
     return redirect(url_for("home.index"))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select
 from webapp.errors import UserError
 from webapp.services.paging import Page, paginate
 from webapp.services.price_band import Band, unusual_price
+from webapp.text import Text
 from webapp.units import InvalidAmount, parse_energy_kwh, parse_price_sen
 
 DRAFT_FIELDS = ("side", "price", "amount", "expiry_minutes")
@@ -47,17 +48,18 @@ def order_form_values(form: Any, band: Band | None = None) -> tuple[int, int] | 
     dialog sets after showing the warning; without it the order is refused with the warning."""
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+            flash(f"{getattr(form, field).label.text}: {' '.join(str(e) for e in errors)}", "error")
         keep_draft()
         return None
     try:
         price = parse_price_sen(form.price.data, current_app.config["MAX_PRICE_SEN"])
         amount = parse_energy_kwh(form.amount.data, current_app.config["MAX_ORDER_KWH"])
     except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+        raise UserError(exc.message, "invalid_amount") from exc
     warning = unusual_price(form.side.data, price, band)
     if warning and request.form.get("price_confirmed") != "1":
-        raise UserError(warning + " Check the price, then confirm the warning to place it anyway.", "unusual_price")
+        message = Text("%(warning)s Check the price, then confirm the warning to place it anyway.", warning=warning)
+        raise UserError(message, "unusual_price")
     return price, amount
 
 

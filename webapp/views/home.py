@@ -9,6 +9,7 @@ from webapp.errors import UserError
 from webapp.forms import OrderForm
 from webapp.i18n import COOKIE, LANGUAGES
 from webapp.services import trading
+from webapp.text import Text
 from webapp.views.helpers import local_path
 from webapp.views.market import grid_band, order_draft
 
@@ -21,7 +22,7 @@ def index():
     try:
         book = trading.depth(levels=5)
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     form = OrderForm() if current_user.is_authenticated else None
     draft = order_draft() if form else {}
     return render_template("home.html", book=book, chain_error=error, form=form, draft=draft, band=grid_band(),
@@ -33,7 +34,9 @@ def set_language():
     """The language switch: remembered in a cookie for a year, back to the page it was used on."""
     chosen = request.form.get("lang", "")
     if chosen not in LANGUAGES:
-        raise UserError(f"Unknown language {chosen!r}; choose one of {', '.join(LANGUAGES)}.")
+        raise UserError(
+            Text("Unknown language %(lang)r; choose one of %(known)s.", lang=chosen, known=", ".join(LANGUAGES))
+        )
     response = redirect(local_path(request.form.get("next"), "/"))
     response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.charts import depth_chart
@@ -24,7 +25,7 @@ def index():
     try:
         book = trading.depth()
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
     band = grid_band()
     return render_template(
@@ -75,26 +76,34 @@ def place():
 
 def placement_message(side: str, price: int, amount: int, result: trading.OrderResult) -> str:
     """Exactly what the placement did, from its receipts: fills, follow-ups after the fill cap, what rests."""
-    verb = "Buy" if side == "buy" else "Sell"
-    message = f"{verb} order #{result.order_id} for {fmt_kwh(amount)} at {fmt_price(price)} placed."
+    what = {"id": result.order_id, "amount": fmt_kwh(amount), "price": fmt_price(price)}
+    if side == "buy":
+        parts = [_("Buy order #%(id)s for %(amount)s at %(price)s placed.", **what)]
+    else:
+        parts = [_("Sell order #%(id)s for %(amount)s at %(price)s placed.", **what)]
     if result.filled_wh:
-        message += f" Filled {fmt_kwh(result.filled_wh)} at once for {fmt_myr(result.cost, 4)}"
-        message += f" ({len(result.fills)} fills)." if len(result.fills) > 1 else "."
+        filled = {"amount": fmt_kwh(result.filled_wh), "cost": fmt_myr(result.cost, 4), "n": len(result.fills)}
+        if len(result.fills) > 1:
+            parts.append(_("Filled %(amount)s at once for %(cost)s (%(n)s fills).", **filled))
+        else:
+            parts.append(_("Filled %(amount)s at once for %(cost)s.", **filled))
     if len(result.order_ids) > 1:
         rest = ", ".join(f"#{i}" for i in result.order_ids[1:])
-        message += (f" One transaction fills at most {trading.MAX_FILLS} resting orders, so the sweep continued in"
-                    f" {len(result.order_ids) - 1} more transaction(s) as order {rest}.")  # fmt: skip
+        parts.append(_("One transaction fills at most %(max)s resting orders, so the sweep continued in %(n)s more "
+                       "transaction(s) as order %(rest)s.", max=trading.MAX_FILLS, n=len(result.order_ids) - 1,
+                       rest=rest))  # fmt: skip
     if result.resting_wh:
-        message += f" {fmt_kwh(result.resting_wh)} rests in the book as order #{result.resting_id}."
+        parts.append(_("%(amount)s rests in the book as order #%(id)s.", amount=fmt_kwh(result.resting_wh),
+                       id=result.resting_id))  # fmt: skip
     if result.unplaced_wh:
-        message += (f" {fmt_kwh(result.unplaced_wh)} was not placed: the sweep stopped after"
-                    f" {len(result.order_ids)} transactions; place it again to continue.")  # fmt: skip
+        parts.append(_("%(amount)s was not placed: the sweep stopped after %(n)s transactions; place it again to "
+                       "continue.", amount=fmt_kwh(result.unplaced_wh), n=len(result.order_ids)))  # fmt: skip
     if result.dust_wh:
-        message += f" {fmt_kwh(result.dust_wh)} was below the market minimum and did not rest."
+        parts.append(_("%(amount)s was below the market minimum and did not rest.", amount=fmt_kwh(result.dust_wh)))
     if result.self_trade_cancelled:
         ids = ", ".join(f"#{i}" for i in result.self_trade_cancelled)
-        message += f" Your own opposite order {ids} was cancelled instead of trading with itself."
-    return message
+        parts.append(_("Your own opposite order %(ids)s was cancelled instead of trading with itself.", ids=ids))
+    return " ".join(parts)
 
 
 @bp.post("/cancel")
@@ -106,5 +115,5 @@ def cancel():
         raise UserError("Choose an order to cancel.", "invalid_order")
     trading.cancel_order(current_user, order_id, wait=True)
     sync_index()
-    flash(f"Order #{order_id} cancelled; its escrow was refunded.", "success")
+    flash(_("Order #%(id)s cancelled; its escrow was refunded.", id=order_id), "success")
     return redirect(url_for("market.index"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.errors import UserError
@@ -37,7 +38,7 @@ def index():
         tariffs = operator.grid_tariffs()
         status = chain().status()
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     return render_template("operator.html", meters=operator.meters(), last=operator.last_intervals(),
                            oracle=operator.oracle_status(), tariffs=tariffs, chain_error=error, chain_status=status,
                            meter_form=MeterForm(), tariff_form=TariffForm(), decide_form=ActionForm(),
@@ -54,7 +55,7 @@ def register_meter():
     owner_text = form.owner.data.strip()
     serial = form.serial.data.strip()
     operator.register_meter(serial, owner_text, form.name.data)
-    flash(f"Meter {serial} registered to {owner_text}.", "success")
+    flash(_("Meter %(serial)s registered to %(owner)s.", serial=serial, owner=owner_text), "success")
     return redirect(url_for("operator.index"))
 
 
@@ -68,9 +69,9 @@ def set_tariffs():
         retail = parse_price_sen(form.import_sen.data, current_app.config["MAX_PRICE_SEN"])
         feed_in = parse_price_sen(form.export_sen.data, current_app.config["MAX_PRICE_SEN"])
     except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+        raise UserError(exc.message, "invalid_amount") from exc
     operator.set_tariffs(retail, feed_in)
-    flash("Grid tariffs updated.", "success")
+    flash(_("Grid tariffs updated."), "success")
     return redirect(url_for("operator.index"))
 
 
@@ -82,7 +83,10 @@ def confirm_topup(request_id: int):
         raise UserError("Reload the page and try again.", "invalid_form")
     row = topups.confirm(request_id, current_user)
     sync_index()
-    flash(f"Top-up {row.reference} confirmed: {fmt_myr(row.amount_units)} credited.", "success")
+    flash(
+        _("Top-up %(ref)s confirmed: %(amount)s credited.", ref=row.reference, amount=fmt_myr(row.amount_units)),
+        "success",
+    )
     return redirect(url_for("operator.index"))
 
 
@@ -92,5 +96,5 @@ def reject_topup(request_id: int):
     if not ActionForm().validate_on_submit():
         raise UserError("Reload the page and try again.", "invalid_form")
     row = topups.reject(request_id, current_user)
-    flash(f"Top-up {row.reference} rejected; nothing was credited.", "info")
+    flash(_("Top-up %(ref)s rejected; nothing was credited.", ref=row.reference), "info")
     return redirect(url_for("operator.index"))

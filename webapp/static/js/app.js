@@ -7,6 +7,14 @@
   const csrf = () => ($('meta[name="csrf-token"]') || {}).content || "";
   const fmtKwh = (wh) => (wh / 1000).toLocaleString(undefined, { minimumFractionDigits: 3, maximumFractionDigits: 3 }) + " kWh";
   const fmtPrice = (u) => (u / 10000).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " sen/kWh";
+  /* ---------- the page's language: base.html puts the translations of the msgids this script passes to _() in #messages
+     (none in English); %(name)s placeholders are filled as on the server (webapp.i18n.script_messages) */
+  const MESSAGES = (() => { try { return JSON.parse(($("#messages") || {}).textContent || "{}"); } catch (e) { return {}; } })();
+  function _(msgid, vars) {
+    let text = MESSAGES[msgid] || msgid;
+    Object.keys(vars || {}).forEach((k) => { text = text.split("%(" + k + ")s").join(String(vars[k])); });
+    return text;
+  }
 
   /* ---------- notifications: form results at the top of the page; live ones as toasts that stay in view */
   function notify(message, kind, live) {
@@ -18,7 +26,7 @@
     const span = document.createElement("span");
     span.textContent = message;
     const close = document.createElement("button");
-    close.type = "button"; close.className = "flash-close"; close.textContent = "×"; close.setAttribute("aria-label", "dismiss");
+    close.type = "button"; close.className = "flash-close"; close.textContent = "×"; close.setAttribute("aria-label", _("Dismiss"));
     div.append(span, close);
     box.prepend(div);
     if (live) setTimeout(() => div.remove(), 20000);
@@ -52,10 +60,10 @@
   /* ---------- numbers people type: the server's rule (webapp.units.parse_decimal), so the dialog shows what it reads */
   function parseDecimal(text) {
     const t = String(text == null ? "" : text).trim();
-    if (!t) return { error: "Enter a number." };
-    if (/^[1-9]\d{0,2},\d{3}$/.test(t)) return { error: "“" + t + "” is ambiguous: write " + t.replace(",", ".") + " or " + t.replace(",", "") + "." };
+    if (!t) return { error: _("Enter a number.") };
+    if (/^[1-9]\d{0,2},\d{3}$/.test(t)) return { error: _("“%(text)s” is ambiguous: write %(point)s or %(whole)s.", { text: t, point: t.replace(",", "."), whole: t.replace(",", "") }) };
     if (!/^[-+]?(\d+[.,]?\d*|[.,]\d+)$/.test(t)) {
-      return { error: (t.split(/[.,]/).length > 2) ? "Use one decimal separator and no thousands separators (e.g. 1500.5)." : "Enter a number such as 1.5 or 1,5." };
+      return { error: (t.split(/[.,]/).length > 2) ? _("Use one decimal separator and no thousands separators (e.g. 1500.5).") : _("Enter a number such as 1.5 or 1,5.") };
     }
     const norm = t.replace(",", ".").replace(/^\+/, "");
     return { value: Number(norm), text: norm.replace(/^\./, "0.").replace(/\.$/, "") };
@@ -67,10 +75,10 @@
       const min = parseFloat(input.dataset.min), max = parseFloat(input.dataset.max), step = input.dataset.step || input.dataset.min;
       const decimals = step && step.includes(".") ? step.split(".")[1].length : 0;
       const frac = r.text.includes(".") ? r.text.split(".")[1].length : 0;
-      if (!(r.value > 0)) msg = "Must be greater than zero.";
-      else if (isFinite(min) && r.value < min) msg = "At least " + input.dataset.min + ".";
-      else if (isFinite(max) && r.value > max) msg = "At most " + input.dataset.max + ".";
-      else if (frac > decimals) msg = "At most " + decimals + " decimals.";
+      if (!(r.value > 0)) msg = _("Must be greater than zero.");
+      else if (isFinite(min) && r.value < min) msg = _("At least %(min)s.", { min: input.dataset.min });
+      else if (isFinite(max) && r.value > max) msg = _("At most %(max)s.", { max: input.dataset.max });
+      else if (frac > decimals) msg = _("At most %(n)s decimals.", { n: decimals });
     }
     input.setCustomValidity(input.value.trim() === "" ? "" : msg);
     return r;
@@ -94,7 +102,7 @@
   });
   $$("input[name=confirm]").forEach((confirm) => {
     const pw = confirm.form.querySelector("input[name=password]");
-    const check = () => confirm.setCustomValidity(confirm.value && pw.value !== confirm.value ? "The passwords do not match" : "");
+    const check = () => confirm.setCustomValidity(confirm.value && pw.value !== confirm.value ? _("The passwords do not match") : "");
     confirm.addEventListener("input", check); pw.addEventListener("input", check);
   });
 
@@ -110,10 +118,12 @@
     const d = form.dataset, units = Math.round(priceSen * 10000);
     if (!d.high || !isFinite(units)) return "";
     if (side === "buy" && units > Number(d.high)) {
-      return fmtPrice(units) + " is " + (units / Number(d.retail)).toFixed(1) + "× the grid retail price (" + fmtPrice(Number(d.retail)) + "): buying from the grid would cost less.";
+      return _("%(price)s is %(times)s the grid retail price (%(retail)s): buying from the grid would cost less.",
+        { price: fmtPrice(units), times: (units / Number(d.retail)).toFixed(1) + "×", retail: fmtPrice(Number(d.retail)) });
     }
     if (side === "sell" && units < Number(d.low)) {
-      return fmtPrice(units) + " is far below the grid feed-in tariff (" + fmtPrice(Number(d.feedIn)) + "): the grid pays more for the same energy.";
+      return _("%(price)s is far below the grid feed-in tariff (%(feed_in)s): the grid pays more for the same energy.",
+        { price: fmtPrice(units), feed_in: fmtPrice(Number(d.feedIn)) });
     }
     return "";
   }
@@ -121,9 +131,10 @@
     const out = form.querySelector("[data-total]");
     const update = () => {
       const s = orderSummary(form);
-      out.textContent = isFinite(s.total) ? "RM " + s.total.toFixed(4) + (s.side === "buy" ? " at most" : " at least") : "–";
+      const total = "RM " + (isFinite(s.total) ? s.total.toFixed(4) : "");
+      out.textContent = isFinite(s.total) ? (s.side === "buy" ? _("%(total)s at most", { total }) : _("%(total)s at least", { total })) : "–";
       const btn = form.querySelector("#place-order");
-      if (btn) btn.textContent = s.side === "sell" ? "Place sell order" : "Place buy order";
+      if (btn) btn.textContent = s.side === "sell" ? _("Place sell order") : _("Place buy order");
     };
     form.addEventListener("input", update); form.addEventListener("change", update); update();
   });
@@ -157,30 +168,30 @@
       const inputs = $$("input", form).filter((i) => i.type !== "hidden");
       inputs.forEach((i) => { if (i.dataset.decimal !== undefined) checkDecimal(i); });
       inputs.forEach(markTouched);
-      if (!form.checkValidity()) { notify("Please correct the highlighted fields.", "error"); return; }
+      if (!form.checkValidity()) { notify(_("Please correct the highlighted fields."), "error"); return; }
       const kind = form.dataset.confirm;
-      let title = "Please confirm", body = "", unusual = "";
+      let title = _("Please confirm"), body = "", unusual = "";
       if (kind === "order" || kind === "auction") {
         const s = orderSummary(form), buy = s.side === "buy";
         unusual = unusualPrice(form, s.side, s.price);
-        title = (buy ? "Buy " : "Sell ") + s.amountText + " kWh?";
-        body = "<p>" + (buy ? "Buy" : "Sell") + " <strong>" + esc(s.amountText) + " kWh</strong> at " +
-          (buy ? "up to" : "no less than") + " <strong>" + esc(s.priceText) + " sen/kWh</strong>.</p><p>Total " +
-          (buy ? "at most" : "at least") + " <strong>RM " + s.total.toFixed(4) + "</strong>" +
-          (buy ? " (reserved from your balance until filled or cancelled)." : " (your tokens are held until filled or cancelled).") + "</p>";
+        const v = { amount: esc(s.amountText), price: esc(s.priceText), total: "RM " + s.total.toFixed(4) };
+        title = buy ? _("Buy %(amount)s kWh?", v) : _("Sell %(amount)s kWh?", v);
+        body = buy
+          ? _("<p>Buy <strong>%(amount)s kWh</strong> at up to <strong>%(price)s sen/kWh</strong>.</p><p>Total at most <strong>%(total)s</strong> (reserved from your balance until filled or cancelled).</p>", v)
+          : _("<p>Sell <strong>%(amount)s kWh</strong> at no less than <strong>%(price)s sen/kWh</strong>.</p><p>Total at least <strong>%(total)s</strong> (your tokens are held until filled or cancelled).</p>", v);
         if (unusual) {
           body += '<p class="flash flash-warn" role="alert" id="unusual-price">' + esc(unusual) + "</p>" +
-            '<p><label class="tick"><input type="checkbox" id="confirm-unusual"> This price is what I mean</label></p>';
+            '<p><label class="tick"><input type="checkbox" id="confirm-unusual"> ' + esc(_("This price is what I mean")) + "</label></p>";
         }
       } else if (kind === "cancel") {
-        title = "Cancel order #" + form.dataset.order + "?";
-        body = "<p>The unfilled part is removed from the book and its escrow returns to your wallet.</p>";
+        title = _("Cancel order #%(id)s?", { id: form.dataset.order });
+        body = "<p>" + esc(_("The unfilled part is removed from the book and its escrow returns to your wallet.")) + "</p>";
       } else if (kind === "topup") {
         const r = parseDecimal(form.querySelector("[name=amount]").value);
-        title = (form.dataset.title || "Top up") + " RM " + esc(r.error ? form.querySelector("[name=amount]").value : Number(r.value).toFixed(2)) + "?";
-        body = "<p>" + esc(form.dataset.message || "The operator issues settlement tokens to your wallet.") + "</p>";
+        title = (form.dataset.title || _("Top up")) + " RM " + esc(r.error ? form.querySelector("[name=amount]").value : Number(r.value).toFixed(2)) + "?";
+        body = "<p>" + esc(form.dataset.message || _("The operator issues settlement tokens to your wallet.")) + "</p>";
       } else {
-        body = "<p>" + esc(form.dataset.message || "Continue?") + "</p>";
+        body = "<p>" + esc(form.dataset.message || _("Continue?")) + "</p>";
       }
       confirmThen(title, body, () => {
         form.dataset.confirmed = "1";
@@ -200,7 +211,7 @@
       const btn = form.querySelector("button");
       form.setAttribute("aria-busy", "true");
       btn.dataset.label = btn.textContent;
-      btn.textContent = form.id === "signup-form" ? "Creating your wallet… (a few seconds)" : "Unlocking your wallet…";
+      btn.textContent = form.id === "signup-form" ? _("Creating your wallet… (a few seconds)") : _("Unlocking your wallet…");
       btn.classList.add("busy");
       setTimeout(() => { btn.disabled = true; }, 0); // after the submit has started, so the form still sends
     });
@@ -234,8 +245,8 @@
       if (document.hidden) return;
       fetch("/api/v1/market/book", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((b) => {
         if (!b) return;
-        fillBook($("#bids-table tbody"), b.bids, "bid", "No bids");
-        fillBook($("#asks-table tbody"), b.asks, "ask", "No asks");
+        fillBook($("#bids-table tbody"), b.bids, "bid", _("No bids"));
+        fillBook($("#asks-table tbody"), b.asks, "ask", _("No asks"));
       }).catch(() => {});
     }, 5000);
   }
@@ -254,8 +265,9 @@
         last = keyOf(b.trades[0]);
         fresh.reverse().forEach((t) => {
           const bought = (t.buyer || "").toLowerCase() === me;
-          notify("Trade: you " + (bought ? "bought " : "sold ") + fmtKwh(t.amount_wh) + " at " + fmtPrice(t.price) +
-            " (" + t.venue + ", RM " + (t.cost / 1e6).toFixed(4) + ").", "success", true);
+          const v = { amount: fmtKwh(t.amount_wh), price: fmtPrice(t.price), venue: _(t.venue), cost: "RM " + (t.cost / 1e6).toFixed(4) };
+          notify(bought ? _("Trade: you bought %(amount)s at %(price)s (%(venue)s, %(cost)s).", v)
+            : _("Trade: you sold %(amount)s at %(price)s (%(venue)s, %(cost)s).", v), "success", true);
         });
       }).catch(() => {});
     };
@@ -283,11 +295,11 @@
         const signature = await eth.request({ method: "personal_sign", params: [message, address] });
         const result = await postJson(siwe.dataset.verifyUrl, { message, signature });
         location.href = result.redirect;
-      } catch (err) { notify("Wallet sign-in failed: " + err.message, "error"); }
+      } catch (err) { notify(_("Wallet sign-in failed: %(reason)s", { reason: err.message }), "error"); }
     });
   }
   async function browserOrder(form) {
-    if (!eth) { notify("No browser wallet found (EIP-1193).", "error"); form.dataset.confirmed = ""; return; }
+    if (!eth) { notify(_("No browser wallet found (EIP-1193)."), "error"); form.dataset.confirmed = ""; return; }
     try {
       const s = orderSummary(form);
       const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: s.priceText, amount_kwh: s.amountText });
@@ -298,12 +310,12 @@
       } catch (signErr) {
         hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
       }
-      notify("Order sent: " + hash + ". Waiting for the chain…", "info");
+      notify(_("Order sent: %(hash)s. Waiting for the chain…", { hash }), "info");
       for (let i = 0; i < 30; i++) {
         await new Promise((r) => setTimeout(r, 1000));
         const st = await (await fetch("/api/v1/tx/" + hash)).json();
         if (st.status === "success") { location.reload(); return; }
-        if (st.status === "failed") { notify(st.message || "The order was rejected.", "error"); return; }
+        if (st.status === "failed") { notify(st.message || _("The order was rejected."), "error"); return; }
       }
     } catch (err) { notify(err.message, "error"); }
     form.dataset.confirmed = "";
