@@ -196,3 +196,13 @@ def test_expired_mandate_is_not_live(chain, book, mandates, owners, agent):
     with pytest.raises(TxFailed) as expired:
         book.place_for(agent, owner.address, Side.BUY, P, 100)
     assert expired.value.error_name == "MandateExpired"
+
+
+def test_deploying_again_keeps_the_mandate_and_its_wiring(chain):
+    from energy_chain.deploy import deploy_all
+    from energy_chain.devchain import local_roles
+
+    before = chain.deployment.address("TradingMandate")
+    record = deploy_all(chain, local_roles(chain), quiet=True)
+    assert record.address("TradingMandate") == before
+    assert chain.contract("OrderBook").functions.mandate().call() == before
