@@ -155,12 +155,21 @@ def test_only_registered_venues_authorize(mandate, owners, agent, stranger, admi
         mandate.authorize(owners[0], agent, BOOK_VENUE, BUY, P, 1000, 1, {"from": stranger})
 
 
+def test_a_venues_mandate_is_set_once(book, auction, mandate, admin, stranger):
+    for venue in (book, auction):
+        with reverts("VenueMandateFixed", mandate.address.lower()):
+            venue.setMandate(stranger, {"from": admin})
+        assert venue.mandate() == mandate
+
+
 def test_venue_without_mandate_refuses_for_owner_calls(OrderBook, energy, money, admin, owners, agent):
     fresh = OrderBook.deploy(admin, energy, money, MIN_WH, {"from": admin, **TX})
     with reverts("VenueMandateNotSet", ""):
         fresh.placeOrderFor(owners[0], BUY, P, 1000, 0, 10, 0, {"from": agent})
     with reverts("VenueMandateNotSet", ""):
         fresh.cancelOrderFor(owners[0], 1, {"from": agent})
+    with reverts("VenueMandateFixed", "0x" + "00" * 20):
+        fresh.setMandate("0x" + "00" * 20, {"from": admin})
 
 
 # ------------------------------------------------------------------ order book for owner
