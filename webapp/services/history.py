@@ -269,12 +269,12 @@ def market_history(bucket: str, tz: tzinfo, now: int | None = None) -> list[Buck
         return buckets[start]
 
     fills = db.session.execute(select(Trade.venue, Trade.price, Trade.amount_wh, Trade.timestamp).where(
-        Trade.venue != "auction", Trade.timestamp >= since, Trade.timestamp <= now))  # fmt: skip
+        Trade.venue != "auction", Trade.timestamp >= since))  # fmt: skip
     for venue, price, wh, ts in fills:
         at(int(ts)).add(venue, int(price), int(wh))
     rounds = db.session.execute(select(AuctionRound.clearing_price, AuctionRound.volume_wh, AuctionRound.end).where(
         AuctionRound.status == "cleared", AuctionRound.volume_wh > 0, AuctionRound.end >= since,
-        AuctionRound.end <= now))  # fmt: skip
+        ))  # fmt: skip
     for price, wh, end in rounds:
         at(int(end)).add("auction", int(price or 0), int(wh))
     return [buckets[k] for k in sorted(buckets)]
