@@ -269,9 +269,16 @@ def test_meter_by_day_week_and_month_in_ringgit_at_the_tariffs_of_each_reading(a
     with app.app_context():
         db.session.add(Meter(meter_id=meter, owner=me, active=True, name="Rooftop"))
         for block, (retail, feed_in) in ((1, (50 * SEN, 20 * SEN)), (100, (60 * SEN, 10 * SEN))):
-            db.session.add(ChainEvent(block_number=block, tx_hash=_hash(), log_index=0, contract="DoubleAuction",
-                                      name="GridTariffsSet",
-                                      args_json=json.dumps({"retailPrice": retail, "feedInTariff": feed_in})))
+            db.session.add(
+                ChainEvent(
+                    block_number=block,
+                    tx_hash=_hash(),
+                    log_index=0,
+                    contract="DoubleAuction",
+                    name="GridTariffsSet",
+                    args_json=json.dumps({"retailPrice": retail, "feedInTariff": feed_in}),
+                )
+            )
         rows = [  # (local interval start, minted, burned, grid, block)
             ("2026-11-30T23:45:00", 1000, 0, 0, 50),  # 30 Nov: 1 kWh surplus at 20 sen feed-in = RM 0.20
             ("2026-12-01T00:00:00", 2000, 0, 0, 99),  # 1 Dec, old tariffs: RM 0.40
@@ -355,3 +362,32 @@ def test_time_zone_day_boundaries():
     berlin = zone("Europe/Berlin")  # a day across the October DST change is 25 hours long
     start = bucket_start(int(datetime(2026, 10, 25, 12, tzinfo=UTC).timestamp()), "day", berlin)
     assert bucket_start(start + 25 * 3600, "day", berlin) == start + 25 * 3600
+
+
+def test_upgrade_makes_the_indexer_replay_the_chain_for_offer_fills(databases):
+    """0003 -> 0004: the deployment fingerprint is forgotten (the next indexer step resets and replays, so offer
+    fills that an older index skipped become trades); users and the rest of the schema stay."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from tests.webapp.test_migrations import _app, _differences, _dispose
+    from webapp.models import IndexerState, User
+    from webapp.schema import MIGRATIONS_DIR, head_revision, upgrade
+
+    app = _app(databases.empty())
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="0003_sessions_nonces_topups")
+            db.session.execute(text("INSERT INTO users (username, address, is_operator, created_at) "
+                                    "VALUES ('kept', '0x" + "cd" * 20 + "', false, CURRENT_TIMESTAMP)"))  # fmt: skip
+            db.session.execute(text("INSERT INTO indexer_state (key, value) VALUES ('deployment', '1337:x'), "
+                                    "('last_block', '42')"))  # fmt: skip
+            db.session.commit()
+        assert upgrade(app) == head_revision() == "0004_reindex_offer_fills"
+        assert _differences(app) == []
+        with app.app_context():
+            assert db.session.scalar(select(User.username)) == "kept"
+            assert db.session.get(IndexerState, "deployment") is None
+            assert db.session.get(IndexerState, "last_block").value == "42"
+    finally:
+        _dispose(app)

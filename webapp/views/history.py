@@ -19,6 +19,12 @@ from webapp.views.helpers import page_number
 
 bp = Blueprint("history", __name__)
 MARKET_BUCKETS = ("hour", "day", "week", "month")
+WINDOW_TEXT = {  # history.WINDOWS in words
+    "hour": lambda: _("the last 48 hours"),
+    "day": lambda: _("the last 31 days"),
+    "week": lambda: _("the last 26 weeks"),
+    "month": lambda: _("the last 12 months"),
+}
 
 
 def period_from_request():
@@ -90,4 +96,4 @@ def market():
     ))  # fmt: skip
     return render_template("history/market.html", rows=list(reversed(rows)), bucket=bucket, buckets=MARKET_BUCKETS,
                            price_chart=price_chart, volume_chart=volume_chart, venue_names=venue_names,
-                           window_hours=history.WINDOWS[bucket] // 3600)  # fmt: skip
+                           window=WINDOW_TEXT[bucket]())  # fmt: skip
