@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import AuctionRound, ChainEvent, Meter, Reading, Trade
+from webapp.models import AuctionRound, ChainEvent, Meter, Reading, Trade, User
 from webapp.services.demo_bot import Bot
 
 SEN = 10_000  # settlement units per sen
@@ -391,3 +391,30 @@ def test_upgrade_makes_the_indexer_replay_the_chain_for_offer_fills(databases):
             assert db.session.get(IndexerState, "last_block").value == "42"
     finally:
         _dispose(app)
+
+
+def test_without_the_chain_the_pages_say_the_tariffs_are_unknown(chain, db_url):
+    """No tariff is indexed and the chain is down: no comparison is made up, and every page still answers."""
+    from energy_chain.anvil import free_port
+    from tests.webapp.conftest import app_config
+    from webapp import create_app
+
+    app = create_app(app_config(chain, db_url, RPC_URL=f"http://127.0.0.1:{free_port()}"))
+    client = app.test_client()
+    password = "grid-is-down-42"
+    r = client.post("/auth/signup", data={"username": "offline2", "password": password, "confirm": password})
+    assert r.status_code == 302
+    with app.app_context():
+        me = db.session.scalar(select(User.address).where(User.username == "offline2"))
+        db.session.add(_trade(me, NEIGHBOUR, 40 * SEN, 1000, int(time.time())))
+        db.session.commit()
+    body = client.get("/api/v1/account/trades").get_json()
+    assert body["tariff_source"] == "none" and body["trades"][0]["vs_grid"] is None
+    assert body["totals"]["unvalued_trades"] == 1 and body["totals"]["saved_vs_retail"] == 0
+    page = client.get("/account/trades").get_data(as_text=True)
+    assert 'data-source="none"' in page and "no grid comparison" in page and 'id="trades-unvalued"' in page
+    account = client.get("/account").get_data(as_text=True)
+    assert 'id="earnings-unvalued"' in account and "more than feed-in and saved" not in account
+    assert "not reachable" in client.get("/community").get_data(as_text=True)
+    for path in ("/history", "/meter?by=month"):
+        assert client.get(path).status_code == 200, path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from energy_chain.clearing import Tariffs
@@ -15,6 +16,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.models import AuctionRound, Meter, Reading, Trade
 from webapp.services.auctions import grid_tariffs
+from webapp.services.context import chain
 
 RECENT_INTERVALS = 24
 
@@ -70,9 +72,18 @@ def grid_state() -> GridState:
                                    .order_by(Trade.block_number.desc(), Trade.log_index.desc()).limit(1))  # fmt: skip
     last_round = db.session.scalar(select(AuctionRound).where(AuctionRound.status == "cleared")
                                    .order_by(AuctionRound.round_id.desc()).limit(1))  # fmt: skip
-    tariffs, error = None, None
+    tariffs, error = grid_tariffs_now()
+    return GridState(recent[-1] if recent else None, recent, active, last_trade, last_round, tariffs, error)
+
+
+def grid_tariffs_now() -> tuple[Tariffs | None, str | None]:
+    """The auction's tariffs now, or why there are none (chain unreachable, or no auction deployed)."""
     try:
+        with chain().guard():
+            chain().client.deployment  # noqa: B018 - reading it raises when the chain or the record is missing
         tariffs = grid_tariffs()
     except UserError as exc:
-        error = exc.message
-    return GridState(recent[-1] if recent else None, recent, active, last_trade, last_round, tariffs, error)
+        return None, exc.message
+    if tariffs is None:
+        return None, _("No auction contract is deployed.")
+    return tariffs, None
