@@ -418,3 +418,77 @@ def test_without_the_chain_the_pages_say_the_tariffs_are_unknown(chain, db_url):
     assert "not reachable" in client.get("/community").get_data(as_text=True)
     for path in ("/history", "/meter?by=month"):
         assert client.get(path).status_code == 200, path
+
+
+def _check(value, schema: dict, components: dict, where: str = "$") -> list[str]:
+    """The subset of JSON Schema the API document uses (type, enum, const, properties, required, items, oneOf, $ref,
+    minimum, maximum, pattern, additionalProperties): a list of what does not match."""
+    import re
+
+    if "$ref" in schema:
+        return _check(value, components[schema["$ref"].rsplit("/", 1)[-1]], components, where)
+    errors: list[str] = []
+    if "oneOf" in schema and sum(not _check(value, s, components, where) for s in schema["oneOf"]) != 1:
+        errors.append(f"{where}: not exactly one of oneOf")
+    kinds = schema.get("type")
+    if kinds is not None:
+        names = {"integer": int, "string": str, "boolean": bool, "object": dict, "array": list, "null": type(None)}
+        allowed = [kinds] if isinstance(kinds, str) else kinds
+        ok = any(isinstance(value, names[k]) and not (k == "integer" and isinstance(value, bool)) for k in allowed)
+        if not ok:
+            return [f"{where}: {value!r} is not {kinds}"]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{where}: {value!r} not in {schema['enum']}")
+    if "const" in schema and value != schema["const"]:
+        errors.append(f"{where}: {value!r} != {schema['const']!r}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(f"{where}: {value} < {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(f"{where}: {value} > {schema['maximum']}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, dict):
+        errors += [f"{where}: {k} missing" for k in schema.get("required", []) if k not in value]
+        for k, v in value.items():
+            if k in schema.get("properties", {}):
+                errors += _check(v, schema["properties"][k], components, f"{where}.{k}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                errors += _check(v, schema["additionalProperties"], components, f"{where}.{k}")
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            errors += _check(v, schema["items"], components, f"{where}[{i}]")
+    return errors
+
+
+def test_history_answers_match_the_openapi_document_with_data(app, users):
+    """The fuzzer's users have no trades; here every new operation answers with rows in it."""
+    client = app.test_client()
+    me = users.address(users.signup(client))
+    now = int(time.time())
+    meter = "0x" + "cd" * 32
+    with app.app_context():
+        db.session.add_all([_trade(me, NEIGHBOUR, 40 * SEN, 1000, now - 60),
+                            _trade(NEIGHBOUR, me, 30 * SEN, 500, now - 30, venue="offer"),
+                            _trade(me, "0x" + "99" * 20, 35 * SEN, 700, now, venue="auction")])  # fmt: skip
+        db.session.add(Meter(meter_id=meter, owner=me, active=True))
+        db.session.add(Reading(meter_id=meter, interval=now - now % 900, owner=me, minted_wh=10, burned_wh=0,
+                               grid_wh=0, block_number=5))  # fmt: skip
+        db.session.add(AuctionRound(round_id=now - 900, end=now - 60, status="cleared", clearing_price=35 * SEN,
+                                    volume_wh=700, imported_wh=0, exported_wh=100, retail_price=50 * SEN,
+                                    feed_in_tariff=20 * SEN))  # fmt: skip
+        db.session.commit()
+    document = client.get("/api/v1/openapi.json").get_json()
+    components = document["components"]["schemas"]
+    wrong = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a", "b"]}
+    assert len(_check({"a": "x"}, wrong, components)) == 2  # the checker does report what does not match
+    for path, query in (("/account/trades", "?per_page=2"), ("/account/earnings", "?by=month"),
+                        ("/market/history", "?bucket=day"), ("/community", ""), ("/meter/periods", "?by=week"),
+                        ("/market/trades", "")):  # fmt: skip
+        r = client.get(f"/api/v1{path}{query}")
+        schema = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert r.status_code == 200, path
+        body = r.get_json()
+        assert body, path
+        assert _check(body, schema, components) == [], path
+    assert "text/csv" in document["paths"]["/account/trades"]["get"]["responses"]["200"]["content"]
