@@ -1,7 +1,7 @@
 """Trade history, earnings and savings against the grid, price and volume history, the community grid and the meter
 by period (issue 14, Deliver 2).
 
-The first test trades for real (order book and auction) on the test chain and changes the grid tariffs between
+The first test trades for real (order book and auction) on this module's own chain and changes the grid tariffs between
 trades, so each figure checks that a trade is compared at the tariffs in force when it traded. The others put rows
 straight into the index (the chain's clock cannot be set to a chosen local midnight) to check aggregation by local
 day in Asia/Kuala_Lumpur, CSV content and paging."""
@@ -18,11 +18,27 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from tests.webapp.conftest import Chain
 from webapp.extensions import db
 from webapp.models import AuctionRound, ChainEvent, Meter, Reading, Trade, User
 from webapp.services.demo_bot import Bot
 
 SEN = 10_000  # settlement units per sen
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory, databases):
+    """This module's own chain (one per database backend): its orders meet an empty book and its tariff changes
+    reach no other test."""
+    from energy_chain.anvil import start_anvil
+
+    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
+    try:
+        yield Chain(anvil, tmp_path_factory.mktemp("history-deployments"))
+    finally:
+        anvil.stop()
+
+
 _hashes = itertools.count(1)
 
 
@@ -74,7 +90,7 @@ def test_trades_are_compared_with_the_grid_at_the_tariffs_in_force_when_they_tra
             app.extensions["chain"].operator().resync()
             Bot(app, "unused", 1.0).keep_auction()  # close, clear and claim like the demo keeper
     finally:
-        _set_tariffs(chain, 50 * SEN, 20 * SEN)  # the deployment's tariffs, for the tests after this one
+        _set_tariffs(chain, 50 * SEN, 20 * SEN)  # the deployment's tariffs, for this module's other tests
     users.index()
 
     body = buyer_c.get("/api/v1/account/trades").get_json()
