@@ -508,3 +508,17 @@ def test_history_answers_match_the_openapi_document_with_data(app, users):
         assert body, path
         assert _check(body, schema, components) == [], path
     assert "text/csv" in document["paths"]["/account/trades"]["get"]["responses"]["200"]["content"]
+
+
+def test_tariff_history_answers_the_tariffs_in_force_and_nothing_before_the_first_change():
+    from energy_chain.clearing import Tariffs
+    from webapp.services.tariff_history import TariffHistory
+
+    history = TariffHistory([(10, 3, Tariffs(500_000, 200_000)), (20, 0, Tariffs(600_000, 100_000))])
+    assert history.source == "indexed" and history.epochs() == [10, 20]
+    assert history.at(10, 2) is None  # before the first indexed change: unknown, never the later tariffs
+    assert history.at(10, 3) == history.at(19) == Tariffs(500_000, 200_000)
+    assert history.at(20, 0) == history.at(10**9) == Tariffs(600_000, 100_000)
+    today = TariffHistory([], Tariffs(1, 1))
+    assert (today.source, today.at(5)) == ("current", Tariffs(1, 1))
+    assert TariffHistory().source == "none" and TariffHistory().at(5) is None

@@ -35,16 +35,18 @@ class TariffHistory:
         return "current" if self.current is not None else "none"
 
     def at(self, block: int, log_index: int = 2**31) -> Tariffs | None:
-        """The tariffs in force at (block, log index): the last change at or before it."""
+        """The tariffs in force at (block, log index): the last change at or before it; None before the first
+        indexed change (an index that started after the deployment does not know them)."""
         if not self.changes:
             return self.current
         keys = [(b, i) for b, i, _ in self.changes]
         k = bisect.bisect_right(keys, (block, log_index)) - 1
-        return self.changes[max(k, 0)][2]
+        return self.changes[k][2] if k >= 0 else None
 
     def epochs(self) -> list[int]:
-        """The first block of each change after the first (the blocks at which the tariffs moved)."""
-        return [b for b, _, _ in self.changes[1:]]
+        """The block of each change, oldest first: epoch k (k >= 1) runs from the k-th of them, epoch 0 is before any
+        (unknown tariffs)."""
+        return [b for b, _, _ in self.changes]
 
 
 def load(current: Tariffs | None = None, ask_chain: bool = True) -> TariffHistory:
