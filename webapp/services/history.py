@@ -16,6 +16,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -32,7 +33,7 @@ VENUES = ("book", "auction", "offer")
 WINDOWS = {"hour": 48 * 3600, "day": 31 * 86400, "week": 26 * 7 * 86400, "month": 366 * 86400}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TradeRow:
     """One trade from the household's side."""
 
@@ -48,20 +49,10 @@ class TradeRow:
     tx_hash: str
     block_number: int
     log_index: int
-
-    @property
-    def grid_value(self) -> int | None:
-        """What the same energy costs at the retail tariff (buy) or earns at the feed-in tariff (sell)."""
-        if self.tariffs is None:
-            return None
-        return cost_units(self.tariffs.retail if self.side == "buy" else self.tariffs.feed_in, self.amount_wh)
-
-    @property
-    def vs_grid(self) -> int | None:
-        """Saved against the retail tariff (buy) or earned above the feed-in tariff (sell); negative: worse."""
-        if self.grid_value is None:
-            return None
-        return self.grid_value - self.money if self.side == "buy" else self.money - self.grid_value
+    # What the same energy costs at the retail tariff (buy) or earns at the feed-in tariff (sell); None: no tariff.
+    grid_value: int | None = None
+    # Saved against the retail tariff (buy) or earned above the feed-in tariff (sell); negative: worse than the grid.
+    vs_grid: int | None = None
 
 
 @dataclass
@@ -124,13 +115,18 @@ class MyTrades:
         return Page(self.rows[(number - 1) * per_page : number * per_page], number, pages, len(self.rows))
 
 
-def _trades_of(address: str, period: DateRange) -> list[Trade]:
-    query = select(Trade).where(or_(Trade.buyer == address, Trade.seller == address))
+_COLUMNS = (Trade.venue, Trade.buyer, Trade.seller, Trade.price, Trade.amount_wh, Trade.block_number,
+            Trade.log_index, Trade.timestamp, Trade.tx_hash, Trade.buy_order_id, Trade.sell_order_id)  # fmt: skip
+
+
+def _trades_of(address: str, period: DateRange) -> list[Any]:
+    """The trades' columns (rows, not ORM objects: a household's history can be long), newest first."""
+    query = select(*_COLUMNS).where(or_(Trade.buyer == address, Trade.seller == address))
     if period.start is not None:
         query = query.where(Trade.timestamp >= period.start)
     if period.end is not None:
         query = query.where(Trade.timestamp < period.end)
-    return list(db.session.scalars(query.order_by(Trade.block_number.desc(), Trade.log_index.desc())))
+    return list(db.session.execute(query.order_by(Trade.block_number.desc(), Trade.log_index.desc())))
 
 
 def my_trades(address: str, period: DateRange | None = None, tariffs: tariff_history.TariffHistory | None = None,
@@ -142,44 +138,64 @@ def my_trades(address: str, period: DateRange | None = None, tariffs: tariff_his
     claims = _auction_claims(trades)
     rows: list[TradeRow] = []
     for t in trades:
-        for side in ("buy", "sell"):
-            if (t.buyer if side == "buy" else t.seller) == address:
-                rows.append(_row(t, side, history, claims))
+        if t.buyer == address:
+            rows.append(_row(t, "buy", history, claims))
+        if t.seller == address:
+            rows.append(_row(t, "sell", history, claims))
     totals = Totals()
     for row in rows:
         totals.add(row)
     return MyTrades(rows, totals, history.source, period)
 
 
-def _auction_claims(trades: list[Trade]) -> dict[int, tuple[AuctionOrder, AuctionRound | None]]:
+def _auction_claims(trades: list[Any]) -> dict[int, tuple[int | None, Tariffs | None]]:
+    """{auction order id: (money its claim moved, its round's tariffs)} for the auction fills among `trades`."""
     ids = [t.buy_order_id if t.buy_order_id is not None else t.sell_order_id for t in trades if t.venue == "auction"]
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
-    orders = list(db.session.scalars(select(AuctionOrder).where(AuctionOrder.order_id.in_(ids))))
-    rounds = {r.round_id: r for r in db.session.scalars(
-        select(AuctionRound).where(AuctionRound.round_id.in_({o.round_id for o in orders})))}  # fmt: skip
-    return {o.order_id: (o, rounds.get(o.round_id)) for o in orders}
+    orders = db.session.execute(select(AuctionOrder.order_id, AuctionOrder.round_id, AuctionOrder.money)
+                                .where(AuctionOrder.order_id.in_(ids))).all()  # fmt: skip
+    rounds = {r.round_id: Tariffs(int(r.retail_price), int(r.feed_in_tariff)) for r in db.session.execute(
+        select(AuctionRound.round_id, AuctionRound.retail_price, AuctionRound.feed_in_tariff)
+        .where(AuctionRound.round_id.in_({o.round_id for o in orders}), AuctionRound.retail_price > 0))}  # fmt: skip
+    return {o.order_id: (o.money, rounds.get(o.round_id)) for o in orders}
 
 
-def _row(t: Trade, side: str, history: tariff_history.TariffHistory,
-         claims: dict[int, tuple[AuctionOrder, AuctionRound | None]]) -> TradeRow:  # fmt: skip
-    money = t.cost
+def _row(t: Any, side: str, history: tariff_history.TariffHistory,
+         claims: dict[int, tuple[int | None, Tariffs | None]]) -> TradeRow:  # fmt: skip
+    price, wh = int(t.price), int(t.amount_wh)
+    money = cost_units(price, wh)
     tariffs, source = history.at(t.block_number, t.log_index), history.source
     counterparty: str | None = t.seller if side == "buy" else t.buyer
     if t.venue == "auction":
         counterparty = None
         order_id = t.buy_order_id if t.buy_order_id is not None else t.sell_order_id
-        order, rnd = claims.get(order_id or -1, (None, None))
-        if order is not None and order.money is not None:
-            money = int(order.money)
-        if rnd is not None and rnd.retail_price:
-            tariffs, source = Tariffs(int(rnd.retail_price), int(rnd.feed_in_tariff)), "round"
+        claimed, round_tariffs = claims.get(order_id if order_id is not None else -1, (None, None))
+        if claimed is not None:
+            money = int(claimed)
+        if round_tariffs is not None:
+            tariffs, source = round_tariffs, "round"
+    grid = vs = None
+    if tariffs is not None:
+        grid = cost_units(tariffs.retail if side == "buy" else tariffs.feed_in, wh)
+        vs = grid - money if side == "buy" else money - grid
     return TradeRow(
-        timestamp=int(t.timestamp), venue=t.venue, side=side, counterparty=counterparty, price=int(t.price),
-        amount_wh=int(t.amount_wh), money=money, tariffs=tariffs, tariff_source=source if tariffs else "none",
-        tx_hash=t.tx_hash, block_number=int(t.block_number), log_index=int(t.log_index),
-    )  # fmt: skip
+        int(t.timestamp),
+        t.venue,
+        side,
+        counterparty,
+        price,
+        wh,
+        money,
+        tariffs,
+        source if tariffs else "none",
+        t.tx_hash,
+        int(t.block_number),
+        int(t.log_index),
+        grid,
+        vs,
+    )
 
 
 def row_dict(row: TradeRow) -> dict[str, object]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -23,7 +24,14 @@ def community_zone() -> tzinfo:
 
 def bucket_start(ts: int, bucket: str, tz: tzinfo) -> int:
     """The Unix time at which the local hour/day/week (from Monday)/month holding `ts` starts."""
-    local = datetime.fromtimestamp(int(ts), UTC).astimezone(tz)
+    ts = int(ts)
+    quarter = ts - ts % 900  # every UTC offset and DST change is on a quarter hour: the same answer for its seconds
+    return _bucket_start(quarter, bucket, tz)
+
+
+@lru_cache(maxsize=65536)
+def _bucket_start(ts: int, bucket: str, tz: tzinfo) -> int:
+    local = datetime.fromtimestamp(ts, UTC).astimezone(tz)
     if bucket == "hour":
         start = local.replace(minute=0, second=0, microsecond=0)
     elif bucket == "day":

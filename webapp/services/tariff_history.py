@@ -39,8 +39,7 @@ class TariffHistory:
         indexed change (an index that started after the deployment does not know them)."""
         if not self.changes:
             return self.current
-        keys = [(b, i) for b, i, _ in self.changes]
-        k = bisect.bisect_right(keys, (block, log_index)) - 1
+        k = bisect.bisect_right(self.changes, (block, log_index), key=lambda c: (c[0], c[1])) - 1
         return self.changes[k][2] if k >= 0 else None
 
     def epochs(self) -> list[int]:

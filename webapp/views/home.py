@@ -25,7 +25,7 @@ def index():
         error = exc.message
     form = OrderForm() if current_user.is_authenticated else None
     draft = order_draft() if form else {}
-    mine = earnings.summary(current_user.address, community_zone()) if current_user.is_authenticated else None
+    mine = earnings.this_month(current_user.address, community_zone()) if current_user.is_authenticated else None
     return render_template("home.html", book=book, chain_error=error, form=form, draft=draft, band=grid_band(),
                            trades=trading.recent_trades(limit=8), earnings=mine)  # fmt: skip
 
