@@ -88,8 +88,9 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(chai
     found = _activity(server)
     anonymous = ["/", "/market", "/auction", "/explorer", "/explorer/blocks", "/explorer/events",
                  f"/explorer/tx/{found['tx']}", f"/explorer/block/{found['block']}", "/auth/login", "/auth/signup",
-                 "/no/such/page"]  # fmt: skip
-    household = ["/", "/market", "/auction", "/account", "/meter", "/explorer", f"/explorer/tx/{found['tx']}"]
+                 "/no/such/page", "/history", "/history?bucket=day", "/community"]  # fmt: skip
+    household = ["/", "/market", "/auction", "/account", "/meter", "/explorer", f"/explorer/tx/{found['tx']}",
+                 "/account/trades", "/meter?by=day", "/meter?by=month", "/history", "/community"]  # fmt: skip
     report: dict[str, dict] = {"tool": "axe-core 4.11.0 in headless Chromium", "pages": {}}
     problems: list[str] = []
 

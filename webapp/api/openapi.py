@@ -42,6 +42,130 @@ ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
 HASH = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}
 HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
 
+MONEY = {"type": "integer", "description": "settlement units (1 000 000 = RM 1)"}
+PRICE_OR_NULL = {"type": ["integer", "null"], "minimum": 0, "description": "units per kWh"}
+_TOTALS = _object(
+    trades=NON_NEGATIVE,
+    bought_wh=NON_NEGATIVE,
+    sold_wh=NON_NEGATIVE,
+    paid=NON_NEGATIVE,
+    received=NON_NEGATIVE,
+    net={**MONEY, "description": "received - paid"},
+    avg_buy_price=PRICE_OR_NULL,
+    avg_sell_price=PRICE_OR_NULL,
+    saved_vs_retail={**MONEY, "description": "retail cost of the energy bought minus what was paid"},
+    earned_over_feed_in={**MONEY, "description": "what the energy sold brought minus its feed-in value"},
+    unvalued_trades={**NON_NEGATIVE, "description": "trades without a known tariff (left out of both)"},
+)
+_TARIFF_SOURCE = {
+    "enum": ["indexed", "current", "none"],
+    "description": "indexed: tariffs in force at each trade; current: no history indexed, today's tariffs; "
+    "none: tariffs unknown (no comparison)",
+}
+_PERIOD_META = {"timezone": STR, "tariff_source": _TARIFF_SOURCE}
+HISTORY_SCHEMAS: dict[str, Any] = {
+    "TradeTotals": _TOTALS,
+    "MyTrade": _object(
+        timestamp=NON_NEGATIVE,
+        venue={"enum": ["book", "auction", "offer"]},
+        side={"enum": ["buy", "sell"]},
+        counterparty={"type": ["string", "null"], "description": "null: the auction pool"},
+        price=NON_NEGATIVE,
+        amount_wh=NON_NEGATIVE,
+        money={**NON_NEGATIVE, "description": "settlement units paid (buy) or received (sell)"},
+        retail_price=PRICE_OR_NULL,
+        feed_in_tariff=PRICE_OR_NULL,
+        tariff_source={"enum": ["round", "indexed", "current", "none"]},
+        grid_value={"type": ["integer", "null"], "description": "the energy at retail (buy) or feed-in (sell)"},
+        vs_grid={"type": ["integer", "null"], "description": "saved (buy) or earned above feed-in (sell)"},
+        tx_hash=HASH,
+        block=NON_NEGATIVE,
+    ),
+    "MyTrades": _object(
+        page={"type": "integer", "minimum": 1},
+        pages={"type": "integer", "minimum": 1},
+        total=NON_NEGATIVE,
+        per_page={"type": "integer", "minimum": 1, "maximum": 500},
+        **{"from": _nullable("string"), "to": _nullable("string")},
+        **_PERIOD_META,
+        totals=_ref("TradeTotals"),
+        trades=_array(_ref("MyTrade")),
+    ),
+    "Earnings": _object(
+        by={"enum": ["day", "week", "month"]},
+        **_PERIOD_META,
+        total=_ref("TradeTotals"),
+        periods=_array(
+            {
+                **_TOTALS,
+                "properties": {**_TOTALS["properties"], "start": NON_NEGATIVE, "label": STR},
+                "required": [*_TOTALS["required"], "start", "label"],
+            }
+        ),
+    ),
+    "MarketHistory": _object(
+        bucket={"enum": ["hour", "day", "week", "month"]},
+        timezone=STR,
+        buckets=_array(
+            _object(
+                start=NON_NEGATIVE,
+                label=STR,
+                volume_wh=NON_NEGATIVE,
+                volume_by_venue_wh={"type": "object", "additionalProperties": NON_NEGATIVE},
+                avg_price=PRICE_OR_NULL,
+                trades=NON_NEGATIVE,
+                low_price=PRICE_OR_NULL,
+                high_price=PRICE_OR_NULL,
+            )
+        ),
+    ),
+    "CommunityInterval": _object(
+        interval=NON_NEGATIVE,
+        meters=NON_NEGATIVE,
+        surplus_wh=NON_NEGATIVE,
+        deficit_wh=NON_NEGATIVE,
+        own_tokens_wh=NON_NEGATIVE,
+        grid_wh=NON_NEGATIVE,
+        net_wh=INT,
+    ),
+    "Community": _object(
+        latest={"oneOf": [{"type": "null"}, _ref("CommunityInterval")]},
+        recent=_array(_ref("CommunityInterval")),
+        active_meters=NON_NEGATIVE,
+        tariffs={"oneOf": [{"type": "null"}, _object(retail_price=NON_NEGATIVE, feed_in_tariff=NON_NEGATIVE)]},
+        last_round={
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    round_id=NON_NEGATIVE,
+                    clearing_price=_nullable("integer"),
+                    volume_wh=_nullable("integer"),
+                    imported_wh=_nullable("integer"),
+                    exported_wh=_nullable("integer"),
+                ),
+            ]
+        },
+        last_trade={"oneOf": [{"type": "null"}, _ref("Trade")]},
+    ),
+    "MeterPeriods": _object(
+        by={"enum": ["day", "week", "month"]},
+        **_PERIOD_META,
+        periods=_array(
+            _object(
+                start=NON_NEGATIVE,
+                label=STR,
+                intervals=NON_NEGATIVE,
+                surplus_wh=NON_NEGATIVE,
+                own_tokens_wh=NON_NEGATIVE,
+                grid_wh=NON_NEGATIVE,
+                surplus_value={"type": ["integer", "null"], "description": "at the feed-in tariff"},
+                own_tokens_value={"type": ["integer", "null"], "description": "at the retail tariff"},
+                grid_cost={"type": ["integer", "null"], "description": "at the retail tariff"},
+            )
+        ),
+    ),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         error=_object(
@@ -89,7 +213,7 @@ SCHEMAS: dict[str, Any] = {
     "Level": _object(price=NON_NEGATIVE, amount_wh=NON_NEGATIVE),
     "Book": _object(bids=_array(_ref("Level")), asks=_array(_ref("Level"))),
     "Trade": _object(
-        venue={"enum": ["book", "auction"]},
+        venue={"enum": ["book", "auction", "offer"]},
         buyer=ADDRESS,
         seller=ADDRESS,
         price=NON_NEGATIVE,
@@ -232,6 +356,7 @@ SCHEMAS: dict[str, Any] = {
             )
         ),
     ),
+    **HISTORY_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": STR}},
 }
 
@@ -470,6 +595,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
                 )
             },
+            **_history_paths(),
             "/explorer/txs": {
                 "get": _op(
                     "Indexed transactions (address= filters)",
@@ -488,5 +614,61 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     params=[*_PAGE, _query("name", {"type": "string", "maxLength": 64}), _query("tx", HASH)],
                 )
             },
+        },
+    }
+
+
+_DATES = [
+    _query("from", {"type": "string", "format": "date"}, "first local day (YYYY-MM-DD), inclusive"),
+    _query("to", {"type": "string", "format": "date"}, "last local day (YYYY-MM-DD), inclusive"),
+]
+
+
+def _history_paths() -> dict[str, Any]:
+    """Trade history, earnings against the grid, market price and volume, the community grid, meter periods."""
+    trades = _op(
+        "My trades on every venue with totals and grid comparison (format=csv: all of the period as CSV)",
+        "account",
+        {"200": "MyTrades"},
+        params=[
+            *_PAGE,
+            _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
+            *_DATES,
+            _query("format", {"enum": ["json", "csv"]}),
+        ],
+    )
+    trades["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
+    by = _query("by", {"enum": ["day", "week", "month"]})
+    return {
+        "/account/trades": {"get": trades},
+        "/account/earnings": {
+            "get": _op(
+                "Earned above feed-in and saved against retail, per local day, week or month",
+                "account",
+                {"200": "Earnings"},
+                params=[by, *_DATES],
+            )
+        },
+        "/market/history": {
+            "get": _op(
+                "Local trade price and volume per hour, day, week or month",
+                "market",
+                {"200": "MarketHistory"},
+                auth=False,
+                params=[_query("bucket", {"enum": ["hour", "day", "week", "month"]})],
+            )
+        },
+        "/community": {
+            "get": _op(
+                "The community grid now: latest interval, last round and trade, tariffs",
+                "market",
+                {"200": "Community"},
+                auth=False,
+            )
+        },
+        "/meter/periods": {
+            "get": _op(
+                "My meters per local day, week or month, valued in RM", "meter", {"200": "MeterPeriods"}, params=[by]
+            )
         },
     }

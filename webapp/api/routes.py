@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.api import bodies, bp
@@ -15,9 +15,14 @@ from webapp.forms import USERNAME_PATTERN
 from webapp.models import User
 from webapp.ratelimits import account_login_limit, ip_login_limit, signup_rate_limit
 from webapp.services import accounts, auctions, explorer, indexing, meters, sessions, trading
+from webapp.services import community as community_svc
+from webapp.services import earnings as earnings_svc
+from webapp.services import history as history_svc
 from webapp.services import topup as topups
 from webapp.services.context import chain
+from webapp.services.meter_periods import meter_periods
 from webapp.services.paging import paginate
+from webapp.services.periods import community_zone, date_range
 from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
 from webapp.validation import Field, parse_body
 
@@ -275,3 +280,80 @@ def auction_submit():
     wait = _flag(body, "wait")
     result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
     return jsonify(result), 201 if wait else 202
+
+
+# ---------------------------------------------------------------------- history, earnings, community
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = request.args.get(name, default)
+    if value not in choices:
+        raise UserError(f"{name} must be one of: {', '.join(choices)}.", f"invalid_{name}")
+    return value
+
+
+def _period():
+    return date_range(request.args.get("from"), request.args.get("to"), community_zone())
+
+
+@bp.get("/account/trades")
+@login_required
+def account_trades():
+    """My trades on every venue in a period (from/to: local days), with totals; format=csv: all of them as CSV."""
+    fmt = _choice("format", ("json", "csv"), "json")
+    period = _period()
+    mine = history_svc.my_trades(current_user.address, period)
+    if fmt == "csv":
+        return Response(history_svc.to_csv(mine.rows, community_zone()), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="trades.csv"'})  # fmt: skip
+    per_page = min(500, max(1, request.args.get("per_page", 50, type=int)))
+    page = mine.page(_page(), per_page)
+    return jsonify({"page": page.page, "pages": page.pages, "total": page.total, "per_page": per_page,
+                    "from": period.args.get("from"), "to": period.args.get("to"),
+                    "timezone": current_app.config["COMMUNITY_TIMEZONE"], "tariff_source": mine.tariff_source,
+                    "totals": mine.totals.as_dict(),
+                    "trades": [history_svc.row_dict(r) for r in page.items]})  # fmt: skip
+
+
+@bp.get("/account/earnings")
+@login_required
+def account_earnings():
+    """Earned above feed-in and saved against retail, per local day, week or month."""
+    by = _choice("by", ("day", "week", "month"), "day")
+    result = earnings_svc.earnings(current_user.address, by, community_zone(), _period())
+    return jsonify({"by": by, "timezone": current_app.config["COMMUNITY_TIMEZONE"],
+                    "tariff_source": result.tariff_source, "total": result.total.as_dict(),
+                    "periods": [p.as_dict() for p in result.periods]})  # fmt: skip
+
+
+@bp.get("/market/history")
+def market_history():
+    bucket = _choice("bucket", ("hour", "day", "week", "month"), "hour")
+    rows = history_svc.market_history(bucket, community_zone())
+    return jsonify({"bucket": bucket, "timezone": current_app.config["COMMUNITY_TIMEZONE"],
+                    "buckets": [r.as_dict() for r in rows]})  # fmt: skip
+
+
+@bp.get("/community")
+def community_state():
+    state = community_svc.grid_state()
+    last_round, last_trade = state.last_round, state.last_trade
+    return jsonify({
+        "latest": state.latest.as_dict() if state.latest else None,
+        "recent": [i.as_dict() for i in state.recent], "active_meters": state.active_meters,
+        "tariffs": {"retail_price": state.tariffs.retail, "feed_in_tariff": state.tariffs.feed_in}
+        if state.tariffs else None,
+        "last_round": {"round_id": last_round.round_id, "clearing_price": last_round.clearing_price,
+                       "volume_wh": last_round.volume_wh, "imported_wh": last_round.imported_wh,
+                       "exported_wh": last_round.exported_wh} if last_round else None,
+        "last_trade": _trade_json(last_trade) if last_trade else None,
+    })  # fmt: skip
+
+
+@bp.get("/meter/periods")
+@login_required
+def meter_by_period():
+    """My meters' readings per local day, week or month, valued at the tariffs."""
+    by = _choice("by", ("day", "week", "month"), "day")
+    result = meter_periods([m.meter_id for m in meters.meters_of(current_user.address)], by, community_zone())
+    periods = [p.as_dict() for p in result.periods]
+    return jsonify({"by": by, "timezone": current_app.config["COMMUNITY_TIMEZONE"],
+                    "tariff_source": result.tariff_source, "periods": periods})  # fmt: skip

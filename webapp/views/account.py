@@ -8,10 +8,11 @@ from flask_login import current_user, login_required
 
 from webapp.errors import UserError
 from webapp.forms import CancelForm, TopUpForm
-from webapp.services import sessions, trading
+from webapp.services import earnings, sessions, trading
 from webapp.services import topup as topups
 from webapp.services.accounts import APPROVED_SPENDERS
 from webapp.services.context import chain, sync_index
+from webapp.services.periods import community_zone
 from webapp.units import InvalidAmount, fmt_myr, parse_myr
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -43,6 +44,7 @@ def index():
         topup_requests=topups.mine(current_user),
         topup_max=current_app.config["TOPUP_MAX_MYR"],
         session_count=sessions.count(current_user),
+        summary=earnings.summary(current_user.address, community_zone()),
     )
 
 

@@ -8,7 +8,8 @@ from flask_login import current_user
 from webapp.errors import UserError
 from webapp.forms import OrderForm
 from webapp.i18n import COOKIE, LANGUAGES
-from webapp.services import trading
+from webapp.services import earnings, trading
+from webapp.services.periods import community_zone
 from webapp.text import Text
 from webapp.views.helpers import local_path
 from webapp.views.market import grid_band, order_draft
@@ -25,8 +26,9 @@ def index():
         error = exc.localized()
     form = OrderForm() if current_user.is_authenticated else None
     draft = order_draft() if form else {}
+    mine = earnings.this_month(current_user.address, community_zone()) if current_user.is_authenticated else None
     return render_template("home.html", book=book, chain_error=error, form=form, draft=draft, band=grid_band(),
-                           trades=trading.recent_trades(limit=8))  # fmt: skip
+                           trades=trading.recent_trades(limit=8), earnings=mine)  # fmt: skip
 
 
 @bp.post("/language")

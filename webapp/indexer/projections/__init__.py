@@ -39,4 +39,4 @@ def bytes32(v: str) -> str:
 
 
 # Importing the modules registers their projections.
-from webapp.indexer.projections import auction, meters, order_book  # noqa: E402,F401
+from webapp.indexer.projections import auction, meters, offers, order_book  # noqa: E402,F401
