@@ -275,3 +275,6 @@ def auction_submit():
     wait = _flag(body, "wait")
     result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
     return jsonify(result), 201 if wait else 202
+
+
+from webapp.api import autotrade as _autotrade  # noqa: E402,F401 - registers /autotrade on bp
