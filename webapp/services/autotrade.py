@@ -10,9 +10,9 @@ The agent's address: AGENT_ADDRESS from the environment; without it, on the loca
 "agent" account (webapp.services.demo_seed.local_agent, the one place of the web app that may know dev accounts);
 elsewhere automatic trading is off until AGENT_ADDRESS is set.
 
-What the agent did comes from its decision log (AGENT_LOG, JSON Lines written by agents/decision_log.py; format in
-docs/autotrade.md): the decisions for this user's address with their explanations and actions, newest first, and
-the forecast of each interval beside the meter's actual reading.
+What the agent did comes from its decision log (AGENT_LOG, JSON Lines written by agents/decision_log.py; see
+docs/webapp.md): the decisions for this user's address with their explanations and actions, newest first, and the
+forecast of each interval beside the meter's actual reading.
 """
 
 from __future__ import annotations
