@@ -65,6 +65,12 @@ register({
     "MandatePriceAboveMaximum": "The price is above the mandate's maximum buy price.",
     "MandateReserveBreached": "The sale would go below the mandate's energy reserve.",
     "MandateDailyCapExceeded": "The purchase would exceed the mandate's daily spending cap.",
+    "MandateInvalidAgent": "The agent address {agent} cannot be mandated (it must be another account).",
+    "MandateInvalidVenues": "Choose at least one venue where the agent may trade.",
+    "MandateInvalidValidity": "The end of the mandate must be in the future.",
+    "MandateSignatureExpired": "The signature's deadline has passed: sign the settings again.",
+    "MandateBadSignature": "The signature does not match these settings or your wallet (or was used already): sign "
+    "them again.",
 })  # fmt: skip
 
 
@@ -279,7 +285,7 @@ def _terms(bounds: Bounds) -> MandateTerms:
                         "no_agent", 503)  # fmt: skip
     try:
         return parse_bounds(bounds, agent)
-    except InvalidAmount as exc:
+    except ValueError as exc:  # InvalidAmount, or terms the SDK refuses (MandateTermsError)
         raise UserError(str(exc), "invalid_bounds") from exc
 
 
