@@ -9,6 +9,9 @@ import {IDoubleAuction} from "../interfaces/IDoubleAuction.sol";
 import {AuctionBook} from "./libraries/AuctionBook.sol";
 import {ClearingMath} from "./libraries/ClearingMath.sol";
 import {AuctionClearing} from "./libraries/AuctionClearing.sol";
+import {AuctionRules} from "./libraries/AuctionRules.sol";
+import {ITradingMandate} from "../interfaces/ITradingMandate.sol";
+import {IMandatedVenue} from "../interfaces/IMandatedVenue.sol";
 import {Side} from "../interfaces/MarketTypes.sol";
 
 /// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
@@ -24,6 +27,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @dev Minimum order size of a new deployment, Wh (admin may change it): a sliver order costs at least this.
     uint40 private constant DEFAULT_MIN_AMOUNT_WH = 100;
     uint128 private constant MAX_VALUE = ClearingMath.MAX_VALUE;
+    uint8 private constant VENUE = 2; // the auction's TradingMandate venue bit
 
     /// @dev Energy token (1 unit = 1 Wh), escrowed by sellers and delivered to buyers.
     IERC20 private immutable _energy;
@@ -43,6 +47,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     uint128 private _feedInTariff;
     /// @dev Sides an owner has booked in a round (bit 0: Buy, bit 1: Sell): an owner never trades with itself.
     mapping(uint64 roundId => mapping(address owner => uint8 sides)) private _sidesOf;
+    ITradingMandate private _mandate;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (schedule, roles).
     /// @param operator Holder of OPERATOR_ROLE (grid tariffs).
@@ -75,24 +80,26 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         returns (uint64 orderId)
     {
         Round storage r = _roundForOrders(roundId, false);
-        uint128 price = _checkOrder(r, roundId, side, limitPrice, amountWh);
-        orderId = _newOrderId();
-        Order storage o = _orders[orderId];
-        o.owner = msg.sender;
-        o.roundId = roundId;
-        o.side = side;
-        o.price = price;
-        o.amountWh = amountWh;
-        uint128 deposit;
-        if (side == Side.Buy) {
-            deposit = ClearingMath.costRoundedUp(price, amountWh);
-            o.moneyDeposit = deposit;
-        } else {
-            deposit = amountWh;
-            o.energyDeposit = deposit;
-        }
-        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
-        (side == Side.Buy ? _money : _energy).safeTransferFrom(msg.sender, address(this), deposit);
+        uint128 price = _checkOrder(r, roundId, msg.sender, side, limitPrice, amountWh);
+        return _submit(r, msg.sender, roundId, side, price, limitPrice, amountWh, hintPrevId);
+    }
+
+    /// @inheritdoc IDoubleAuction
+    function submitOrderFor(
+        address owner,
+        uint64 roundId,
+        Side side,
+        uint128 limitPrice,
+        uint128 amountWh,
+        uint64 hintPrevId
+    ) external nonReentrant returns (uint64 orderId) {
+        ITradingMandate m = _mandate;
+        if (address(m) == address(0)) revert VenueMandateNotSet();
+        Round storage r = _roundForOrders(roundId, false);
+        uint128 price = _checkOrder(r, roundId, owner, side, limitPrice, amountWh);
+        uint256 deposit = side == Side.Buy ? ClearingMath.costRoundedUp(price, amountWh) : 0;
+        m.authorize(owner, msg.sender, VENUE, side, price, amountWh, deposit);
+        return _submit(r, owner, roundId, side, price, limitPrice, amountWh, hintPrevId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -135,11 +142,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
             Phase phase = _phaseOf(o.roundId);
             if (phase != Phase.Reveal) revert DoubleAuctionWrongPhase(o.roundId, phase);
         }
-        if (_commitmentHash(side, limitPrice, amountWh, salt, msg.sender) != o.commitment) {
+        if (AuctionRules.commitmentHash(side, limitPrice, amountWh, salt, msg.sender) != o.commitment) {
             revert DoubleAuctionCommitmentMismatch(orderId);
         }
-        uint128 price = _checkOrder(r, o.roundId, side, limitPrice, amountWh);
-        _checkDeposit(o, orderId, side, price, amountWh);
+        uint128 price = _checkOrder(r, o.roundId, msg.sender, side, limitPrice, amountWh);
+        AuctionRules.checkDeposit(o, orderId, side, price, amountWh);
         (o.side, o.price, o.amountWh) = (side, price, amountWh);
         AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
     }
@@ -203,6 +210,12 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         emit MinAmountSet(minAmountWh);
     }
 
+    /// @inheritdoc IMandatedVenue
+    function setMandate(address mandate_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _mandate = ITradingMandate(mandate_);
+        emit MandateSet(mandate_);
+    }
+
     /// @inheritdoc IDoubleAuction
     function setSchedule(uint64 intervalSeconds, uint64 revealSeconds, bool sealedBids)
         external
@@ -240,7 +253,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     function settlementOf(uint64 orderId) external view returns (Settlement memory) {
         Order storage o = _orders[orderId];
         if (o.state == OrderState.None) revert DoubleAuctionUnknownOrder(orderId);
-        return _settlement(o, orderId);
+        return AuctionRules.settlement(_orders, _rounds[o.roundId], o, orderId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -258,7 +271,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         pure
         returns (bytes32)
     {
-        return _commitmentHash(side, limitPrice, amountWh, salt, owner);
+        return AuctionRules.commitmentHash(side, limitPrice, amountWh, salt, owner);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -301,6 +314,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         return MAX_CLAIM_BATCH;
     }
 
+    /// @inheritdoc IMandatedVenue
+    function mandate() external view returns (address) {
+        return address(_mandate);
+    }
+
     /// @inheritdoc IDoubleAuction
     function forfeitRecipient() external view returns (address) {
         return _forfeitRecipient;
@@ -320,26 +338,9 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     /// @dev The round `roundId` ready to take orders of the given mode: opens it on its first order.
     function _roundForOrders(uint64 roundId, bool sealedOrder) private returns (Round storage r) {
         r = _rounds[roundId];
-        uint64 current = currentRoundId();
-        if (roundId != current) {
-            if (r.phase != Phase.None) revert DoubleAuctionWrongPhase(roundId, _phaseOf(roundId));
-            revert DoubleAuctionNotCurrentRound(roundId, current);
-        }
-        if (r.phase == Phase.None) {
-            bool sealedBids = _sealedBids;
-            r.start = roundId;
-            r.end = roundId + _intervalSeconds;
-            r.revealEnd = sealedBids ? r.end + _revealSeconds : r.end;
-            r.sealedBids = sealedBids;
-            r.phase = Phase.Open;
-            r.retailPrice = _retailPrice;
-            r.feedInTariff = _feedInTariff;
-            emit RoundOpened(roundId, r.end, r.revealEnd, sealedBids, _retailPrice, _feedInTariff);
-        }
-        Phase phase = _phaseOf(roundId);
-        // Open can fail here only after a schedule change made an older round's id current again.
-        if (phase != Phase.Open) revert DoubleAuctionWrongPhase(roundId, phase);
-        if (r.sealedBids != sealedOrder) revert DoubleAuctionWrongMode(roundId, r.sealedBids);
+        AuctionRules.roundForOrders(
+            r, roundId, currentRoundId(), sealedOrder, _intervalSeconds, _revealSeconds, _sealedBids, _retailPrice, _feedInTariff
+        );
     }
 
     function _existingRound(uint64 roundId) private view returns (Round storage r) {
@@ -348,43 +349,49 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     }
 
     function _phaseOf(uint64 roundId) private view returns (Phase) {
-        Round storage r = _rounds[roundId];
-        Phase stored = r.phase;
-        if (stored != Phase.Open) return stored;
-        if (block.timestamp < r.end) return Phase.Open;
-        if (block.timestamp < r.revealEnd) return Phase.Reveal;
-        return Phase.Ended;
+        return AuctionRules.phaseOf(_rounds[roundId]);
     }
 
-    /// @dev Rules A and I of docs/security.md: a positive price, a size between the minimum and the bound, an order
-    ///      that can fill at all (a bid at or above the feed-in tariff, an ask at or below retail: every ask is raised to
-    ///      feed-in and every bid capped at retail), and one side per owner and round (no self-trade). Returns the
-    ///      effective price.
-    function _checkOrder(Round storage r, uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh)
+    /// @dev AuctionRules.checkOrder for `owner` (the caller, or the owner an agent trades for).
+    function _checkOrder(Round storage r, uint64 roundId, address owner, Side side, uint128 limitPrice, uint128 amountWh)
         private
         returns (uint128)
     {
-        if (amountWh == 0) revert DoubleAuctionZeroAmount();
-        if (limitPrice == 0) revert DoubleAuctionZeroPrice();
-        if (limitPrice > MAX_VALUE || amountWh > MAX_VALUE) revert DoubleAuctionOrderTooLarge(limitPrice, amountWh);
-        if (amountWh < _minAmountWh) revert DoubleAuctionAmountBelowMinimum(amountWh, _minAmountWh);
-        (uint128 retail, uint128 feedIn) = (r.retailPrice, r.feedInTariff);
-        if (side == Side.Buy ? limitPrice < feedIn : limitPrice > retail) {
-            revert DoubleAuctionNeverFillable(side, limitPrice, retail, feedIn);
-        }
-        uint8 bit = side == Side.Buy ? 1 : 2;
-        uint8 sides = _sidesOf[roundId][msg.sender];
-        if (sides & (3 ^ bit) != 0) revert DoubleAuctionSelfTrade(roundId, msg.sender);
-        if (sides != bit) _sidesOf[roundId][msg.sender] = bit;
-        return ClearingMath.effectivePrice(side, limitPrice, retail, feedIn);
+        return AuctionRules.checkOrder(_sidesOf, r, roundId, owner, side, limitPrice, amountWh, _minAmountWh);
     }
 
-    /// @dev A revealed order must be covered by its commitment's deposit.
-    function _checkDeposit(Order storage o, uint64 orderId, Side side, uint128 price, uint128 amountWh) private view {
-        (uint256 needed, uint256 held) = side == Side.Buy
-            ? (ClearingMath.costRoundedUp(price, amountWh), o.moneyDeposit)
-            : (amountWh, o.energyDeposit);
-        if (held < needed) revert DoubleAuctionDepositTooSmall(orderId, needed, held);
+    /// @dev Books an open order of `owner` at effective `price` and escrows the owner's deposit.
+    function _submit(
+        Round storage r,
+        address owner,
+        uint64 roundId,
+        Side side,
+        uint128 price,
+        uint128 limitPrice,
+        uint128 amountWh,
+        uint64 hintPrevId
+    ) private returns (uint64 orderId) {
+        orderId = _newOrderId();
+        Order storage o = _orders[orderId];
+        o.owner = owner;
+        o.roundId = roundId;
+        o.side = side;
+        o.price = price;
+        o.amountWh = amountWh;
+        uint128 deposit;
+        if (side == Side.Buy) {
+            deposit = ClearingMath.costRoundedUp(price, amountWh);
+            o.moneyDeposit = deposit;
+        } else {
+            deposit = amountWh;
+            o.energyDeposit = deposit;
+        }
+        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
+        (side == Side.Buy ? _money : _energy).safeTransferFrom(owner, address(this), deposit);
+    }
+
+    function _claim(uint64 orderId) private returns (Settlement memory) {
+        return AuctionRules.claim(_orders, _rounds, orderId, _energy, _money, _forfeitRecipient);
     }
 
     function _newOrderId() private returns (uint64 id) {
@@ -395,53 +402,11 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         }
     }
 
-    /// @dev What `claim` pays for an order of a Cleared round (reverts before, or once claimed).
-    function _settlement(Order storage o, uint64 id) private view returns (Settlement memory) {
-        Round storage r = _rounds[o.roundId];
-        if (r.phase != Phase.Cleared) revert DoubleAuctionWrongPhase(o.roundId, _phaseOf(o.roundId));
-        if (o.state == OrderState.Claimed) revert DoubleAuctionAlreadyClaimed(id);
-        return AuctionClearing.settle(_orders, r, o, id);
-    }
-
-    function _claim(uint64 orderId) private returns (Settlement memory s) {
-        Order storage o = _orders[orderId];
-        OrderState state = o.state;
-        if (state == OrderState.None) revert DoubleAuctionUnknownOrder(orderId);
-        s = _settlement(o, orderId);
-        o.state = OrderState.Claimed;
-        address owner = o.owner;
-        uint256 energyOut = s.energyRefund;
-        uint256 moneyOut = s.moneyRefund;
-        if (state == OrderState.Committed) {
-            (uint256 moneyKept, uint256 energyKept) = (o.moneyDeposit - moneyOut, o.energyDeposit - energyOut);
-            emit CommitmentRefunded(o.roundId, orderId, owner, moneyOut, energyOut);
-            emit CommitmentForfeited(o.roundId, orderId, owner, moneyKept, energyKept);
-            if (energyKept != 0) _energy.safeTransfer(_forfeitRecipient, energyKept);
-            if (moneyKept != 0) _money.safeTransfer(_forfeitRecipient, moneyKept);
-        } else {
-            if (o.side == Side.Buy) energyOut += s.fillWh;
-            else moneyOut += s.money;
-            emit OrderClaimed(
-                o.roundId, orderId, owner, o.side, s.fillWh, s.money, s.moneyRefund, s.energyRefund, s.gridWh
-            );
-        }
-        if (energyOut != 0) _energy.safeTransfer(owner, energyOut);
-        if (moneyOut != 0) _money.safeTransfer(owner, moneyOut);
-    }
-
     function _setGridTariffs(uint128 retailPrice, uint128 feedInTariff) private {
         if (retailPrice == 0 || retailPrice > MAX_VALUE || feedInTariff > retailPrice) {
             revert DoubleAuctionInvalidTariffs(retailPrice, feedInTariff);
         }
         (_retailPrice, _feedInTariff) = (retailPrice, feedInTariff);
         emit GridTariffsSet(retailPrice, feedInTariff);
-    }
-
-    function _commitmentHash(Side side, uint128 limitPrice, uint128 amountWh, bytes32 salt, address owner)
-        private
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(side, limitPrice, amountWh, salt, owner));
     }
 }

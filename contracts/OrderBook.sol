@@ -7,6 +7,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOrderBook} from "../interfaces/IOrderBook.sol";
+import {IMandatedVenue} from "../interfaces/IMandatedVenue.sol";
+import {ITradingMandate} from "../interfaces/ITradingMandate.sol";
 import {Side, MARKET_MAX_VALUE} from "../interfaces/MarketTypes.sol";
 import {PriceLevelList} from "./libraries/PriceLevelList.sol";
 import {OrderMatching} from "./libraries/OrderMatching.sol";
@@ -30,7 +32,10 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
     IERC20 private immutable _energy;
     IERC20 private immutable _money;
 
+    uint8 private constant VENUE = 1; // the order book's TradingMandate venue bit
+
     OrderMatching.Book private _book;
+    ITradingMandate private _mandate;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (sets the minimum order size and the hint walk bound).
     /// @param energy_ The energy token (Wh).
@@ -54,70 +59,33 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         nonReentrant
         returns (uint256 orderId)
     {
-        OrderMatching.Header memory h = _book.head;
-        _checkOrder(h, price, amount, expiry);
-        bool buy = side == Side.Buy;
-        uint256 trader = _book.traderOf[msg.sender];
-        if (trader == 0) trader = _register(h);
+        return _place(msg.sender, side, price, amount, expiry, maxFills, hintPrice);
+    }
 
-        orderId = h.nextId;
-        h.nextId = uint40(orderId + 1); // ids stay below 2^40: one per transaction for 34 000 years at 1 000 tx/s
-        emit OrderPlaced(orderId, msg.sender, side, price, amount, expiry);
-
-        uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
-        OrderMatching.Taker memory t = OrderMatching.Taker(
-            orderId,
-            trader,
-            buy,
-            price,
-            amount,
-            cap,
-            0,
-            0,
-            h.minAmount,
-            0,
-            new OrderMatching.Payout[](3 * cap),
-            0,
-            0,
-            0,
-            0,
-            _energy,
-            _money
-        );
-        t.needed = buy ? OrderMatching.cost(price, amount) : amount;
-        _book.matchTaker(h, t);
-        Status status = _book.restRemainder(h, t, hintPrice);
-        _book.orders[orderId] = OrderMatching.StoredOrder({
-            trader: uint32(trader),
-            price: uint40(price),
-            amount: uint40(amount),
-            expiry: uint40(expiry),
-            prev: uint40(t.prev),
-            next: 0,
-            side: side,
-            status: status
-        });
-        // Resting after a partial match: record the fills (remaining = amount - filled; a new buy remainder's escrow
-        // is exactly floor(price * remaining / 1000), no dust).
-        if (status == Status.Open && t.remaining != amount) _book.fills[orderId].filled = uint40(amount - t.remaining);
-        _book.head = h;
-
-        // Interactions, after every state change.
-        _execute(t);
-        if (t.toTaker != 0) _escrowToken(!buy).safeTransfer(msg.sender, t.toTaker);
-        if (t.escrow != 0) _pull(_escrowToken(buy), address(this), t.escrow, t.needed);
+    /// @inheritdoc IOrderBook
+    function placeOrderFor(
+        address owner,
+        Side side,
+        uint128 price,
+        uint128 amount,
+        uint64 expiry,
+        uint256 maxFills,
+        uint128 hintPrice
+    ) external nonReentrant returns (uint256 orderId) {
+        uint256 escrow = side == Side.Buy ? OrderMatching.cost(price, amount) : 0;
+        _mandateOrRevert().authorize(owner, msg.sender, VENUE, side, price, amount, escrow);
+        return _place(owner, side, price, amount, expiry, maxFills, hintPrice);
     }
 
     /// @inheritdoc IOrderBook
     function cancelOrder(uint256 orderId) external nonReentrant {
-        OrderMatching.StoredOrder storage o = _book.orders[orderId];
-        if (o.trader == 0) revert OrderBookUnknownOrder(orderId);
-        if (o.trader != _book.traderOf[msg.sender]) revert OrderBookNotOwner(orderId, msg.sender);
-        if (o.status != Status.Open) revert OrderBookOrderNotOpen(orderId, o.status);
-        uint256 remaining = _book.remainingOf(orderId, o);
-        (bool buy, uint256 refund) = _book.closeResting(orderId, o, Status.Cancelled);
-        emit OrderCancelled(orderId, msg.sender, uint128(remaining), uint128(refund), CancelReason.Owner);
-        _escrowToken(buy).safeTransfer(msg.sender, refund);
+        _cancel(msg.sender, orderId);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancelOrderFor(address owner, uint256 orderId) external nonReentrant {
+        _mandateOrRevert().requireAgent(owner, msg.sender, VENUE);
+        _cancel(owner, orderId);
     }
 
     /// @inheritdoc IOrderBook
@@ -144,6 +112,12 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         if (minAmount_ == 0 || minAmount_ > MAX_VALUE) revert OrderBookInvalidParameter(minAmount_);
         _book.head.minAmount = uint40(minAmount_);
         emit MinAmountSet(minAmount_);
+    }
+
+    /// @inheritdoc IMandatedVenue
+    function setMandate(address mandate_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _mandate = ITradingMandate(mandate_);
+        emit MandateSet(mandate_);
     }
 
     /// @inheritdoc IOrderBook
@@ -249,6 +223,11 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         }
     }
 
+    /// @inheritdoc IMandatedVenue
+    function mandate() external view returns (address) {
+        return address(_mandate);
+    }
+
     /// @inheritdoc IOrderBook
     function nextOrderId() external view returns (uint256) {
         return _book.head.nextId;
@@ -294,6 +273,89 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         return address(_money);
     }
 
+    // ------------------------------------------------------------------ internals: trading
+    /// @dev One placement for `owner` (the caller, or the owner an agent trades for): match, rest the remainder,
+    ///      then move the owner's tokens.
+    function _place(
+        address owner,
+        Side side,
+        uint128 price,
+        uint128 amount,
+        uint64 expiry,
+        uint256 maxFills,
+        uint128 hintPrice
+    ) private returns (uint256 orderId) {
+        OrderMatching.Header memory h = _book.head;
+        _checkOrder(h, price, amount, expiry);
+        bool buy = side == Side.Buy;
+        uint256 trader = _book.traderOf[owner];
+        if (trader == 0) trader = _register(h, owner);
+
+        orderId = h.nextId;
+        h.nextId = uint40(orderId + 1); // ids stay below 2^40: one per transaction for 34 000 years at 1 000 tx/s
+        emit OrderPlaced(orderId, owner, side, price, amount, expiry);
+
+        uint256 cap = maxFills < MAX_FILLS ? maxFills : MAX_FILLS;
+        OrderMatching.Taker memory t = OrderMatching.Taker(
+            orderId,
+            trader,
+            buy,
+            price,
+            amount,
+            cap,
+            0,
+            0,
+            h.minAmount,
+            0,
+            new OrderMatching.Payout[](3 * cap),
+            0,
+            0,
+            0,
+            0,
+            _energy,
+            _money,
+            owner
+        );
+        t.needed = buy ? OrderMatching.cost(price, amount) : amount;
+        _book.matchTaker(h, t);
+        Status status = _book.restRemainder(h, t, hintPrice);
+        _book.orders[orderId] = OrderMatching.StoredOrder({
+            trader: uint32(trader),
+            price: uint40(price),
+            amount: uint40(amount),
+            expiry: uint40(expiry),
+            prev: uint40(t.prev),
+            next: 0,
+            side: side,
+            status: status
+        });
+        // Resting after a partial match: record the fills (remaining = amount - filled; a new buy remainder's escrow
+        // is exactly floor(price * remaining / 1000), no dust).
+        if (status == Status.Open && t.remaining != amount) _book.fills[orderId].filled = uint40(amount - t.remaining);
+        _book.head = h;
+
+        // Interactions, after every state change.
+        _execute(t);
+        if (t.toTaker != 0) _escrowToken(!buy).safeTransfer(owner, t.toTaker);
+        if (t.escrow != 0) _pull(_escrowToken(buy), owner, address(this), t.escrow, t.needed);
+    }
+
+    function _cancel(address owner, uint256 orderId) private {
+        OrderMatching.StoredOrder storage o = _book.orders[orderId];
+        if (o.trader == 0) revert OrderBookUnknownOrder(orderId);
+        if (o.trader != _book.traderOf[owner]) revert OrderBookNotOwner(orderId, owner);
+        if (o.status != Status.Open) revert OrderBookOrderNotOpen(orderId, o.status);
+        uint256 remaining = _book.remainingOf(orderId, o);
+        (bool buy, uint256 refund) = _book.closeResting(orderId, o, Status.Cancelled);
+        emit OrderCancelled(orderId, owner, uint128(remaining), uint128(refund), CancelReason.Owner);
+        _escrowToken(buy).safeTransfer(owner, refund);
+    }
+
+    function _mandateOrRevert() private view returns (ITradingMandate m) {
+        m = _mandate;
+        if (address(m) == address(0)) revert VenueMandateNotSet();
+    }
+
     // ------------------------------------------------------------------ internals: checks
     function _checkOrder(OrderMatching.Header memory h, uint256 price, uint256 amount, uint256 expiry) private view {
         if (amount == 0) revert OrderBookZeroAmount();
@@ -306,25 +368,25 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         if (expiry != 0 && expiry <= block.timestamp) revert OrderBookExpired(expiry, block.timestamp);
     }
 
-    /// @dev Numbers the caller as a trader on their first order (two fresh slots, once per address).
-    function _register(OrderMatching.Header memory h) private returns (uint256 trader) {
+    /// @dev Numbers `owner` as a trader on their first order (two fresh slots, once per address).
+    function _register(OrderMatching.Header memory h, address owner) private returns (uint256 trader) {
         trader = SafeCast.toUint32(uint256(h.traders) + 1); // 2^32 - 1 traders, then SafeCastOverflowedUintDowncast
         h.traders = uint32(trader);
-        _book.traderOf[msg.sender] = uint32(trader);
-        _book.ownerOf[trader] = msg.sender;
+        _book.traderOf[owner] = uint32(trader);
+        _book.ownerOf[trader] = owner;
     }
 
-    /// @dev Moves the caller's tokens; a failure is reported as a named error against what the order needs at its
-    ///      limit (checked only on failure, so a funded order pays for no extra calls).
-    function _pull(IERC20 token, address to, uint256 amount, uint256 needed) private {
-        try token.transferFrom(msg.sender, to, amount) returns (bool ok) {
+    /// @dev Moves the order owner's tokens; a failure is reported as a named error against what the order needs at
+    ///      its limit (checked only on failure, so a funded order pays for no extra calls).
+    function _pull(IERC20 token, address from, address to, uint256 amount, uint256 needed) private {
+        try token.transferFrom(from, to, amount) returns (bool ok) {
             if (ok) return;
         } catch {}
-        uint256 balance = token.balanceOf(msg.sender);
-        if (balance < needed) revert OrderBookInsufficientBalance(address(token), msg.sender, balance, needed);
-        uint256 allowance = token.allowance(msg.sender, address(this));
-        if (allowance < needed) revert OrderBookInsufficientAllowance(address(token), msg.sender, allowance, needed);
-        revert OrderBookTransferFailed(address(token), msg.sender, amount);
+        uint256 balance = token.balanceOf(from);
+        if (balance < needed) revert OrderBookInsufficientBalance(address(token), from, balance, needed);
+        uint256 allowance = token.allowance(from, address(this));
+        if (allowance < needed) revert OrderBookInsufficientAllowance(address(token), from, allowance, needed);
+        revert OrderBookTransferFailed(address(token), from, amount);
     }
 
     /// @dev Executes the token movements matching recorded, after every state change.
@@ -332,7 +394,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
         for (uint256 i; i < t.payoutCount; ++i) {
             OrderMatching.Payout memory p = t.payouts[i];
             if (p.from == address(0)) p.token.safeTransfer(p.to, p.amount);
-            else _pull(p.token, p.to, p.amount, t.needed);
+            else _pull(p.token, p.from, p.to, p.amount, t.needed);
         }
     }
 

@@ -25,6 +25,7 @@ from energy_chain.signer import Signer
 CONTRACT = "DoubleAuction"
 # Gas limits (measured in reports/gas.json, with headroom): a submission walks at most MAX_HINT_WALK (64) positions.
 GAS_SUBMIT = 700_000
+GAS_MANDATE = 60_000  # what submitOrderFor adds (TradingMandate.authorize; reports/gas.json), with room
 GAS_COMMIT = 300_000
 GAS_REVEAL = 700_000
 GAS_CLOSE = 100_000
@@ -154,13 +155,40 @@ class AuctionClient:
 
         An order that meets a missing allowance approves the auction and is sent once more.
         """
-        round_id = self.current_round_id() if round_id is None else round_id
+        rid = self.current_round_id() if round_id is None else round_id
+        build = lambda h: self.contract.functions.submitOrder(rid, int(side), price, amount_wh, h)  # noqa: E731
+        return self._submit(signer, build, rid, side, price, GAS_SUBMIT, hint, approve=True)
+
+    def submit_for(
+        self,
+        agent: Signer,
+        owner: str,
+        side: Side,
+        price: int,
+        amount_wh: int,
+        round_id: int | None = None,
+        hint: int | None = None,
+    ) -> int:
+        """The agent places an open order for `owner` within the owner's TradingMandate (submitOrderFor): the
+        owner's tokens are escrowed and its claim pays the owner. Same hints and retries as `submit`, except that a
+        missing allowance is not approved (only the owner can): it raises TxFailed like every refused bound
+        (MandatePriceBelowMinimum, MandateReserveBreached, ...). Returns the order id."""
+        rid = self.current_round_id() if round_id is None else round_id
+        who = Web3.to_checksum_address(owner)
+        build = lambda h: self.contract.functions.submitOrderFor(who, rid, int(side), price, amount_wh, h)  # noqa: E731
+        return self._submit(agent, build, rid, side, price, GAS_SUBMIT + GAS_MANDATE, hint, approve=False)
+
+    def _submit(
+        self, signer: Signer, build: Any, round_id: int, side: Side, price: int, gas: int, hint: int | None,
+        approve: bool,
+    ) -> int:  # fmt: skip
+        """Send `build(hint)`; with `approve`, a missing allowance approves the auction and sends once more."""
 
         def send(h: int) -> dict[str, Any]:
-            fn = self.contract.functions.submitOrder(round_id, int(side), price, amount_wh, h)
-            return retry_after_approval(
-                self.chain, signer, self.contract.address, lambda: self._send(fn, signer, GAS_SUBMIT)
-            )
+            fn = build(h)
+            if not approve:
+                return self._send(fn, signer, gas)
+            return retry_after_approval(self.chain, signer, self.contract.address, lambda: self._send(fn, signer, gas))
 
         # a hint that went stale past the walk's bound before mining: sent again with a fresh one (energy_chain.hints)
         receipt = with_fresh_hints(send, lambda: self.hint(round_id, side, price), hint)

@@ -18,6 +18,11 @@ from energy_chain.client import ChainClient
 from energy_chain.deployment import Deployment, DeploymentMissing
 from energy_chain.signer import Signer
 
+# Community day of the trading mandate's daily cap: UTC+8 (Malaysia) unless MANDATE_DAY_OFFSET_S says otherwise.
+MANDATE_DAY_OFFSET_S = int(os.environ.get("MANDATE_DAY_OFFSET_S", 8 * 3600))
+# Venues that call TradingMandate.authorize, with their venue bits (energy_chain.mandate.VENUE_*).
+MANDATED_VENUES: list[tuple[str, int]] = [("OrderBook", 1), ("DoubleAuction", 2)]
+SET_MANDATE_GAS = 100_000
 ORDER_BOOK_MIN_WH = 10  # minimum order size against dust spam (admin can change it: setMinAmount)
 # Grid retail 0.50 MYR/kWh and feed-in 0.20 MYR/kWh (mgMYR units per kWh); the operator changes them on chain.
 AUCTION_RETAIL, AUCTION_FEED_IN = 500_000, 200_000
@@ -68,6 +73,17 @@ CONTRACTS: list[tuple[str, ArgsBuilder]] = [
     ("OrderBook", lambda a, r: [r.admin, a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
     # Direct trading of signed offers; its minimum fill is the order book's minimum order size.
     ("OfferSettlement", lambda a, r: [a["EnergyToken"], a["SettlementToken"], ORDER_BOOK_MIN_WH]),
+    # Bounds of automatic-trading agents; registers the venues that ask it (each venue is pointed at it below).
+    (
+        "TradingMandate",
+        lambda a, r: [
+            r.admin,
+            a["EnergyToken"],
+            MANDATE_DAY_OFFSET_S,
+            [a[name] for name, _ in MANDATED_VENUES],
+            [bit for _, bit in MANDATED_VENUES],
+        ],
+    ),
 ]
 
 
@@ -97,8 +113,35 @@ def deploy_all(client: ChainClient, roles: Roles | None = None, quiet: bool = Fa
         first_block = block if first_block is None else min(first_block, block)
         if not quiet:
             print(f"deployed {name:<16} at {address} (block {block})")
+    _wire_mandate(client, record, roles, quiet)
     if first_block is not None and (record.deploy_block == 0 or not _existing(client)):
         record.deploy_block = first_block
     record.save(client.config.deployments_dir)
     client.use_deployment(record)
     return record
+
+
+def _wire_mandate(client: ChainClient, record: Deployment, roles: Roles, quiet: bool) -> None:
+    """Point each mandated venue at the deployment's TradingMandate (admin's setMandate), where it is not yet.
+
+    Sent by the deployer, which must hold the venues' admin role (it does when it is the admin: roles_from_env and
+    the dev chain). A venue deployed before it had "for owner" entry points is left as it is, with a note.
+    """
+    mandate = record.contracts["TradingMandate"]["address"]
+    for name, _ in MANDATED_VENUES:
+        c = record.contracts[name]
+        venue = client.w3.eth.contract(address=c["address"], abi=c["abi"])
+        try:
+            current = venue.functions.mandate().call()
+        except Exception:  # older bytecode without mandate(): redeploy (make reset) for automatic trading
+            if not quiet:
+                print(f"{name} at {c['address']} predates TradingMandate: automatic trading needs a new deployment")
+            continue
+        if current.lower() == mandate.lower():
+            continue
+        if roles.deployer.address.lower() != roles.admin.lower():
+            print(f"{name}: the admin {roles.admin} must call setMandate({mandate})")
+            continue
+        client.transact(venue.functions.setMandate(mandate), roles.deployer, gas=SET_MANDATE_GAS)
+        if not quiet:
+            print(f"{name:<16} now asks TradingMandate {mandate}")

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from energy_chain.deployment import Deployment
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-# Dev account index of each role; households of the demo and the tests start at FIRST_USER_INDEX.
-ROLE_INDEX = {"admin": 0, "operator": 1, "oracle": 2}
+# Dev account index of each role; households of the demo and the tests start at FIRST_USER_INDEX. The automatic-
+# trading agent of the demo (TradingMandate) has an index far above any household's (FIRST_USER_INDEX + n).
+ROLE_INDEX = {"admin": 0, "operator": 1, "oracle": 2, "agent": 99_999}
 ADMIN_INDEX, OPERATOR_INDEX, ORACLE_INDEX = ROLE_INDEX["admin"], ROLE_INDEX["operator"], ROLE_INDEX["oracle"]
 FIRST_USER_INDEX = 3
 DEMO_COMMUNITY = PROJECT_ROOT / "meter_oracle" / "config" / "demo-community.json"
@@ -89,7 +90,7 @@ def _index(role: str | int) -> int:
 
 
 def dev_signer(role: str | int) -> Signer:
-    """The dev account of `role` ("admin", "operator", "oracle") or index, unchecked (tests building a chain)."""
+    """The dev account of `role` (admin, operator, oracle, agent) or index, unchecked (tests building a chain)."""
     return Signer.from_key(dev_key(_index(role)))
 
 

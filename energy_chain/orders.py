@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
 from web3.contract import Contract
 
 from energy_chain.approvals import ensure_approvals, retry_after_approval
@@ -31,6 +32,8 @@ PLACE_GAS_PER_FILL = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_FILL", 70_000)
 # Expired resting orders are removed on a cap of their own (as many as max_fills): each adds < PLACE_GAS_PER_CLEANUP.
 PLACE_GAS_PER_CLEANUP = int(os.environ.get("ORDER_BOOK_PLACE_GAS_PER_CLEANUP", 40_000))
 CANCEL_GAS = 200_000
+# What a placement or cancel for an owner adds (TradingMandate.authorize / requireAgent; reports/gas.json), with room.
+MANDATE_GAS = int(os.environ.get("ORDER_BOOK_MANDATE_GAS", 60_000))
 CLEAN_GAS_PER_ORDER = 60_000
 DEFAULT_MAX_FILLS = int(os.environ.get("ORDER_BOOK_MAX_FILLS", 10))
 PLACE_SELECTOR = function_signature_to_4byte_selector("placeOrder(uint8,uint128,uint128,uint64,uint256,uint128)")
@@ -224,11 +227,53 @@ class OrderBookClient:
         and the mining) is sent again with a fresh hint (energy_chain.hints).
         """
 
+        return self._place(
+            signer,
+            lambda h: self.place_function(side, price, amount, expiry, max_fills, h),
+            side,
+            price,
+            place_gas(max_fills),
+            hint,
+            approve=True,
+        )
+
+    def place_for(
+        self,
+        agent: Signer,
+        owner: str,
+        side: Side,
+        price: int,
+        amount: int,
+        expiry: int = 0,
+        max_fills: int = DEFAULT_MAX_FILLS,
+        hint: int | None = None,
+    ) -> PlaceResult:
+        """The agent places an order for `owner` within the owner's TradingMandate (placeOrderFor); the order,
+        its escrow and its proceeds are the owner's. Same hints and retries as `place`, except that a missing
+        allowance is not approved (only the owner can): it raises TxFailed(OrderBookInsufficientAllowance) like
+        every bound the mandate refuses (MandatePriceAboveMaximum, MandateDailyCapExceeded, ...)."""
+        owner = Web3.to_checksum_address(owner)
+        return self._place(
+            agent,
+            lambda h: self.contract.functions.placeOrderFor(owner, int(side), price, amount, expiry, max_fills, h),
+            side,
+            price,
+            place_gas(max_fills) + MANDATE_GAS,
+            hint,
+            approve=False,
+        )
+
+    def _place(
+        self, signer: Signer, build: Any, side: Side, price: int, gas: int, hint: int | None, approve: bool
+    ) -> PlaceResult:
+        """Send `build(hint)`: a stale hint is read again (energy_chain.hints); with `approve`, a missing allowance
+        approves the book and sends once more (energy_chain.approvals)."""
+
         def send(h: int) -> dict[str, Any]:
-            fn = self.place_function(side, price, amount, expiry, max_fills, h)
-            return retry_after_approval(
-                self.chain, signer, self.address, lambda: self._send(fn, signer, place_gas(max_fills))
-            )
+            fn = build(h)
+            if not approve:
+                return self._send(fn, signer, gas)
+            return retry_after_approval(self.chain, signer, self.address, lambda: self._send(fn, signer, gas))
 
         receipt = with_fresh_hints(send, lambda: self.hint_for(side, price), hint)
         return self.place_result(receipt)
@@ -253,6 +298,11 @@ class OrderBookClient:
     def cancel(self, signer: Signer, order_id: int) -> dict[str, Any]:
         """Cancel one of the signer's open orders (escrow refunded). Raises TxFailed, e.g. OrderBookNotOwner."""
         return self._send(self.contract.functions.cancelOrder(order_id), signer, CANCEL_GAS)
+
+    def cancel_for(self, agent: Signer, owner: str, order_id: int) -> dict[str, Any]:
+        """The owner's mandated agent cancels one of the owner's open orders (refund to the owner)."""
+        fn = self.contract.functions.cancelOrderFor(Web3.to_checksum_address(owner), order_id)
+        return self._send(fn, agent, CANCEL_GAS + MANDATE_GAS)
 
     def clean_expired(self, signer: Signer, order_ids: list[int]) -> int:
         """Remove expired orders among `order_ids` (anyone may); returns how many were removed."""

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Side} from "./MarketTypes.sol";
+import {IMandatedVenue} from "./IMandatedVenue.sol";
 
 /// @title Periodic double auction (call market) with one uniform clearing price per round
 /// @notice Every bidding window of `intervalSeconds` (default 900 s) is one round; its energy is delivered in the
@@ -33,7 +34,7 @@ import {Side} from "./MarketTypes.sol";
 ///            among equal prices, not pro rata), orders after it get nothing.
 ///         6. Grid fallback: unmatched demand (bid Wh - volume) is recorded as bought from the grid at retail,
 ///            unmatched supply as sold to the grid at the feed-in tariff (events only; no tokens move).
-interface IDoubleAuction {
+interface IDoubleAuction is IMandatedVenue {
     /// @notice Phase of a round. `Open`, `Reveal` and `Ended` follow from the clock; the rest from transactions.
     /// @dev None: no order yet. Open: orders (or commitments) accepted. Reveal (sealed rounds): commitments are
     ///      revealed. Ended: window over, waiting for `closeRound`. Closed: book frozen, clearing not started.
@@ -403,6 +404,28 @@ interface IDoubleAuction {
     function submitOrder(uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh, uint64 hintPrevId)
         external
         returns (uint64 orderId);
+
+    /// @notice The caller (an agent) places an open order for `owner` within the owner's TradingMandate (open rounds
+    ///         only; sealed rounds need the owner's own commitment). The order is the owner's: the owner's tokens are
+    ///         escrowed and its claim pays the owner. The bounds are checked at the order's effective price (an ask
+    ///         raised to the feed-in tariff, a bid capped at retail): an ask needs it >= minSellPrice and leaves the
+    ///         owner's energy >= reserveWh; a bid needs it <= maxBuyPrice and counts its escrow
+    ///         ceil(price * Wh / 1000) against the daily cap (a refund at claim does not give the allowance back).
+    /// @param owner The household.
+    /// @param roundId As submitOrder.
+    /// @param side As submitOrder.
+    /// @param limitPrice As submitOrder.
+    /// @param amountWh As submitOrder.
+    /// @param hintPrevId As submitOrder.
+    /// @return orderId The new order's id.
+    function submitOrderFor(
+        address owner,
+        uint64 roundId,
+        Side side,
+        uint128 limitPrice,
+        uint128 amountWh,
+        uint64 hintPrevId
+    ) external returns (uint64 orderId);
 
     /// @notice Sealed rounds: commits to an order without showing it, escrowing deposits that must cover it.
     /// @param roundId The current round.

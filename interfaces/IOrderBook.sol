@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Side} from "./MarketTypes.sol";
+import {IMandatedVenue} from "./IMandatedVenue.sol";
 
 /// @title Continuous limit-order book for energy
 /// @notice Prosumers sell energy tokens (Wh) and consumers buy them with settlement tokens (mgMYR units) at limit
@@ -19,7 +20,7 @@ import {Side} from "./MarketTypes.sol";
 ///      is cancelled (reason CapReached, nothing was escrowed for it) so that the book never crosses.
 ///      Self-trade: an incoming order that meets a resting order of the same owner cancels that resting order
 ///      (refunding its escrow, reason SelfTrade) and continues matching.
-interface IOrderBook {
+interface IOrderBook is IMandatedVenue {
     /// @notice Life-cycle state of an order.
     enum Status {
         None,
@@ -210,6 +211,36 @@ interface IOrderBook {
     /// @notice Cancels an open order of the caller and refunds its escrow.
     /// @param orderId The order.
     function cancelOrder(uint256 orderId) external;
+
+    /// @notice The caller (an agent) places an order for `owner`, within the owner's TradingMandate: the order is the
+    ///         owner's (escrow and proceeds move from and to the owner, who approved the book as for its own
+    ///         orders). A sell needs price >= minSellPrice and leaves the owner's energy balance >= reserveWh; a buy
+    ///         needs price <= maxBuyPrice and counts price * amount / 1000 (its escrow at the limit, floored as the
+    ///         book does) against the owner's daily spending cap. A later refund of the buy's remainder does not
+    ///         give the day's allowance back. Reverts with the mandate's Mandate* errors, or VenueMandateNotSet.
+    /// @param owner The household the agent trades for.
+    /// @param side As placeOrder.
+    /// @param price As placeOrder.
+    /// @param amount As placeOrder.
+    /// @param expiry As placeOrder.
+    /// @param maxFills As placeOrder.
+    /// @param hintPrice As placeOrder.
+    /// @return orderId The new order's id.
+    function placeOrderFor(
+        address owner,
+        Side side,
+        uint128 price,
+        uint128 amount,
+        uint64 expiry,
+        uint256 maxFills,
+        uint128 hintPrice
+    ) external returns (uint256 orderId);
+
+    /// @notice The caller (the owner's mandated agent, with the order-book venue) cancels an open order of `owner`;
+    ///         the escrow goes back to the owner.
+    /// @param owner The household.
+    /// @param orderId The order.
+    function cancelOrderFor(address owner, uint256 orderId) external;
 
     /// @notice Removes the expired open orders among `orderIds` and refunds their owners. Anyone may call;
     ///         ids that are not open and expired are skipped.

@@ -93,6 +93,7 @@ library OrderMatching {
         uint256 needed; // what the order may spend at its limit: it never spends more (fills are at or better)
         IERC20 energy;
         IERC20 money;
+        address owner; // whose order it is: the caller, or the owner an agent places for
     }
 
     /// @notice Matches taker `t` against the opposite side (at most `t.cap` resting orders visited).
@@ -125,7 +126,7 @@ library OrderMatching {
                 takeOffLevel(lvl, remaining);
                 uint256 refund = escrowOf(b, makerId, m, remaining);
                 emit IOrderBook.OrderCancelled(
-                    makerId, msg.sender, uint128(remaining), uint128(refund), IOrderBook.CancelReason.SelfTrade
+                    makerId, t.owner, uint128(remaining), uint128(refund), IOrderBook.CancelReason.SelfTrade
                 );
                 t.toTaker += refund;
                 _popHead(lvl, m, IOrderBook.Status.Cancelled);
@@ -156,13 +157,13 @@ library OrderMatching {
         if (t.remaining == 0) return IOrderBook.Status.Filled;
         if (crosses(h, t.buy, t.price)) {
             emit IOrderBook.OrderCancelled(
-                t.id, msg.sender, uint128(t.remaining), 0, IOrderBook.CancelReason.CapReached
+                t.id, t.owner, uint128(t.remaining), 0, IOrderBook.CancelReason.CapReached
             );
             return IOrderBook.Status.Cancelled;
         }
         if (t.remaining < t.minAmount) {
             // Below the minimum: resting it would be dust at its price; nothing was escrowed for it.
-            emit IOrderBook.OrderCancelled(t.id, msg.sender, uint128(t.remaining), 0, IOrderBook.CancelReason.Dust);
+            emit IOrderBook.OrderCancelled(t.id, t.owner, uint128(t.remaining), 0, IOrderBook.CancelReason.Dust);
             return IOrderBook.Status.Cancelled;
         }
         t.escrow = t.buy ? cost(t.price, t.remaining) : t.remaining;
@@ -280,15 +281,15 @@ library OrderMatching {
         if (t.buy) {
             // The maker sells: the taker pays the maker, the book releases the maker's escrowed energy.
             t.toTaker += f;
-            _payout(t, t.money, msg.sender, maker, c);
+            _payout(t, t.money, t.owner, maker, c);
         } else {
             // The maker buys: the taker delivers energy to the maker, the book pays the taker from the maker's escrow.
             t.toTaker += c;
-            _payout(t, t.energy, msg.sender, maker, f);
+            _payout(t, t.energy, t.owner, maker, f);
             _releaseBuyEscrow(t, fl, maker, q, makerRemaining, f, c);
         }
         emit IOrderBook.OrderFilled(
-            makerId, t.id, maker, msg.sender, t.buy ? Side.Buy : Side.Sell, uint128(q), uint128(f), uint128(c)
+            makerId, t.id, maker, t.owner, t.buy ? Side.Buy : Side.Sell, uint128(q), uint128(f), uint128(c)
         );
         if (makerRemaining == 0) {
             _popHead(lvl, m, IOrderBook.Status.Filled); // `fills` stays as it was: only read while the order is open
