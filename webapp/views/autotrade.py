@@ -150,9 +150,10 @@ def save():
     """Turn on or change the bounds (custodial: signed with the session's key; browser wallets sign in the page)."""
     try:
         terms = autotrade.turn_on(current_user, bounds_from_form())
-    except UserError:
+    except UserError as exc:  # back to this page (not the referrer) with the message and what was typed
         _keep_draft()
-        raise
+        flash(exc.message, "error")
+        return redirect(url_for("autotrade.index"))
     flash(_("Automatic trading is on. The agent %(agent)s may now trade for you within these bounds, enforced "
             "on chain.", agent=terms.agent), "success")  # fmt: skip
     return redirect(url_for("autotrade.index"))
@@ -161,7 +162,11 @@ def save():
 @bp.post("/off")
 @login_required
 def off():
-    autotrade.turn_off(current_user)
+    try:
+        autotrade.turn_off(current_user)
+    except UserError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("autotrade.index"))
     flash(_("Automatic trading is off: the agent's mandate is revoked on chain and it can no longer trade for you."),
           "success")  # fmt: skip
     return redirect(url_for("autotrade.index"))
