@@ -42,6 +42,13 @@ def write_decisions(path: str | Path, owner: str, count: int = 3) -> None:
                                      "generation_wh": 1400 + 100 * i, "load_wh": 450}) + "\n")  # fmt: skip
 
 
+def _click(driver, element_id: str) -> None:
+    """Click a button where a person sees it (not under the sticky menu after a reload kept the scroll)."""
+    button = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+
+
 def _fill(driver, values: dict[str, str]) -> None:
     for name, value in values.items():
         field = driver.find_element(By.NAME, name)
@@ -57,9 +64,9 @@ def test_a_household_turns_automatic_trading_on_sees_what_it_did_and_turns_it_of
     wait_for(browser, "#autotrade-form")
     assert text_of(browser, "#autotrade-status") == "Off"
     _fill(browser, {"min_sell_price_sen": "24", "max_buy_price_sen": "45", "reserve_kwh": "2", "daily_cap_myr": "4"})
-    browser.find_element(By.ID, "venue-direct").click()  # unticked: order book and auction only
+    _click(browser, "venue-direct")  # unticked: order book and auction only
     _fill(browser, {"weight_cost": "9"})
-    browser.find_element(By.ID, "autotrade-save").click()
+    _click(browser, "autotrade-save")
     wait_for(browser, "#confirm-dialog[open]")
     browser.find_element(By.ID, "confirm-ok").click()
     wait_text(browser, "Automatic trading is on")
@@ -76,7 +83,7 @@ def test_a_household_turns_automatic_trading_on_sees_what_it_did_and_turns_it_of
     assert browser.find_elements(By.CSS_SELECTOR, "#forecast svg polyline")
     assert "not yet" in text_of(browser, "#forecast-table")
 
-    browser.find_element(By.ID, "autotrade-off").click()
+    _click(browser, "autotrade-off")
     wait_for(browser, "#confirm-dialog[open]")
     browser.find_element(By.ID, "confirm-ok").click()
     wait_text(browser, "Automatic trading is off")
@@ -136,13 +143,13 @@ def test_a_browser_wallet_signs_the_bounds_and_the_revoke_in_the_wallet(chain, s
         browser.get(server + "/autotrade")
         wait_for(browser, "#autotrade-form")
         _fill(browser, {"min_sell_price_sen": "21", "max_buy_price_sen": "44", "daily_cap_myr": "2"})
-        browser.find_element(By.ID, "autotrade-save").click()
+        _click(browser, "autotrade-save")
         served = _play_wallet(browser, wallet, lambda d: _status(d) == "On")
         assert served == ["eth_requestAccounts", "eth_signTypedData_v4"]
         terms = MandateClient(chain.client).terms_of(wallet.address)
         assert (terms.min_sell_price, terms.max_buy_price, terms.daily_spend_cap) == (210_000, 440_000, 2_000_000)
 
-        browser.find_element(By.ID, "autotrade-off").click()
+        _click(browser, "autotrade-off")
         served = _play_wallet(browser, wallet, lambda d: _status(d) == "Off")
         assert served == ["eth_signTransaction"]  # signed in the wallet, relayed by the server
         assert MandateClient(chain.client).terms_of(wallet.address) is None
