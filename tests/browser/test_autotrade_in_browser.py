@@ -16,7 +16,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from energy_chain.mandate import MandateClient
-from tests.browser.test_trading_in_browser import FAKE_WALLET, sign_up, text_of, wait_for, wait_text
+from tests.browser.test_trading_in_browser import FAKE_WALLET, screenshot, sign_up, text_of, wait_for, wait_text
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +82,7 @@ def test_a_household_turns_automatic_trading_on_sees_what_it_did_and_turns_it_of
     assert "filled" in decisions
     assert browser.find_elements(By.CSS_SELECTOR, "#forecast svg polyline")
     assert "not yet" in text_of(browser, "#forecast-table")
+    screenshot(browser, "autotrade")  # var/screenshots (docs/screenshots under `make screenshots`)
 
     _click(browser, "autotrade-off")
     wait_for(browser, "#confirm-dialog[open]")
