@@ -15,7 +15,7 @@ from eth_account.messages import encode_defunct
 
 from energy_chain.devchain import dev_signer
 from energy_chain.mandate import MandateClient
-from tests.webapp.conftest import app_config
+from tests.webapp.conftest import Users, app_config
 
 FORM = {
     "min_sell_price_sen": "22.5",
@@ -322,3 +322,25 @@ def test_page_needs_login_and_is_in_the_menu(app, users):
     assert client.get("/autotrade").status_code == 302
     users.signup(client)
     assert 'id="nav-autotrade"' in client.get("/market").get_data(as_text=True)
+
+
+def test_the_agent_comes_from_agent_address_when_set(chain, db_url, tmp_path):
+    from webapp import create_app
+
+    agent = Account.create().address
+    for configured, status in ((agent, 200), ("not-an-address", 503)):
+        app = create_app(app_config(chain, db_url, AGENT_LOG=str(tmp_path / "log"), AGENT_ADDRESS=configured))
+        client = app.test_client()
+        address = Users(app).address(Users(app).signup(client))
+        r = client.put("/api/v1/autotrade", json=API_BODY)
+        assert r.status_code == status, r.get_json()
+        if status == 200:
+            assert r.get_json()["agent"] == agent == _mandates(chain).terms_of(address).agent
+        else:
+            assert "AGENT_ADDRESS is not an Ethereum address" in r.get_json()["error"]["message"]
+            assert _mandates(chain).terms_of(address) is None
+        with app.app_context():
+            from webapp.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
