@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,9 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 from flask import current_app
 from flask_babel import gettext as _
+from web3.exceptions import Web3RPCError
 
+from energy_chain import Signer
 from energy_chain.codec import calldata
 from energy_chain.mandate import VENUE_AUCTION, VENUE_DIRECT, VENUE_ORDER_BOOK, MandateClient, MandateTerms
 from webapp.chain.messages import register
@@ -114,8 +116,18 @@ def _client() -> MandateClient:
     return MandateClient(service.client)
 
 
-def available() -> bool:
-    return chain().has_contract(MANDATE)
+def _send(signer: Signer, send: Callable[[], Any], token: str | None = None) -> Any:
+    """One mandate transaction, guarded like every other: a nonce another process used is counted again from the
+    node once (as ChainService does for orders); any other refusal by the node is a clear 422."""
+    with chain().guard(token):
+        try:
+            return send()
+        except Web3RPCError as exc:
+            if "nonce" not in str(exc).lower():
+                raise UserError(_("The chain refused the transaction: %(reason)s", reason=exc.message), "rejected",
+                                422) from exc  # fmt: skip
+            signer.resync()
+            return send()
 
 
 @dataclass(frozen=True)
@@ -295,8 +307,7 @@ def turn_on(user: User, bounds: Bounds) -> MandateTerms:
     terms = _terms(bounds)
     signer = signer_for(user)  # a browser-wallet account is told to sign in its wallet (409)
     client = _client()
-    with chain().guard("settlement"):
-        client.grant(signer, terms)
+    _send(signer, lambda: client.grant(signer, terms))
     return terms
 
 
@@ -341,9 +352,8 @@ def turn_on_by_signature(user: User, bounds: Bounds, deadline: int, signature: s
     terms = _terms(bounds)
     client = _client()
     service = chain()
-    with service.guard():
-        relayer = service.operator()
-        client.grant_by_sig(relayer, user.address, terms, deadline, raw)
+    relayer = service.operator()
+    _send(relayer, lambda: client.grant_by_sig(relayer, user.address, terms, deadline, raw))
     return terms
 
 
@@ -354,7 +364,7 @@ def turn_off(user: User) -> None:
     with chain().guard():
         if client.terms_of(user.address) is None:
             return  # already off: nothing to sign
-        client.revoke(signer)
+    _send(signer, lambda: client.revoke(signer))
 
 
 def prepare_revoke(address: str) -> dict[str, Any]:
