@@ -116,6 +116,7 @@ contract OrderBook is IOrderBook, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IMandatedVenue
     function setMandate(address mandate_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (mandate_ == address(0) || address(_mandate) != address(0)) revert VenueMandateFixed(address(_mandate));
         _mandate = ITradingMandate(mandate_);
         emit MandateSet(mandate_);
     }

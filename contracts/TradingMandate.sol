@@ -103,10 +103,11 @@ contract TradingMandate is ITradingMandate, AccessControl {
         uint256 price,
         uint256 amountWh,
         uint256 cost
-    ) external returns (uint256 spentToday_) {
+    ) external {
         if (venue == 0 || _venues[msg.sender] != venue) revert MandateNotVenue(msg.sender, venue);
         Stored storage s = _mandates[owner];
         _checkAgent(s, owner, agent, venue);
+        uint256 spentToday_;
         if (side == Side.Sell) {
             if (price < s.minSellPrice) revert MandatePriceBelowMinimum(price, s.minSellPrice);
             uint256 balance = _energy.balanceOf(owner);

@@ -139,6 +139,9 @@ def _wire_mandate(client: ChainClient, record: Deployment, roles: Roles, quiet: 
             continue
         if current.lower() == mandate.lower():
             continue
+        if int(current, 16) != 0:  # set once (IMandatedVenue): a new TradingMandate needs new venues too
+            print(f"{name} asks TradingMandate {current}, not {mandate}: redeploy the venues (make reset)")
+            continue
         if roles.deployer.address.lower() != roles.admin.lower():
             print(f"{name}: the admin {roles.admin} must call setMandate({mandate})")
             continue

@@ -124,8 +124,8 @@ interface ITradingMandate {
     /// @param side Buy or Sell.
     /// @param price The order's price, units per kWh.
     /// @param amountWh The order's size.
-    /// @param cost For a buy, the settlement units the order escrows (counted); ignored for a sell.
-    /// @return spentToday Today's spend after this order.
+    /// @param cost For a buy, the settlement units the order escrows (counted); ignored for a sell. Today's spend
+    ///        after the order is in MandateUsed.
     function authorize(
         address owner,
         address agent,
@@ -134,7 +134,7 @@ interface ITradingMandate {
         uint256 price,
         uint256 amountWh,
         uint256 cost
-    ) external returns (uint256 spentToday);
+    ) external;
 
     /// @notice Reverts unless `agent` holds a live mandate of `owner` for `venue` (MandateMissing, WrongAgent,
     ///         Expired, VenueNotAllowed): what a venue checks before the agent cancels an owner's order.

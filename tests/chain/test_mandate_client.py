@@ -196,3 +196,27 @@ def test_expired_mandate_is_not_live(chain, book, mandates, owners, agent):
     with pytest.raises(TxFailed) as expired:
         book.place_for(agent, owner.address, Side.BUY, P, 100)
     assert expired.value.error_name == "MandateExpired"
+
+
+def test_deploying_again_keeps_the_mandate_and_its_wiring(chain):
+    from energy_chain.deploy import deploy_all
+    from energy_chain.devchain import local_roles
+
+    before = chain.deployment.address("TradingMandate")
+    record = deploy_all(chain, local_roles(chain), quiet=True)
+    assert record.address("TradingMandate") == before
+    assert chain.contract("OrderBook").functions.mandate().call() == before
+
+
+def test_codec_decodes_the_mandate_errors_by_name(chain):
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from energy_chain.codec import Codec
+
+    codec = Codec.from_contracts(chain.deployment.contracts)
+    data = function_signature_to_4byte_selector("MandateDailyCapExceeded(uint256,uint256,uint256)")
+    decoded = codec.decode_error(data + encode(["uint256"] * 3, [5, 7, 10]))
+    assert decoded is not None and decoded.name == "MandateDailyCapExceeded"
+    assert decoded.args == {"spentToday": 5, "cost": 7, "dailySpendCap": 10}
+    assert codec.contract_name(chain.deployment.address("TradingMandate")) == "TradingMandate"
