@@ -143,9 +143,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
-    from webapp.views import account, auction, auth, community, explorer, history, home, market, meter, operator
+    from webapp.views import (
+        account,
+        auction,
+        auth,
+        autotrade,
+        community,
+        explorer,
+        history,
+        home,
+        market,
+        meter,
+        operator,  # fmt: skip
+    )
 
-    for module in (home, auth, market, auction, account, meter, explorer, operator, history, community):
+    for module in (home, auth, market, auction, account, meter, explorer, operator, history, community, autotrade):
         app.register_blueprint(module.bp)
     csrf.exempt(api_bp)  # JSON only (Content-Type enforced) + SameSite cookies or bearer tokens; see api/__init__
     app.register_blueprint(api_bp)

@@ -154,6 +154,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "AGENT_HEARTBEAT": env.get("AGENT_HEARTBEAT", str(VAR_DIR / "agents" / "heartbeat.json")),
         # Times on pages: the community's zone, shown with its UTC offset (an IANA name, e.g. Asia/Kuala_Lumpur).
         "COMMUNITY_TIMEZONE": _timezone(env.get("COMMUNITY_TIMEZONE", "")),
+        # Automatic trading (issue 14): the agent users may mandate (empty: on the local dev chain the demo's dev
+        # "agent" account, elsewhere off) and the agent service's decision log the page reads (JSON Lines).
+        "AGENT_ADDRESS": env.get("AGENT_ADDRESS", ""),
+        "AGENT_LOG": env.get("AGENT_LOG", str(VAR_DIR / "agents" / "decisions.jsonl")),
+        "AUTOTRADE_PAGE_SIZE": _int(env, "WEBAPP_AUTOTRADE_PAGE_SIZE", 10),
         # Request bodies above this are refused (413) before they are read; the largest real one is a few KB.
         "MAX_CONTENT_LENGTH": _int(env, "WEBAPP_MAX_BODY_BYTES", 1024 * 1024),
     }

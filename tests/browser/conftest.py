@@ -67,7 +67,8 @@ def server(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
            "DATABASE_URL": f"sqlite:///{work / 'web.db'}", "FLASK_SECRET_KEY": "browser-test-secret-key-0123456789",
            "WEBAPP_SCRYPT_N": "1024", "WEBAPP_INDEXER_POLL": "0.2", "WEBAPP_DEMO_PASSWORD": DEMO_PASSWORD,
            "WEBAPP_TOPUP_SELF_SERVICE": "1",  # as make demo
-           "PYTHONPATH": str(ROOT), "WEBAPP_DEMO_BOT_HEARTBEAT": str(work / "demo-bot.json")}  # fmt: skip
+           "PYTHONPATH": str(ROOT), "WEBAPP_DEMO_BOT_HEARTBEAT": str(work / "demo-bot.json"),
+           "AGENT_LOG": str(work / "decisions.jsonl")}  # fmt: skip
     subprocess.run([sys.executable, "-m", "webapp", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True,
                    timeout=120)  # fmt: skip
     subprocess.run([sys.executable, "-m", "webapp", "seed-demo", "--round-seconds", str(ROUND_SECONDS)], env=env,

@@ -17,6 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.test_autotrade_in_browser import write_decisions
 from tests.browser.test_trading_in_browser import log_in, log_out, sign_up, wait_for, wait_text
 
 pytestmark = pytest.mark.slow
@@ -89,8 +90,9 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(chai
     anonymous = ["/", "/market", "/auction", "/explorer", "/explorer/blocks", "/explorer/events",
                  f"/explorer/tx/{found['tx']}", f"/explorer/block/{found['block']}", "/auth/login", "/auth/signup",
                  "/no/such/page", "/history", "/history?bucket=day", "/community"]  # fmt: skip
-    household = ["/", "/market", "/auction", "/account", "/meter", "/explorer", f"/explorer/tx/{found['tx']}",
-                 "/account/trades", "/meter?by=day", "/meter?by=month", "/history", "/community"]  # fmt: skip
+    household = ["/", "/market", "/auction", "/account", "/meter", "/autotrade", "/explorer",
+                 f"/explorer/tx/{found['tx']}", "/account/trades", "/meter?by=day", "/meter?by=month", "/history",
+                 "/community"]  # fmt: skip
     report: dict[str, dict] = {"tool": "axe-core 4.11.0 in headless Chromium", "pages": {}}
     problems: list[str] = []
 
@@ -122,6 +124,7 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(chai
     set_width(browser, 1366)
     log_in(browser, server, "aisyah", DEMO_PASSWORD)
     address = wait_for(browser, ".who").get_attribute("title")
+    write_decisions(server.env["AGENT_LOG"], address)  # the automatic-trading page with the agent's log
     check("aisyah", [*household, f"/explorer/address/{address}"])
     set_width(browser, 1366)
     log_out(browser)

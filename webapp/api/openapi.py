@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.api import bodies
+from webapp.api import bodies, openapi_autotrade
+from webapp.api.autotrade import AUTOTRADE
+from webapp.services import autotrade
 from webapp.validation import INT64_MAX, UINT256_MAX, body_schema
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -447,7 +449,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "bearer": {"type": "http", "scheme": "bearer", "description": "token from /auth/login"},
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_autotrade.schemas(autotrade.WEIGHT_TERMS)},
         },
         "paths": {
             "/health": {"get": _op("Chain and indexer status", "meta", {"200": "Health"}, auth=False)},
@@ -614,6 +616,7 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     params=[*_PAGE, _query("name", {"type": "string", "maxLength": 64}), _query("tx", HASH)],
                 )
             },
+            **openapi_autotrade.paths(_op, AUTOTRADE, _PAGE),
         },
     }
 

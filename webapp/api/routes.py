@@ -357,3 +357,6 @@ def meter_by_period():
     periods = [p.as_dict() for p in result.periods]
     return jsonify({"by": by, "timezone": current_app.config["COMMUNITY_TIMEZONE"],
                     "tariff_source": result.tariff_source, "periods": periods})  # fmt: skip
+
+
+from webapp.api import autotrade as _autotrade  # noqa: E402,F401 - registers /autotrade on bp

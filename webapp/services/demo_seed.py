@@ -98,6 +98,12 @@ def local_operator(client: ChainClient) -> Signer | None:
     return local_signer(client, "operator") if is_local(client) else None
 
 
+def local_agent(client: ChainClient) -> str | None:
+    """The demo agent's dev address (role "agent"), for a web app on the local chain without AGENT_ADDRESS; None
+    elsewhere. Only the address: the agent's key is the agent service's, never the web app's."""
+    return local_signer(client, "agent").address if is_local(client) else None
+
+
 def households(path: Path = COMMUNITY_FILE) -> list[dict]:
     if path.exists():
         return json.loads(path.read_text())["households"]
