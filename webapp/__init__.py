@@ -154,7 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         market,
         meter,
-        operator,  # fmt: skip
+        operator,
     )
 
     for module in (home, auth, market, auction, account, meter, explorer, operator, history, community, autotrade):
