@@ -55,7 +55,7 @@ $(SHIM): tools/solc-shim.js $(NPM_STAMP)
 setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) $(MO_FILES) ## install what is missing (venv, npm packages, solc shim); a no-op when done
 
 $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
-	brownie compile
+	brownie compile --all
 	@touch $@
 
 compile: setup $(BUILD_STAMP) ## compile the contracts (offline, solcjs through the shim)
