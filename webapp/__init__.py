@@ -142,9 +142,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
-    from webapp.views import account, auction, auth, explorer, home, market, meter, operator
+    from webapp.views import account, auction, auth, explorer, home, market, meter, operator, profile
 
-    for module in (home, auth, market, auction, account, meter, explorer, operator):
+    for module in (home, auth, market, auction, account, meter, explorer, operator, profile):
         app.register_blueprint(module.bp)
     csrf.exempt(api_bp)  # JSON only (Content-Type enforced) + SameSite cookies or bearer tokens; see api/__init__
     app.register_blueprint(api_bp)
