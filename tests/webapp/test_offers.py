@@ -47,7 +47,7 @@ def test_the_market_lists_the_orders_of_the_best_levels_and_marks_my_own(app, ch
     for own in (mine_a, mine_b):
         assert " mine" in asks[own] and "yours" in asks[own] and "offer-take" not in asks[own]
     assert " mine" not in asks[theirs] and f'href="/market/offer/{theirs}"' in asks[theirs]
-    assert "2.000 kWh" in asks[theirs] and "never" in asks[theirs]
+    assert "2.000 kWh" in asks[theirs] and "never" in asks[theirs] and f">{_names[1]}</a>" in asks[theirs]
     anonymous = _rows(app.test_client().get("/market").get_data(as_text=True), "asks")
     assert not any(" mine" in row for row in anonymous.values())
     with app.test_request_context():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eth_utils import to_checksum_address
 from flask_babel import gettext as _
 
 from energy_chain.calls import call_many
@@ -116,12 +117,13 @@ def listed(address: str | None, levels: int = LEVELS, per_level: int = PER_LEVEL
         if not rec.ok:
             continue
         raw = rec.value
+        owner = to_checksum_address(raw[1])  # eth-abi decodes addresses in lower case
         expiry, status = int(raw[7]), Status(raw[8])
         if status != Status.OPEN or (expiry and expiry <= now) or int(raw[5]) == 0:
             continue
-        out[name].append(Offer(id=int(raw[0]), side=SIDE_NAMES[side], owner=raw[1], price=int(raw[3]),
+        out[name].append(Offer(id=int(raw[0]), side=SIDE_NAMES[side], owner=owner, price=int(raw[3]),
                                amount_wh=int(raw[4]), remaining_wh=int(raw[5]), expiry=expiry, level=lvl,
-                               position=pos, mine=raw[1].lower() == me))  # fmt: skip
+                               position=pos, mine=owner.lower() == me))  # fmt: skip
     return out
 
 
