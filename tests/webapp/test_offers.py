@@ -66,6 +66,7 @@ def test_buy_from_an_offer_fills_that_order_and_never_rests(app, chain, users):
 
     page = buyer.get(f"/market/offer/{chosen}").get_data(as_text=True)  # the page without JavaScript
     assert f'action="/market/offer/{chosen}"' in page and "they fill first, at their own better price" in page
+    assert '<h1 id="offer-title">' in page
     assert buyer.get(f"/market/offer/{chosen}?partial=1").get_data(as_text=True).lstrip().startswith("<h2")
 
     r = buyer.post(f"/market/offer/{chosen}", data={"amount": "1"}, follow_redirects=True)
