@@ -138,3 +138,19 @@ def test_own_orders_and_bad_amounts_are_refused(app, chain, users):
     assert buyer.get("/market/offer/999999").status_code == 404
     seller.post("/market/cancel", data={"order_id": str(order_id)})
     assert buyer.get(f"/market/offer/{order_id}").status_code == 409
+
+
+def test_own_orders_in_the_way_are_named_before_and_after(app, chain, users):
+    """A taker meets the user's own orders ahead of the chosen one: the contract cancels them (no self-trade); the
+    dialog says so before, the result after."""
+    (other, me), names = _sellers(app, chain, users)
+    chain.top_up(users.address(names[1]), 5_000_000)
+    chosen = _place(other, "sell", "35", "0.5")
+    mine_ahead = _place(me, "sell", "34", "0.3")
+    page = me.get(f"/market/offer/{chosen}").get_data(as_text=True)
+    assert 'id="offer-own-ahead"' in page and f"#{mine_ahead}" in page
+    r = me.post(f"/market/offer/{chosen}", data={"amount": "0.5"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Bought 0.500 kWh from order #{chosen} at 35.00 sen/kWh." in text, text
+    assert f"Your own order #{mine_ahead} on the other side was cancelled" in text
+    assert _book(chain).order(mine_ahead).status == Status.CANCELLED

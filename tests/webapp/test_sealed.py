@@ -43,6 +43,7 @@ def sealed_schedule(chain):
     finally:
         admin.resync()
         chain.client.transact(auction.functions.setSchedule(*before), admin)
+        _travel(chain, int(before[0]) - _now(chain) % int(before[0]) + 1)  # a fresh open round for the next tests
 
 
 def _rows(app, user_address: str | None = None) -> list[SealedCommitment]:

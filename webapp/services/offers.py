@@ -131,10 +131,10 @@ def offer(order_id: int) -> Offer:
     """One open order by id (for the confirmation page), or UserError when it is gone."""
     service = chain()
     with service.guard():
-        try:
-            o = _client().order(order_id)
-        except Exception as exc:  # an id the contract does not know reverts the view
-            raise UserError(_("There is no order %(id)d.", id=order_id), "unknown_order", 404) from exc
+        client = _client()
+        if not 0 < order_id < int(client.contract.functions.nextOrderId().call()):  # order() reverts on those
+            raise UserError(_("There is no order %(id)d.", id=order_id), "unknown_order", 404)
+        o = client.order(order_id)
         now = _latest_timestamp()
     if o.status != Status.OPEN or o.remaining == 0 or (o.expiry and o.expiry <= now):
         raise UserError(_("Order #%(id)d is no longer open: it was filled, cancelled or has expired.", id=order_id),
@@ -177,7 +177,8 @@ def _cancel_rest(user: User, taker_id: int, resting_wh: int) -> tuple[int, int]:
     try:
         result = trading.cancel_order(user, taker_id, wait=True)
     except UserError:
-        o = client.order(taker_id)
+        with chain().guard():
+            o = client.order(taker_id)
         if o.status == Status.FILLED:
             return 0, resting_wh
         if o.status == Status.EXPIRED:  # someone removed it as expired: refunded, never filled further

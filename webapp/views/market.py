@@ -125,8 +125,15 @@ def offer(order_id: int):
     """The confirmation of taking one order: the dialog's content, and the page itself without JavaScript."""
     chosen = offers.offer(order_id)
     mine = current_user.is_authenticated and chosen.owner.lower() == current_user.address.lower()
+    own_ahead = []  # the user's own orders on the chosen order's side that the taker meets (self-trade cancels them)
+    if current_user.is_authenticated and not mine:
+        listed = offers.listed(current_user.address)["asks" if chosen.side == "sell" else "bids"]
+        own_ahead = [o for o in listed if o.mine
+                     and (o.price <= chosen.price if chosen.side == "sell" else o.price >= chosen.price)]  # fmt: skip
     template = "_offer_form.html" if request.args.get("partial") == "1" else "offer.html"
-    return render_template(template, offer=chosen, mine=mine, amount=request.args.get("amount", ""))
+    return render_template(template, offer=chosen, mine=mine, own_ahead=own_ahead,
+                           own_ahead_ids=", ".join(f"#{o.id}" for o in own_ahead),
+                           amount=request.args.get("amount", ""))  # fmt: skip
 
 
 @bp.post("/offer/<int:order_id>")
