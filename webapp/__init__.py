@@ -155,9 +155,23 @@ def _register_blueprints(app: Flask) -> None:
         market,
         meter,
         operator,
+        profile,
     )
 
-    for module in (home, auth, market, auction, account, meter, explorer, operator, history, community, autotrade):
+    for module in (
+        home,
+        auth,
+        market,
+        auction,
+        account,
+        meter,
+        explorer,
+        operator,
+        history,
+        community,
+        autotrade,
+        profile,
+    ):
         app.register_blueprint(module.bp)
     csrf.exempt(api_bp)  # JSON only (Content-Type enforced) + SameSite cookies or bearer tokens; see api/__init__
     app.register_blueprint(api_bp)

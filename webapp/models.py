@@ -29,6 +29,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     address: Mapped[str] = mapped_column(String(42), unique=True, index=True)
     keystore: Mapped[str | None] = mapped_column(Text, nullable=True)
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)  # shown beside the username
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -105,6 +106,28 @@ class TopUpRequest(db.Model):
     def reference(self) -> str:
         """What the user quotes on the bank transfer, and the operator looks for."""
         return f"TU-{self.id:06d}"
+
+
+class SealedCommitment(db.Model):
+    """A sealed-auction commitment made from the dashboard: what was committed and its salt, kept so the reveal
+    does not depend on the browser tab (the salt hides the order from other bidders, not from this server).
+    status: committed | revealed | settled (claimed after a reveal) | forfeited (claimed unrevealed)."""
+
+    __tablename__ = "sealed_commitments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    round_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    order_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)  # set once mined
+    side: Mapped[str] = mapped_column(String(4))  # buy (bid) | sell (ask)
+    limit_price: Mapped[int] = mapped_column(BigInteger)  # settlement units per kWh, as committed
+    amount_wh: Mapped[int] = mapped_column(BigInteger)
+    salt: Mapped[str] = mapped_column(String(66))  # 0x + 64 hex digits
+    money_deposit: Mapped[int] = mapped_column(BigInteger, default=0)
+    energy_deposit: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="committed")
+    commit_tx: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    reveal_tx: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class IndexerState(db.Model):

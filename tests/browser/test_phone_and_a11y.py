@@ -82,17 +82,18 @@ def _activity(server) -> dict[str, str]:
             break
         time.sleep(0.2)
     status = requests.get(server + "/api/v1/tx/" + tx).json()
-    return {"tx": tx, "block": str(status["block"])}
+    return {"tx": tx, "block": str(status["block"]), "order": str(r.json()["order_id"])}
 
 
 def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(chain, server, browser):
     found = _activity(server)
     anonymous = ["/", "/market", "/auction", "/explorer", "/explorer/blocks", "/explorer/events",
                  f"/explorer/tx/{found['tx']}", f"/explorer/block/{found['block']}", "/auth/login", "/auth/signup",
-                 "/no/such/page", "/history", "/history?bucket=day", "/community"]  # fmt: skip
+                 "/no/such/page", "/history", "/history?bucket=day", "/community",
+                 f"/market/offer/{found['order']}"]  # fmt: skip
     household = ["/", "/market", "/auction", "/account", "/meter", "/autotrade", "/explorer",
                  f"/explorer/tx/{found['tx']}", "/account/trades", "/meter?by=day", "/meter?by=month", "/history",
-                 "/community"]  # fmt: skip
+                 "/community", "/profile", f"/market/offer/{found['order']}"]  # fmt: skip
     report: dict[str, dict] = {"tool": "axe-core 4.11.0 in headless Chromium", "pages": {}}
     problems: list[str] = []
 

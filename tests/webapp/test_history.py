@@ -399,7 +399,7 @@ def test_upgrade_makes_the_indexer_replay_the_chain_for_offer_fills(databases):
             db.session.execute(text("INSERT INTO indexer_state (key, value) VALUES ('deployment', '1337:x'), "
                                     "('last_block', '42')"))  # fmt: skip
             db.session.commit()
-        assert upgrade(app) == head_revision() == "0004_reindex_offer_fills"
+        assert upgrade(app) == head_revision()
         assert _differences(app) == []
         with app.app_context():
             assert db.session.scalar(select(User.username)) == "kept"

@@ -96,3 +96,26 @@ def test_upgrade_from_the_previous_revision_moves_to_server_side_sessions(databa
         assert {"auth_sessions", "siwe_nonces", "topup_requests"} <= tables and "api_tokens" not in tables
     finally:
         _dispose(app)
+
+
+def test_upgrade_from_the_previous_revision_adds_display_names_and_sealed_commitments(databases):
+    """0004 -> 0005: accounts and their sessions stay, users get an empty display_name, sealed_commitments exists,
+    and the result is exactly the models' schema."""
+    import flask_migrate
+
+    from webapp.schema import MIGRATIONS_DIR
+
+    app = _app(databases.empty())
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="0004_reindex_offer_fills")
+            db.session.execute(text("INSERT INTO users (username, address, is_operator, created_at) "
+                                    "VALUES ('kept', '0x" + "ef" * 20 + "', false, CURRENT_TIMESTAMP)"))  # fmt: skip
+            db.session.commit()
+        assert upgrade(app) == head_revision()
+        assert _differences(app) == []
+        with app.app_context():
+            assert db.session.execute(select(User.username, User.display_name)).one() == ("kept", None)
+            assert "sealed_commitments" in set(db.inspect(db.engine).get_table_names())
+    finally:
+        _dispose(app)

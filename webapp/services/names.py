@@ -1,4 +1,5 @@
-"""Who an address is: a username, a contract name, or the shortened address (cached per request)."""
+"""Who an address is: a username (with the display name its owner chose), a contract name, or the shortened
+address (cached per request)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from webapp.units import NONE
 
 
 def display_name(address: str | None) -> str:
-    """Username for an account's address, contract name for a contract, else the shortened address."""
+    """Username for an account's address ("Display Name (username)" when its owner chose a display name: the
+    unique username stays beside it, so nobody can pass for someone else), contract name for a contract, else the
+    shortened address."""
     if not address:
         return NONE
     names = g.get("_display_names")
     if names is None:
-        names = {a: u for a, u in db.session.execute(select(User.address, User.username))}
+        rows = db.session.execute(select(User.address, User.username, User.display_name))
+        names = {a: (f"{d} ({u})" if d and d != u else u) for a, u, d in rows}
         with contextlib.suppress(Exception):  # contract names are a nicety; a chain problem must not break a page
             names.update(chain().abi_index.names_by_address)
         g._display_names = names

@@ -109,7 +109,8 @@ def _side(side: str) -> Side:
 
 
 def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minutes: int | None = None,
-                wait: bool = False, follow_ups: int | None = None) -> OrderResult:  # fmt: skip
+                wait: bool = False, follow_ups: int | None = None,
+                expiry_at: int | None = None) -> OrderResult:  # fmt: skip
     """Place an order. With `wait`, a sweep that the fill cap stopped while it still crosses continues: the
     remainder the contract cancelled (CapReached) is placed again, up to `follow_ups` more transactions, and the
     result says exactly what happened (from the receipts' events). Without `wait` only the first transaction is
@@ -117,6 +118,8 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
     s = _side(side)
     follow_ups = SWEEP_FOLLOW_UPS if follow_ups is None else follow_ups
     expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
+    if expiry_at is not None:  # an absolute expiry (unix seconds; webapp.services.offers: a taker that never rests)
+        expiry = expiry_at
     first = _place_once(user, s, price, amount_wh, expiry, wait)
     if isinstance(first, str):
         return OrderResult(tx_hash=first, status="pending")

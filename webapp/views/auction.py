@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,9 +10,9 @@ from webapp.charts import Chart, HLine, Series, xy_chart
 from webapp.errors import UserError
 from webapp.formatting import round_window, zone
 from webapp.forms import AuctionForm
-from webapp.services import auctions
+from webapp.services import auctions, sealed
 from webapp.services.context import sync_index
-from webapp.units import fmt_kwh, fmt_price, kwh, price_sen
+from webapp.units import InvalidAmount, fmt_kwh, fmt_myr, fmt_price, kwh, parse_energy_kwh, parse_price_sen, price_sen
 from webapp.views.helpers import keeps_draft, order_form_values
 from webapp.views.market import grid_band, order_draft
 
@@ -51,6 +51,14 @@ def index():
         current = auctions.current_round()
     except UserError as exc:
         error = exc.localized()
+    sealed_round, commitments = None, []
+    if current is not None:
+        try:
+            sealed_round = sealed.current_round()
+            if current_user.is_authenticated:
+                commitments = sealed.commitments(current_user)
+        except UserError as exc:
+            error = exc.localized()
     last = auctions.last_cleared()
     tz = zone(current_app.config["COMMUNITY_TIMEZONE"])
     title = (
@@ -70,6 +78,9 @@ def index():
         band=grid_band(),
         round_length=round_length,
         mine=auctions.my_orders(current_user.address) if current_user.is_authenticated else [],
+        sealed_round=sealed_round,
+        commitments=commitments,
+        forfeit_percent=sealed.FORFEIT_PERCENT,
         max_price=current_app.config["MAX_PRICE_SEN"],
         max_kwh=current_app.config["MAX_ORDER_KWH"],
     )
@@ -105,3 +116,103 @@ def submit():
                     "round's clearing price.", **what)  # fmt: skip
     flash(message, "success")
     return redirect(url_for("auction.index"))
+
+
+# ---------------------------------------------------------------------- sealed rounds: commit, then reveal
+def _sealed_values(form) -> tuple[str, int, int]:
+    side = form.get("side", "")
+    try:
+        price = parse_price_sen(form.get("price", ""), current_app.config["MAX_PRICE_SEN"])
+        amount = parse_energy_kwh(form.get("amount", ""), current_app.config["MAX_ORDER_KWH"])
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    return side, price, amount
+
+
+@bp.post("/sealed/commit")
+@login_required
+@keeps_draft
+def sealed_commit():
+    form = AuctionForm()
+    values = order_form_values(form, grid_band())
+    if values is None:
+        return redirect(url_for("auction.index"))
+    (price, amount), side = values, form.side.data
+    row = sealed.commit(current_user, side, price, amount)
+    what = _("Sealed bid") if side == "buy" else _("Sealed ask")
+    deposit = fmt_myr(row.money_deposit, 4) if row.money_deposit else fmt_kwh(row.energy_deposit)
+    flash(_("%(what)s #%(id)d committed: %(kwh)s at %(price)s, hidden until you reveal it. Deposit held: "
+            "%(deposit)s. Its salt is kept with your account, so you can reveal it from any session once the "
+            "reveal window opens.", what=what, id=row.order_id, kwh=fmt_kwh(amount), price=fmt_price(price),
+            deposit=deposit), "success")  # fmt: skip
+    return redirect(url_for("auction.index"))
+
+
+@bp.post("/sealed/<int:commitment_id>/reveal")
+@login_required
+def sealed_reveal(commitment_id: int):
+    row = sealed.reveal(current_user, commitment_id)
+    sync_index()
+    flash(_("Sealed order #%(id)d revealed: it is in the round's book and settles at the clearing price.",
+            id=row.order_id), "success")  # fmt: skip
+    return redirect(url_for("auction.index"))
+
+
+@bp.post("/sealed/reveal-all")
+@login_required
+def sealed_reveal_all():
+    rows = sealed.reveal_all(current_user)
+    sync_index()
+    if rows:
+        flash(_("Revealed: %(ids)s.", ids=", ".join(f"#{r.order_id}" for r in rows)), "success")
+    else:
+        flash(_("No sealed order of yours is waiting for its reveal now."), "info")
+    return redirect(url_for("auction.index"))
+
+
+@bp.post("/sealed/<int:commitment_id>/settle")
+@login_required
+def sealed_settle(commitment_id: int):
+    paid = sealed.settle(current_user, commitment_id)
+    sync_index()
+    if paid["state"] == "forfeited":
+        kept = fmt_myr(int(paid["forfeit_money"]), 4) if paid.get("forfeit_money") else fmt_kwh(
+            int(paid.get("forfeit_energy", 0)))  # fmt: skip
+        flash(_("Not revealed, so it did not trade: the deposit came back less %(kept)s (%(p)d %%, to the "
+                "community fund).", kept=kept, p=sealed.FORFEIT_PERCENT), "info")  # fmt: skip
+    else:
+        flash(_("Settled: %(kwh)s traded for %(money)s.", kwh=fmt_kwh(int(paid.get("fill_wh", 0))),
+                money=fmt_myr(int(paid.get("money", 0)), 4)), "success")  # fmt: skip
+    return redirect(url_for("auction.index"))
+
+
+# Browser wallets: the server stores the commitment (and its salt) and prepares the transactions; the wallet signs.
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise UserError(_("Send a JSON object."), "invalid_body")
+    return body
+
+
+@bp.post("/sealed/prepare")
+@login_required
+def sealed_prepare():
+    body = _json_body()
+    side, price, amount = _sealed_values({k: str(body.get(k, "")) for k in ("side", "price", "amount")})
+    return jsonify(sealed.prepare_commit(current_user, side, price, amount))
+
+
+@bp.post("/sealed/<int:commitment_id>/mined")
+@login_required
+def sealed_mined(commitment_id: int):
+    tx_hash = str(_json_body().get("tx_hash", ""))
+    if len(tx_hash) != 66 or not tx_hash.startswith("0x"):
+        raise UserError(_("Send the commit transaction's hash."), "invalid_tx_hash")
+    row = sealed.committed(current_user, commitment_id, tx_hash)
+    return jsonify({"id": row.id, "order_id": row.order_id, "status": row.status})
+
+
+@bp.post("/sealed/<int:commitment_id>/prepare-reveal")
+@login_required
+def sealed_prepare_reveal(commitment_id: int):
+    return jsonify(sealed.prepare_reveal(current_user, commitment_id))

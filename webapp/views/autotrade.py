@@ -102,7 +102,7 @@ def index():
     try:
         state = autotrade.state(current_user)
     except UserError as exc:
-        error = exc.message
+        error = exc.localized()
     draft = _defaults(state)
     kept = _take_draft()
     if kept:
@@ -152,7 +152,7 @@ def save():
         terms = autotrade.turn_on(current_user, bounds_from_form())
     except UserError as exc:  # back to this page (not the referrer) with the message and what was typed
         _keep_draft()
-        flash(exc.message, "error")
+        flash(exc.localized(), "error")
         return redirect(url_for("autotrade.index"))
     flash(_("Automatic trading is on. The agent %(agent)s may now trade for you within these bounds, enforced "
             "on chain.", agent=terms.agent), "success")  # fmt: skip
@@ -165,7 +165,7 @@ def off():
     try:
         autotrade.turn_off(current_user)
     except UserError as exc:
-        flash(exc.message, "error")
+        flash(exc.localized(), "error")
         return redirect(url_for("autotrade.index"))
     flash(_("Automatic trading is off: the agent's mandate is revoked on chain and it can no longer trade for you."),
           "success")  # fmt: skip

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
-from webapp.services import auctions, trading
+from webapp.services import auctions, offers, trading
 from webapp.services.context import sync_index
 from webapp.services.price_band import Band
-from webapp.units import fmt_kwh, fmt_myr, fmt_price
+from webapp.units import InvalidAmount, fmt_kwh, fmt_myr, fmt_price, parse_energy_kwh
 from webapp.validation import UINT256_MAX, parse_uint
 from webapp.views.helpers import keeps_draft, order_form_values, take_draft
 
@@ -27,6 +27,12 @@ def index():
     except UserError as exc:
         error = exc.localized()
     mine = trading.open_orders(current_user.address) if current_user.is_authenticated else []
+    listed = {"bids": [], "asks": []}
+    if error is None:
+        try:
+            listed = offers.listed(current_user.address if current_user.is_authenticated else None)
+        except UserError as exc:
+            error = exc.localized()
     band = grid_band()
     return render_template(
         "market.html",
@@ -37,6 +43,8 @@ def index():
         chain_error=error,
         trades=trading.recent_trades(limit=20),
         my_orders=mine,
+        offers=listed,
+        offer_levels=offers.LEVELS,
         form=OrderForm(),
         cancel_form=CancelForm(),
         max_price=current_app.config["MAX_PRICE_SEN"],
@@ -117,3 +125,64 @@ def cancel():
     sync_index()
     flash(_("Order #%(id)s cancelled; its escrow was refunded.", id=order_id), "success")
     return redirect(url_for("market.index"))
+
+
+# ---------------------------------------------------------------------- buy from this offer / sell to this bid
+@bp.get("/offer/<int:order_id>")
+def offer(order_id: int):
+    """The confirmation of taking one order: the dialog's content, and the page itself without JavaScript."""
+    chosen = offers.offer(order_id)
+    mine = current_user.is_authenticated and chosen.owner.lower() == current_user.address.lower()
+    own_ahead = []  # the user's own orders on the chosen order's side that the taker meets (self-trade cancels them)
+    if current_user.is_authenticated and not mine:
+        listed = offers.listed(current_user.address)["asks" if chosen.side == "sell" else "bids"]
+        own_ahead = [o for o in listed if o.mine
+                     and (o.price <= chosen.price if chosen.side == "sell" else o.price >= chosen.price)]  # fmt: skip
+    template = "_offer_form.html" if request.args.get("partial") == "1" else "offer.html"
+    return render_template(template, offer=chosen, mine=mine, own_ahead=own_ahead,
+                           own_ahead_ids=", ".join(f"#{o.id}" for o in own_ahead),
+                           amount=request.args.get("amount", ""))  # fmt: skip
+
+
+@bp.post("/offer/<int:order_id>")
+@login_required
+def take(order_id: int):
+    text = (request.form.get("amount") or "").strip()
+    try:
+        amount = parse_energy_kwh(text, current_app.config["MAX_ORDER_KWH"]) if text else None
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
+    result = offers.take(current_user, order_id, amount)
+    sync_index()
+    flash(take_message(result), "success" if result.filled_wh or result.later_wh else "info")
+    return redirect(url_for("market.index"))
+
+
+def take_message(r: offers.TakeResult) -> str:
+    """Exactly what taking an order did, from its receipts."""
+    bought = r.taker_side == "buy"
+    if not r.filled_wh and not r.later_wh:
+        return _("Nothing was filled: order #%(id)d was gone (filled, cancelled or expired) by the time your order "
+                 "reached the chain. Nothing rests in the book; nothing was spent.", id=r.order_id)  # fmt: skip
+    parts = []
+    if r.chosen_wh:
+        parts.append(_("%(verb)s %(kwh)s from order #%(id)d at %(price)s.",
+                       verb=_("Bought") if bought else _("Sold"), kwh=fmt_kwh(r.chosen_wh), id=r.order_id,
+                       price=fmt_price(r.price)))  # fmt: skip
+    if r.other_wh:
+        prices = sorted({int(f["price"]) for f in r.fills if int(f["maker_id"]) != r.order_id})
+        parts.append(_("%(kwh)s filled first from orders ahead of it (a better price, or earlier at the same "
+                       "price) at %(prices)s.", kwh=fmt_kwh(r.other_wh),
+                       prices=", ".join(fmt_price(p) for p in prices)))  # fmt: skip
+    if r.filled_wh:
+        parts.append(_("Total %(kwh)s for %(money)s.", kwh=fmt_kwh(r.filled_wh), money=fmt_myr(r.cost, 4)))
+    if r.later_wh:
+        parts.append(_("%(kwh)s more was filled at %(price)s by another trader in the moment before the rest was "
+                       "cancelled.", kwh=fmt_kwh(r.later_wh), price=fmt_price(r.price)))  # fmt: skip
+    if r.cancelled_wh:
+        parts.append(_("The unfilled %(kwh)s was cancelled at once: nothing rests in the book.",
+                       kwh=fmt_kwh(r.cancelled_wh)))  # fmt: skip
+    if r.self_trade_cancelled:
+        parts.append(_("Your own order %(ids)s on the other side was cancelled instead of trading with itself.",
+                       ids=", ".join(f"#{i}" for i in r.self_trade_cancelled)))  # fmt: skip
+    return " ".join(parts)

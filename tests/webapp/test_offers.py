@@ -1,0 +1,156 @@
+"""The market lists individual orders of the best levels (own ones marked), and one of them can be taken directly
+("buy from this offer" / "sell to this bid") with a taker order that never rests in the book; the result says what
+was filled, from which order, at which price. On SQLite and PostgreSQL, on a real anvil."""
+
+from __future__ import annotations
+
+import re
+
+from energy_chain.enums import Status
+from energy_chain.orders import OrderBookClient
+from webapp.services import offers
+
+
+def _place(client, side: str, price_sen: str, kwh: str) -> int:
+    r = client.post("/api/v1/orders", json={"side": side, "price_sen": price_sen, "amount_kwh": kwh, "wait": True})
+    assert r.status_code == 201, r.get_json()
+    return int(r.get_json()["order_id"])
+
+
+def _book(chain) -> OrderBookClient:
+    return OrderBookClient(chain.client)
+
+
+def _rows(page: str, table: str) -> dict[int, str]:
+    body = page.split(f'id="offers-{table}"', 1)[1].split("</table>", 1)[0]
+    rows = re.finditer(r'<tr class="[^"]*" data-order="(\d+)">.*?</tr>', body, re.S)
+    return {int(m.group(1)): m.group(0) for m in rows}
+
+
+def _sellers(app, chain, users, n: int = 2):
+    clients = [app.test_client() for _ in range(n)]
+    names = [users.signup(c) for c in clients]
+    for name in names:
+        chain.mint_energy(users.address(name), 5000)
+    return clients, names
+
+
+def test_the_market_lists_the_orders_of_the_best_levels_and_marks_my_own(app, chain, users):
+    (me, other), _names = _sellers(app, chain, users)
+    mine_a = _place(me, "sell", "61", "1")
+    mine_b = _place(me, "sell", "61", "0.5")
+    theirs = _place(other, "sell", "62", "2")
+    page = me.get("/market").get_data(as_text=True)
+    asks = _rows(page, "asks")
+    assert {mine_a, mine_b, theirs} <= set(asks)
+    assert list(asks).index(mine_a) < list(asks).index(mine_b) < list(asks).index(theirs)  # price, then time
+    for own in (mine_a, mine_b):
+        assert " mine" in asks[own] and "yours" in asks[own] and "offer-take" not in asks[own]
+    assert " mine" not in asks[theirs] and f'href="/market/offer/{theirs}"' in asks[theirs]
+    assert "2.000 kWh" in asks[theirs] and "never" in asks[theirs] and f">{_names[1]}</a>" in asks[theirs]
+    anonymous = _rows(app.test_client().get("/market").get_data(as_text=True), "asks")
+    assert not any(" mine" in row for row in anonymous.values())
+    with app.test_request_context():
+        listed = offers.listed(users.address(_names[0]))["asks"]
+    assert [o.mine for o in listed if o.id in (mine_a, mine_b, theirs)] == [True, True, False]
+    for order_id in (mine_a, mine_b, theirs):  # leave the book as found for the other tests
+        (me if order_id != theirs else other).post("/market/cancel", data={"order_id": str(order_id)})
+
+
+def test_buy_from_an_offer_fills_that_order_and_never_rests(app, chain, users):
+    (seller,), _ = _sellers(app, chain, users, 1)
+    buyer = app.test_client()
+    buyer_name = users.signup(buyer)
+    chain.top_up(users.address(buyer_name), 5_000_000)
+    chosen = _place(seller, "sell", "38", "1.5")
+
+    page = buyer.get(f"/market/offer/{chosen}").get_data(as_text=True)  # the page without JavaScript
+    assert f'action="/market/offer/{chosen}"' in page and "they fill first, at their own better price" in page
+    assert '<h1 id="offer-title">' in page
+    assert buyer.get(f"/market/offer/{chosen}?partial=1").get_data(as_text=True).lstrip().startswith("<h2")
+
+    r = buyer.post(f"/market/offer/{chosen}", data={"amount": "1"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Bought 1.000 kWh from order #{chosen} at 38.00 sen/kWh." in text, text
+    assert "Total 1.000 kWh for RM 0.3800." in text
+    book = _book(chain)
+    assert book.order(chosen).remaining == 500 and book.order(chosen).status == Status.OPEN
+    assert book.open_orders(users.address(buyer_name)) == []  # nothing of the buyer rests
+    seller.post("/market/cancel", data={"order_id": str(chosen)})
+
+
+def test_better_offers_fill_first_and_the_result_says_so(app, chain, users):
+    (cheap, dear), _ = _sellers(app, chain, users)
+    buyer = app.test_client()
+    buyer_name = users.signup(buyer)
+    chain.top_up(users.address(buyer_name), 5_000_000)
+    ahead = _place(cheap, "sell", "36", "0.4")
+    chosen = _place(dear, "sell", "37", "1")
+    r = buyer.post(f"/market/offer/{chosen}", data={"amount": "1"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Bought 0.600 kWh from order #{chosen} at 37.00 sen/kWh." in text, text
+    assert "0.400 kWh filled first from orders ahead of it" in text and "at 36.00 sen/kWh" in text
+    assert "Total 1.000 kWh for RM 0.3660." in text  # 0.4 x 36 + 0.6 x 37 sen
+    book = _book(chain)
+    assert book.order(ahead).status == Status.FILLED and book.order(chosen).remaining == 400
+    assert book.open_orders(users.address(buyer_name)) == []
+    dear.post("/market/cancel", data={"order_id": str(chosen)})
+
+
+def test_sell_to_a_bid_and_a_gone_order_leaves_nothing_resting(app, chain, users, monkeypatch):
+    bidder = app.test_client()
+    (seller,), _ = _sellers(app, chain, users, 1)
+    bidder_name = users.signup(bidder)
+    chain.top_up(users.address(bidder_name), 5_000_000)
+    bid = _place(bidder, "buy", "30", "1")
+    r = seller.post(f"/market/offer/{bid}", data={"amount": ""}, follow_redirects=True)  # empty: all of it
+    assert f"Sold 1.000 kWh from order #{bid} at 30.00 sen/kWh." in r.get_data(as_text=True)
+
+    # The race: the page showed an order that is gone when the taker reaches the chain. The taker finds nothing,
+    # would rest, and is cancelled at once: nothing rests and nothing is spent.
+    gone = _place(bidder, "buy", "29", "1")
+    with app.test_request_context():
+        stale = offers.offer(gone)
+    bidder.post("/market/cancel", data={"order_id": str(gone)})
+    monkeypatch.setattr(offers, "offer", lambda order_id: stale)
+    r = seller.post(f"/market/offer/{gone}", data={"amount": "1"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Nothing was filled: order #{gone} was gone" in text, text
+    book = _book(chain)
+    taker = book.order(book.contract.functions.nextOrderId().call() - 1)
+    assert taker.status == Status.CANCELLED and taker.side.name == "SELL" and taker.expiry > 0
+    latest = chain.client.w3.eth.get_block("latest")["timestamp"]
+    assert taker.expiry <= latest + offers.TAKER_EXPIRY_SECONDS  # it could never have filled later anyway
+
+
+def test_own_orders_and_bad_amounts_are_refused(app, chain, users):
+    (seller,), _ = _sellers(app, chain, users, 1)
+    buyer = app.test_client()
+    users.signup(buyer)
+    order_id = _place(seller, "sell", "39", "1")
+    assert "This is your own order" in seller.get(f"/market/offer/{order_id}").get_data(as_text=True)
+    r = seller.post(f"/market/offer/{order_id}", data={"amount": "1"}, follow_redirects=True)
+    assert "is your own: cancel it instead" in r.get_data(as_text=True)
+    r = buyer.post(f"/market/offer/{order_id}", data={"amount": "2"}, follow_redirects=True)
+    assert "has only 1.000 kWh left" in r.get_data(as_text=True)
+    r = buyer.post(f"/market/offer/{order_id}", data={"amount": "abc"}, follow_redirects=True)
+    assert "Amount" in r.get_data(as_text=True) and "number" in r.get_data(as_text=True)
+    assert buyer.get("/market/offer/999999").status_code == 404
+    seller.post("/market/cancel", data={"order_id": str(order_id)})
+    assert buyer.get(f"/market/offer/{order_id}").status_code == 409
+
+
+def test_own_orders_in_the_way_are_named_before_and_after(app, chain, users):
+    """A taker meets the user's own orders ahead of the chosen one: the contract cancels them (no self-trade); the
+    dialog says so before, the result after."""
+    (other, me), names = _sellers(app, chain, users)
+    chain.top_up(users.address(names[1]), 5_000_000)
+    chosen = _place(other, "sell", "35", "0.5")
+    mine_ahead = _place(me, "sell", "34", "0.3")
+    page = me.get(f"/market/offer/{chosen}").get_data(as_text=True)
+    assert 'id="offer-own-ahead"' in page and f"#{mine_ahead}" in page
+    r = me.post(f"/market/offer/{chosen}", data={"amount": "0.5"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert f"Bought 0.500 kWh from order #{chosen} at 35.00 sen/kWh." in text, text
+    assert f"Your own order #{mine_ahead} on the other side was cancelled" in text
+    assert _book(chain).order(mine_ahead).status == Status.CANCELLED
