@@ -48,8 +48,8 @@ bot: setup upgrade ## demo trading bot and auction keeper (Ctrl-C stops)
 test-webapp: setup compile postgres-deps ## web app tests (Flask test client, private anvil; SQLite and PostgreSQL)
 	pytest tests/webapp -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
 
-test-browser: setup compile browser-deps ## browser tests (headless Chromium); refreshes docs/screenshots/
+test-browser: setup compile browser-deps ## browser tests (headless Chromium; screenshots go to var/screenshots)
 	pytest tests/browser -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
 
 screenshots: setup compile browser-deps ## refresh the README's screenshots in docs/screenshots/ (headless Chromium)
-	SCREENSHOT_DIR=$(ROOT)/docs/screenshots pytest tests/browser -k screenshots -p no:pytest-brownie -p no:cacheprovider
+	SCREENSHOT_DIR=$(ROOT)/docs/screenshots pytest tests/browser -k "screenshots or turns_automatic_trading_on" -p no:pytest-brownie -p no:cacheprovider

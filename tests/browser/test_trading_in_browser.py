@@ -231,23 +231,30 @@ def test_screenshots_of_the_main_pages(chain, server, browser):
         ("auction", "/auction"),
         ("meter", "/meter"),
         ("explorer", "/explorer"),
+        ("trades", "/account/trades"),
+        ("history", "/history?bucket=hour"),
+        ("community", "/community"),
+        ("profile", "/profile"),
     ):
         browser.get(server + path)
         wait_for(browser, "main h1")
         if name == "meter":  # wait until the indexer has the day
             WebDriverWait(browser, 20).until(_meter_shows_the_day)
         screenshot(browser, name)
-    browser.get(server + "/market")
-    wait_for(browser, "main h1")
     browser.set_window_size(390, 844)  # a phone
-    browser.save_screenshot(str(SHOTS / "market-phone.png"))
+    for name, path in (("market-phone", "/market"), ("home-phone", "/"), ("community-phone", "/community")):
+        browser.get(server + path)
+        wait_for(browser, "main h1")
+        browser.save_screenshot(str(SHOTS / f"{name}.png"))
     browser.set_window_size(1280, 900)
     log_out(browser)
     log_in(browser, server, "operator", DEMO_PASSWORD)
     browser.get(server + "/operator")
     assert "DEMO-MTR-001" in text_of(browser, "#meters-table")
     screenshot(browser, "operator")
-    for name in ("home", "market", "auction", "meter", "explorer", "operator", "account", "market-phone"):
+    shots = ("home", "market", "auction", "meter", "explorer", "operator", "account", "trades", "history", "community",
+             "profile", "market-phone", "home-phone", "community-phone")  # fmt: skip
+    for name in shots:
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name
 
 
