@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 
 from energy_chain.approvals import approve_and_retry
 from energy_chain.codec import calldata
+from energy_chain.hints import HINT_RETRIES, with_fresh_hints
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
@@ -47,7 +48,9 @@ register({
     "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
     "OrderBookNotOwner": "Order {orderId} is not yours.",
     "OrderBookUnknownOrder": "There is no order {orderId}.",
-    "OrderBookHintTooFar": "The book moved while placing the order; please try again.",
+    # Only after HINT_RETRIES + 1 attempts, each with a hint read afresh (see _place_once).
+    "OrderBookHintTooFar": "The order book kept changing faster than your order could be placed (tried "
+    f"{HINT_RETRIES + 1} times, each with the book read again); nothing was placed. Please try again later.",
 })  # fmt: skip
 
 
@@ -139,29 +142,39 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
 
 
 def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wait: bool) -> str | dict[str, Any]:
+    """One placeOrder transaction. A hint that went stale before mining or before the preflight simulation (levels
+    landed between its read and the order: OrderBookHintTooFar) is read again and the order sent again, up to
+    HINT_RETRIES times, by the SDK's rule (energy_chain.hints). Only when the outcome is known here: with `wait` or
+    the preflight simulation; a transaction sent without either reports its revert at /api/v1/tx/<hash>."""
     signer = signer_for(user)
     service = chain()
     client = _client()
     token = _token_for(s)
-    with service.guard(token):
-        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
-        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
-        hint = client.hint_for(s, price)
-    args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
     # The gas limit is the bound for any book the chain can reach before mining, never an estimate of today's book.
     gas = place_gas(MAX_FILLS)
+
+    def read_hint() -> int:
+        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
+        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
+        with service.guard(token):
+            return client.hint_for(s, price)
 
     def approve() -> None:
         with service.guard():
             client.ensure_approvals(signer)
 
-    def send() -> str | dict[str, Any]:
-        if wait or current_app.config["PREFLIGHT"]:
-            with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
-                service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
-        return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+    def send_with(hint: int) -> str | dict[str, Any]:
+        args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
 
-    result = approve_and_retry(send, approve, (TransactionRejected,))
+        def send() -> str | dict[str, Any]:
+            if wait or current_app.config["PREFLIGHT"]:
+                with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
+                    service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
+            return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+
+        return approve_and_retry(send, approve, (TransactionRejected,))
+
+    result = with_fresh_hints(send_with, read_hint, None, failures=(TransactionRejected,))
     if isinstance(result, str):
         return result
     return _placement(client, result, amount_wh)
