@@ -42,6 +42,20 @@ ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
 HASH = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}
 HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
 
+# A placement's figures: null while it is pending (nothing is known yet), never a 0 that reads as an outcome.
+_ORDER_FIGURES: dict[str, Any] = {
+    "filled_wh": _nullable("integer"),
+    "fills": {"type": ["array", "null"], "items": _ref("Fill")},
+    "order_ids": {"type": ["array", "null"], "items": NON_NEGATIVE,
+                  "description": "every order of the sweep (follow-ups after the fill cap)"},
+    "tx_hashes": {"type": ["array", "null"], "items": HASH},
+    "resting_order_id": {**_nullable("integer"), "description": "the order left resting in the book"},
+    "resting_wh": _nullable("integer"),
+    "unplaced_wh": {**_nullable("integer"), "description": "cancelled by the fill cap and not placed again"},
+    "dust_wh": {**_nullable("integer"), "description": "below the market minimum: did not rest"},
+    "self_trade_cancelled": {"type": ["array", "null"], "items": NON_NEGATIVE},
+}  # fmt: skip
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         error=_object(
@@ -116,17 +130,24 @@ SCHEMAS: dict[str, Any] = {
     "Fill": _object(maker_id=NON_NEGATIVE, price=NON_NEGATIVE, amount_wh=NON_NEGATIVE, cost=NON_NEGATIVE),
     "OrderResult": _object(
         tx_hash=HASH,
-        status={"enum": ["pending", "success"], "description": "pending: see GET /tx/{tx_hash}"},
+        status={"enum": ["pending", "success"], "description": "pending: see GET /orders/placement/{tx_hash}"},
         order_id={"type": ["integer", "null"], "description": "the placed order (null when pending or cancelling)"},
-        filled_wh=NON_NEGATIVE,
-        fills=_array(_ref("Fill")),
-        order_ids={**_array(NON_NEGATIVE), "description": "every order of the sweep (follow-ups after the fill cap)"},
-        tx_hashes=_array(HASH),
-        resting_order_id={"type": ["integer", "null"], "description": "the order left resting in the book"},
-        resting_wh=NON_NEGATIVE,
-        unplaced_wh={**NON_NEGATIVE, "description": "cancelled by the fill cap after the last follow-up allowed"},
-        dust_wh={**NON_NEGATIVE, "description": "below the market minimum: did not rest"},
-        self_trade_cancelled=_array(NON_NEGATIVE),
+        **_ORDER_FIGURES,
+        message={
+            **_nullable("string"),
+            "description": "pending: what happens to a capped sweep; success: what was not placed",
+        },
+    ),
+    "Placement": _object(
+        ["tx_hash", "status"],
+        tx_hash=HASH,
+        status={"enum": ["pending", "success", "failed"]},
+        block=NON_NEGATIVE,
+        gas_used=NON_NEGATIVE,
+        error_name={**STR, "description": "failed: the contract's custom error"},
+        order_id=_nullable("integer"),
+        **_ORDER_FIGURES,
+        message=_nullable("string"),
     ),
     "UnsignedTx": _object(
         **{
@@ -419,6 +440,15 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                         },
                         _WAIT,
                     ],
+                )
+            },
+            "/orders/placement/{tx_hash}": {
+                "get": _op(
+                    "What one placement transaction did: fills, what rests, what the fill cap left unplaced",
+                    "market",
+                    {"200": "Placement"},
+                    auth=False,
+                    params=[{"name": "tx_hash", "in": "path", "required": True, "schema": HASH}],
                 )
             },
             "/orders/prepare": {

@@ -206,6 +206,14 @@ def cancel_order(order_id: int):
     return jsonify(result.as_dict()), 200 if wait else 202
 
 
+@bp.get("/orders/placement/<tx_hash>")
+def order_placement(tx_hash: str):
+    """What one placement transaction did (for one sent without wait=true): fills, what rests, what the cap left."""
+    if not explorer.HASH.match(tx_hash):
+        raise UserError("A transaction hash is 0x followed by 64 hex digits.", "invalid_hash")
+    return jsonify(trading.placement(tx_hash))
+
+
 @bp.post("/orders/prepare")
 @login_required
 def prepare_order():

@@ -76,17 +76,22 @@ class OrderResult:
     unplaced_wh: int = 0
     dust_wh: int = 0
     self_trade_cancelled: tuple[int, ...] = ()
+    message: str | None = None  # what a client must know beyond the figures (a sweep not continued)
 
     @property
     def cost(self) -> int:
         return sum(f["cost"] for f in self.fills)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tx_hash": self.tx_hash, "status": self.status, "order_id": self.order_id,
-                "filled_wh": self.filled_wh, "fills": list(self.fills), "order_ids": list(self.order_ids),
-                "tx_hashes": list(self.tx_hashes), "resting_order_id": self.resting_id,
-                "resting_wh": self.resting_wh, "unplaced_wh": self.unplaced_wh, "dust_wh": self.dust_wh,
-                "self_trade_cancelled": list(self.self_trade_cancelled)}  # fmt: skip
+        """The API's answer. While pending nothing is known of the outcome yet: its figures are null, never 0."""
+        known = self.status != "pending"
+        figures = {"order_id": self.order_id, "filled_wh": self.filled_wh, "fills": list(self.fills),
+                   "order_ids": list(self.order_ids), "tx_hashes": list(self.tx_hashes),
+                   "resting_order_id": self.resting_id, "resting_wh": self.resting_wh,
+                   "unplaced_wh": self.unplaced_wh, "dust_wh": self.dust_wh,
+                   "self_trade_cancelled": list(self.self_trade_cancelled)}  # fmt: skip
+        return {"tx_hash": self.tx_hash, "status": self.status,
+                **{k: (v if known else None) for k, v in figures.items()}, "message": self.message}  # fmt: skip
 
 
 # OrderCancelled reasons (IOrderBook.CancelReason)
@@ -122,23 +127,60 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
     expiry = int(time.time()) + 60 * expiry_minutes if expiry_minutes else 0
     first = _place_once(user, s, price, amount_wh, expiry, wait)
     if isinstance(first, str):
-        return OrderResult(tx_hash=first, status="pending")
+        return OrderResult(tx_hash=first, status="pending", message=_not_waited(first))
     results = [first]
     while results[-1]["cap_cancelled_wh"] and len(results) <= follow_ups:
         follow = _place_once(user, s, price, results[-1]["cap_cancelled_wh"], expiry, True)
         assert not isinstance(follow, str)
         results.append(follow)
     book.invalidate()  # the next page shows these orders
-    last = results[-1]
+    return _sweep_result(results, continued=True)
+
+
+def _not_waited(tx_hash: str) -> str:
+    return (f"Sent; not mined yet. One transaction fills at most {MAX_FILLS} resting orders: if this order crosses "
+            f"more, the contract cancels its remainder (OrderCancelled, reason CapReached) and, because this request "
+            f"did not wait, the server does not place it again. GET /api/v1/orders/placement/{tx_hash} tells what "
+            f"was filled, what rests and what was not placed; send wait=true to have a capped sweep continued (up "
+            f"to {SWEEP_FOLLOW_UPS} more transactions).")  # fmt: skip
+
+
+def _sweep_result(results: list[dict[str, Any]], continued: bool) -> OrderResult:
+    """One OrderResult from a placement's transactions (`_placement` of each, in order). `continued`: the caller
+    placed a capped remainder again (up to the follow-ups allowed), else nothing was placed after these."""
+    first, last = results[0], results[-1]
     fills = tuple(f for r in results for f in r["fills"])
+    message = None
+    if last["cap_cancelled_wh"]:
+        message = (f"{last['cap_cancelled_wh']} Wh was not placed: the sweep reached the fill cap ({MAX_FILLS} "
+                   f"resting orders per transaction) in transaction {len(results)} and the contract cancelled the "
+                   + ("rest after the follow-ups allowed" if continued else "rest; it was not placed again")
+                   + "; place it again to continue.")  # fmt: skip
     return OrderResult(
         tx_hash=first["tx_hash"], status="success", order_id=first["order_id"],
         filled_wh=sum(f["amount_wh"] for f in fills), fills=fills,
         order_ids=tuple(r["order_id"] for r in results), tx_hashes=tuple(r["tx_hash"] for r in results),
         resting_id=last["order_id"] if last["resting_wh"] else None, resting_wh=last["resting_wh"],
         unplaced_wh=last["cap_cancelled_wh"], dust_wh=sum(r["dust_wh"] for r in results),
-        self_trade_cancelled=tuple(i for r in results for i in r["self_trade"]),
+        self_trade_cancelled=tuple(i for r in results for i in r["self_trade"]), message=message,
     )  # fmt: skip
+
+
+def placement(tx_hash: str) -> dict[str, Any]:
+    """What one order-book placement transaction did (a placement sent without waiting): pending, failed (with the
+    reason) or its outcome, the fill cap's cancellation included. Nothing is continued here."""
+    service = chain()
+    status = service.tx_status(tx_hash)  # 404 for a hash the node does not know
+    if status["status"] != "success":
+        return status
+    client = _client()
+    with service.guard():
+        receipt = service.client.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    placed = [e for e in client.decode(receipt) if e.name == "OrderPlaced"]
+    if not placed:
+        raise UserError("That transaction placed no order in the order book.", "not_a_placement", 404)
+    result = _sweep_result([_placement(client, receipt, int(placed[0].args["amount"]))], continued=False)
+    return {**result.as_dict(), "block": status["block"]}
 
 
 def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wait: bool) -> str | dict[str, Any]:
