@@ -60,6 +60,8 @@ def test_a_capped_sweep_sent_without_waiting_says_so_and_its_outcome_is_readable
     users.index()  # nothing continued the sweep: the buyer has this one order, the seller two asks still open
     assert [o["order_id"] for o in buyer_c.get("/api/v1/orders").get_json()["orders"]] == [done["order_id"]]
     assert len(seller_c.get("/api/v1/orders?status=open").get_json()["orders"]) == 2
+    for order in seller_c.get("/api/v1/orders?status=open").get_json()["orders"]:  # leave the shared book as it was
+        seller_c.delete(f"/api/v1/orders/{order['order_id']}?wait=true")
 
 
 def test_a_waited_sweep_is_continued_and_the_answer_has_no_note(app, chain, users):

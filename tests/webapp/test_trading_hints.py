@@ -45,7 +45,8 @@ class WallAfterFirstHint:
         chain.mint_energy(self.spammer.address, 100 * (WALL + 2))  # one more for assert_stale
         self.book = OrderBookClient(chain.client)
         self.book.ensure_approvals(self.spammer)
-        self.book.place(self.spammer, Side.SELL, base, 100, max_fills=0, hint=self._real(Side.SELL, base))
+        self.placed = [self.book.place(self.spammer, Side.SELL, base, 100, max_fills=0,
+                                       hint=self._real(Side.SELL, base)).order_id]  # fmt: skip
         self.hints: list[int] = []
         self.stale_hint: int | None = None
         self.stale_error: str | None = None
@@ -68,13 +69,19 @@ class WallAfterFirstHint:
             self.stale_hint = hint
             for k in range(1, WALL + 1):  # exact hints: each level right after the one before
                 level = self.base + 100 * k
-                self.book.place(self.spammer, Side.SELL, level, 100, max_fills=0, hint=level - 100)
+                self.placed.append(self.book.place(self.spammer, Side.SELL, level, 100, max_fills=0,
+                                                   hint=level - 100).order_id)  # fmt: skip
             # what an order sent now with this hint meets (simulated from the spammer): the walk gives up
             with pytest.raises(TxFailed) as failed:
                 fn = self.book.place_function(side, price, 100, hint=hint)
                 self.chain.client.estimate_gas(fn, self.spammer.address)
             self.stale_error = failed.value.error_name
         return hint
+
+    def clean(self) -> None:
+        """Leave the shared book as it was: the spammer's levels go."""
+        for order_id in self.placed:
+            self.book.cancel(self.spammer, order_id)
 
 
 def test_an_api_order_whose_hint_went_stale_is_placed(app, client, users, chain, monkeypatch):
@@ -94,6 +101,8 @@ def test_an_api_order_whose_hint_went_stale_is_placed(app, client, users, chain,
         assert body["resting_wh"] == 1000
         levels = [p for p, _ in wall.book.depth(Side.SELL, 1_000) if base <= p <= price]
         assert levels == [base + 100 * k for k in range(WALL + 1)] + [price]
+        client.delete(f"/api/v1/orders/{body['order_id']}?wait=true")
+        wall.clean()
 
 
 def test_a_web_form_order_whose_hint_went_stale_is_placed(app, client, users, chain, monkeypatch):
@@ -111,3 +120,6 @@ def test_a_web_form_order_whose_hint_went_stale_is_placed(app, client, users, ch
         assert len(wall.hints) == 2
         assert wall.stale_error == "OrderBookHintTooFar"
         assert [o for o in wall.book.depth(Side.SELL, 1_000) if o[0] == price] == [(price, 1000)]
+        for order in client.get("/api/v1/orders?status=open").get_json()["orders"]:
+            client.delete(f"/api/v1/orders/{order['order_id']}?wait=true")
+        wall.clean()

@@ -56,6 +56,20 @@ _ORDER_FIGURES: dict[str, Any] = {
     "self_trade_cancelled": {"type": ["array", "null"], "items": NON_NEGATIVE},
 }  # fmt: skip
 
+_TOPUP_FIELDS: dict[str, Any] = {
+    "request_id": NON_NEGATIVE,
+    "reference": {**STR, "description": "what the user quotes on the bank transfer (TU-000042)"},
+    "settlement_units": NON_NEGATIVE,
+    "status": {"enum": ["pending", "minting", "credited", "rejected", "failed"],
+               "description": "minting: an operator is crediting it now"},
+    "channel": {"enum": ["web", "api", "demo-web", "demo-api"]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "tx_hash": {**_nullable("string"), "description": "credited: the mint"},
+    "username": STR,
+    "address": ADDRESS,
+}  # fmt: skip
+_TOPUP_REQUIRED = ["request_id", "reference", "settlement_units", "status", "channel", "created_at", "tx_hash"]
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         error=_object(
@@ -100,6 +114,12 @@ SCHEMAS: dict[str, Any] = {
         reference={**STR, "description": "pending: quote it on the transfer"},
         message=STR,
     ),
+    "TopUpRequest": _object(_TOPUP_REQUIRED, **_TOPUP_FIELDS),
+    "TopUpRequests": _object(topups=_array(_ref("TopUpRequest"))),
+    "TopUpDecision": {
+        **_object([*_TOPUP_REQUIRED, "message"], **_TOPUP_FIELDS, message=STR),
+        "description": "the request after the operator's decision",
+    },
     "Level": _object(price=NON_NEGATIVE, amount_wh=NON_NEGATIVE),
     "Book": _object(bids=_array(_ref("Level")), asks=_array(_ref("Level"))),
     "Trade": _object(
@@ -317,6 +337,8 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 
 _PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": INT64_MAX})]
 _WAIT = _query("wait", {"type": "boolean"}, "wait for the receipt")
+_TOPUP_ID = {"name": "request_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": INT64_MAX}}  # fmt: skip
 
 
 def _order_body(spec: dict[str, Any], max_price: int | None, max_wh: int | None) -> dict[str, Any]:
@@ -386,6 +408,36 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     body_schema(bodies.TOPUP),
                     errors=("403", "422", "429"),
                     example={"amount_myr": "5"},
+                )
+            },
+            "/operator/topups": {
+                "get": _op(
+                    "Operator only: top-up requests waiting for confirmation (pending) or being credited (minting)",
+                    "operator",
+                    {"200": "TopUpRequests"},
+                    errors=("403",),
+                )
+            },
+            "/operator/topups/{request_id}/confirm": {
+                "post": _op(
+                    "Operator only: the payment arrived; credit the request (the operator key mints the tokens)",
+                    "operator",
+                    {"200": "TopUpDecision"},
+                    body_schema(bodies.EMPTY),
+                    errors=("403", "409", "422"),
+                    params=[_TOPUP_ID],
+                    example={},
+                )
+            },
+            "/operator/topups/{request_id}/reject": {
+                "post": _op(
+                    "Operator only: reject the request; nothing is credited",
+                    "operator",
+                    {"200": "TopUpDecision"},
+                    body_schema(bodies.EMPTY),
+                    errors=("403", "409"),
+                    params=[_TOPUP_ID],
+                    example={},
                 )
             },
             "/market/book": {

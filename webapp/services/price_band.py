@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from energy_chain.clearing import Tariffs
+from webapp.errors import UserError
+from webapp.services import auctions
 from webapp.units import fmt_price
 
 FAR_ABOVE_RETAIL = 2.0  # a price above 2x the grid retail price: the grid sells the same kWh for half
@@ -55,3 +59,22 @@ def unusual_price(side: str, price: int, band: Band | None) -> str | None:
         return (f"{fmt_price(price)} is far below the grid feed-in tariff ({fmt_price(band.feed_in)}):"
                 " the grid pays more for the same energy.")  # fmt: skip
     return None
+
+
+def grid_band() -> Band | None:
+    """Today's band from the auction contract's tariffs (None: no auction contract, no tariffs, chain down)."""
+    try:
+        return Band.of(auctions.grid_tariffs())
+    except UserError:
+        return None
+
+
+def require_confirmed(side: str, price: int, confirmed: bool) -> None:
+    """The API's form of the dashboard's second confirmation: a price outside the band is placed only with
+    `confirm_unusual_price: true`; without it a 400 (code unusual_price) says why and how to confirm."""
+    if confirmed:
+        return
+    warning = unusual_price(side, price, grid_band())
+    if warning:
+        raise UserError(warning + " " + _('Check the price; to place it anyway send it again with '
+                                          '"confirm_unusual_price": true.'), "unusual_price")  # fmt: skip

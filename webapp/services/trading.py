@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from energy_chain.approvals import approve_and_retry
@@ -138,11 +139,12 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
 
 
 def _not_waited(tx_hash: str) -> str:
-    return (f"Sent; not mined yet. One transaction fills at most {MAX_FILLS} resting orders: if this order crosses "
-            f"more, the contract cancels its remainder (OrderCancelled, reason CapReached) and, because this request "
-            f"did not wait, the server does not place it again. GET /api/v1/orders/placement/{tx_hash} tells what "
-            f"was filled, what rests and what was not placed; send wait=true to have a capped sweep continued (up "
-            f"to {SWEEP_FOLLOW_UPS} more transactions).")  # fmt: skip
+    return _("Sent; not mined yet. One transaction fills at most %(max_fills)d resting orders: if this order crosses "
+             "more, the contract cancels its remainder (OrderCancelled, reason CapReached) and, because this request "
+             "did not wait, the server does not place it again. GET /api/v1/orders/placement/%(tx_hash)s tells what "
+             "was filled, what rests and what was not placed; send wait=true to have a capped sweep continued (up "
+             "to %(follow_ups)d more transactions).", max_fills=MAX_FILLS, tx_hash=tx_hash,
+             follow_ups=SWEEP_FOLLOW_UPS)  # fmt: skip
 
 
 def _sweep_result(results: list[dict[str, Any]], continued: bool) -> OrderResult:
@@ -152,10 +154,15 @@ def _sweep_result(results: list[dict[str, Any]], continued: bool) -> OrderResult
     fills = tuple(f for r in results for f in r["fills"])
     message = None
     if last["cap_cancelled_wh"]:
-        message = (f"{last['cap_cancelled_wh']} Wh was not placed: the sweep reached the fill cap ({MAX_FILLS} "
-                   f"resting orders per transaction) in transaction {len(results)} and the contract cancelled the "
-                   + ("rest after the follow-ups allowed" if continued else "rest; it was not placed again")
-                   + "; place it again to continue.")  # fmt: skip
+        values = {"wh": last["cap_cancelled_wh"], "max_fills": MAX_FILLS, "n": len(results)}
+        if continued:
+            message = _("%(wh)d Wh was not placed: the sweep reached the fill cap (%(max_fills)d resting orders per "
+                        "transaction) in transaction %(n)d, the last follow-up allowed, and the contract cancelled "
+                        "the rest; place it again to continue.", **values)  # fmt: skip
+        else:
+            message = _("%(wh)d Wh was not placed: the sweep reached the fill cap (%(max_fills)d resting orders per "
+                        "transaction) in transaction %(n)d and the contract cancelled the rest; it was not placed "
+                        "again. Place it again to continue.", **values)  # fmt: skip
     return OrderResult(
         tx_hash=first["tx_hash"], status="success", order_id=first["order_id"],
         filled_wh=sum(f["amount_wh"] for f in fills), fills=fills,
@@ -178,7 +185,7 @@ def placement(tx_hash: str) -> dict[str, Any]:
         receipt = service.client.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
     placed = [e for e in client.decode(receipt) if e.name == "OrderPlaced"]
     if not placed:
-        raise UserError("That transaction placed no order in the order book.", "not_a_placement", 404)
+        raise UserError(_("That transaction placed no order in the order book."), "not_a_placement", 404)
     result = _sweep_result([_placement(client, receipt, int(placed[0].args["amount"]))], continued=False)
     return {**result.as_dict(), "block": status["block"]}
 
