@@ -225,6 +225,59 @@ def supervisor_restarts(path: Path) -> dict[str, Any]:
             "memory_lines": memory[:40], "crash_lines": crashes[:20]}  # fmt: skip
 
 
+# ------------------------------------------------------------------------------------------------ lost or late
+def dropped_hashes(failures_csv: Path) -> list[str]:
+    """The transactions Locust's watcher called dropped (not seen mined within 60 s), from its failures table."""
+    import csv
+    import re
+
+    out: list[str] = []
+    with contextlib.suppress(OSError), failures_csv.open() as fh:
+        for row in csv.DictReader(fh):
+            found = re.search(r"TxDropped\('(0x[0-9a-fA-F]{64}) not mined", row.get("Error", ""))
+            if found:
+                out.append(found.group(1).lower())
+    return out
+
+
+def lost_or_late(rpc_url: str, hashes: list[str]) -> dict[str, Any]:
+    """Each "dropped" transaction asked of the chain itself: mined late (a receipt: the watcher missed its block)
+    or lost (no receipt, and not waiting in the pool either)."""
+    late, lost = [], []
+    for lo in range(0, len(hashes), 100):
+        part = hashes[lo : lo + 100]
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
+                 for i, h in enumerate(part)]  # fmt: skip
+        replies = sorted(requests.post(rpc_url, json=batch, timeout=60).json(), key=lambda r: r["id"])
+        for h, reply in zip(part, replies, strict=True):
+            receipt = reply.get("result")
+            (late if receipt else lost).append({"tx": h, "block": int(receipt["blockNumber"], 16)} if receipt else h)
+    return {"dropped": len(hashes), "mined_late": len(late), "lost": len(lost), "late_blocks":
+            sorted({x["block"] for x in late}), "lost_examples": lost[:10]}  # fmt: skip
+
+
+def recheck(report_path: Path, base: Path) -> int:
+    """After a run: load its chain state (a copy) into a fresh anvil and ask it about every dropped transaction;
+    the report's verdicts and markdown are rewritten with the answer."""
+    from energy_chain.anvil import start_anvil
+
+    report = json.loads(report_path.with_suffix(".json").read_text())
+    state = base / "recheck-chain"
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(base / "chain", state)
+    anvil = start_anvil(state_dir=state, block_time=None, log_file=base / "recheck-anvil.log")
+    try:
+        report["dropped_check"] = lost_or_late(anvil.url, dropped_hashes(base / "locust" / f"{SCENARIO}_failures.csv"))
+    finally:
+        anvil.stop(60)
+        shutil.rmtree(state, ignore_errors=True)
+    report["verdicts"] = verdicts(report.get("samples", []), report["rows"], report)
+    report_path.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    report_path.with_suffix(".md").write_text(markdown(report))
+    log(f"dropped transactions rechecked on the saved chain: {report['dropped_check']}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ db == chain
 def tx_blocks_kept() -> int:
     """How many blocks' transactions and logs the demo's anvil keeps (its --transaction-block-keeper)."""
@@ -386,10 +439,12 @@ def verdicts(samples: list[dict[str, Any]], rows: list[dict[str, Any]], final: d
         "db_equals_chain": bool(final.get("db", {}).get("equal")),
         "clean_stop": bool(final.get("stop", {}).get("clean")),
         "no_service_restarts": final.get("service_crashes", 0) == 0,
+        # lost: not on the chain (dropped_check asks it about each of the watcher's "dropped"), else as counted
         "no_transaction_lost": bool(samples)
-        and samples[-1]["load"].get("dropped", 0) == 0
+        and samples[-1]["load"].get("sent", 0) > 0
         and samples[-1]["load"].get("in_flight", 0) == 0
-        and samples[-1]["load"].get("sent", 0) > 0,
+        and (final["dropped_check"]["lost"] if "dropped_check" in final else samples[-1]["load"].get("dropped", 0))
+        == 0,
         "chain_memory_restarts": final.get("chain_memory_restarts", 0),
     }
 
@@ -443,8 +498,14 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"**Transactions of the load** (its watcher: a transaction is mined when its block has our success log): "
         f"{total.get('sent', '?')} sent, {total.get('mined', '?')} mined, {total.get('reverted', '?')} reverted "
-        f"(a cancel whose order was filled first), **{total.get('dropped', '?')} lost** (never mined within 60 s), "
-        f"{total.get('in_flight', '?')} still in flight at the end.",
+        f'(a cancel whose order was filled first), {total.get("dropped", "?")} "dropped" (not seen mined within '
+        f"60 s), {total.get('in_flight', '?')} still in flight at the end. "
+        + (
+            f"Each dropped one asked of the chain: **{dc['lost']} lost** (no receipt), {dc['mined_late']} mined "
+            f"(in blocks {dc['late_blocks'][:12]}: the watcher missed them)."
+            if (dc := report.get("dropped_check"))
+            else "The dropped ones were not checked against the chain."
+        ),
         "",
         f"**Chain memory bound** (`CHAIN_MAX_RSS_MB`={run.get('chain_max_rss_mb')}): "
         f"{report.get('chain_memory_restarts', 0)} restarts of anvil from its state; the supervisor's lines:",
@@ -489,7 +550,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("SOAK_DIR") or ROOT / "var" / "soak"))
     parser.add_argument("--report", type=Path, default=Path(os.environ.get("SOAK_REPORT") or ROOT / "reports" / "soak"),
                         help="report path without suffix (.json and .md are written)")  # fmt: skip
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="after a run: ask its saved chain about the dropped transactions, rewrite the report",
+    )
     ns = parser.parse_args(argv)
+    if ns.recheck:
+        return recheck(ns.report, ns.dir.resolve())
     from energy_chain.anvil import free_port
     from scripts.load.scenarios import get as get_scenario
     from scripts.load_setup import connect
@@ -572,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
         sampler.sample()
         report["locust_exit_code"] = done.get("code")
+        dropped = dropped_hashes(base / "locust" / f"{SCENARIO}_failures.csv")
+        report["dropped_check"] = lost_or_late(run["rpc_url"], dropped)  # asked before the stack stops
         with (base / "locust" / f"{SCENARIO}.json").open() as fh:
             report["locust"] = json.load(fh)
         log("locust done; comparing the database with the chain")
