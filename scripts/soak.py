@@ -226,18 +226,18 @@ def supervisor_restarts(path: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ lost or late
-def dropped_hashes(failures_csv: Path) -> list[str]:
-    """The transactions Locust's watcher called dropped (not seen mined within 60 s), from its failures table."""
-    import csv
+def dropped_hashes(locust_dir: Path) -> list[str]:
+    """The transactions Locust's watcher called dropped (not seen mined within 60 s). Its failures table
+    (<scenario>_failures.csv) is written before the final drain, so the failure listing at the end of locust.log,
+    which has every one, is read as well."""
     import re
 
-    out: list[str] = []
-    with contextlib.suppress(OSError), failures_csv.open() as fh:
-        for row in csv.DictReader(fh):
-            found = re.search(r"TxDropped\('(0x[0-9a-fA-F]{64}) not mined", row.get("Error", ""))
-            if found:
-                out.append(found.group(1).lower())
-    return out
+    found: set[str] = set()
+    for name in (f"{SCENARIO}_failures.csv", "locust.log"):
+        with contextlib.suppress(OSError):
+            text = (locust_dir / name).read_text(errors="replace")
+            found |= {h.lower() for h in re.findall(r"TxDropped\('(0x[0-9a-fA-F]{64}) not mined", text)}
+    return sorted(found)
 
 
 def lost_or_late(rpc_url: str, hashes: list[str]) -> dict[str, Any]:
@@ -267,7 +267,7 @@ def recheck(report_path: Path, base: Path) -> int:
     shutil.copytree(base / "chain", state)
     anvil = start_anvil(state_dir=state, block_time=None, log_file=base / "recheck-anvil.log")
     try:
-        report["dropped_check"] = lost_or_late(anvil.url, dropped_hashes(base / "locust" / f"{SCENARIO}_failures.csv"))
+        report["dropped_check"] = lost_or_late(anvil.url, dropped_hashes(base / "locust"))
     finally:
         anvil.stop(60)
         shutil.rmtree(state, ignore_errors=True)
@@ -395,7 +395,7 @@ def rows_of(samples: list[dict[str, Any]], row_s: float) -> list[dict[str, Any]]
             "txs": txs,
             "chain_tx_per_s": round(txs / span, 2) if span else None,
             "load_sent": grew("sent"), "load_mined": grew("mined"), "load_reverted": grew("reverted"),
-            "load_lost": grew("dropped"), "load_in_flight": w[-1]["load"].get("in_flight", 0),
+            "load_dropped": grew("dropped"), "load_in_flight": w[-1]["load"].get("in_flight", 0),
             "chain_memory_restarts": since("chain_memory_restarts"), "service_crashes": since("service_crashes"),
         })  # fmt: skip
     return rows
@@ -478,7 +478,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Rows: one per {run['row_minutes']} min (RSS: the window's peak, MB; disk: at the window's end, MB).",
         "",
         "| min | " + " | ".join(f"{n} RSS" for n in names) + " | chain dir | state.json | anvil tmp (HOME, real home) "
-        "| chain tx/s | head | load txs sent / mined / reverted / lost | chain memory restarts | service crashes "
+        "| chain tx/s | head | load txs sent / mined / reverted / dropped¹ | chain memory restarts | service crashes "
         "| outside writes |",
         "|---" * (len(names) + 10) + "|",
     ]
@@ -487,7 +487,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['minute']} | " + " | ".join(str(r["rss_max_mb"].get(n, "")) for n in names)
             + f" | {r['chain_dir_mb']} | {r['state_json_mb']} | {r['home_anvil_mb']}, "
             f"{r['real_home_anvil_tmp_growth_mb']} | {r['chain_tx_per_s']} | {r['head']} | {r['load_sent']} / "
-            f"{r['load_mined']} / {r['load_reverted']} / {r['load_lost']} | {r['chain_memory_restarts']} | "
+            f"{r['load_mined']} / {r['load_reverted']} / {r.get('load_dropped', r.get('load_lost'))} | "
+            f"{r['chain_memory_restarts']} | "
             f"{r['service_crashes']} | {len(r['outside_writes'])} |"
         )  # fmt: skip
     load = report.get("locust") or {}
@@ -495,6 +496,8 @@ def markdown(report: dict[str, Any]) -> str:
     stop = report.get("stop") or {}
     total = (report.get("samples") or [{}])[-1].get("load", {})
     lines += [
+        "",
+        "¹ dropped: not seen mined by Locust's watcher within 60 s; each is asked of the chain below (lost or late).",
         "",
         f"**Transactions of the load** (its watcher: a transaction is mined when its block has our success log): "
         f"{total.get('sent', '?')} sent, {total.get('mined', '?')} mined, {total.get('reverted', '?')} reverted "
@@ -640,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
         sampler.sample()
         report["locust_exit_code"] = done.get("code")
-        dropped = dropped_hashes(base / "locust" / f"{SCENARIO}_failures.csv")
+        dropped = dropped_hashes(base / "locust")
         report["dropped_check"] = lost_or_late(run["rpc_url"], dropped)  # asked before the stack stops
         with (base / "locust" / f"{SCENARIO}.json").open() as fh:
             report["locust"] = json.load(fh)
