@@ -21,8 +21,13 @@ HINT_ERRORS = frozenset({"OrderBookHintTooFar", "DoubleAuctionHintTooFar"})
 T = TypeVar("T")
 
 
-def with_fresh_hints(send: Callable[[int], T], read_hint: Callable[[], int], hint: int | None,
-                     retries: int = HINT_RETRIES, failures: tuple[type[Exception], ...] = (TxFailed,)) -> T:  # fmt: skip
+def with_fresh_hints(
+    send: Callable[[int], T],
+    read_hint: Callable[[], int],
+    hint: int | None,
+    retries: int = HINT_RETRIES,
+    failures: tuple[type[Exception], ...] = (TxFailed,),
+) -> T:
     """`send(hint)`, with `hint` or (None) one read now; after a hint-walk revert, again with a fresh hint.
 
     `failures`: the exceptions a revert arrives as (each with the decoded `error_name`): the SDK's TxFailed, or a
