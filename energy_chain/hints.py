@@ -21,17 +21,25 @@ HINT_ERRORS = frozenset({"OrderBookHintTooFar", "DoubleAuctionHintTooFar"})
 T = TypeVar("T")
 
 
-def with_fresh_hints(send: Callable[[int], T], read_hint: Callable[[], int], hint: int | None,
-                     retries: int = HINT_RETRIES) -> T:  # fmt: skip
-    """`send(hint)`, with `hint` or (None) one read now; after a hint-walk revert, again with a fresh hint."""
+def with_fresh_hints(
+    send: Callable[[int], T],
+    read_hint: Callable[[], int],
+    hint: int | None,
+    retries: int = HINT_RETRIES,
+    failures: tuple[type[Exception], ...] = (TxFailed,),
+) -> T:
+    """`send(hint)`, with `hint` or (None) one read now; after a hint-walk revert, again with a fresh hint.
+
+    `failures`: the exceptions a revert arrives as (each with the decoded `error_name`): the SDK's TxFailed, or a
+    caller's own translation of it (the web app's TransactionRejected)."""
     for attempt in range(retries + 1):
         if hint is None:
             hint = read_hint()
         try:
             return send(hint)
-        except TxFailed as exc:
-            if exc.error_name not in HINT_ERRORS or attempt == retries:
+        except failures as exc:
+            if getattr(exc, "error_name", None) not in HINT_ERRORS or attempt == retries:
                 raise
-            log.warning("hint %s went stale before mining (%s); sending again with a fresh hint", hint, exc.error)
+            log.warning("hint %s went stale before mining (%s); sending again with a fresh hint", hint, exc.error_name)
             hint = None
     raise AssertionError("unreachable")

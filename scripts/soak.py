@@ -129,6 +129,8 @@ class Sampler:
         self.last_block = self._block_number()
         self.real_foundry = Path(run["real_home"]) / ".foundry" / "anvil" / "tmp"
         self.real_foundry_start = tree_bytes(self.real_foundry)
+        self.counts_file = base / "locust" / "counts.json"
+        self.supervisor_log = base / "supervisor.log"
         self.t0 = time.monotonic()
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
@@ -182,6 +184,11 @@ class Sampler:
             head, txs, blocks = None, None, None
         chain_dir = Path(self.run["chain_dir"])
         home = Path(self.run["home"])
+        try:
+            counts = json.loads(self.counts_file.read_text())
+        except (OSError, ValueError):
+            counts = {}
+        restarts = supervisor_restarts(self.supervisor_log)
         row = {
             "t_s": round(time.monotonic() - self.t0, 1),
             "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -197,9 +204,78 @@ class Sampler:
             "head": head,
             "blocks": blocks,
             "txs": txs,
+            "load": {k: counts.get(k, 0) for k in ("sent", "mined", "reverted", "dropped", "in_flight", "failures")},
+            "chain_memory_restarts": restarts["memory"],
+            "service_crashes": restarts["crashes"],
         }
         self.samples.append(row)
         return row
+
+
+def supervisor_restarts(path: Path) -> dict[str, Any]:
+    """The supervisor's restarts so far, from its log: the chain's memory restarts (its bound, CHAIN_MAX_RSS_MB)
+    and the services' crash restarts ("exited with code"), with their lines."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    memory = [line for line in lines if "memory restart #" in line or "MB): restarting it" in line]
+    crashes = [line for line in lines if "exited with code" in line]
+    return {"memory": sum("memory restart #" in line for line in memory), "crashes": len(crashes),
+            "memory_lines": memory[:40], "crash_lines": crashes[:20]}  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ lost or late
+def dropped_hashes(locust_dir: Path) -> list[str]:
+    """The transactions Locust's watcher called dropped (not seen mined within 60 s). Its failures table
+    (<scenario>_failures.csv) is written before the final drain, so the failure listing at the end of locust.log,
+    which has every one, is read as well."""
+    import re
+
+    found: set[str] = set()
+    for name in (f"{SCENARIO}_failures.csv", "locust.log"):
+        with contextlib.suppress(OSError):
+            text = (locust_dir / name).read_text(errors="replace")
+            found |= {h.lower() for h in re.findall(r"TxDropped\('(0x[0-9a-fA-F]{64}) not mined", text)}
+    return sorted(found)
+
+
+def lost_or_late(rpc_url: str, hashes: list[str]) -> dict[str, Any]:
+    """Each "dropped" transaction asked of the chain itself: mined late (a receipt: the watcher missed its block)
+    or lost (no receipt, and not waiting in the pool either)."""
+    late, lost = [], []
+    for lo in range(0, len(hashes), 100):
+        part = hashes[lo : lo + 100]
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
+                 for i, h in enumerate(part)]  # fmt: skip
+        replies = sorted(requests.post(rpc_url, json=batch, timeout=60).json(), key=lambda r: r["id"])
+        for h, reply in zip(part, replies, strict=True):
+            receipt = reply.get("result")
+            (late if receipt else lost).append({"tx": h, "block": int(receipt["blockNumber"], 16)} if receipt else h)
+    return {"dropped": len(hashes), "mined_late": len(late), "lost": len(lost), "late_blocks":
+            sorted({x["block"] for x in late}), "lost_examples": lost[:10]}  # fmt: skip
+
+
+def recheck(report_path: Path, base: Path) -> int:
+    """After a run: load its chain state (a copy) into a fresh anvil and ask it about every dropped transaction;
+    the report's verdicts and markdown are rewritten with the answer."""
+    from energy_chain.anvil import start_anvil
+
+    report = json.loads(report_path.with_suffix(".json").read_text())
+    state = base / "recheck-chain"
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(base / "chain", state)
+    anvil = start_anvil(state_dir=state, block_time=None, log_file=base / "recheck-anvil.log")
+    try:
+        report["dropped_check"] = lost_or_late(anvil.url, dropped_hashes(base / "locust"))
+    finally:
+        anvil.stop(60)
+        shutil.rmtree(state, ignore_errors=True)
+    report["verdicts"] = verdicts(report.get("samples", []), report["rows"], report)
+    report_path.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    report_path.with_suffix(".md").write_text(markdown(report))
+    log(f"dropped transactions rechecked on the saved chain: {report['dropped_check']}")
+    return 0
 
 
 # ------------------------------------------------------------------------------------------------ db == chain
@@ -298,6 +374,14 @@ def rows_of(samples: list[dict[str, Any]], row_s: float) -> list[dict[str, Any]]
         names = sorted({n for s in w for n in s["rss_mb"]})
         txs = sum(s["txs"] or 0 for s in w)
         span = w[-1]["t_s"] - (windows[k - 1][-1]["t_s"] if k - 1 in windows else 0)
+        before = windows[k - 1][-1] if k - 1 in windows else None
+
+        def grew(key: str, w: list[dict[str, Any]] = w, before: dict[str, Any] | None = before) -> int:
+            return int(w[-1]["load"].get(key, 0) - (before["load"].get(key, 0) if before else 0))
+
+        def since(key: str, w: list[dict[str, Any]] = w, before: dict[str, Any] | None = before) -> int:
+            return int(w[-1][key] - (before[key] if before else 0))
+
         rows.append({
             "minute": round(w[-1]["t_s"] / 60, 1),
             "rss_max_mb": {n: max(s["rss_mb"].get(n, 0) for s in w) for n in names},
@@ -310,6 +394,9 @@ def rows_of(samples: list[dict[str, Any]], row_s: float) -> list[dict[str, Any]]
             "head": w[-1]["head"],
             "txs": txs,
             "chain_tx_per_s": round(txs / span, 2) if span else None,
+            "load_sent": grew("sent"), "load_mined": grew("mined"), "load_reverted": grew("reverted"),
+            "load_dropped": grew("dropped"), "load_in_flight": w[-1]["load"].get("in_flight", 0),
+            "chain_memory_restarts": since("chain_memory_restarts"), "service_crashes": since("service_crashes"),
         })  # fmt: skip
     return rows
 
@@ -351,7 +438,14 @@ def verdicts(samples: list[dict[str, Any]], rows: list[dict[str, Any]], final: d
         "home_files": home_files,
         "db_equals_chain": bool(final.get("db", {}).get("equal")),
         "clean_stop": bool(final.get("stop", {}).get("clean")),
-        "no_service_restarts": final.get("restarts", 0) == 0,
+        "no_service_restarts": final.get("service_crashes", 0) == 0,
+        # lost: not on the chain (dropped_check asks it about each of the watcher's "dropped"), else as counted
+        "no_transaction_lost": bool(samples)
+        and samples[-1]["load"].get("sent", 0) > 0
+        and samples[-1]["load"].get("in_flight", 0) == 0
+        and (final["dropped_check"]["lost"] if "dropped_check" in final else samples[-1]["load"].get("dropped", 0))
+        == 0,
+        "chain_memory_restarts": final.get("chain_memory_restarts", 0),
     }
 
 
@@ -377,25 +471,49 @@ def markdown(report: dict[str, Any]) -> str:
                 "db_equals_chain",
                 "clean_stop",
                 "no_service_restarts",
+                "no_transaction_lost",
             )
         ],
         "",
         f"Rows: one per {run['row_minutes']} min (RSS: the window's peak, MB; disk: at the window's end, MB).",
         "",
         "| min | " + " | ".join(f"{n} RSS" for n in names) + " | chain dir | state.json | anvil tmp (HOME, real home) "
-        "| chain tx/s | head |",
-        "|---" * (len(names) + 6) + "|",
+        "| chain tx/s | head | load txs sent / mined / reverted / dropped¹ | chain memory restarts | service crashes "
+        "| outside writes |",
+        "|---" * (len(names) + 10) + "|",
     ]
     for r in report["rows"]:
         lines.append(
             f"| {r['minute']} | " + " | ".join(str(r["rss_max_mb"].get(n, "")) for n in names)
             + f" | {r['chain_dir_mb']} | {r['state_json_mb']} | {r['home_anvil_mb']}, "
-            f"{r['real_home_anvil_tmp_growth_mb']} | {r['chain_tx_per_s']} | {r['head']} |"
+            f"{r['real_home_anvil_tmp_growth_mb']} | {r['chain_tx_per_s']} | {r['head']} | {r['load_sent']} / "
+            f"{r['load_mined']} / {r['load_reverted']} / {r.get('load_dropped', r.get('load_lost'))} | "
+            f"{r['chain_memory_restarts']} | "
+            f"{r['service_crashes']} | {len(r['outside_writes'])} |"
         )  # fmt: skip
     load = report.get("locust") or {}
     db = report.get("db") or {}
     stop = report.get("stop") or {}
+    total = (report.get("samples") or [{}])[-1].get("load", {})
     lines += [
+        "",
+        "¹ dropped: not seen mined by Locust's watcher within 60 s; each is asked of the chain below (lost or late).",
+        "",
+        f"**Transactions of the load** (its watcher: a transaction is mined when its block has our success log): "
+        f"{total.get('sent', '?')} sent, {total.get('mined', '?')} mined, {total.get('reverted', '?')} reverted "
+        f'(a cancel whose order was filled first), {total.get("dropped", "?")} "dropped" (not seen mined within '
+        f"60 s), {total.get('in_flight', '?')} still in flight at the end. "
+        + (
+            f"Each dropped one asked of the chain: **{dc['lost']} lost** (no receipt), {dc['mined_late']} mined "
+            f"(in blocks {dc['late_blocks'][:12]}: the watcher missed them)."
+            if (dc := report.get("dropped_check"))
+            else "The dropped ones were not checked against the chain."
+        ),
+        "",
+        f"**Chain memory bound** (`CHAIN_MAX_RSS_MB`={run.get('chain_max_rss_mb')}): "
+        f"{report.get('chain_memory_restarts', 0)} restarts of anvil from its state; the supervisor's lines:",
+        "",
+        *[f"    {line}" for line in report.get("memory_restart_lines", [])],
         "",
         f"**Load** (Locust's steady phase): {load.get('offered_rps', '?')} req/s offered, "
         f"{load.get('mined_tps', '?')} tx/s mined, p50/p95/p99 submit→mined {load.get('p50_s', '?')}/"
@@ -414,10 +532,13 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"**Stop**: one SIGINT, stopped in {stop.get('seconds')} s, exit code {stop.get('exit_code')}, "
         f"leftover processes {stop.get('leftovers')}, state.json written: {stop.get('state_written')}; "
-        f"service restarts during the run: {report.get('restarts')}.",
+        f"service crash restarts during the run: {report.get('service_crashes')}.",
         "",
-        f"**Outside the clone**: files opened for writing {v['outside_writes'] or 'none'}; files in HOME "
-        f"{v['home_files'] or 'none'}.",
+        f"**Outside the clone**: HOME and TMPDIR of every process were `{Path(run['home']).relative_to(ROOT)}` and "
+        f"`{Path(run['tmpdir']).relative_to(ROOT)}`; files any process of the run held open for writing outside the "
+        f"clone (every sample, /proc/*/fd): {v['outside_writes'] or 'none'}; files in that HOME (e.g. .foundry): "
+        f"{v['home_files'] or 'none'}; growth of the real home's `.foundry/anvil/tmp` ({run['real_home']}): "
+        f"{max((s['real_home_anvil_tmp_growth_mb'] for s in report.get('samples', [])), default=0)} MB.",
         "",
     ]
     return "\n".join(lines)
@@ -432,7 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("SOAK_DIR") or ROOT / "var" / "soak"))
     parser.add_argument("--report", type=Path, default=Path(os.environ.get("SOAK_REPORT") or ROOT / "reports" / "soak"),
                         help="report path without suffix (.json and .md are written)")  # fmt: skip
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="after a run: ask its saved chain about the dropped transactions, rewrite the report",
+    )
     ns = parser.parse_args(argv)
+    if ns.recheck:
+        return recheck(ns.report, ns.dir.resolve())
     from energy_chain.anvil import free_port
     from scripts.load.scenarios import get as get_scenario
     from scripts.load_setup import connect
@@ -450,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, shared", "rpc_url": f"http://127.0.0.1:{ports['CHAIN_PORT']}",
         "web_url": f"http://127.0.0.1:{ports['WEB_PORT']}", "chain_dir": str(base / "chain"),
         "home": str(base / "home"), "tmpdir": str(base / "tmp"), "real_home": real_home,
+        "chain_max_rss_mb": int(os.environ.get("CHAIN_MAX_RSS_MB") or 3072),
     }  # fmt: skip
     database_url = f"sqlite:///{base / 'demo' / 'webapp.sqlite'}"
     env = {
@@ -457,10 +586,12 @@ def main(argv: list[str] | None = None) -> int:
         "CHAIN_DIR": str(base / "chain"), "DEMO_DIR": str(base / "demo"), "DEPLOYMENTS_DIR": str(base / "deployments"),
         "DATABASE_URL": database_url, "HOME": str(base / "home"), "TMPDIR": str(base / "tmp"),
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT),
+        "LOADTEST_COUNTS": str(base / "locust" / "counts.json"),  # the load's tx counts
         # the load test's server settings (scripts/loadtest.py): cheap keystores, no per-IP login limit, no preflight
         "WEBAPP_SCRYPT_N": "1024", "WEBAPP_RATELIMIT": "0", "WEBAPP_PREFLIGHT": "0",
     }  # fmt: skip
-    os.environ.update({k: env[k] for k in ("HOME", "TMPDIR", "DEPLOYMENTS_DIR", "PYTHONDONTWRITEBYTECODE")})
+    os.environ.update({k: env[k] for k in ("HOME", "TMPDIR", "DEPLOYMENTS_DIR", "PYTHONDONTWRITEBYTECODE",
+                                           "LOADTEST_COUNTS")})  # fmt: skip
     log(f"demo stack on {run['rpc_url']} / {run['web_url']}, state in {base}; {ns.minutes:g} min, {ns.users} users")
     sup_log = open(base / "supervisor.log", "wb")  # noqa: SIM115 - the child's output for the whole run
     sup = subprocess.Popen([sys.executable, "-m", "scripts.supervise", "demo"], env=env, cwd=ROOT, stdout=sup_log,
@@ -512,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
         sampler.sample()
         report["locust_exit_code"] = done.get("code")
+        dropped = dropped_hashes(base / "locust")
+        report["dropped_check"] = lost_or_late(run["rpc_url"], dropped)  # asked before the stack stops
         with (base / "locust" / f"{SCENARIO}.json").open() as fh:
             report["locust"] = json.load(fh)
         log("locust done; comparing the database with the chain")
@@ -542,8 +675,12 @@ def main(argv: list[str] | None = None) -> int:
         report["stop"] = {"exit_code": code, "seconds": stop_s, "leftovers": len(left),
                           "state_written": (base / "chain" / "state.json").exists(),
                           "clean": code == 0 and not left and (base / "chain" / "state.json").exists()}  # fmt: skip
+        restarts = supervisor_restarts(base / "supervisor.log")
         report["restarts"] = text.count(" restarted (pid")
-        report["restart_lines"] = [line for line in text.splitlines() if "exited with code" in line][:20]
+        report["chain_memory_restarts"] = restarts["memory"]
+        report["memory_restart_lines"] = restarts["memory_lines"]
+        report["service_crashes"] = restarts["crashes"]
+        report["restart_lines"] = restarts["crash_lines"]
     samples = report.get("samples", [])
     report["rows"] = rows_of(samples, ns.row_minutes * 60)
     report["verdicts"] = verdicts(samples, report["rows"], report)
@@ -552,7 +689,14 @@ def main(argv: list[str] | None = None) -> int:
     ns.report.with_suffix(".md").write_text(markdown(report))
     log(f"report: {ns.report.with_suffix('.json')}, {ns.report.with_suffix('.md')}; verdicts {report['verdicts']}")
     v = report["verdicts"]
-    keys = ("memory_bounded", "disk_bounded", "nothing_written_outside_clone", "db_equals_chain", "clean_stop")
+    keys = (
+        "memory_bounded",
+        "disk_bounded",
+        "nothing_written_outside_clone",
+        "db_equals_chain",
+        "clean_stop",
+        "no_transaction_lost",
+    )
     return 0 if all(v[k] for k in keys) else 1
 
 

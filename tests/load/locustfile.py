@@ -15,6 +15,8 @@ Environment:
   DEPLOYMENTS_DIR           deployment record of the chain (chain users build placeOrder calls from it)
   LOADTEST_SCENARIO         scenario name (scripts/load/scenarios.py): users, waits
   LOADTEST_REPORT           where to write <scenario>.json; the block table goes beside it (<scenario>_blocks.csv)
+  LOADTEST_COUNTS           optional: a JSON file rewritten every 5 s with the transactions sent, mined, reverted,
+                            dropped (lost) and in flight so far (the soak samples it)
 """
 
 from __future__ import annotations
@@ -158,6 +160,19 @@ def on_request(request_type: str, **_: Any) -> None:
         Shared.requests_in_window += 1
 
 
+def _write_counts(w: Watcher, failures: int) -> None:
+    """The watcher's totals so far into LOADTEST_COUNTS (when set): sent = mined + reverted + dropped + in flight."""
+    path = os.environ.get("LOADTEST_COUNTS")
+    if not path:
+        return
+    counts = {"t": time.time(), "sent": len(w.mined) + w.reverted + w.dropped + len(w.pending),
+              "mined": len(w.mined), "reverted": w.reverted, "dropped": w.dropped, "in_flight": len(w.pending),
+              "failures": failures}  # fmt: skip
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(counts))
+    tmp.replace(path)
+
+
 def _progress(environment: Environment) -> None:
     """One line every 5 s: users, request rate, mined tx/s from blocks, in flight, failures, recent p95."""
     last_requests, last_t = 0, time.time()
@@ -171,6 +186,7 @@ def _progress(environment: Environment) -> None:
         last_requests, last_t = requests_now, now
         recent = sorted(m - s for s, m, _ in w.mined[-2000:] if m > now - 10)
         gas = w.blocks[-1].gas_used / w.blocks[-1].gas_limit if w.blocks else 0
+        _write_counts(w, stats.num_failures)
         print(
             f"[loadtest] t={now - Shared.started:5.0f}s users={environment.runner.user_count:4d} "
             f"req/s={rate:6.1f} mined tx/s={w.recent_rate():6.1f} in-flight={len(w.pending):5d} "
@@ -192,6 +208,7 @@ def on_test_stop(environment: Environment, **_: Any) -> None:
     )
     w.drain(DRAIN_S)
     w.stop()
+    _write_counts(w, environment.stats.total.num_failures)
     start = Shared.steady_start or Shared.started
     window = w.window(start, Shared.stop_at)
     duration = max(1e-9, Shared.stop_at - start)

@@ -17,7 +17,11 @@ AMOUNT_KWH = Field(("string", "number"), "invalid_amount", max_length=DECIMAL_TE
                    description="kWh, up to 3 decimals (alternative to amount_wh)")  # fmt: skip
 WAIT = Field(("boolean",), "invalid_flag", description="wait for the receipt (default: return the tx hash at once)")
 
-PREPARE = {"side": SIDE, "price": PRICE, "price_sen": PRICE_SEN, "amount_wh": AMOUNT_WH, "amount_kwh": AMOUNT_KWH}
+CONFIRM_UNUSUAL_PRICE = Field(("boolean",), "invalid_flag", description="true: place a price far from the grid "
+                              "tariffs anyway (a buy above 2x retail, a sell below half the feed-in tariff); without "
+                              "it such a price is refused with 400 unusual_price")  # fmt: skip
+PREPARE = {"side": SIDE, "price": PRICE, "price_sen": PRICE_SEN, "amount_wh": AMOUNT_WH, "amount_kwh": AMOUNT_KWH,
+           "confirm_unusual_price": CONFIRM_UNUSUAL_PRICE}  # fmt: skip
 ORDER = {**PREPARE, "expiry_minutes": Field(("integer",), "invalid_expiry", minimum=1, maximum=43200), "wait": WAIT}
 AUCTION_ORDER = {**PREPARE, "wait": WAIT}
 

@@ -167,6 +167,33 @@ HISTORY_SCHEMAS: dict[str, Any] = {
         ),
     ),
 }
+# A placement's figures: null while it is pending (nothing is known yet), never a 0 that reads as an outcome.
+_ORDER_FIGURES: dict[str, Any] = {
+    "filled_wh": _nullable("integer"),
+    "fills": {"type": ["array", "null"], "items": _ref("Fill")},
+    "order_ids": {"type": ["array", "null"], "items": NON_NEGATIVE,
+                  "description": "every order of the sweep (follow-ups after the fill cap)"},
+    "tx_hashes": {"type": ["array", "null"], "items": HASH},
+    "resting_order_id": {**_nullable("integer"), "description": "the order left resting in the book"},
+    "resting_wh": _nullable("integer"),
+    "unplaced_wh": {**_nullable("integer"), "description": "cancelled by the fill cap and not placed again"},
+    "dust_wh": {**_nullable("integer"), "description": "below the market minimum: did not rest"},
+    "self_trade_cancelled": {"type": ["array", "null"], "items": NON_NEGATIVE},
+}  # fmt: skip
+
+_TOPUP_FIELDS: dict[str, Any] = {
+    "request_id": NON_NEGATIVE,
+    "reference": {**STR, "description": "what the user quotes on the bank transfer (TU-000042)"},
+    "settlement_units": NON_NEGATIVE,
+    "status": {"enum": ["pending", "minting", "credited", "rejected", "failed"],
+               "description": "minting: an operator is crediting it now"},
+    "channel": {"enum": ["web", "api", "demo-web", "demo-api"]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "tx_hash": {**_nullable("string"), "description": "credited: the mint"},
+    "username": STR,
+    "address": ADDRESS,
+}  # fmt: skip
+_TOPUP_REQUIRED = ["request_id", "reference", "settlement_units", "status", "channel", "created_at", "tx_hash"]
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -212,6 +239,12 @@ SCHEMAS: dict[str, Any] = {
         reference={**STR, "description": "pending: quote it on the transfer"},
         message=STR,
     ),
+    "TopUpRequest": _object(_TOPUP_REQUIRED, **_TOPUP_FIELDS),
+    "TopUpRequests": _object(topups=_array(_ref("TopUpRequest"))),
+    "TopUpDecision": {
+        **_object([*_TOPUP_REQUIRED, "message"], **_TOPUP_FIELDS, message=STR),
+        "description": "the request after the operator's decision",
+    },
     "Level": _object(price=NON_NEGATIVE, amount_wh=NON_NEGATIVE),
     "Book": _object(bids=_array(_ref("Level")), asks=_array(_ref("Level"))),
     "Trade": _object(
@@ -242,17 +275,24 @@ SCHEMAS: dict[str, Any] = {
     "Fill": _object(maker_id=NON_NEGATIVE, price=NON_NEGATIVE, amount_wh=NON_NEGATIVE, cost=NON_NEGATIVE),
     "OrderResult": _object(
         tx_hash=HASH,
-        status={"enum": ["pending", "success"], "description": "pending: see GET /tx/{tx_hash}"},
+        status={"enum": ["pending", "success"], "description": "pending: see GET /orders/placement/{tx_hash}"},
         order_id={"type": ["integer", "null"], "description": "the placed order (null when pending or cancelling)"},
-        filled_wh=NON_NEGATIVE,
-        fills=_array(_ref("Fill")),
-        order_ids={**_array(NON_NEGATIVE), "description": "every order of the sweep (follow-ups after the fill cap)"},
-        tx_hashes=_array(HASH),
-        resting_order_id={"type": ["integer", "null"], "description": "the order left resting in the book"},
-        resting_wh=NON_NEGATIVE,
-        unplaced_wh={**NON_NEGATIVE, "description": "cancelled by the fill cap after the last follow-up allowed"},
-        dust_wh={**NON_NEGATIVE, "description": "below the market minimum: did not rest"},
-        self_trade_cancelled=_array(NON_NEGATIVE),
+        **_ORDER_FIGURES,
+        message={
+            **_nullable("string"),
+            "description": "pending: what happens to a capped sweep; success: what was not placed",
+        },
+    ),
+    "Placement": _object(
+        ["tx_hash", "status"],
+        tx_hash=HASH,
+        status={"enum": ["pending", "success", "failed"]},
+        block=NON_NEGATIVE,
+        gas_used=NON_NEGATIVE,
+        error_name={**STR, "description": "failed: the contract's custom error"},
+        order_id=_nullable("integer"),
+        **_ORDER_FIGURES,
+        message=_nullable("string"),
     ),
     "UnsignedTx": _object(
         **{
@@ -423,6 +463,8 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 
 _PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": INT64_MAX})]
 _WAIT = _query("wait", {"type": "boolean"}, "wait for the receipt")
+_TOPUP_ID = {"name": "request_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": INT64_MAX}}  # fmt: skip
 
 
 def _order_body(spec: dict[str, Any], max_price: int | None, max_wh: int | None) -> dict[str, Any]:
@@ -494,6 +536,36 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                     example={"amount_myr": "5"},
                 )
             },
+            "/operator/topups": {
+                "get": _op(
+                    "Operator only: top-up requests waiting for confirmation (pending) or being credited (minting)",
+                    "operator",
+                    {"200": "TopUpRequests"},
+                    errors=("403",),
+                )
+            },
+            "/operator/topups/{request_id}/confirm": {
+                "post": _op(
+                    "Operator only: the payment arrived; credit the request (the operator key mints the tokens)",
+                    "operator",
+                    {"200": "TopUpDecision"},
+                    body_schema(bodies.EMPTY),
+                    errors=("403", "409", "422"),
+                    params=[_TOPUP_ID],
+                    example={},
+                )
+            },
+            "/operator/topups/{request_id}/reject": {
+                "post": _op(
+                    "Operator only: reject the request; nothing is credited",
+                    "operator",
+                    {"200": "TopUpDecision"},
+                    body_schema(bodies.EMPTY),
+                    errors=("403", "409"),
+                    params=[_TOPUP_ID],
+                    example={},
+                )
+            },
             "/market/book": {
                 "get": _op(
                     "Aggregated bids and asks",
@@ -546,6 +618,15 @@ def openapi_document(max_price: int | None = None, max_wh: int | None = None) ->
                         },
                         _WAIT,
                     ],
+                )
+            },
+            "/orders/placement/{tx_hash}": {
+                "get": _op(
+                    "What one placement transaction did: fills, what rests, what the fill cap left unplaced",
+                    "market",
+                    {"200": "Placement"},
+                    auth=False,
+                    params=[{"name": "tx_hash", "in": "path", "required": True, "schema": HASH}],
                 )
             },
             "/orders/prepare": {

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.api import bodies, bp
@@ -14,7 +15,7 @@ from webapp.errors import UserError
 from webapp.forms import USERNAME_PATTERN
 from webapp.models import User
 from webapp.ratelimits import account_login_limit, ip_login_limit, signup_rate_limit
-from webapp.services import accounts, auctions, explorer, indexing, meters, sessions, trading
+from webapp.services import accounts, auctions, explorer, indexing, meters, price_band, sessions, trading
 from webapp.services import community as community_svc
 from webapp.services import earnings as earnings_svc
 from webapp.services import history as history_svc
@@ -23,7 +24,7 @@ from webapp.services.context import chain
 from webapp.services.meter_periods import meter_periods
 from webapp.services.paging import paginate
 from webapp.services.periods import community_zone, date_range
-from webapp.units import UNITS_PER_SEN, InvalidAmount, parse_energy_kwh, parse_myr, parse_price_sen
+from webapp.units import UNITS_PER_SEN, InvalidAmount, fmt_myr, parse_energy_kwh, parse_myr, parse_price_sen
 from webapp.validation import Field, parse_body
 
 
@@ -49,6 +50,13 @@ def _int_field(body: dict[str, Any], name: str, low: int, high: int, code: str) 
     if not low <= value <= high:
         raise UserError(f"{name} must be an integer from {low} to {high}.", code)
     return value
+
+
+def _confirmed_price(body: dict[str, Any], side: str) -> int:
+    """The order's price; one far from the grid tariffs only with confirm_unusual_price: true (else 400)."""
+    price = _price(body)
+    price_band.require_confirmed(side, price, body.get("confirm_unusual_price") is True)
+    return price
 
 
 def _price(body: dict[str, Any]) -> int:
@@ -158,6 +166,62 @@ def topup():
                                "after confirming the payment."}), 202  # fmt: skip
 
 
+# ---------------------------------------------------------------------- operator: top-up requests
+def _require_operator() -> User:
+    """The logged-in operator (401 when not logged in, by login_required; 403 for everyone else)."""
+    if not current_user.is_operator:
+        raise UserError(_("Only the market operator may do this."), "operator_only", 403)
+    return current_user
+
+
+TOPUP_ID_MAX = 2**31 - 1  # the id column is a 32-bit integer: a larger id names no request (not a database error)
+
+
+def _topup_id(request_id: int) -> int:
+    if request_id > TOPUP_ID_MAX:
+        raise UserError(_("There is no top-up request %(id)d.", id=request_id), "not_found", 404)
+    return request_id
+
+
+def _topup_json(row: Any, user: User | None = None) -> dict[str, Any]:
+    out = {"request_id": row.id, "reference": row.reference, "settlement_units": row.amount_units,
+           "status": row.status, "channel": row.channel, "created_at": row.created_at.isoformat(),
+           "tx_hash": row.tx_hash}  # fmt: skip
+    if user is not None:
+        out |= {"username": user.username, "address": user.address}
+    return out
+
+
+@bp.get("/operator/topups")
+@login_required
+def operator_topups():
+    """Top-up requests waiting for the operator (pending) or being credited now (minting), oldest first."""
+    _require_operator()
+    return jsonify({"topups": [_topup_json(r, u) for r, u in topups.pending()]})
+
+
+@bp.post("/operator/topups/<int:request_id>/confirm")
+@login_required
+def operator_confirm_topup(request_id: int):
+    """The payment quoting this request's reference arrived: the operator key issues the settlement tokens."""
+    operator = _require_operator()
+    _body()
+    row = topups.confirm(_topup_id(request_id), operator)
+    return jsonify({**_topup_json(row), "message": _("Top-up %(ref)s confirmed: %(amount)s credited.",
+                                                     ref=row.reference, amount=fmt_myr(row.amount_units))})  # fmt: skip
+
+
+@bp.post("/operator/topups/<int:request_id>/reject")
+@login_required
+def operator_reject_topup(request_id: int):
+    operator = _require_operator()
+    _body()
+    row = topups.reject(_topup_id(request_id), operator)
+    return jsonify(
+        {**_topup_json(row), "message": _("Top-up %(ref)s rejected; nothing was credited.", ref=row.reference)}
+    )
+
+
 # ---------------------------------------------------------------------- market
 @bp.get("/market/book")
 def book():
@@ -199,7 +263,8 @@ def place_order():
     side = _side(body)
     expiry = body.get("expiry_minutes")  # 1 to 43200 (bodies.ORDER)
     wait = _flag(body, "wait")
-    result = trading.place_order(current_user, side, _price(body), _amount(body), expiry, wait=wait)
+    price = _confirmed_price(body, side)
+    result = trading.place_order(current_user, side, price, _amount(body), expiry, wait=wait)
     return jsonify(result.as_dict()), 201 if wait else 202
 
 
@@ -211,13 +276,22 @@ def cancel_order(order_id: int):
     return jsonify(result.as_dict()), 200 if wait else 202
 
 
+@bp.get("/orders/placement/<tx_hash>")
+def order_placement(tx_hash: str):
+    """What one placement transaction did (for one sent without wait=true): fills, what rests, what the cap left."""
+    if not explorer.HASH.match(tx_hash):
+        raise UserError("A transaction hash is 0x followed by 64 hex digits.", "invalid_hash")
+    return jsonify(trading.placement(tx_hash))
+
+
 @bp.post("/orders/prepare")
 @login_required
 def prepare_order():
     """An unsigned placeOrder transaction for a browser wallet to sign (EIP-1193); send it back to /tx/raw."""
     body = _body(bodies.PREPARE)
     side = _side(body)
-    return jsonify(trading.prepare_order(current_user.address, side, _price(body), _amount(body)))
+    price = _confirmed_price(body, side)
+    return jsonify(trading.prepare_order(current_user.address, side, price, _amount(body)))
 
 
 @bp.post("/tx/raw")
@@ -278,7 +352,8 @@ def auction_submit():
     body = _body(bodies.AUCTION_ORDER)
     side = _side(body)
     wait = _flag(body, "wait")
-    result = auctions.submit(current_user, side, _price(body), _amount(body), wait=wait)
+    price = _confirmed_price(body, side)
+    result = auctions.submit(current_user, side, price, _amount(body), wait=wait)
     return jsonify(result), 201 if wait else 202
 
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from energy_chain.clearing import Tariffs
+from webapp.errors import UserError
+from webapp.services import auctions
 from webapp.text import Text
 from webapp.units import fmt_price
 
@@ -56,3 +60,22 @@ def unusual_price(side: str, price: int, band: Band | None) -> Text | None:
         return Text("%(price)s is far below the grid feed-in tariff (%(feed_in)s): the grid pays more for the same"
                     " energy.", price=fmt_price(price), feed_in=fmt_price(band.feed_in))  # fmt: skip
     return None
+
+
+def grid_band() -> Band | None:
+    """Today's band from the auction contract's tariffs (None: no auction contract, no tariffs, chain down)."""
+    try:
+        return Band.of(auctions.grid_tariffs())
+    except UserError:
+        return None
+
+
+def require_confirmed(side: str, price: int, confirmed: bool) -> None:
+    """The API's form of the dashboard's second confirmation: a price outside the band is placed only with
+    `confirm_unusual_price: true`; without it a 400 (code unusual_price) says why and how to confirm."""
+    if confirmed:
+        return
+    warning = unusual_price(side, price, grid_band())
+    if warning:
+        raise UserError(warning + " " + _('Check the price; to place it anyway send it again with '
+                                          '"confirm_unusual_price": true.'), "unusual_price")  # fmt: skip

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from energy_chain.approvals import approve_and_retry
 from energy_chain.codec import calldata
+from energy_chain.hints import HINT_RETRIES, with_fresh_hints
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
@@ -47,7 +49,9 @@ register({
     "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
     "OrderBookNotOwner": "Order {orderId} is not yours.",
     "OrderBookUnknownOrder": "There is no order {orderId}.",
-    "OrderBookHintTooFar": "The book moved while placing the order; please try again.",
+    # Only after HINT_RETRIES + 1 attempts, each with a hint read afresh (see _place_once).
+    "OrderBookHintTooFar": "The order book kept changing faster than your order could be placed (tried "
+    f"{HINT_RETRIES + 1} times, each with the book read again); nothing was placed. Please try again later.",
 })  # fmt: skip
 
 
@@ -73,17 +77,22 @@ class OrderResult:
     unplaced_wh: int = 0
     dust_wh: int = 0
     self_trade_cancelled: tuple[int, ...] = ()
+    message: str | None = None  # what a client must know beyond the figures (a sweep not continued)
 
     @property
     def cost(self) -> int:
         return sum(f["cost"] for f in self.fills)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tx_hash": self.tx_hash, "status": self.status, "order_id": self.order_id,
-                "filled_wh": self.filled_wh, "fills": list(self.fills), "order_ids": list(self.order_ids),
-                "tx_hashes": list(self.tx_hashes), "resting_order_id": self.resting_id,
-                "resting_wh": self.resting_wh, "unplaced_wh": self.unplaced_wh, "dust_wh": self.dust_wh,
-                "self_trade_cancelled": list(self.self_trade_cancelled)}  # fmt: skip
+        """The API's answer. While pending nothing is known of the outcome yet: its figures are null, never 0."""
+        known = self.status != "pending"
+        figures = {"order_id": self.order_id, "filled_wh": self.filled_wh, "fills": list(self.fills),
+                   "order_ids": list(self.order_ids), "tx_hashes": list(self.tx_hashes),
+                   "resting_order_id": self.resting_id, "resting_wh": self.resting_wh,
+                   "unplaced_wh": self.unplaced_wh, "dust_wh": self.dust_wh,
+                   "self_trade_cancelled": list(self.self_trade_cancelled)}  # fmt: skip
+        return {"tx_hash": self.tx_hash, "status": self.status,
+                **{k: (v if known else None) for k, v in figures.items()}, "message": self.message}  # fmt: skip
 
 
 # OrderCancelled reasons (IOrderBook.CancelReason)
@@ -122,49 +131,102 @@ def place_order(user: User, side: str, price: int, amount_wh: int, expiry_minute
         expiry = expiry_at
     first = _place_once(user, s, price, amount_wh, expiry, wait)
     if isinstance(first, str):
-        return OrderResult(tx_hash=first, status="pending")
+        return OrderResult(tx_hash=first, status="pending", message=_not_waited(first))
     results = [first]
     while results[-1]["cap_cancelled_wh"] and len(results) <= follow_ups:
         follow = _place_once(user, s, price, results[-1]["cap_cancelled_wh"], expiry, True)
         assert not isinstance(follow, str)
         results.append(follow)
     book.invalidate()  # the next page shows these orders
-    last = results[-1]
+    return _sweep_result(results, continued=True)
+
+
+def _not_waited(tx_hash: str) -> str:
+    return _("Sent; not mined yet. One transaction fills at most %(max_fills)d resting orders: if this order crosses "
+             "more, the contract cancels its remainder (OrderCancelled, reason CapReached) and, because this request "
+             "did not wait, the server does not place it again. GET /api/v1/orders/placement/%(tx_hash)s tells what "
+             "was filled, what rests and what was not placed; send wait=true to have a capped sweep continued (up "
+             "to %(follow_ups)d more transactions).", max_fills=MAX_FILLS, tx_hash=tx_hash,
+             follow_ups=SWEEP_FOLLOW_UPS)  # fmt: skip
+
+
+def _sweep_result(results: list[dict[str, Any]], continued: bool) -> OrderResult:
+    """One OrderResult from a placement's transactions (`_placement` of each, in order). `continued`: the caller
+    placed a capped remainder again (up to the follow-ups allowed), else nothing was placed after these."""
+    first, last = results[0], results[-1]
     fills = tuple(f for r in results for f in r["fills"])
+    message = None
+    if last["cap_cancelled_wh"]:
+        values = {"wh": last["cap_cancelled_wh"], "max_fills": MAX_FILLS, "n": len(results)}
+        if continued:
+            message = _("%(wh)d Wh was not placed: the sweep reached the fill cap (%(max_fills)d resting orders per "
+                        "transaction) in transaction %(n)d, the last follow-up allowed, and the contract cancelled "
+                        "the rest; place it again to continue.", **values)  # fmt: skip
+        else:
+            message = _("%(wh)d Wh was not placed: the sweep reached the fill cap (%(max_fills)d resting orders per "
+                        "transaction) in transaction %(n)d and the contract cancelled the rest; it was not placed "
+                        "again. Place it again to continue.", **values)  # fmt: skip
     return OrderResult(
         tx_hash=first["tx_hash"], status="success", order_id=first["order_id"],
         filled_wh=sum(f["amount_wh"] for f in fills), fills=fills,
         order_ids=tuple(r["order_id"] for r in results), tx_hashes=tuple(r["tx_hash"] for r in results),
         resting_id=last["order_id"] if last["resting_wh"] else None, resting_wh=last["resting_wh"],
         unplaced_wh=last["cap_cancelled_wh"], dust_wh=sum(r["dust_wh"] for r in results),
-        self_trade_cancelled=tuple(i for r in results for i in r["self_trade"]),
+        self_trade_cancelled=tuple(i for r in results for i in r["self_trade"]), message=message,
     )  # fmt: skip
 
 
+def placement(tx_hash: str) -> dict[str, Any]:
+    """What one order-book placement transaction did (a placement sent without waiting): pending, failed (with the
+    reason) or its outcome, the fill cap's cancellation included. Nothing is continued here."""
+    service = chain()
+    status = service.tx_status(tx_hash)  # 404 for a hash the node does not know
+    if status["status"] != "success":
+        return status
+    client = _client()
+    with service.guard():
+        receipt = service.client.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    placed = [e for e in client.decode(receipt) if e.name == "OrderPlaced"]
+    if not placed:
+        raise UserError(_("That transaction placed no order in the order book."), "not_a_placement", 404)
+    result = _sweep_result([_placement(client, receipt, int(placed[0].args["amount"]))], continued=False)
+    return {**result.as_dict(), "block": status["block"]}
+
+
 def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wait: bool) -> str | dict[str, Any]:
+    """One placeOrder transaction. A hint that went stale before mining or before the preflight simulation (levels
+    landed between its read and the order: OrderBookHintTooFar) is read again and the order sent again, up to
+    HINT_RETRIES times, by the SDK's rule (energy_chain.hints). Only when the outcome is known here: with `wait` or
+    the preflight simulation; a transaction sent without either reports its revert at /api/v1/tx/<hash>."""
     signer = signer_for(user)
     service = chain()
     client = _client()
     token = _token_for(s)
-    with service.guard(token):
-        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
-        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
-        hint = client.hint_for(s, price)
-    args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
     # The gas limit is the bound for any book the chain can reach before mining, never an estimate of today's book.
     gas = place_gas(MAX_FILLS)
+
+    def read_hint() -> int:
+        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
+        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
+        with service.guard(token):
+            return client.hint_for(s, price)
 
     def approve() -> None:
         with service.guard():
             client.ensure_approvals(signer)
 
-    def send() -> str | dict[str, Any]:
-        if wait or current_app.config["PREFLIGHT"]:
-            with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
-                service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
-        return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+    def send_with(hint: int) -> str | dict[str, Any]:
+        args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
 
-    result = approve_and_retry(send, approve, (TransactionRejected,))
+        def send() -> str | dict[str, Any]:
+            if wait or current_app.config["PREFLIGHT"]:
+                with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
+                    service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
+            return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+
+        return approve_and_retry(send, approve, (TransactionRejected,))
+
+    result = with_fresh_hints(send_with, read_hint, None, failures=(TransactionRejected,))
     if isinstance(result, str):
         return result
     return _placement(client, result, amount_wh)

@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 from webapp.charts import depth_chart
 from webapp.errors import UserError
 from webapp.forms import CancelForm, OrderForm
-from webapp.services import auctions, offers, trading
+from webapp.services import offers, trading
 from webapp.services.context import sync_index
-from webapp.services.price_band import Band
+from webapp.services.price_band import grid_band
 from webapp.units import InvalidAmount, fmt_kwh, fmt_myr, fmt_price, parse_energy_kwh
 from webapp.validation import UINT256_MAX, parse_uint
 from webapp.views.helpers import keeps_draft, order_form_values, take_draft
@@ -50,13 +50,6 @@ def index():
         max_price=current_app.config["MAX_PRICE_SEN"],
         max_kwh=current_app.config["MAX_ORDER_KWH"],
     )
-
-
-def grid_band() -> Band | None:
-    try:
-        return Band.of(auctions.grid_tariffs())
-    except UserError:
-        return None
 
 
 def order_draft() -> dict[str, str]:

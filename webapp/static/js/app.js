@@ -302,7 +302,10 @@
     if (!eth) { notify(_("No browser wallet found (EIP-1193)."), "error"); form.dataset.confirmed = ""; return; }
     try {
       const s = orderSummary(form);
-      const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: s.priceText, amount_kwh: s.amountText });
+      // the confirmation dialog set price_confirmed=1 after showing the unusual-price warning: the API needs it too
+      const confirmed = form.querySelector("input[name=price_confirmed]");
+      const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: s.priceText, amount_kwh: s.amountText,
+        confirm_unusual_price: Boolean(confirmed && confirmed.value === "1") });
       let hash;
       try {
         const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
