@@ -14,4 +14,4 @@ translations: $(MO_FILES) ## compile the dashboard's translations (English, Mala
 
 translations-extract: $(VENV_STAMP) ## collect marked strings into messages.pot and merge them into each catalogue
 	$(VENV)/bin/pybabel --quiet extract -F webapp/babel.cfg -k _l -k Text -k UserError --no-wrap --sort-by-file -o webapp/translations/messages.pot webapp
-	$(VENV)/bin/pybabel --quiet update --no-wrap -i webapp/translations/messages.pot -d webapp/translations
+	$(VENV)/bin/pybabel --quiet update --no-wrap --ignore-obsolete -i webapp/translations/messages.pot -d webapp/translations

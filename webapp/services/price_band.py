@@ -77,5 +77,5 @@ def require_confirmed(side: str, price: int, confirmed: bool) -> None:
         return
     warning = unusual_price(side, price, grid_band())
     if warning:
-        raise UserError(warning + " " + _('Check the price; to place it anyway send it again with '
-                                          '"confirm_unusual_price": true.'), "unusual_price")  # fmt: skip
+        how = _('Check the price; to place it anyway send it again with "confirm_unusual_price": true.')
+        raise UserError(f"{warning} {how}", "unusual_price")

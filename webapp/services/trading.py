@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 
 from energy_chain.approvals import approve_and_retry
 from energy_chain.codec import calldata
-from energy_chain.hints import HINT_RETRIES, with_fresh_hints
+from energy_chain.hints import with_fresh_hints
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
@@ -27,6 +27,7 @@ from webapp.extensions import db
 from webapp.models import Meter, Order, Trade, User
 from webapp.services import book
 from webapp.services.context import chain, signer_for
+from webapp.text import Text
 
 BOOK = book.BOOK
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -34,24 +35,24 @@ MAX_FILLS = DEFAULT_MAX_FILLS  # resting orders one placement visits at most (OR
 DEPTH_LEVELS = book.DEPTH_LEVELS
 
 register({
-    "OrderBookInsufficientBalance": "Insufficient balance: you have {balance} but this order needs {needed}.",
-    "OrderBookInsufficientAllowance": "The market may not move enough of your tokens yet "
-    "(allowance {allowance}, needed {needed}). Try again in a moment.",
-    "OrderBookPriceTooHigh": "Price out of range: at most {maxPrice}.",
-    "OrderBookAmountBelowMinimum": "The amount is below the market minimum of {minAmount}.",
-    "OrderBookAmountTooLarge": "The amount is above the market maximum of {maxAmount}.",
-    "OrderBookZeroCost": "Price times amount rounds to zero: raise the price or the amount.",
-    "OrderBookZeroPrice": "Price out of range: it must be greater than zero.",
-    "OrderBookZeroAmount": "The amount must be greater than zero.",
-    "OrderBookExpired": "The expiry is already in the past.",
-    "OrderBookExpiryTooLarge": "The expiry is too far in the future.",
-    "OrderBookTransferFailed": "A token transfer was refused; your order was not placed.",
-    "OrderBookOrderNotOpen": "Order {orderId} is no longer open.",
-    "OrderBookNotOwner": "Order {orderId} is not yours.",
-    "OrderBookUnknownOrder": "There is no order {orderId}.",
+    "OrderBookInsufficientBalance": Text("Insufficient balance: you have {balance} but this order needs {needed}."),
+    "OrderBookInsufficientAllowance": Text("The market may not move enough of your tokens yet "
+                                           "(allowance {allowance}, needed {needed}). Try again in a moment."),
+    "OrderBookPriceTooHigh": Text("Price out of range: at most {maxPrice}."),
+    "OrderBookAmountBelowMinimum": Text("The amount is below the market minimum of {minAmount}."),
+    "OrderBookAmountTooLarge": Text("The amount is above the market maximum of {maxAmount}."),
+    "OrderBookZeroCost": Text("Price times amount rounds to zero: raise the price or the amount."),
+    "OrderBookZeroPrice": Text("Price out of range: it must be greater than zero."),
+    "OrderBookZeroAmount": Text("The amount must be greater than zero."),
+    "OrderBookExpired": Text("The expiry is already in the past."),
+    "OrderBookExpiryTooLarge": Text("The expiry is too far in the future."),
+    "OrderBookTransferFailed": Text("A token transfer was refused; your order was not placed."),
+    "OrderBookOrderNotOpen": Text("Order {orderId} is no longer open."),
+    "OrderBookNotOwner": Text("Order {orderId} is not yours."),
+    "OrderBookUnknownOrder": Text("There is no order {orderId}."),
     # Only after HINT_RETRIES + 1 attempts, each with a hint read afresh (see _place_once).
-    "OrderBookHintTooFar": "The order book kept changing faster than your order could be placed (tried "
-    f"{HINT_RETRIES + 1} times, each with the book read again); nothing was placed. Please try again later.",
+    "OrderBookHintTooFar": Text("The order book kept changing faster than your order could be placed (tried again "
+                                "with the book read afresh each time); nothing was placed. Please try again later."),
 })  # fmt: skip
 
 
