@@ -3,6 +3,7 @@
 import pytest
 
 import webapp.services.auctions
+import webapp.services.autotrade
 import webapp.services.trading
 from energy_chain.artifacts import load_artifact
 from energy_chain.errors import DecodedError
@@ -17,10 +18,17 @@ NOT_USER_FACING = {
     "DoubleAuctionZeroSteps",
     "DoubleAuctionInvalidMinAmount",
     "MeterRegistryInvalidPeriod",
+    # Wiring a venue to the mandate contract (admin, once) and a venue calling it: never a dashboard user's doing.
+    "VenueMandateFixed",
+    "VenueMandateNotSet",
+    "MandateNotVenue",
+    "MandateInvalidParameter",
 }
 
 
-@pytest.mark.parametrize("interface", ["IOrderBook", "IDoubleAuction", "ISettlementToken", "IMeterRegistry"])
+@pytest.mark.parametrize(
+    "interface", ["IOrderBook", "IDoubleAuction", "ISettlementToken", "IMeterRegistry", "ITradingMandate"]
+)
 def test_user_facing_errors_have_messages(interface):
     names = {item["name"] for item in load_artifact(interface)["abi"] if item["type"] == "error"}
     assert names, interface
@@ -29,7 +37,7 @@ def test_user_facing_errors_have_messages(interface):
 
 def test_the_imports_register_their_messages():
     # webapp.services.trading and .auctions add their contracts' sentences when imported (as the app does).
-    assert webapp.services.trading and webapp.services.auctions
+    assert webapp.services.trading and webapp.services.auctions and webapp.services.autotrade
     assert "OrderBookHintTooFar" in MESSAGES and "DoubleAuctionWrongPhase" in MESSAGES
 
 

@@ -36,6 +36,7 @@ from webapp.chain.messages import register
 from webapp.errors import UserError
 from webapp.models import User
 from webapp.services.context import chain, signer_for
+from webapp.text import Text
 from webapp.units import UNITS_PER_MYR, WH_PER_KWH, InvalidAmount, parse_decimal, parse_price_sen
 
 MANDATE = "TradingMandate"
@@ -59,20 +60,20 @@ WEIGHT_TERMS: tuple[str, ...] = ("surplus", "efficiency", "duration", "quality",
 DEFAULT_WEIGHTS: tuple[int, ...] = (2, 2, 1, 2, 1, 4)
 
 register({
-    "MandateMissing": "There is no automatic-trading mandate for this account.",
-    "MandateWrongAgent": "The mandate names another agent.",
-    "MandateExpired": "The mandate has expired.",
-    "MandateVenueNotAllowed": "The mandate does not allow this venue.",
-    "MandatePriceBelowMinimum": "The price is below the mandate's minimum sell price.",
-    "MandatePriceAboveMaximum": "The price is above the mandate's maximum buy price.",
-    "MandateReserveBreached": "The sale would go below the mandate's energy reserve.",
-    "MandateDailyCapExceeded": "The purchase would exceed the mandate's daily spending cap.",
-    "MandateInvalidAgent": "The agent address {agent} cannot be mandated (it must be another account).",
-    "MandateInvalidVenues": "Choose at least one venue where the agent may trade.",
-    "MandateInvalidValidity": "The end of the mandate must be in the future.",
-    "MandateSignatureExpired": "The signature's deadline has passed: sign the settings again.",
-    "MandateBadSignature": "The signature does not match these settings or your wallet (or was used already): sign "
-    "them again.",
+    "MandateMissing": Text("There is no automatic-trading mandate for this account."),
+    "MandateWrongAgent": Text("The mandate names another agent."),
+    "MandateExpired": Text("The mandate has expired."),
+    "MandateVenueNotAllowed": Text("The mandate does not allow this venue."),
+    "MandatePriceBelowMinimum": Text("The price is below the mandate's minimum sell price."),
+    "MandatePriceAboveMaximum": Text("The price is above the mandate's maximum buy price."),
+    "MandateReserveBreached": Text("The sale would go below the mandate's energy reserve."),
+    "MandateDailyCapExceeded": Text("The purchase would exceed the mandate's daily spending cap."),
+    "MandateInvalidAgent": Text("The agent address {agent} cannot be mandated (it must be another account)."),
+    "MandateInvalidVenues": Text("Choose at least one venue where the agent may trade."),
+    "MandateInvalidValidity": Text("The end of the mandate must be in the future."),
+    "MandateSignatureExpired": Text("The signature's deadline has passed: sign the settings again."),
+    "MandateBadSignature": Text("The signature does not match these settings or your wallet (or was used already): "
+                                "sign them again."),
 })  # fmt: skip
 
 
