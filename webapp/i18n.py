@@ -44,6 +44,8 @@ TERMS = {
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the demo bot, the keeper, the CLI: services speak English outside a request
+        return DEFAULT_LANGUAGE
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen

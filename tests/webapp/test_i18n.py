@@ -316,3 +316,12 @@ def test_the_dashboard_script_gets_its_malay_strings(client):
     assert messages["Please confirm"] == "Sila sahkan" and messages["Buy %(amount)s kWh?"] == "Beli %(amount)s kWh?"
     assert messages["book"] == "buku pesanan"  # a trade's venue in the live notification
     assert "<" not in found.group(1)  # tojson escapes markup: the HTML of the dialog body cannot end the script
+
+
+def test_services_speak_english_outside_a_request(app):
+    """The demo bot, the auction keeper and the CLI call services with no request: their messages are English
+    (the locale selector used to read request cookies there and raised 'Working outside of request context')."""
+    from webapp.services import trading
+
+    with app.app_context():
+        assert trading._not_waited("0x" + "ab" * 32).startswith("Sent; not mined yet.")
