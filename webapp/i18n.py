@@ -69,7 +69,8 @@ def term(value: object) -> object:
     return localize(known) if known is not None else value
 
 
-SCRIPT = Path(__file__).resolve().parent / "static" / "js" / "app.js"
+_JS = Path(__file__).resolve().parent / "static" / "js"
+SCRIPTS = (_JS / "app.js", _JS / "sealed.js")  # the scripts whose _("...") texts base.html passes in #messages
 _SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -77,7 +78,7 @@ _SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 def script_msgids() -> tuple[str, ...]:
     """The msgids of the dashboard script (its `_("...")` calls, which `make translations-extract` collects too),
     and the stored words it shows (a trade's venue)."""
-    found = [json.loads(f'"{m}"') for m in _SCRIPT_MSGID.findall(SCRIPT.read_text(encoding="utf-8"))]
+    found = [json.loads(f'"{m}"') for js in SCRIPTS for m in _SCRIPT_MSGID.findall(js.read_text(encoding="utf-8"))]
     return tuple(dict.fromkeys([*found, *TERMS]))
 
 
