@@ -132,10 +132,10 @@ def xy_chart(chart: Chart) -> Markup:
             for x, y in points:
                 x0 = sx(x) - bar_w * len(bars) / 2 + k * bar_w
                 y0, y1 = sorted((sy(0), sy(y)))
+                tip = _("%(series)s: %(y)s at %(x)s", series=s.name, y=chart.y_fmt(y), x=chart.x_fmt(x))
                 out.append(
                     f'<rect class="bar {css}" x="{x0:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
-                    f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(s.name)}: '
-                    f"{escape(chart.y_fmt(y))} at {escape(chart.x_fmt(x))}</title></rect>"
+                    f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(tip)}</title></rect>'
                 )
             continue
         if not points:

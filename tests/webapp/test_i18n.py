@@ -316,3 +316,52 @@ def test_the_dashboard_script_gets_its_malay_strings(client):
     assert messages["Please confirm"] == "Sila sahkan" and messages["Buy %(amount)s kWh?"] == "Beli %(amount)s kWh?"
     assert messages["book"] == "buku pesanan"  # a trade's venue in the live notification
     assert "<" not in found.group(1)  # tojson escapes markup: the HTML of the dialog body cannot end the script
+
+
+_ENGLISH_WORDS = re.compile(r"(?<![\w-])(the|and|your|yours|of|to|in|at|for|from|with|yet|no|not|is|are|my|by|round|"
+                            r"order|orders)(?![\w-])", re.I)  # fmt: skip
+
+
+def _english_left(page: str) -> set[str]:
+    """Text nodes with common English words: catches text nobody marked for translation (not in the catalogue)."""
+    parser = _Texts()
+    parser.feed(page)
+    return {t for t in parser.texts if _ENGLISH_WORDS.search(t)}
+
+
+def test_trading_pages_render_in_malay(app, chain, users):
+    """The market, the auction, my account and my meter in Malay: headings, tables, forms, hints, chart labels."""
+    guest = app.test_client()
+    market = _malay_page(guest, "/market")
+    assert "buku pesanan berterusan" in market and "untuk berdagang." in market and "Belum ada data" in market
+    assert "untuk membida." in _malay_page(guest, "/auction")
+    seller_c, buyer_c = app.test_client(), app.test_client()
+    for c in (seller_c, buyer_c):
+        c.set_cookie("lang", "ms")  # the flashes of the posts below are in Malay too
+    seller, buyer = users.signup(seller_c), users.signup(buyer_c)
+    chain.mint_energy(users.address(seller), 3000)
+    chain.top_up(users.address(buyer), 5_000_000)
+    seller_c.post("/market/order", data={"side": "sell", "price": "41", "amount": "1"})
+    buyer_c.post("/market/order", data={"side": "buy", "price": "41", "amount": "0.4"})
+    seller_c.post("/auction/order", data={"side": "sell", "price": "30", "amount": "0.5"})
+    users.index()
+    pages = {}
+    market = pages["/market"] = _malay_page(seller_c, "/market")
+    assert "Buat pesanan" in market and "Bidaan (beli)" in market and "Pesanan terbuka saya" in market
+    assert "kWh kumulatif" in market and "harga (sen/kWh)" in market and "Dagangan terkini" in market
+    auction = pages["/auction"] = _malay_page(seller_c, "/auction")
+    assert "Pusingan semasa" in auction and "Ditutup dalam" in auction and "Julat grid" in auction
+    assert "Hantar ke pusingan ini" in auction and "Pesanan lelongan saya" in auction and "Pusingan terkini" in auction
+    account = pages["/account"] = _malay_page(seller_c, "/account")
+    assert "Tenaga" in account and "Wang" in account and "Jagaan: kunci disulitkan dengan kata laluan anda" in account
+    assert "lagi ditahan dalam pesanan jual terbuka" in account and "Sejarah pesanan" in account
+    assert ">dijual</span>" in account and "Log keluar di semua tempat (1 sesi)" in account
+    assert ">dibeli</span>" in _malay_page(buyer_c, "/account")
+    meter = pages["/meter"] = _malay_page(seller_c, "/meter")
+    assert "Semua meter saya" in meter and "Dieksport (dicetak)" in meter and "Permulaan selang" in meter
+    assert "selang terakhir yang telah diselesaikan" in meter and "permulaan selang (UTC)" in meter
+    assert "Lebihan dieksport = token dicetak (kWh)" in meter
+    pages["/meter?by=day"] = _malay_page(seller_c, "/meter?by=day")
+    assert "Belum ada meter didaftarkan pada dompet anda." in _malay_page(buyer_c, "/meter")
+    for path, page in pages.items():
+        assert _english_left(page) == set(), path
