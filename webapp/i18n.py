@@ -89,6 +89,16 @@ def script_messages() -> dict[str, str]:
     return {m: t for m in script_msgids() if (t := gettext(m)) != m}
 
 
+def duration(seconds: int) -> str:
+    """'3 min 2 s' in English, '3 min 2 saat' in Malay (webapp.formatting.humanize_seconds with translated units)."""
+    from webapp.formatting import humanize_seconds  # formatting imports webapp.errors, which imports this module
+
+    if not has_request_context():
+        return humanize_seconds(seconds)
+    units = (gettext("%(n)d d"), gettext("%(n)d h"), gettext("%(n)d min"), gettext("%(n)d s"))
+    return humanize_seconds(seconds, units)
+
+
 def month_day(moment: datetime) -> str:
     """'1 Dec' in English, '1 Dis' in Malay: the day and the language's abbreviated month name."""
     locale = str(get_locale() or DEFAULT_LANGUAGE) if has_request_context() else DEFAULT_LANGUAGE

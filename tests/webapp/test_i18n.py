@@ -18,7 +18,7 @@ from scripts.merge_translations import placeholders
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.formatting import round_window, timefmt, zone
-from webapp.i18n import localize, term
+from webapp.i18n import duration, localize, term
 from webapp.models import ChainTx, User
 from webapp.text import Text
 from webapp.units import fmt_kwh, fmt_myr
@@ -249,6 +249,14 @@ def test_dates_follow_the_language_numbers_keep_the_point(app):
         assert round_window(start, 180, tz) == "19:48\u201319:51 UTC+8, 1 Dec"
 
 
+def test_durations_follow_the_language(app):
+    with app.test_request_context(headers=MALAY):
+        assert duration(75) == "1 min 15 saat" and duration(3 * 86400 + 4 * 3600) == "3 hari 4 jam"
+    with app.test_request_context():
+        assert duration(75) == "1 min 15 s" and duration(3 * 86400 + 4 * 3600) == "3 d 4 h"
+    assert duration(0) == "0 s"  # outside a request (logs, the CLI): English
+
+
 # ------------------------------------------------------------------ scripts/merge_translations.py
 
 _PO = """msgid ""
@@ -357,6 +365,7 @@ def test_trading_pages_render_in_malay(app, chain, users):
     auction = pages["/auction"] = _malay_page(seller_c, "/auction")
     assert "Pusingan semasa" in auction and "Ditutup dalam" in auction and "Julat grid" in auction
     assert "Hantar ke pusingan ini" in auction and "Pusingan terkini" in auction
+    assert re.search(r"satu pusingan setiap \d+ (min|saat|jam)", auction)
     account = pages["/account"] = _malay_page(seller_c, "/account")
     assert "Sejarah pesanan" in account and ">Dagangan saya<" in account
     assert ">dibeli</span>" in _malay_page(buyer_c, "/account")
