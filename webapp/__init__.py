@@ -179,7 +179,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from webapp import units
-    from webapp.formatting import event_arg, humanize_seconds, round_window, short_address, timefmt, zone
+    from webapp.formatting import event_arg, round_window, short_address, timefmt, zone
+    from webapp.i18n import duration as i18n_duration
     from webapp.services.names import display_name
 
     community = zone(app.config["COMMUNITY_TIMEZONE"])
@@ -209,6 +210,6 @@ def _register_template_helpers(app: Flask) -> None:
         time=lambda ts: timefmt(ts, community),
         round_window=lambda start, length=None: round_window(start, length, community),
         who=display_name,
-        duration=humanize_seconds,
+        duration=i18n_duration,
         event_arg=lambda v, contract, name, key: event_arg(v, contract, name, key, community),
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 Point = tuple[float, float]
@@ -68,10 +69,12 @@ def xy_chart(chart: Chart) -> Markup:
     w, h = chart.width, chart.height
     pw, ph = w - left - right, h - top - bottom
     title = f'<text class="chart-title" x="{left}" y="16">{escape(chart.title)}</text>' if chart.title else ""
+    label = escape(chart.title or _("chart"))
     if not pts:
+        empty = escape(_("No data yet"))
         return Markup(
-            f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(chart.title or "chart")}">'
-            f'{title}<text class="chart-empty" x="{w / 2}" y="{h / 2}" text-anchor="middle">No data yet</text></svg>'
+            f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">'
+            f'{title}<text class="chart-empty" x="{w / 2}" y="{h / 2}" text-anchor="middle">{empty}</text></svg>'
         )
     xs = [p[0] for p in pts]
     ys = [p[1] for p in pts] + [hl.y for hl in chart.hlines] + [0.0]
@@ -96,7 +99,7 @@ def xy_chart(chart: Chart) -> Markup:
     def sy(y: float) -> float:
         return top + ph - (y - y_lo) / (y_hi - y_lo) * ph
 
-    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(chart.title or "chart")}">', title]
+    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">', title]
     for t in _nice_ticks(y_lo, y_hi):
         out.append(f'<line class="gridline" x1="{left}" x2="{left + pw}" y1="{sy(t):.1f}" y2="{sy(t):.1f}"/>')
         out.append(
@@ -129,10 +132,10 @@ def xy_chart(chart: Chart) -> Markup:
             for x, y in points:
                 x0 = sx(x) - bar_w * len(bars) / 2 + k * bar_w
                 y0, y1 = sorted((sy(0), sy(y)))
+                tip = _("%(series)s: %(y)s at %(x)s", series=s.name, y=chart.y_fmt(y), x=chart.x_fmt(x))
                 out.append(
                     f'<rect class="bar {css}" x="{x0:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
-                    f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(s.name)}: '
-                    f"{escape(chart.y_fmt(y))} at {escape(chart.x_fmt(x))}</title></rect>"
+                    f'height="{max(0.5, y1 - y0):.1f}"><title>{escape(tip)}</title></rect>'
                 )
             continue
         if not points:
@@ -177,7 +180,8 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
             if window[0] <= lvl["price"] <= window[1]:
                 kept.append(lvl)
             else:
-                outside.append(f"{name} {fmt_kwh(lvl['amount_wh'])} at {fmt_price(lvl['price'])}")
+                what = {"side": name, "kwh": fmt_kwh(lvl["amount_wh"]), "price": fmt_price(lvl["price"])}
+                outside.append(_("%(side)s %(kwh)s at %(price)s", **what))
         return kept
 
     def cumulative(levels: list[dict[str, int]]) -> list[Point]:
@@ -190,15 +194,15 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
             out.append((p, total))
         return out
 
-    shown_bids, shown_asks = inside(bids, "bid"), inside(asks, "ask")
+    shown_bids, shown_asks = inside(bids, _("bid")), inside(asks, _("ask"))
     chart = xy_chart(
         Chart(
             series=[
-                Series("Bids (buy)", cumulative(shown_bids), "path", "bid"),
-                Series("Asks (sell)", cumulative(shown_asks), "path", "ask"),
+                Series(_("Bids (buy)"), cumulative(shown_bids), "path", "bid"),
+                Series(_("Asks (sell)"), cumulative(shown_asks), "path", "ask"),
             ],
-            x_label="price (sen/kWh)",
-            y_label="cumulative kWh",
+            x_label=_("price (sen/kWh)"),
+            y_label=_("cumulative kWh"),
             height=220,
             x_fmt=lambda v: f"{v:g}",
             y_fmt=lambda v: f"{v:g}",
@@ -208,5 +212,5 @@ def depth_chart(bids: list[dict[str, int]], asks: list[dict[str, int]],
     if not outside:
         return chart
     note = "; ".join(outside)
-    return Markup(f'{chart}<p class="chart-note small" id="depth-outliers">Off the chart (far from the grid '
-                  f"prices): {escape(note)}.</p>")  # fmt: skip
+    label = escape(_("Off the chart (far from the grid prices): %(levels)s.", levels=note))
+    return Markup(f'{chart}<p class="chart-note small" id="depth-outliers">{label}</p>')

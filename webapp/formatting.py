@@ -21,12 +21,16 @@ from webapp.units import NONE
 DEFAULT_TIMEZONE = "Asia/Kuala_Lumpur"
 
 
-def humanize_seconds(seconds: int) -> str:
-    """'3 d 4 h', '5 min 2 s', '12 s': the largest two units."""
+DURATION_UNITS = ("%(n)d d", "%(n)d h", "%(n)d min", "%(n)d s")
+
+
+def humanize_seconds(seconds: int, units: tuple[str, str, str, str] = DURATION_UNITS) -> str:
+    """'3 d 4 h', '5 min 2 s', '12 s': the largest two units (`units`: days, hours, minutes, seconds as
+    %(n)d formats, webapp.i18n.duration passes them in the page's language)."""
     parts, rest = [], int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
-        if rest >= size or (unit == "s" and not parts):
-            parts.append(f"{rest // size} {unit}")
+    for unit, size in zip(units, (86400, 3600, 60, 1), strict=True):
+        if rest >= size or (size == 1 and not parts):
+            parts.append(unit % {"n": rest // size})
             rest %= size
     return " ".join(parts[:2])
 

@@ -71,7 +71,8 @@ def term(value: object) -> object:
     return localize(known) if known is not None else value
 
 
-SCRIPT = Path(__file__).resolve().parent / "static" / "js" / "app.js"
+_JS = Path(__file__).resolve().parent / "static" / "js"
+SCRIPTS = (_JS / "app.js", _JS / "sealed.js")  # the scripts whose _("...") texts base.html passes in #messages
 _SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -79,7 +80,7 @@ _SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 def script_msgids() -> tuple[str, ...]:
     """The msgids of the dashboard script (its `_("...")` calls, which `make translations-extract` collects too),
     and the stored words it shows (a trade's venue)."""
-    found = [json.loads(f'"{m}"') for m in _SCRIPT_MSGID.findall(SCRIPT.read_text(encoding="utf-8"))]
+    found = [json.loads(f'"{m}"') for js in SCRIPTS for m in _SCRIPT_MSGID.findall(js.read_text(encoding="utf-8"))]
     return tuple(dict.fromkeys([*found, *TERMS]))
 
 
@@ -88,6 +89,16 @@ def script_messages() -> dict[str, str]:
     if str(get_locale() or DEFAULT_LANGUAGE) == DEFAULT_LANGUAGE:
         return {}
     return {m: t for m in script_msgids() if (t := gettext(m)) != m}
+
+
+def duration(seconds: int) -> str:
+    """'3 min 2 s' in English, '3 min 2 saat' in Malay (webapp.formatting.humanize_seconds with translated units)."""
+    from webapp.formatting import humanize_seconds  # formatting imports webapp.errors, which imports this module
+
+    if not has_request_context():
+        return humanize_seconds(seconds)
+    units = (gettext("%(n)d d"), gettext("%(n)d h"), gettext("%(n)d min"), gettext("%(n)d s"))
+    return humanize_seconds(seconds, units)
 
 
 def month_day(moment: datetime) -> str:

@@ -24,19 +24,19 @@ def curves_chart(rnd, title: str):
         return xy_chart(Chart(series=[], title=title))
     c = auctions.round_curves(rnd)
     hlines = (
-        [HLine(price_sen(rnd.clearing_price), f"clearing {fmt_price(rnd.clearing_price)}")]
+        [HLine(price_sen(rnd.clearing_price), _("clearing %(price)s", price=fmt_price(rnd.clearing_price)))]
         if rnd.clearing_price
         else []
     )
     return xy_chart(
         Chart(
             series=[
-                Series("Supply (asks)", [(kwh(q), price_sen(p)) for q, p in c["supply"]], "path", "supply"),
-                Series("Demand (bids)", [(kwh(q), price_sen(p)) for q, p in c["demand"]], "path", "demand"),
+                Series(_("Supply (asks)"), [(kwh(q), price_sen(p)) for q, p in c["supply"]], "path", "supply"),
+                Series(_("Demand (bids)"), [(kwh(q), price_sen(p)) for q, p in c["demand"]], "path", "demand"),
             ],
             hlines=hlines,
-            x_label="cumulative kWh",
-            y_label="price (sen/kWh)",
+            x_label=_("cumulative kWh"),
+            y_label=_("price (sen/kWh)"),
             title=title,
             x_fmt=lambda v: f"{v:g}",
             y_fmt=lambda v: f"{v:g}",
@@ -62,9 +62,9 @@ def index():
     last = auctions.last_cleared()
     tz = zone(current_app.config["COMMUNITY_TIMEZONE"])
     title = (
-        f"Supply and demand, round {round_window(last.round_id, round_length(last), tz)}"
+        _("Supply and demand, round %(window)s", window=round_window(last.round_id, round_length(last), tz))
         if last
-        else "No cleared round yet"
+        else _("No cleared round yet")
     )
     return render_template(
         "auction.html",

@@ -35,17 +35,18 @@ def meter_chart(readings: list[Reading], model: dict[int, tuple[int, int]] | Non
         row[2] += r.grid_wh
     xs = sorted(per_interval)
     series = [
-        Series("Surplus exported = tokens minted (kWh)", [(x, kwh(per_interval[x][0])) for x in xs], "bar", "gen"),
-        Series("Consumed from own tokens (kWh)", [(x, -kwh(per_interval[x][1])) for x in xs], "bar", "burn"),
-        Series("Drawn from the grid (kWh)", [(x, -kwh(per_interval[x][2])) for x in xs], "bar", "gridimp"),
+        Series(_("Surplus exported = tokens minted (kWh)"), [(x, kwh(per_interval[x][0])) for x in xs], "bar", "gen"),
+        Series(_("Consumed from own tokens (kWh)"), [(x, -kwh(per_interval[x][1])) for x in xs], "bar", "burn"),
+        Series(_("Drawn from the grid (kWh)"), [(x, -kwh(per_interval[x][2])) for x in xs], "bar", "gridimp"),
     ]
     if model:
+        generation, consumption = _("Generation (simulated meter)"), _("Consumption (simulated meter)")
         series += [
-            Series("Generation (simulated meter)", [(x, kwh(model[x][0])) for x in xs if x in model], "line", "pv"),
-            Series("Consumption (simulated meter)", [(x, -kwh(model[x][1])) for x in xs if x in model], "line", "use"),
+            Series(generation, [(x, kwh(model[x][0])) for x in xs if x in model], "line", "pv"),
+            Series(consumption, [(x, -kwh(model[x][1])) for x in xs if x in model], "line", "use"),
         ]
     return xy_chart(Chart(
-        series=series, x_label="interval start (UTC)", y_label="kWh (+ export / - import)", x_fmt=_hour_label,
+        series=series, x_label=_("interval start (UTC)"), y_label=_("kWh (+ export / - import)"), x_fmt=_hour_label,
         y_fmt=lambda v: f"{v:g}", title=title,
     ))  # fmt: skip
 

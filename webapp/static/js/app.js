@@ -323,5 +323,5 @@
     } catch (err) { notify(err.message, "error"); }
     form.dataset.confirmed = "";
   }
-  window.solarshare = { notify, parseDecimal };
+  window.solarshare = { notify, parseDecimal, _ };
 })();

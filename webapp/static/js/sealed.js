@@ -7,6 +7,7 @@
   if (document.body.dataset.wallet !== "browser") return;
   const eth = window.ethereum;
   const ss = window.solarshare || { notify: (m) => window.alert(m), parseDecimal: (t) => ({ text: t }) };
+  const _ = ss._ || ((m, vars) => m.replace(/%\((\w+)\)s/g, (all, k) => (vars && k in vars ? String(vars[k]) : all)));
   const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const storeKey = "solarshare.sealed." + (document.body.dataset.address || "").toLowerCase();
 
@@ -40,9 +41,9 @@
       await new Promise((r) => setTimeout(r, 1000));
       const st = await (await fetch("/api/v1/tx/" + hash, { credentials: "same-origin" })).json();
       if (st.status === "success") return hash;
-      if (st.status === "failed") throw new Error(st.message || "The transaction was rejected.");
+      if (st.status === "failed") throw new Error(st.message || _("The transaction was rejected."));
     }
-    throw new Error("The transaction " + hash + " is not mined yet; reload the page later.");
+    throw new Error(_("The transaction %(hash)s is not mined yet; reload the page later.", { hash }));
   }
 
   async function commit(form) {
@@ -66,7 +67,7 @@
     const all = form.dataset.sealedRevealAll !== undefined;
     if (!isCommit && !revealId && !all) return;
     e.preventDefault(); e.stopPropagation();
-    if (!eth) { ss.notify("No browser wallet found (EIP-1193).", "error"); return; }
+    if (!eth) { ss.notify(_("No browser wallet found (EIP-1193)."), "error"); return; }
     form.setAttribute("aria-busy", "true");
     try {
       if (isCommit) await commit(form);
