@@ -6,11 +6,15 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IOfferSettlement} from "../interfaces/IOfferSettlement.sol";
+import {IMandatedVenue} from "../interfaces/IMandatedVenue.sol";
+import {ITradingMandate} from "../interfaces/ITradingMandate.sol";
+import {Side} from "../interfaces/MarketTypes.sol";
 import {OfferLib} from "./libraries/OfferLib.sol";
 
 /// @title OfferSettlement: fills of sell offers signed off chain (EIP-712), for direct meter-to-meter trading
 /// @notice See IOfferSettlement for the rules. Energy moves seller → buyer and settlement units buyer → seller with
-///         transferFrom in the fill's transaction; the contract holds no tokens and has no admin.
+///         transferFrom in the fill's transaction; the contract holds no tokens and has no admin: only its deployer
+///         may set the TradingMandate, once (IMandatedVenue), for fillFor and offers signed by a seller's agent.
 /// @dev Storage: one word per (seller, salt) lane holding the fill state of the one offer that owns it (Wh filled,
 ///      cancelled flag, the offer's validUntil and the top 120 bits of its hash) and one slot per seller that raised
 ///      its counter (Seaport style). A lane belongs to the offer recorded in it until that offer expires (it can
@@ -23,11 +27,14 @@ import {OfferLib} from "./libraries/OfferLib.sol";
 ///      re-entering token would only meet the already written state (docs/security.md, tested).
 ///      EIP-712 as OpenZeppelin's EIP712 (domain cached for the deploying chain, rebuilt on another chain id) but
 ///      written in OfferLib: OpenZeppelin 5.7's EIP712 does not compile for EVM berlin (see OfferLib).
-contract OfferSettlement is IOfferSettlement, IERC5267 {
+///      Mandate: asked only by fillFor and for a signature that is not the seller's (the BadSignature branch), so a
+///      plain fill costs what it did.
+contract OfferSettlement is IOfferSettlement, IMandatedVenue, IERC5267 {
     using SafeERC20 for IERC20;
 
     uint256 private constant MAX_FILLS = 32;
     uint256 private constant MAX_STATES = 256;
+    uint8 private constant VENUE = 4; // the direct venue's TradingMandate bit
 
     /// @dev Lane word: bits 0-63 Wh filled, 64-127 the owning offer's validUntil, 128 cancelled, 136-255 the top 120
     ///      bits of the owning offer's hash (its fingerprint).
@@ -51,7 +58,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         uint256 filled; // Wh filled before this entry
         uint256 have;
         uint256 need;
-        address recovered; // signer of the signature (for BadSignature)
+        address recovered; // signer when not the seller: BadSignature, or the seller's agent (then Ok or MandateRefused)
     }
 
     /// @dev What fillMany has done so far.
@@ -69,9 +76,11 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
     uint256 private immutable _minFill;
     bytes32 private immutable _cachedDomain;
     uint256 private immutable _cachedChainId;
+    address private immutable _deployer; // may set the mandate, once
 
     mapping(address seller => mapping(uint256 salt => uint256 lane)) private _lanes;
     mapping(address seller => uint256) private _counters;
+    ITradingMandate private _mandate;
 
     /// @param energy_ The energy token (Wh).
     /// @param money_ The settlement token.
@@ -85,6 +94,16 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         _minFill = minFillWh_;
         _cachedChainId = block.chainid;
         _cachedDomain = OfferLib.domainSeparator(address(this));
+        _deployer = msg.sender;
+    }
+
+    /// @inheritdoc IMandatedVenue
+    /// @dev Only the deployer (OfferSettlementNotDeployer); once, and never to zero (VenueMandateFixed).
+    function setMandate(address mandate_) external {
+        if (msg.sender != _deployer) revert OfferSettlementNotDeployer(msg.sender);
+        if (mandate_ == address(0) || address(_mandate) != address(0)) revert VenueMandateFixed(address(_mandate));
+        _mandate = ITradingMandate(mandate_);
+        emit MandateSet(mandate_);
     }
 
     // ------------------------------------------------------------------ trading
@@ -94,8 +113,22 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         returns (uint256 cost)
     {
         Verdict memory v = _evaluate(offer, signature, msg.sender, amountWh, false);
-        if (v.result != Check.Ok) _revert(offer, v, msg.sender);
-        _settle(offer, v);
+        if (v.result != Check.Ok) _retryAsAgent(offer, v, msg.sender, false, true);
+        _settle(offer, v, msg.sender);
+        return v.cost;
+    }
+
+    /// @inheritdoc IOfferSettlement
+    function fillFor(address buyer, Offer calldata offer, bytes calldata signature, uint256 amountWh)
+        external
+        returns (uint256 cost)
+    {
+        ITradingMandate m = _mandate;
+        if (address(m) == address(0)) revert VenueMandateNotSet();
+        Verdict memory v = _evaluate(offer, signature, buyer, amountWh, false);
+        if (v.result != Check.Ok) _retryAsAgent(offer, v, buyer, false, true);
+        m.authorize(buyer, msg.sender, VENUE, Side.Buy, offer.price, v.amount, v.cost);
+        _settle(offer, v, buyer);
         return v.cost;
     }
 
@@ -147,6 +180,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         returns (Check result, uint256 have, uint256 need)
     {
         Verdict memory v = _evaluate(offer, signature, buyer, amountWh, false);
+        if (v.result == Check.BadSignature) _agentTerms(offer, v, buyer, false);
         return (v.result, v.have, v.need);
     }
 
@@ -239,6 +273,11 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         return (hex"0f", OfferLib.NAME, OfferLib.VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
+    /// @inheritdoc IMandatedVenue
+    function mandate() external view returns (address) {
+        return address(_mandate);
+    }
+
     /// @inheritdoc IOfferSettlement
     function energyToken() external view returns (address) {
         return address(_energy);
@@ -327,29 +366,89 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         (v.result, v.have, v.need) = OfferLib.funding(_energy, _money, address(this), o.seller, buyer, amount, v.cost);
     }
 
+    /// @dev The checks after the signature's (validity, remainder, minimum, cost, funding) into `v`.
+    function _terms(Offer calldata o, address buyer, bool clamp, Verdict memory v) private view {
+        uint256 amount = v.amount;
+        State memory s = _state(o, v.offerHash);
+        v.filled = s.filled;
+        Check validity = _validity(o, s);
+        if (validity != Check.Ok) {
+            if (validity == Check.SaltInUse) v.need = s.heldUntil; // when the lane frees
+            return _failed(v, validity);
+        }
+        if (s.filled >= o.amountWh) return _failed(v, Check.Filled);
+        uint256 remaining = o.amountWh - s.filled;
+        if (amount > remaining) {
+            if (!clamp) {
+                (v.have, v.need) = (remaining, amount);
+                return _failed(v, Check.ExceedsRemaining);
+            }
+            v.amount = amount = remaining;
+        }
+        if (amount < _minFill && amount != remaining) return _failed(v, Check.BelowMinimum);
+        v.cost = OfferLib.cost(o.price, amount);
+        if (v.cost == 0) return _failed(v, Check.ZeroCost);
+        (v.result, v.have, v.need) = OfferLib.funding(_energy, _money, address(this), o.seller, buyer, amount, v.cost);
+    }
+
     function _fail(Verdict memory v, Check result) private pure returns (Verdict memory) {
         v.result = result;
         return v;
     }
 
+    function _failed(Verdict memory v, Check result) private pure {
+        v.result = result;
+    }
+
+    /// @dev A signature that is not the seller's (`v` says BadSignature) may be its mandated agent's: then the
+    ///      remaining checks run for it, and the seller's bounds (OfferLib.sellAllowed: MandateRefused when they
+    ///      refuse). Returns whether it was the agent's.
+    function _agentTerms(Offer calldata o, Verdict memory v, address buyer, bool clamp) private view returns (bool) {
+        address agent = v.recovered;
+        if (agent == address(0) || !OfferLib.isAgentOf(_mandate, o.seller, agent)) return false;
+        v.result = Check.Ok;
+        _terms(o, buyer, clamp, v);
+        if (v.result == Check.Ok && !OfferLib.sellAllowed(_mandate, _energy, o.seller, o.price, v.amount, VENUE)) {
+            v.result = Check.MandateRefused;
+        }
+        return true;
+    }
+
+    /// @dev After a failed check: an offer its seller's agent signed gets its own checks and, when they pass, the
+    ///      mandate's authorize (it emits MandateUsed; a refusal reverts with its Mandate* error when `strict`).
+    ///      Anything else still failing reverts when `strict`, else stays in `v` (fillMany's skips).
+    function _retryAsAgent(Offer calldata o, Verdict memory v, address buyer, bool clamp, bool strict) private {
+        if (v.result == Check.BadSignature && _agentTerms(o, v, buyer, clamp)) {
+            if (v.result == Check.Ok) {
+                _mandate.authorize(o.seller, v.recovered, VENUE, Side.Sell, o.price, v.amount, 0);
+                return;
+            }
+            if (v.result == Check.MandateRefused && strict) {
+                _mandate.authorize(o.seller, v.recovered, VENUE, Side.Sell, o.price, v.amount, 0); // named error
+            }
+        }
+        if (strict) _revert(o, v, buyer);
+    }
+
     /// @dev Effects, then interactions: the fill is recorded before any token moves.
-    function _settle(Offer calldata o, Verdict memory v) private {
+    function _settle(Offer calldata o, Verdict memory v, address buyer) private {
         _write(o, v.offerHash, v.filled + v.amount, false); // <= o.amountWh < 2^64: checked above
-        emit OfferFilled(v.offerHash, o.seller, msg.sender, v.amount, o.price, v.cost);
-        _energy.safeTransferFrom(o.seller, msg.sender, v.amount);
-        _money.safeTransferFrom(msg.sender, o.seller, v.cost);
+        emit OfferFilled(v.offerHash, o.seller, buyer, v.amount, o.price, v.cost);
+        _energy.safeTransferFrom(o.seller, buyer, v.amount);
+        _money.safeTransferFrom(buyer, o.seller, v.cost);
     }
 
     /// @dev One fillMany entry: settle it, skip it (gone or short, with skipGone) or revert.
     function _fillEntry(Fill calldata f, bool skipGone, Tally memory t) private {
         Verdict memory v = _evaluate(f.offer, f.signature, msg.sender, f.amountWh, skipGone);
+        if (v.result != Check.Ok) _retryAsAgent(f.offer, v, msg.sender, skipGone, !skipGone);
         if (v.result != Check.Ok) {
             if (!skipGone || !OfferLib.isGone(v.result)) _revert(f.offer, v, msg.sender);
             emit OfferSkipped(v.offerHash, f.offer.seller, msg.sender, f.amountWh, v.result);
             if (t.skipped++ == 0) (t.firstHash, t.firstReason) = (v.offerHash, v.result);
             return;
         }
-        _settle(f.offer, v);
+        _settle(f.offer, v, msg.sender);
         ++t.filled;
         t.totalWh += v.amount;
         t.totalCost += v.cost;
@@ -373,6 +472,7 @@ contract OfferSettlement is IOfferSettlement, IERC5267 {
         if (r == Check.ZeroCost) revert OfferSettlementZeroCost(h, o.price, v.amount);
         if (r == Check.SellerBalanceShort) revert OfferSettlementSellerBalanceShort(h, o.seller, v.have, v.need);
         if (r == Check.SellerAllowanceShort) revert OfferSettlementSellerAllowanceShort(h, o.seller, v.have, v.need);
+        if (r == Check.MandateRefused) revert OfferSettlementMandateRefused(h, o.seller, v.recovered);
         if (r == Check.BuyerBalanceShort) revert OfferSettlementBuyerBalanceShort(h, buyer, v.have, v.need);
         revert OfferSettlementBuyerAllowanceShort(h, buyer, v.have, v.need);
     }

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IOfferSettlement} from "../../interfaces/IOfferSettlement.sol";
+import {ITradingMandate} from "../../interfaces/ITradingMandate.sol";
 
 /// @title OfferLib: the pure parts of OfferSettlement (EIP-712 domain and digest, cost) and the funding checks
 /// @notice Kept apart so the contract holds only state, validity rules and settlement.
@@ -76,7 +77,43 @@ library OfferLib {
     /// @return True for NotYetValid..BuyerAllowanceShort and SaltInUse.
     function isGone(IOfferSettlement.Check c) internal pure returns (bool) {
         return (c != IOfferSettlement.Check.Ok && uint8(c) <= uint8(IOfferSettlement.Check.BuyerAllowanceShort))
-            || c == IOfferSettlement.Check.SaltInUse;
+            || c == IOfferSettlement.Check.SaltInUse || c == IOfferSettlement.Check.MandateRefused;
+    }
+
+    /// @notice Whether `signer` is the agent `seller` mandated in `mandate` (false when no mandate is set, or the
+    ///         seller has none, or revoked it).
+    /// @param mandate The venue's TradingMandate (0: none).
+    /// @param seller The offer's seller.
+    /// @param signer Who signed the offer.
+    /// @return True when `signer` is the seller's current agent (expiry and venue are sellAllowed's).
+    function isAgentOf(ITradingMandate mandate, address seller, address signer) internal view returns (bool) {
+        return address(mandate) != address(0) && mandate.termsOf(seller).agent == signer;
+    }
+
+    /// @notice Whether the seller's bounds let its agent sell `amountWh` at `price` now: not expired, the venue
+    ///         granted, price >= minSellPrice and the energy balance minus amountWh >= reserveWh. The same rules as
+    ///         TradingMandate.authorize (which the fill still calls), read as a view so fillMany can skip and check
+    ///         can tell.
+    /// @param mandate The TradingMandate (set).
+    /// @param energy The energy token.
+    /// @param seller The seller.
+    /// @param price Offer price.
+    /// @param amountWh Fill amount.
+    /// @param venue The venue bit.
+    /// @return True when allowed.
+    function sellAllowed(
+        ITradingMandate mandate,
+        IERC20 energy,
+        address seller,
+        uint256 price,
+        uint256 amountWh,
+        uint8 venue
+    ) internal view returns (bool) {
+        ITradingMandate.Terms memory t = mandate.termsOf(seller);
+        if (t.validUntil != 0 && block.timestamp >= t.validUntil) return false;
+        if (t.venues & venue == 0 || price < t.minSellPrice) return false;
+        uint256 balance = energy.balanceOf(seller);
+        return balance >= amountWh && balance - amountWh >= t.reserveWh;
     }
 
     /// @notice Checks that the seller can deliver `amountWh` energy and the buyer can pay `units`, reading balances
