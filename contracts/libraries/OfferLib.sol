@@ -11,6 +11,35 @@ import {ITradingMandate} from "../../interfaces/ITradingMandate.sol";
 ///      `\x19\x01` encoding), because that contract cannot be compiled for EVM berlin: it imports
 ///      MessageHashUtils → Strings → Bytes, whose assembly uses `mcopy` (Cancun). ECDSA comes from OpenZeppelin.
 library OfferLib {
+    /// @notice An offer's fill state as read from its lane. `filled` never exceeds the offer's signed amountWh.
+    struct State {
+        uint256 filled;
+        bool cancelled;
+        uint256 heldUntil; // non-zero: the lane belongs to another offer, valid until then (SaltInUse)
+    }
+
+    /// @notice The outcome of checking one entry: what to settle, or why not.
+    struct Verdict {
+        bytes32 offerHash;
+        IOfferSettlement.Check result;
+        uint256 amount; // Wh to settle (clamped to the remainder when asked)
+        uint256 cost;
+        uint256 filled; // Wh filled before this entry
+        uint256 have;
+        uint256 need;
+        address recovered; // signer when not the seller's: BadSignature, or the seller's agent
+    }
+
+    /// @notice What fillMany has done so far.
+    struct Tally {
+        uint256 filled;
+        uint256 totalWh;
+        uint256 totalCost;
+        uint256 skipped;
+        bytes32 firstHash; // first skipped offer and why
+        IOfferSettlement.Check firstReason;
+    }
+
     /// @dev EIP-712 domain type: name, version, chainId, verifyingContract (no salt).
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
