@@ -21,7 +21,9 @@ from energy_chain.signer import Signer
 # Community day of the trading mandate's daily cap: UTC+8 (Malaysia) unless MANDATE_DAY_OFFSET_S says otherwise.
 MANDATE_DAY_OFFSET_S = int(os.environ.get("MANDATE_DAY_OFFSET_S", 8 * 3600))
 # Venues that call TradingMandate.authorize, with their venue bits (energy_chain.mandate.VENUE_*).
-MANDATED_VENUES: list[tuple[str, int]] = [("OrderBook", 1), ("DoubleAuction", 2)]
+MANDATED_VENUES: list[tuple[str, int]] = [("OrderBook", 1), ("DoubleAuction", 2), ("OfferSettlement", 4)]
+# Venues without an admin role, whose deployer sets the mandate (OfferSettlement: setMandate by its deployer, once).
+DEPLOYER_SETS_MANDATE = frozenset({"OfferSettlement"})
 SET_MANDATE_GAS = 100_000
 ORDER_BOOK_MIN_WH = 10  # minimum order size against dust spam (admin can change it: setMinAmount)
 # Grid retail 0.50 MYR/kWh and feed-in 0.20 MYR/kWh (mgMYR units per kWh); the operator changes them on chain.
@@ -125,7 +127,8 @@ def _wire_mandate(client: ChainClient, record: Deployment, roles: Roles, quiet: 
     """Point each mandated venue at the deployment's TradingMandate (admin's setMandate), where it is not yet.
 
     Sent by the deployer, which must hold the venues' admin role (it does when it is the admin: roles_from_env and
-    the dev chain). A venue deployed before it had "for owner" entry points is left as it is, with a note.
+    the dev chain); OfferSettlement has no admin and lets its deployer set it once. A venue deployed before it had
+    "for owner" entry points is left as it is, with a note.
     """
     mandate = record.contracts["TradingMandate"]["address"]
     for name, _ in MANDATED_VENUES:
@@ -142,7 +145,7 @@ def _wire_mandate(client: ChainClient, record: Deployment, roles: Roles, quiet: 
         if int(current, 16) != 0:  # set once (IMandatedVenue): a new TradingMandate needs new venues too
             print(f"{name} asks TradingMandate {current}, not {mandate}: redeploy the venues (make reset)")
             continue
-        if roles.deployer.address.lower() != roles.admin.lower():
+        if name not in DEPLOYER_SETS_MANDATE and roles.deployer.address.lower() != roles.admin.lower():
             print(f"{name}: the admin {roles.admin} must call setMandate({mandate})")
             continue
         client.transact(venue.functions.setMandate(mandate), roles.deployer, gas=SET_MANDATE_GAS)

@@ -31,6 +31,8 @@ from energy_chain.offers import Offer, SignedOffer, sign_offer
 from energy_chain.signer import Signer
 
 FILL_GAS = int(os.environ.get("OFFER_FILL_GAS", 200_000))  # worst case measured 137k
+FILL_FOR_GAS = int(os.environ.get("OFFER_FILL_FOR_GAS", 300_000))  # fillFor: a fill plus the mandate's authorize
+# (and a second authorize when the seller's agent signed the offer)
 FILL_MANY_GAS_BASE = int(os.environ.get("OFFER_FILL_MANY_GAS_BASE", 150_000))
 FILL_MANY_GAS_PER_ENTRY = int(os.environ.get("OFFER_FILL_MANY_GAS_PER_ENTRY", 110_000))  # worst case 82k
 CANCEL_GAS = 100_000  # measured 49k
@@ -56,8 +58,9 @@ CHECKS = (
     "SelfFill",
     "BadSignature",
     "SaltInUse",
+    "MandateRefused",
 )
-GONE = frozenset([*CHECKS[1:10], "SaltInUse"])
+GONE = frozenset([*CHECKS[1:10], "SaltInUse", "MandateRefused"])
 
 
 def fill_many_gas(entries: int) -> int:
@@ -129,11 +132,24 @@ class OfferSettlementClient:
         return self._events
 
     # ------------------------------------------------------------------ offers
-    def sign(self, seller: Signer, price: int, amount_wh: int, valid_from: int, valid_until: int) -> SignedOffer:
+    def sign(
+        self,
+        seller: Signer | str,
+        price: int,
+        amount_wh: int,
+        valid_from: int,
+        valid_until: int,
+        agent: Signer | None = None,
+    ) -> SignedOffer:
         """A new offer of `seller` for this deployment, with the seller's current counter, on the salt of one of the
         seller's own offers signed here that ends at or before `valid_from` (its lane is free by then), else on a
-        fresh random salt."""
-        offer = Offer.new(seller.address, price, amount_wh, valid_from, valid_until, self.counter_of(seller.address))
+        fresh random salt.
+
+        With `agent`, the seller's mandated agent signs it (`seller` may then be just the address): the contract
+        fills it only within the seller's minimum sell price and reserve (TradingMandate, direct venue granted).
+        """
+        seller_address = seller if isinstance(seller, str) else seller.address
+        offer = Offer.new(seller_address, price, amount_wh, valid_from, valid_until, self.counter_of(seller_address))
         lanes = self._lanes.setdefault(offer.seller, {})
         free = [salt for salt, until in lanes.items() if until <= valid_from]
         if free:
@@ -141,7 +157,12 @@ class OfferSettlementClient:
             offer = Offer(offer.seller, price, amount_wh, valid_from, valid_until, salt, offer.counter)
         if free or len(lanes) < LANES_PER_SELLER:
             lanes[offer.salt] = max(valid_until, lanes.get(offer.salt, 0))
-        signed = sign_offer(offer, seller.account.key, self.chain.chain_id, self.address)
+        if agent is not None:
+            signed = sign_offer(offer, agent.account.key, self.chain.chain_id, self.address, as_agent=True)
+        elif isinstance(seller, str):
+            raise ValueError("the seller's Signer (or its agent) is needed to sign an offer")
+        else:
+            signed = sign_offer(offer, seller.account.key, self.chain.chain_id, self.address)
         self._remember([signed])
         return signed
 
@@ -182,7 +203,19 @@ class OfferSettlementClient:
         self.prepare_buyer(buyer)
         self._remember([signed])
         fn = self.contract.functions.fill(signed.offer.as_tuple(), signed.signature, amount_wh)
-        receipt = self.chain.transact(fn, buyer, gas=FILL_GAS)
+        return self._one_fill(self.chain.transact(fn, buyer, gas=FILL_GAS))
+
+    def fill_for(self, agent: Signer, buyer: str, signed: SignedOffer, amount_wh: int) -> FillResult:
+        """The buyer's mandated agent buys `amount_wh` of one offer for `buyer` (OfferSettlement.fillFor): the buyer
+        receives the energy and pays, within its mandate's maximum price and daily cap. The buyer must have approved
+        the settlement for its settlement units (the agent holds no key of it). Raises TxFailed with the contract's
+        error (a Mandate* error when the bounds refuse, VenueMandateNotSet without a mandate)."""
+        self._check_domain(signed)
+        self._remember([signed])
+        fn = self.contract.functions.fillFor(buyer, signed.offer.as_tuple(), signed.signature, amount_wh)
+        return self._one_fill(self.chain.transact(fn, agent, gas=FILL_FOR_GAS))
+
+    def _one_fill(self, receipt: dict[str, Any]) -> FillResult:
         results = self.results(receipt)  # type: ignore[arg-type]
         fills = [r for r in results if isinstance(r, FillResult)]
         if len(fills) != 1:

@@ -210,11 +210,18 @@ def offer_digest(offer: Offer, chain_id: int, contract: str) -> bytes:
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
-def sign_offer(offer: Offer, private_key: str | bytes, chain_id: int, contract: str) -> SignedOffer:
-    """Sign `offer` with the seller's key (the key must belong to `offer.seller`)."""
+def sign_offer(
+    offer: Offer, private_key: str | bytes, chain_id: int, contract: str, as_agent: bool = False
+) -> SignedOffer:
+    """Sign `offer` with the seller's key (the key must belong to `offer.seller`).
+
+    With `as_agent`, the key is the seller's mandated agent's instead (TradingMandate, direct venue granted): the
+    contract accepts the offer within the seller's minimum price and reserve, and the key must NOT be the seller's.
+    """
     account = Account.from_key(private_key)
-    if account.address != offer.seller:
-        raise OfferFormatError(f"key of {account.address} cannot sign an offer of {offer.seller}")
+    if (account.address == offer.seller) == as_agent:
+        whose = "the seller's agent" if as_agent else "the seller"
+        raise OfferFormatError(f"key of {account.address} is not {whose} for an offer of {offer.seller}")
     signed = account.sign_typed_data(full_message=offer_typed_data(offer, chain_id, contract))
     return SignedOffer(offer, bytes(signed.signature), chain_id, to_checksum_address(contract))
 

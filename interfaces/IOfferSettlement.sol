@@ -49,8 +49,11 @@ interface IOfferSettlement {
     }
 
     /// @notice The outcome of the checks of one prospective fill (`check`, `OfferSkipped`, `offerStates`).
-    ///         Codes NotYetValid..BuyerAllowanceShort and SaltInUse mean the offer is gone (for now) or a party is
-    ///         short: `fillMany` with `skipGone` skips them. ExceedsRemaining..BadSignature are caller errors and
+    ///         Codes NotYetValid..BuyerAllowanceShort, SaltInUse and MandateRefused mean the offer is gone (for now)
+    ///         or a party is short: `fillMany` with `skipGone` skips them. MandateRefused: the offer is signed by the
+    ///         seller's mandated agent (TradingMandate) and the seller's bounds refuse it now (expired, direct venue
+    ///         not granted, price below minSellPrice, or the fill would breach the reserve); a signer that is neither
+    ///         the seller nor its mandated agent is BadSignature. ExceedsRemaining..BadSignature are caller errors and
     ///         always revert. The contract checks in this order, the first failure wins: ZeroAmount, SelfFill,
     ///         BadSignature, Cancelled, Voided, NotYetValid, Expired, SaltInUse, Filled, ExceedsRemaining,
     ///         BelowMinimum, ZeroCost, SellerBalanceShort, SellerAllowanceShort, BuyerBalanceShort,
@@ -72,7 +75,8 @@ interface IOfferSettlement {
         ZeroCost,
         SelfFill,
         BadSignature,
-        SaltInUse
+        SaltInUse,
+        MandateRefused
     }
 
     /// @notice The state of one offer as `offerStates` reports it.
@@ -93,7 +97,16 @@ interface IOfferSettlement {
     // ------------------------------------------------------------------ errors
     /// @notice Thrown when a token address or the minimum fill is zero at deployment.
     error OfferSettlementInvalidParameter();
-    /// @notice Thrown when the signature does not recover to the offer's seller.
+    /// @notice Thrown when setMandate is called by anyone but the deployer (the one who may set it, once).
+    /// @param caller The caller.
+    error OfferSettlementNotDeployer(address caller);
+    /// @notice Thrown when an offer signed by the seller's agent is refused by the seller's bounds and the mandate
+    ///         gave no error of its own (fill and fillMany without skipGone revert with the Mandate* error).
+    /// @param offerHash The offer.
+    /// @param seller The seller.
+    /// @param agent The signer.
+    error OfferSettlementMandateRefused(bytes32 offerHash, address seller, address agent);
+    /// @notice Thrown when the signature recovers neither to the offer's seller nor to its mandated agent.
     /// @param offerHash The offer.
     /// @param seller The offer's seller.
     /// @param recovered The address the signature recovers to (0 for a malformed signature).
@@ -234,6 +247,19 @@ interface IOfferSettlement {
     /// @param amountWh Wh to buy: 1..remaining, at least minFillWh() unless it is the whole remainder.
     /// @return cost Settlement units paid to the seller.
     function fill(Offer calldata offer, bytes calldata signature, uint256 amountWh) external returns (uint256 cost);
+
+    /// @notice The buyer's mandated agent (the caller) buys `amountWh` of a signed offer for `buyer`: every check of
+    ///         `fill` with `buyer` as the buyer, then TradingMandate.authorize(buyer, caller, 4, Buy, price,
+    ///         amountWh, cost), whose Mandate* error reverts the fill. Energy goes to the buyer; the buyer pays (it
+    ///         approved this contract). VenueMandateNotSet until the mandate is set.
+    /// @param buyer The household the agent buys for.
+    /// @param offer The signed terms.
+    /// @param signature The seller's (or the seller's mandated agent's) signature of hashOffer(offer).
+    /// @param amountWh Wh to buy, as in `fill`.
+    /// @return cost Settlement units the buyer paid to the seller.
+    function fillFor(address buyer, Offer calldata offer, bytes calldata signature, uint256 amountWh)
+        external
+        returns (uint256 cost);
 
     /// @notice Settles several offers (typically several sellers) for the caller in one transaction.
     ///         Entries are taken in order until `maxFills` of them have filled. Without `skipGone` the batch is

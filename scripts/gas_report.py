@@ -2,12 +2,16 @@
 
 Each module in scripts/gas_cases/ exposes `measure(ctx: GasContext) -> list[dict]`; rows are
 {"contract", "function", "case", "gas"}. The run uses its own anvil (automine, free port) and a fresh deployment.
+
+GAS_ONLY=offer_settlement,mandate (module names, comma-separated) measures only those cases and updates their rows in
+reports/gas.json, keeping every other row (`make gas` takes long on a shared machine).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import tempfile
 from dataclasses import dataclass, field
@@ -52,7 +56,12 @@ class GasContext:
         return receipt
 
 
-def run() -> list[dict[str, Any]]:
+def _only() -> set[str] | None:
+    names = {n.strip() for n in os.environ.get("GAS_ONLY", "").split(",") if n.strip()}
+    return names or None
+
+
+def run(only: set[str] | None = None) -> list[dict[str, Any]]:
     chain = start_anvil(gas_limit=1_000_000_000)
     try:
         config = ChainConfig(rpc_url=chain.url, deployments_dir=Path(tempfile.mkdtemp(prefix="gas-")))
@@ -60,6 +69,8 @@ def run() -> list[dict[str, Any]]:
         deployment = deploy_local(client)
         rows: list[dict[str, Any]] = []
         for info in sorted(pkgutil.iter_modules(gas_cases.__path__), key=lambda m: m.name):
+            if only is not None and info.name not in only:
+                continue
             module = importlib.import_module(f"{gas_cases.__name__}.{info.name}")
             ctx = GasContext(client, deployment)
             module.measure(ctx)
@@ -69,10 +80,20 @@ def run() -> list[dict[str, Any]]:
         chain.stop()
 
 
+def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`old` with each row measured again replaced in place (same contract, function and case), new ones appended."""
+    key = lambda r: (r["contract"], r["function"], r["case"])  # noqa: E731
+    fresh = {key(r): r for r in new}
+    merged = [fresh.pop(key(r), r) for r in old]
+    return merged + [r for r in new if key(r) in fresh]
+
+
 def main() -> None:
-    rows = run()
+    only = _only()
+    rows = run(only)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(rows, indent=1) + "\n")
+    written = merge(json.loads(REPORT.read_text()), rows) if only and REPORT.exists() else rows
+    REPORT.write_text(json.dumps(written, indent=1) + "\n")
     width = max(len(f"{r['contract']}.{r['function']}") for r in rows)
     for r in rows:
         print(f"{r['contract'] + '.' + r['function']:<{width}}  {r['gas']:>10,}  {r['case']}")

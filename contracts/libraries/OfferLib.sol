@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IOfferSettlement} from "../../interfaces/IOfferSettlement.sol";
+import {ITradingMandate} from "../../interfaces/ITradingMandate.sol";
 
 /// @title OfferLib: the pure parts of OfferSettlement (EIP-712 domain and digest, cost) and the funding checks
 /// @notice Kept apart so the contract holds only state, validity rules and settlement.
@@ -10,6 +11,35 @@ import {IOfferSettlement} from "../../interfaces/IOfferSettlement.sol";
 ///      `\x19\x01` encoding), because that contract cannot be compiled for EVM berlin: it imports
 ///      MessageHashUtils → Strings → Bytes, whose assembly uses `mcopy` (Cancun). ECDSA comes from OpenZeppelin.
 library OfferLib {
+    /// @notice An offer's fill state as read from its lane. `filled` never exceeds the offer's signed amountWh.
+    struct State {
+        uint256 filled;
+        bool cancelled;
+        uint256 heldUntil; // non-zero: the lane belongs to another offer, valid until then (SaltInUse)
+    }
+
+    /// @notice The outcome of checking one entry: what to settle, or why not.
+    struct Verdict {
+        bytes32 offerHash;
+        IOfferSettlement.Check result;
+        uint256 amount; // Wh to settle (clamped to the remainder when asked)
+        uint256 cost;
+        uint256 filled; // Wh filled before this entry
+        uint256 have;
+        uint256 need;
+        address recovered; // signer when not the seller's: BadSignature, or the seller's agent
+    }
+
+    /// @notice What fillMany has done so far.
+    struct Tally {
+        uint256 filled;
+        uint256 totalWh;
+        uint256 totalCost;
+        uint256 skipped;
+        bytes32 firstHash; // first skipped offer and why
+        IOfferSettlement.Check firstReason;
+    }
+
     /// @dev EIP-712 domain type: name, version, chainId, verifyingContract (no salt).
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
@@ -76,7 +106,43 @@ library OfferLib {
     /// @return True for NotYetValid..BuyerAllowanceShort and SaltInUse.
     function isGone(IOfferSettlement.Check c) internal pure returns (bool) {
         return (c != IOfferSettlement.Check.Ok && uint8(c) <= uint8(IOfferSettlement.Check.BuyerAllowanceShort))
-            || c == IOfferSettlement.Check.SaltInUse;
+            || c == IOfferSettlement.Check.SaltInUse || c == IOfferSettlement.Check.MandateRefused;
+    }
+
+    /// @notice Whether `signer` is the agent `seller` mandated in `mandate` (false when no mandate is set, or the
+    ///         seller has none, or revoked it).
+    /// @param mandate The venue's TradingMandate (0: none).
+    /// @param seller The offer's seller.
+    /// @param signer Who signed the offer.
+    /// @return True when `signer` is the seller's current agent (expiry and venue are sellAllowed's).
+    function isAgentOf(ITradingMandate mandate, address seller, address signer) internal view returns (bool) {
+        return address(mandate) != address(0) && mandate.termsOf(seller).agent == signer;
+    }
+
+    /// @notice Whether the seller's bounds let its agent sell `amountWh` at `price` now: not expired, the venue
+    ///         granted, price >= minSellPrice and the energy balance minus amountWh >= reserveWh. The same rules as
+    ///         TradingMandate.authorize (which the fill still calls), read as a view so fillMany can skip and check
+    ///         can tell.
+    /// @param mandate The TradingMandate (set).
+    /// @param energy The energy token.
+    /// @param seller The seller.
+    /// @param price Offer price.
+    /// @param amountWh Fill amount.
+    /// @param venue The venue bit.
+    /// @return True when allowed.
+    function sellAllowed(
+        ITradingMandate mandate,
+        IERC20 energy,
+        address seller,
+        uint256 price,
+        uint256 amountWh,
+        uint8 venue
+    ) internal view returns (bool) {
+        ITradingMandate.Terms memory t = mandate.termsOf(seller);
+        if (t.validUntil != 0 && block.timestamp >= t.validUntil) return false;
+        if (t.venues & venue == 0 || price < t.minSellPrice) return false;
+        uint256 balance = energy.balanceOf(seller);
+        return balance >= amountWh && balance - amountWh >= t.reserveWh;
     }
 
     /// @notice Checks that the seller can deliver `amountWh` energy and the buyer can pay `units`, reading balances

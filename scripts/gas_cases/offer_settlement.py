@@ -18,6 +18,7 @@ from typing import Any
 
 from energy_chain import Signer
 from energy_chain.devchain import deploy_local, fund_traders
+from energy_chain.mandate import MandateTerms
 from energy_chain.offers import Offer, SignedOffer, sign_offer
 from energy_chain.orders import OrderBookClient
 from energy_chain.txbatch import send_signed
@@ -210,6 +211,8 @@ def measure(ctx: GasContext) -> None:
         }
     )
 
+    _mandate_rows(ctx, buyer, sellers[1], first)
+
     cap = int(f.maxFillsCap().call())
     big = _offer(ctx, sellers[-1], amount=10 * cap)
     ctx.measure(
@@ -224,6 +227,34 @@ def measure(ctx: GasContext) -> None:
     ctx.measure(C, "cancel", "one offer", f.cancel(to_cancel.offer.as_tuple()), sellers[0])
     ctx.measure(C, "incrementCounter", "first raise", f.incrementCounter(), sellers[1])
     ctx.measure(C, "incrementCounter", "later raise", f.incrementCounter(), sellers[1])
+
+
+def _mandate_rows(ctx: GasContext, buyer: Signer, seller: Signer, first: SignedOffer) -> None:
+    """The mandate's cost on the direct venue: twins of "second partial fill of the same offer" (same kind of state)
+    by the buyer's agent (fillFor) and of an offer the seller's agent signed (TradingMandate.authorize per side)."""
+    f, m = ctx.contract(C).functions, ctx.contract("TradingMandate").functions
+    buyer_agent, seller_agent = _fresh(2)
+    open_terms = MandateTerms(buyer_agent.address).as_tuple()
+    ctx.send(m.grant(open_terms), buyer)
+    ctx.measure(
+        C,
+        "fillFor",
+        "a further partial fill of one offer by the buyer's mandated agent (authorize: buy, spend counted)",
+        f.fillFor(buyer.address, first.offer.as_tuple(), first.signature, 1_000),
+        buyer_agent,
+    )
+    ctx.send(m.grant(MandateTerms(seller_agent.address).as_tuple()), seller)
+    now = int(ctx.client.w3.eth.get_block("latest")["timestamp"])
+    offer = Offer.new(seller.address, PRICE, 5_000, now - 60, now + 86_400, 0)
+    signed = sign_offer(offer, seller_agent.account.key, ctx.client.chain_id, ctx.contract(C).address, as_agent=True)
+    ctx.send(f.fill(signed.offer.as_tuple(), signed.signature, 1_000), buyer)
+    ctx.measure(
+        C,
+        "fill",
+        "second partial fill of an offer signed by the seller's mandated agent (authorize: sell, reserve read)",
+        f.fill(signed.offer.as_tuple(), signed.signature, 1_000),
+        buyer,
+    )
 
 
 def main() -> None:

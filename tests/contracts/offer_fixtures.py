@@ -26,7 +26,7 @@ TRADER_INDEXES = range(3, 8)
 CHECKS = [
     "Ok", "NotYetValid", "Expired", "Cancelled", "Voided", "Filled", "SellerBalanceShort", "SellerAllowanceShort",
     "BuyerBalanceShort", "BuyerAllowanceShort", "ExceedsRemaining", "ZeroAmount", "BelowMinimum", "ZeroCost",
-    "SelfFill", "BadSignature", "SaltInUse",
+    "SelfFill", "BadSignature", "SaltInUse", "MandateRefused",
 ]  # fmt: skip
 CHECK = {name: i for i, name in enumerate(CHECKS)}
 
