@@ -52,4 +52,4 @@ test-browser: setup compile browser-deps ## browser tests (headless Chromium; sc
 	pytest tests/browser -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
 
 screenshots: setup compile browser-deps ## refresh the README's screenshots in docs/screenshots/ (headless Chromium)
-	SCREENSHOT_DIR=$(ROOT)/docs/screenshots pytest tests/browser -k "screenshots or turns_automatic_trading_on" -p no:pytest-brownie -p no:cacheprovider
+	SCREENSHOT_DIR=$(ROOT)/docs/screenshots pytest tests/browser -k "screenshots or turns_automatic_trading_on or two_users_trade_and_both_see_it" -p no:pytest-brownie -p no:cacheprovider
