@@ -13,6 +13,10 @@ Seller (`DirectSeller`): `publish(surplus_wh, price, now)` signs one offer of th
 and replaces the meter's DHT record (the discovery node republishes it every ttl/3); `shutdown()` raises the
 seller's counter on chain (every offer it ever signed is void at once) and withdraws the record.
 Times are chain time (the contract checks validity against block.timestamp).
+
+For an agent trading under TradingMandates (agents.service): `DirectSeller(..., owner=X)` signs X's offers with the
+agent's key (`signer`) and publishes X's record from the agent's DHT node; `DirectBuyer(..., buyer=X)` buys for X
+with `fill_for` (X receives the energy and pays; a fill the mandate refuses is skipped with the decoded error).
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ class DirectBuyer:
         solver: str = "milp",
         max_rounds: int = 4,
         history: list[FillRecord] | None = None,
+        buyer: str | None = None,
     ) -> None:
         if max_rounds < 1:
             raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
@@ -103,6 +108,8 @@ class DirectBuyer:
         self.history: list[FillRecord] = history if history is not None else []
         self.records: list[TradeRecord] = []  # every trade so far, for the dashboard
         self._min_fill: int | None = None
+        # whom the energy is for: the signer itself, or (buyer=X) the owner the signer is the mandated agent of
+        self.buyer = buyer if buyer is not None else signer.address
 
     @property
     def min_fill_wh(self) -> int:
@@ -110,20 +117,23 @@ class DirectBuyer:
             self._min_fill = self.settlement.min_fill_wh()
         return self._min_fill
 
-    def buy(self, demand_wh: int, now: int) -> Purchase:
+    def buy(self, demand_wh: int, now: int, max_price: int | None = None) -> Purchase:
         """Cover `demand_wh` from direct offers as far as possible; the rest is grid energy (never raises for a
-        gone offer: it is skipped and the demand re-solved without it)."""
+        gone offer: it is skipped and the demand re-solved without it). `max_price`: offers above it are ignored."""
         p = Purchase(demand_wh=demand_wh)
         if demand_wh < self.min_fill_wh:
             p.grid_wh, p.fallback = demand_wh, "below minimum" if demand_wh else ""
             return p
         offers = {s.offer_hash: s for s in self.discovery.gather(list(self.community()), now)}
-        offers = {h: s for h, s in offers.items() if s.offer.seller != self.signer.address}
+        offers = {h: s for h, s in offers.items() if s.offer.seller != self.buyer}
+        if max_price is not None:
+            offers = {h: s for h, s in offers.items() if s.offer.price <= max_price}
         p.offers_seen = len(offers)
         if not offers:
             p.grid_wh, p.fallback = demand_wh, "no offers"
             return p
-        self.settlement.prepare_buyer(self.signer)
+        if self.buyer == self.signer.address:  # for an owner, the owner approved the settlement itself
+            self.settlement.prepare_buyer(self.signer)
         left = demand_wh
         while offers and left >= self.min_fill_wh and p.rounds < self.max_rounds:
             p.rounds += 1
@@ -150,7 +160,7 @@ class DirectBuyer:
             instance = build_instance(
                 demand,
                 signed,
-                buyer=self.signer.address,
+                buyer=self.buyer,
                 buyer_meter=self.meter_id,
                 meter_of=self.meter_of,
                 remaining_wh=remaining,
@@ -168,7 +178,7 @@ class DirectBuyer:
             return 0
         why = explain(instance, selection)
         entries = [(offers[h], self._fillable(wh, remaining[h])) for h, wh in selection.chosen]
-        reasons = self.settlement.precheck_many(entries, self.signer.address)
+        reasons = self.settlement.precheck_many(entries, self.buyer)
         ok = [(s, wh) for (s, wh), r in zip(entries, reasons, strict=True) if r is None]
         for (s, wh), r in zip(entries, reasons, strict=True):
             if r is not None:
@@ -178,7 +188,7 @@ class DirectBuyer:
         got = 0
         asked = {s.offer_hash: wh for s, wh in ok}
         try:
-            results = self.settlement.fill_many(ok, self.signer, skip_gone=True)
+            results = self._fill(ok)
         except TxFailed as exc:  # not a gone offer (those are skipped on chain): drop this selection, re-solve
             log.warning("direct purchase batch of %s failed: %s", self.signer.address, exc)
             for s, wh in ok:
@@ -195,6 +205,20 @@ class DirectBuyer:
             if result.amount_wh >= remaining[result.offer_hash]:
                 offers.pop(result.offer_hash)  # sold out
         return got
+
+    def _fill(self, ok: list[tuple[SignedOffer, int]]) -> list[FillResult | SkipResult]:
+        """One batch for the signer's own purchases; for an owner one fill_for each (the contract has no batch for
+        mandates): an entry the chain refuses (a Mandate* error, or gone meanwhile) is a SkipResult with the error."""
+        if self.buyer == self.signer.address:
+            return self.settlement.fill_many(ok, self.signer, skip_gone=True)
+        out: list[FillResult | SkipResult] = []
+        for s, wh in ok:
+            try:
+                out.append(self.settlement.fill_for(self.signer, self.buyer, s, wh))
+            except TxFailed as exc:
+                reason = exc.error_name or (str(exc).splitlines()[0] if str(exc) else "Failed")
+                out.append(SkipResult(s.offer_hash, s.offer.seller, self.buyer, wh, reason, exc.tx_hash))
+        return out
 
     def _fillable(self, wh: int, remaining: int) -> int:
         """The contract refuses fills below the minimum unless they take the whole remainder: round such a chosen
@@ -247,11 +271,14 @@ class DirectSeller:
         meter_id: str,
         *,
         offer_life_s: int = 900,
+        owner: str | None = None,
     ) -> None:
         if offer_life_s < 1:
             raise ValueError(f"offer_life_s must be >= 1, got {offer_life_s}")
         self.settlement, self.discovery, self.signer, self.meter_id = settlement, discovery, signer, meter_id
         self.offer_life_s = offer_life_s
+        # whose energy is offered: the signer's, or (owner=X) X's, signed by the signer as X's mandated agent
+        self.owner = owner
         self.current: list[SignedOffer] = []
         self._prepared = False
 
@@ -259,21 +286,29 @@ class DirectSeller:
         """Offer `surplus_wh` at `price` from `now` for offer_life_s; replaces the meter's record (an empty surplus
         withdraws it). Older offers need no cancel: the contract checks the seller's balance on every fill, so they
         can never sell energy the seller no longer has, and they expire."""
-        if not self._prepared:
+        if not self._prepared and self.owner is None:  # an owner approved the settlement itself
             self.settlement.prepare_seller(self.signer)
             self._prepared = True
         if surplus_wh <= 0 or price <= 0:
             self.current = []
-            self.discovery.publish(self.meter_id, [])
+            self.discovery.publish(self.meter_id, [], self.owner)
             return []
-        offer = self.settlement.sign(self.signer, price, surplus_wh, now, now + self.offer_life_s)
+        if self.owner is None:
+            offer = self.settlement.sign(self.signer, price, surplus_wh, now, now + self.offer_life_s)
+        else:
+            offer = self.settlement.sign(self.owner, price, surplus_wh, now, now + self.offer_life_s, agent=self.signer)
         self.current = [offer]
-        self.discovery.publish(self.meter_id, self.current)
+        self.discovery.publish(self.meter_id, self.current, self.owner)
         return self.current
 
     def shutdown(self) -> int:
-        """Void every offer this seller signed (incrementCounter) and withdraw its record; returns the new counter."""
-        counter = self.settlement.increment_counter(self.signer)
+        """Void every offer this seller signed (incrementCounter) and withdraw its record; returns the new counter.
+        For an owner (whose key the agent does not hold) only the record is withdrawn: the offers expire, and a
+        revoked mandate voids them at once."""
+        if self.owner is None:
+            counter = self.settlement.increment_counter(self.signer)
+        else:
+            counter = self.settlement.counter_of(self.owner)
         self.current = []
-        self.discovery.withdraw(self.meter_id)
+        self.discovery.withdraw(self.meter_id, self.owner)
         return counter

@@ -11,6 +11,7 @@
   AGENT_VENUES                         venue preference among those a mandate allows (default order-book,auction)
   AGENT_STRATEGY, AGENT_COMMUNITY      pricing strategy (sdr); a community file (serials, clear-sky forecasts)
   AGENT_POLL_S, AGENT_LOOKBACK_BLOCKS  how often the clock is looked at; how far back readings are read at start
+  AGENT_DHT_PORT, AGENT_DHT_BOOTSTRAP  the direct venue's DHT node (agents.service_direct; off when both unset)
 
 Every interval it re-reads the owners with a live mandate naming its address (`MandateClient.owners_of`, then
 `terms_of`), so a revoke or a change of bounds applies from the next interval; before each placement it reads the
@@ -19,6 +20,11 @@ the MeterRegistry, a TradingAgent whose bounds are the mandate's terms, a venue 
 through the venues' "for" entry points (OrderBook.placeOrderFor / cancelOrderFor, DoubleAuction.submitOrderFor):
 tokens move from and to the owner, and the chain refuses anything outside the terms whatever this process does.
 Each decision, each metered outcome and each start, stop and revoke is a line of the decision log.
+
+With a DHT node (`direct`), an owner whose mandate allows the direct venue trades there first: its surplus is one
+offer the agent signs for it and publishes; its deficit is bought from the community's offers with fill_for, chosen
+on the mandate's weights, after every owner's offer of the interval is out (`interval_done`); what direct offers do
+not cover goes to the market venue as before.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from agents.forecast import ClearSkyForecaster, Forecaster, PersistenceForecaste
 from agents.live import MARKET_VENUES, IntervalLoop, LiveAgent
 from agents.pricing import MarketView, make_strategy
 from agents.selection.model import DEFAULT_WEIGHTS
+from agents.service_direct import DirectVenue
 from energy_chain import ChainClient, ChainConfig, Signer
 from energy_chain.clearing import Side as AuctionSide
 from energy_chain.client import TxFailed
@@ -133,8 +140,11 @@ class MandatedRunner(IntervalLoop):
                  state: ResumeState, clock: Callable[[], float] = time.time, lead_s: float = 30.0,
                  venues: Sequence[str] = MARKET_VENUES, strategy: str = "sdr",
                  forecasters: Mapping[str, Callable[[], Forecaster]] | None = None,
-                 serials: Sequence[str] = (), lookback_blocks: int = 0) -> None:  # fmt: skip
+                 serials: Sequence[str] = (), lookback_blocks: int = 0,
+                 direct: DirectVenue | None = None) -> None:  # fmt: skip
         super().__init__(client, interval_s, clock, lead_s, venues)
+        self.direct = direct  # the direct venue (a DHT node), for owners whose mandate allows it
+        self._pending: list[tuple[MandatedAgent, int, dict[str, Any], list[Action], int, int, str | None]] = []
         self.signer, self.decisions, self.state = signer, decisions, state
         self.preference = [v for v in venues if v in self.min_wh]
         self.mandates = MandateClient(client)
@@ -190,6 +200,8 @@ class MandatedRunner(IntervalLoop):
         for key, la in self.by_owner.items():
             if key not in names and la.terms is not None:
                 la.terms = None
+                if self.direct is not None:
+                    self.direct.withdraw(la.owner)
                 self.decisions.state(la.owner, interval, "revoked", "The mandate was revoked or expired: the agent "
                                      "no longer trades for this household.")  # fmt: skip
         return live
@@ -232,15 +244,19 @@ class MandatedRunner(IntervalLoop):
         if self.state.traded(la.owner) >= start:
             return  # traded before a restart: never twice
         venue = self.venue_of(la)
+        direct = self.direct is not None and "direct" in la.terms.venue_names()
         self.prepare(la, start, view)
         agent = la.agent
         agent.spent_today = self.mandates.spent_today(la.owner)  # the chain's count is the one the cap uses
         min_wh = self.min_wh.get(venue) if venue else None
-        intent = agent.intent(view, venue or "none", min_wh)
+        if direct:
+            assert self.direct is not None
+            min_wh = self.direct.min_wh
+        intent = agent.intent(view, "direct" if direct else venue or "none", min_wh)
         quote = agent.config.strategy.quote(view)
         net = round(agent.forecasts.forecasts.get(start, 0))
         situation = Situation(
-            venue,
+            "direct" if direct else venue,
             view.supply_wh,
             view.demand_wh,
             quote.ask,
@@ -261,24 +277,73 @@ class MandatedRunner(IntervalLoop):
         explanation = explain(situation, intent.sell_wh, intent.ask, intent.buy_wh, intent.bid)
         self.state.set(la.owner, traded=start)  # before sending: an interval is traded at most once
         actions: list[Action] = []
-        for is_sell, amount, price in ((True, intent.sell_wh, intent.ask), (False, intent.buy_wh, intent.bid)):
-            if amount <= 0 or venue is None:
-                continue
-            side = "sell" if is_sell else "buy"
-            now_terms = self.live_terms(la.owner)  # checked again right before each placement
-            if now_terms != la.terms:
-                why = "the mandate was revoked" if now_terms is None else "the mandate's bounds changed"
-                actions.append(Action(venue, side, price, amount, "skipped", reason=f"Not sent: {why} meanwhile."))
-                continue
-            actions.append(self._action(venue, side, price, amount, self.order(la, venue, is_sell, price, amount)))
-        self.state.set(la.owner, open_orders=list(la.open_orders))
-        self.decisions.decision(
-            la.owner, start, meter=la.serial,
+        record = dict(
+            meter=la.serial,
             forecast={"generation_wh": max(net, 0), "load_wh": max(-net, 0)},
             balances={"energy_wh": agent.energy_wh, "money": agent.money}, bounds=terms_dict(la.terms),
             intent={"sell_wh": intent.sell_wh, "ask": intent.ask, "buy_wh": intent.buy_wh, "bid": intent.bid},
-            explanation=explanation, actions=actions,
+            explanation=explanation,
         )  # fmt: skip
+        for is_sell, amount, price in ((True, intent.sell_wh, intent.ask), (False, intent.buy_wh, intent.bid)):
+            where = "direct" if direct else venue
+            if amount <= 0 or where is None:
+                continue
+            side = "sell" if is_sell else "buy"
+            if (skipped := self._gone(la, where, side, price, amount)) is not None:
+                actions.append(skipped)
+            elif direct and is_sell:
+                assert self.direct is not None
+                actions.append(self.direct.sell(la.owner, la.meter_ids[0], amount, price))
+            elif direct:  # after every owner's offer of this interval is out (interval_done)
+                self._pending.append((la, start, record, actions, amount, price, venue))
+                return
+            else:
+                actions.append(self._action(venue, side, price, amount, self.order(la, where, is_sell, price, amount)))
+        self._log_decision(la, start, record, actions)
+
+    def _gone(self, la: MandatedAgent, venue: str, side: str, price: int, amount: int) -> Action | None:
+        """A skipped Action when the mandate was revoked or changed since the decision (checked before each order)."""
+        now_terms = self.live_terms(la.owner)
+        if now_terms == la.terms:
+            return None
+        why = "the mandate was revoked" if now_terms is None else "the mandate's bounds changed"
+        return Action(venue, side, price, amount, "skipped", reason=f"Not sent: {why} meanwhile.")
+
+    def _log_decision(self, la: MandatedAgent, start: int, record: dict[str, Any], actions: list[Action]) -> None:
+        self.state.set(la.owner, open_orders=list(la.open_orders))
+        self.decisions.decision(la.owner, start, actions=actions, **record)
+
+    def interval_done(self, start: int) -> None:
+        """The direct purchases of the interval (every seller's offer is published by now), then their log lines;
+        what direct offers did not cover goes to the owner's market venue."""
+        pending, self._pending = self._pending, []
+        for la, at, record, actions, amount, price, venue in pending:
+            try:
+                self._buy_direct(la, actions, amount, price, venue)
+            except Exception as exc:  # one household's failure must not stop the others' agents
+                log.warning("%s: direct purchase failed (%s)", la.serial, exc)
+            self._log_decision(la, at, record, actions)
+
+    def _buy_direct(self, la: MandatedAgent, actions: list[Action], amount: int, price: int, venue: str | None) -> None:
+        assert self.direct is not None
+        if (skipped := self._gone(la, "direct", "buy", price, amount)) is not None:
+            actions.append(skipped)
+            return
+        done, purchase = self.direct.buy(la.owner, la.meter_ids[0], amount, price, la.weights)
+        actions.extend(done)
+        if purchase is None:
+            return
+        la.agent.traded(bought_wh=purchase.bought_wh, paid=purchase.paid_units)
+        by_owner = {a.owner.lower(): a for a in self.known()}
+        for t in purchase.trades:
+            if (s := by_owner.get(t.seller.lower())) is not None:
+                s.agent.traded(sold_wh=t.amount_wh, received=t.cost)
+        left = amount - purchase.bought_wh
+        if venue is not None and left >= self.min_wh.get(venue, 0) and left > 0:
+            if (skipped := self._gone(la, venue, "buy", price, left)) is not None:
+                actions.append(skipped)
+                return
+            actions.append(self._action(venue, "buy", price, left, self.order(la, venue, False, price, left)))
 
     @staticmethod
     def _action(venue: str, side: str, price: int, amount: int, result: PlaceResult | int | Exception) -> Action:
@@ -300,6 +365,8 @@ class MandatedRunner(IntervalLoop):
         for la in self.by_owner.values():
             if la.terms is not None:
                 self.decisions.state(la.owner, interval, "stopped", message)
+        if self.direct is not None:
+            self.direct.stop()
 
 
 def _idle(owner: str) -> TradingAgent:
@@ -404,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = MandatedRunner(client, signer, interval, decisions, state, lead_s=min(30.0, interval / 4),
                             venues=cfg.venues, strategy=cfg.strategy, forecasters=forecasters, serials=serials,
                             lookback_blocks=cfg.lookback_blocks)  # fmt: skip
+    runner.direct = DirectVenue.from_env(client, signer, runner.meters, interval, os.environ)
     log.info("agent %s trades every %d s for the households that granted it a mandate; log %s", signer.address,
              interval, cfg.log_path)  # fmt: skip
     stop = threading.Event()

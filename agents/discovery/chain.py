@@ -1,4 +1,5 @@
-"""A Verifier whose look-ups read the chain: MeterRegistry for a meter's owner, EnergyToken for a seller's energy."""
+"""A Verifier whose look-ups read the chain: MeterRegistry for a meter's owner, EnergyToken for a seller's energy,
+TradingMandate (when deployed) for the agent allowed to sign a seller's direct offers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from web3.exceptions import ContractLogicError
 
 from agents.discovery.verify import Verifier
 from energy_chain import ChainClient
+from energy_chain.mandate import VENUE_DIRECT, MandateClient
 
 
 def chain_verifier(client: ChainClient, contract: str | None = None, **kwargs: Any) -> Verifier:
@@ -32,4 +34,12 @@ def chain_verifier(client: ChainClient, contract: str | None = None, **kwargs: A
         except ContractLogicError:  # unknown or inactive meter
             return None
 
-    return Verifier(client.chain_id, contract, balance_of, owner_of, **kwargs)
+    agent_of = None
+    if "TradingMandate" in client.deployment.contracts:
+        mandates = MandateClient(client)
+
+        def agent_of(seller: str) -> str | None:
+            terms = mandates.terms_of(seller)
+            return terms.agent if terms is not None and terms.allows(VENUE_DIRECT) else None
+
+    return Verifier(client.chain_id, contract, balance_of, owner_of, agent_of, **kwargs)

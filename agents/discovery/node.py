@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from eth_account import Account
+from eth_utils import to_checksum_address
 
 from agents.discovery.config import DhtConfig
 from agents.discovery.loop import LoopThread
@@ -75,6 +76,7 @@ class DiscoveryNode:
             max_parallel_lookups=max_parallel_lookups,
         )
         self._published: dict[str, list[SignedOffer]] = {}
+        self._sellers: dict[str, str] = {}  # meter -> whose record it is (this node's seller, or one it is agent of)
         self._last_seq = 0
         self._seen_seq: dict[str, int] = {}
         self._stats: Counter[str] = Counter({k: 0 for k in STAT_KEYS})
@@ -154,32 +156,47 @@ class DiscoveryNode:
 
     # --- publishing ------------------------------------------------------------------------------------------
 
-    def publish(self, meter_id: str, offers: list[SignedOffer]) -> Record:
+    def publish(self, meter_id: str, offers: list[SignedOffer], seller: str | None = None) -> Record:
         """Sign and store the record of `meter_id` holding `offers` (replacing the previous one); it is
-        republished every record_ttl_s/3 while this node runs. An empty list withdraws every offer."""
+        republished every record_ttl_s/3 while this node runs. An empty list withdraws every offer.
+
+        With `seller`, this node's key is that seller's mandated agent (an agent service publishing for the
+        households it trades for): the record is the seller's, signed by the agent, and so are its offers."""
         if self._key is None or self.seller is None:
             raise ValueError("this DiscoveryNode was started without a key: it can gather but not publish")
+        owner = to_checksum_address(seller) if seller is not None else self.seller
         for o in offers:
-            if o.offer.seller != self.seller or not o.is_signed_by_seller():
-                raise ValueError(f"offer {o.offer_hash} is not signed by this node's seller {self.seller}")
+            signer = o.recover_signer() if o.offer.seller == owner else None
+            if signer != (self.seller if seller is not None else owner):
+                raise ValueError(f"offer {o.offer_hash} is not signed for seller {owner} by this node's key")
         meter = normalise_meter_id(meter_id)
+        self._sellers[meter] = owner
         record = self._sign(meter, offers)
         self._published[meter] = list(offers)
         self._run(self._store(record))
         return record
 
-    def withdraw(self, meter_id: str) -> None:
+    def withdraw(self, meter_id: str, seller: str | None = None) -> None:
         """Publish an empty record (kademlia has no delete) and stop republishing it."""
-        self.publish(meter_id, [])
+        self.publish(meter_id, [], seller)
         self._published.pop(normalise_meter_id(meter_id), None)
+        self._sellers.pop(normalise_meter_id(meter_id), None)
 
     def _sign(self, meter: str, offers: list[SignedOffer]) -> Record:
         assert self._key is not None
         # Wall-clock milliseconds keep seq growing across restarts without storing it.
         self._last_seq = max(self._last_seq + 1, time.time_ns() // 1_000_000)
         now = int(self.clock())
+        seller = self._sellers.get(meter)
         return sign_record(
-            meter, offers, self._key, self._last_seq, now, now + self.record_ttl_s, self.verifier.chain_id
+            meter,
+            offers,
+            self._key,
+            self._last_seq,
+            now,
+            now + self.record_ttl_s,
+            self.verifier.chain_id,
+            seller=seller if seller != self.seller else None,
         )
 
     async def _store(self, record: Record) -> bool:

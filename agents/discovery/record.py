@@ -107,17 +107,21 @@ def sign_record(
     issued_at: int,
     expires_at: int,
     chain_id: int,
+    seller: str | None = None,
 ) -> Record:
-    """Sign a record for `meter_id` with the seller's key; refuses what verifiers would reject anyway."""
+    """Sign a record for `meter_id` with the seller's key (or, with `seller`, with the key of the seller's mandated
+    agent: verifiers then accept it only while that agent holds the seller's direct-venue mandate); refuses what
+    verifiers would reject anyway."""
     account = Account.from_key(private_key)
+    seller = to_checksum_address(seller) if seller is not None else account.address
     if len(offers) > MAX_OFFERS:
         raise ValueError(f"a record holds at most {MAX_OFFERS} offers, got {len(offers)}")
     if not 0 <= issued_at < expires_at:
         raise ValueError(f"a record must expire after it is issued ({issued_at} .. {expires_at})")
     meter = normalise_meter_id(meter_id)
-    body = _body(meter, account.address, seq, issued_at, expires_at, chain_id, tuple(offers))
+    body = _body(meter, seller, seq, issued_at, expires_at, chain_id, tuple(offers))
     signature = bytes(Account.sign_message(_signable(body), private_key).signature)
-    record = Record(meter, account.address, seq, issued_at, expires_at, chain_id, tuple(offers), signature)
+    record = Record(meter, seller, seq, issued_at, expires_at, chain_id, tuple(offers), signature)
     size = len(record.encode().encode())
     if size > MAX_RECORD_BYTES:
         raise ValueError(f"record of {len(offers)} offers is {size} bytes, above the {MAX_RECORD_BYTES}-byte limit")

@@ -2,7 +2,9 @@
 
 The chain is reached only through injected callables, so a test can hand in a real anvil and the simulator a cache:
 `owner_of(meter_id) -> address | None` (MeterRegistry.activeOwnerOf; None when unknown or inactive) and
-`balance_of(address) -> Wh` (EnergyToken.balanceOf).
+`balance_of(address) -> Wh` (EnergyToken.balanceOf) and, optionally, `agent_of(seller) -> address | None` (the agent
+a TradingMandate with the direct venue names for the seller): a record and its offers may then be signed by that
+agent instead of the seller (an agent service publishing for the households it trades for).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ class Verifier:
     contract: str
     balance_of: Callable[[str], int]
     owner_of: Callable[[str], str | None] | None = None
+    agent_of: Callable[[str], str | None] | None = None
     max_future_s: int = 30
     max_ttl_s: int = 3600
     _owners: dict[str, tuple[float, str | None]] = field(default_factory=dict, repr=False)
+    _agents: dict[str, tuple[float, str | None]] = field(default_factory=dict, repr=False)
     # Signature checks dominate a gather (EIP-712 encoding in Python, ~2 ms each) and records are fetched again on
     # every gather, mostly unchanged: remember what recovered to whom (bounded, cleared when full).
     _signers: dict[Any, str | None] = field(default_factory=dict, repr=False)
@@ -57,12 +61,28 @@ class Verifier:
         self._owners[meter_id] = (time.monotonic(), owner)
         return owner
 
+    def agent(self, seller: str) -> str | None:
+        """The seller's mandated agent for the direct venue (None without one; cached like owners: the contract
+        re-checks the mandate on every fill, so a stale entry can only advertise an offer that will not fill)."""
+        if self.agent_of is None:
+            return None
+        hit = self._agents.get(seller)
+        if hit is not None and time.monotonic() - hit[0] < OWNER_CACHE_S:
+            return hit[1]
+        agent = self.agent_of(seller)
+        agent = to_checksum_address(agent) if agent else None
+        self._agents[seller] = (time.monotonic(), agent)
+        return agent
+
+    def _signed_for(self, signer: str | None, seller: str) -> bool:
+        return signer is not None and (signer == seller or signer == self.agent(seller))
+
     def check_record(self, raw: Any, meter_id: str | None, now: int) -> Record:
         """The decoded record if its envelope holds for `meter_id` (None: any) at `now`; RecordError(reason) if not."""
         record = decode_record(raw)
         if meter_id is not None and record.meter != normalise_meter_id(meter_id):
             raise RecordError("forged", f"record of meter {record.meter} stored under {meter_id}")
-        if self._signer(("record", record.body_key()), record.recover_signer) != record.seller:
+        if not self._signed_for(self._signer(("record", record.body_key()), record.recover_signer), record.seller):
             raise RecordError("forged", f"record of {record.meter} is not signed by its seller {record.seller}")
         if record.chain_id != self.chain_id:
             raise RecordError("forged", f"record for chain {record.chain_id}, this is chain {self.chain_id}")
@@ -94,7 +114,7 @@ class Verifier:
         if offer.chain_id != self.chain_id or offer.contract != self.contract:
             return "forged"
         key = ("offer", offer.offer, offer.signature, offer.chain_id, offer.contract)
-        if self._signer(key, offer.recover_signer) != offer.offer.seller:
+        if not self._signed_for(self._signer(key, offer.recover_signer), offer.offer.seller):
             return "forged"
         if offer.offer.valid_until <= now or offer.offer.valid_from > now:
             return "stale"
