@@ -168,7 +168,7 @@ class DiscoveryNode:
         for o in offers:
             signer = o.recover_signer() if o.offer.seller == owner else None
             if signer != (self.seller if seller is not None else owner):
-                raise ValueError(f"offer {o.offer_hash} is not signed for seller {owner} by this node's key")
+                raise ValueError(f"offer {o.offer_hash} is not signed by this node's key for seller {owner}")
         meter = normalise_meter_id(meter_id)
         self._sellers[meter] = owner
         record = self._sign(meter, offers)
