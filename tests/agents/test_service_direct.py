@@ -150,3 +150,19 @@ def test_a_fill_the_mandate_refuses_is_logged_with_the_decoded_error(world, monk
         assert refused[0]["reason"].startswith("MandatePriceAboveMaximum"), refused
     finally:
         runner.stop()
+
+
+def test_what_direct_offers_do_not_cover_goes_to_the_market_venue(world):
+    world.grant_on(world.seller, VENUE_DIRECT, reserve_wh=700)  # offers only 300 Wh
+    world.grant_on(world.buyer, VENUE_DIRECT | VENUE_ORDER_BOOK)
+    runner = world.direct_runner()
+    try:
+        runner.step()
+        assert world.wh(world.buyer) == 300 and world.wh(world.seller) == 700
+        (buy,) = world.records("decision", world.buyer)
+        got = [(a["venue"], a["status"], a["amount_wh"], a["filled_wh"]) for a in buy["actions"]]
+        assert got == [("direct", "filled", 300, 300), ("direct", "skipped", 300, 0), ("order-book", "placed", 300, 0)]
+        assert "not bought directly: the direct offers did not cover it" in buy["actions"][1]["reason"]
+        assert len(world.book.open_orders(world.buyer.address)) == 1
+    finally:
+        runner.stop()
