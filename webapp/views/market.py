@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -230,9 +232,12 @@ def wallet_take_message(r: offers.TakeResult, taker_id: int | None, rest_open: b
     if not r.filled_wh and not r.later_wh and not rest_open:
         return take_message(r)
     parts = []
-    if r.filled_wh or r.later_wh:
-        parts.append(take_message(r))
-    else:
+    if r.filled_wh:
+        parts.append(take_message(replace(r, later_wh=0)))
+    if r.later_wh:  # the rest was not cancelled yet: another trader's order met it after it was mined
+        parts.append(_("%(kwh)s more was filled at %(price)s by another trader since.", kwh=fmt_kwh(r.later_wh),
+                       price=fmt_price(r.price)))  # fmt: skip
+    if not r.filled_wh and not r.later_wh:
         parts.append(_("Nothing was filled: order #%(id)d was gone (filled, cancelled or expired) by the time your "
                        "order reached the chain.", id=r.order_id))  # fmt: skip
     if rest_open:
