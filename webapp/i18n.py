@@ -72,7 +72,8 @@ def term(value: object) -> object:
 
 
 _JS = Path(__file__).resolve().parent / "static" / "js"
-SCRIPTS = (_JS / "app.js", _JS / "sealed.js")  # the scripts whose _("...") texts base.html passes in #messages
+# the scripts whose _("...") texts base.html passes in #messages
+SCRIPTS = (_JS / "app.js", _JS / "sealed.js", _JS / "offers.js")
 _SCRIPT_MSGID = re.compile(r'\b_\(\s*"((?:[^"\\]|\\.)*)"')
 
 

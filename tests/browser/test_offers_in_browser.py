@@ -11,9 +11,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from energy_chain.approvals import approve_function
+from energy_chain.orders import OrderBookClient
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_phone_and_a11y import PHONE, set_width
-from tests.browser.test_trading_in_browser import log_in, log_out, wait_for, wait_text
+from tests.browser.test_trading_in_browser import (
+    FAKE_WALLET,
+    _PendingNonce,
+    answer_wallet,
+    log_in,
+    log_out,
+    text_of,
+    wait_for,
+    wait_text,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +80,41 @@ def test_buy_from_this_offer_dialog(chain, server, browser):
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         log_out(browser)
+
+
+def test_a_browser_wallet_buys_from_this_offer_signing_in_its_wallet(chain, server, browser):
+    """The same dialog for a browser wallet: the server prepares the taker order, the wallet signs it, the server
+    relays it and says from the receipt what was filled; nothing of the wallet's order rests in the book."""
+    from eth_account import Account
+
+    order_id = _sell(server, "ben", "21", "0.3")
+    wallet = Account.create()
+    chain.top_up(wallet.address, 3_000_000)  # RM 3
+    approve = approve_function(chain.client, "SettlementToken", chain.record.address("OrderBook"))
+    tx = chain.client.build_tx(approve, _PendingNonce(wallet.address), 100_000)
+    chain.client.wait_for_receipt(chain.client.send_raw(wallet.sign_transaction(tx).raw_transaction))
+
+    browser.delete_all_cookies()
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_WALLET})["identifier"]
+    try:
+        browser.get(server + "/auth/login")
+        wait_for(browser, "#siwe-button").click()
+        answer_wallet(browser, wallet, lambda d: d.current_url.endswith("/market"))
+        wait_for(browser, f"#take-{order_id}").click()
+        dialog = wait_for(browser, "#offer-dialog[open]")
+        assert "Your wallet asks you to sign this order" in dialog.text
+        amount = browser.find_element(By.ID, "offer-amount")
+        amount.clear()
+        amount.send_keys("0.3")
+        browser.find_element(By.ID, "offer-confirm").click()
+        served = answer_wallet(browser, wallet, lambda d: f"from order #{order_id} at 21.00 sen/kWh" in d.find_element(
+            By.TAG_NAME, "body").text)  # fmt: skip
+        assert served == ["eth_signTransaction"]  # all filled at once: no rest, so no cancel to sign
+        assert "Bought" in text_of(browser, "#flashes")
+        assert OrderBookClient(chain.client).open_orders(wallet.address) == []
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
+        browser.delete_all_cookies()
 
 
 def test_profile_page_warns_and_changes_the_display_name(server, browser):

@@ -154,3 +154,90 @@ def test_own_orders_in_the_way_are_named_before_and_after(app, chain, users):
     assert f"Bought 0.500 kWh from order #{chosen} at 35.00 sen/kWh." in text, text
     assert f"Your own order #{mine_ahead} on the other side was cancelled" in text
     assert _book(chain).order(mine_ahead).status == Status.CANCELLED
+
+
+def _wallet_user(app, chain):
+    """A browser-wallet user (EIP-4361 sign-in with a local key) who approved the order book, with money."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    from energy_chain import Signer
+
+    wallet = Account.create()
+    client = app.test_client()
+    message = client.get(f"/auth/siwe/message?address={wallet.address}").get_json()["message"]
+    signature = Account.sign_message(encode_defunct(text=message), wallet.key).signature.to_0x_hex()
+    assert client.post("/auth/siwe/verify", json={"message": message, "signature": signature}).status_code == 200
+    chain.top_up(wallet.address, 5_000_000)
+    signer = Signer.from_key(wallet.key)
+    spender = chain.client.contract("OrderBook").address
+    chain.client.transact(chain.client.contract("SettlementToken").functions.approve(spender, 10**12), signer)
+
+    def sign_and_relay(tx: dict) -> str:
+        fields = {k: int(v, 16) for k, v in tx.items() if k in ("value", "gas", "gasPrice", "nonce", "chainId")}
+        raw = Account.sign_transaction({**fields, "to": tx["to"], "data": tx["data"]}, wallet.key).raw_transaction
+        r = client.post("/api/v1/tx/raw", json={"raw": raw.to_0x_hex()})
+        assert r.status_code in (200, 202), r.get_json()
+        chain.client.w3.eth.wait_for_transaction_receipt(r.get_json()["tx_hash"])
+        return r.get_json()["tx_hash"]
+
+    return wallet, client, sign_and_relay
+
+
+def test_a_browser_wallet_takes_an_offer_with_the_taker_order_it_signs(app, chain, users):
+    """The same taker order as for custodial accounts (chosen price, amount, expiry 15 s after the latest block),
+    prepared for the wallet; the result comes from the receipt; the unfilled rest's cancel is prepared too."""
+    (cheap, dear), _ = _sellers(app, chain, users)
+    wallet, client, sign_and_relay = _wallet_user(app, chain)
+    chosen = _place(dear, "sell", "41", "1")
+    page = client.get(f"/market/offer/{chosen}").get_data(as_text=True)
+    assert f'data-wallet-take="/market/offer/{chosen}/prepare"' in page and "place an order at this price" not in page
+    ahead = _place(cheap, "sell", "40", "0.4")
+
+    r = client.post(f"/market/offer/{chosen}/prepare", json={"amount": "1"})
+    assert r.status_code == 200, r.get_json()
+    prepared = r.get_json()
+    tx = prepared["tx"]
+    book = _book(chain)
+    assert tx["to"] == book.contract.address and tx["from"] == wallet.address
+    fn, args = book.contract.decode_function_input(tx["data"])
+    latest = chain.client.w3.eth.get_block("latest")["timestamp"]
+    assert fn.fn_name == "placeOrder"
+    side, price, amount, expiry = list(args.values())[:4]
+    assert (side, price, amount) == (0, 410_000, 1000)  # buy, at the chosen order's price, for the amount asked
+    assert expiry == prepared["expiry"] and latest < expiry <= latest + offers.TAKER_EXPIRY_SECONDS
+
+    tx_hash = sign_and_relay(tx)
+    r = client.post(f"/market/offer/{chosen}/taken", json={"tx_hash": tx_hash})
+    assert r.status_code == 200, r.get_json()
+    result = r.get_json()
+    assert f"Bought 0.600 kWh from order #{chosen} at 41.00 sen/kWh." in result["message"], result
+    assert "0.400 kWh filled first from orders ahead of it" in result["message"]
+    assert result["cancel_tx"] is None and result["taker_order_id"] is None  # all filled: nothing to cancel
+    assert book.order(ahead).status == Status.FILLED and book.order(chosen).remaining == 400
+    assert book.open_orders(wallet.address) == []
+    dear.post("/market/cancel", data={"order_id": str(chosen)})
+
+
+def test_a_browser_wallet_taker_rest_is_cancelled_with_a_second_signature(app, chain, users):
+    (seller,), _ = _sellers(app, chain, users, 1)
+    wallet, client, sign_and_relay = _wallet_user(app, chain)
+    chosen = _place(seller, "sell", "42", "1")
+    prepared = client.post(f"/market/offer/{chosen}/prepare", json={"amount": "1"}).get_json()
+    seller.post("/market/cancel", data={"order_id": str(chosen)})  # gone before the wallet's order is mined
+    r = client.post(f"/market/offer/{chosen}/taken", json={"tx_hash": sign_and_relay(prepared["tx"])})
+    assert r.status_code == 200, r.get_json()
+    result = r.get_json()
+    assert f"Nothing was filled: order #{chosen} was gone" in result["message"]
+    assert "escrow stays reserved until it is cancelled" in result["message"]  # never "nothing rests"
+    taker = result["taker_order_id"]
+    book = _book(chain)
+    assert book.order(taker).status == Status.OPEN and result["cancel_tx"]["to"] == book.contract.address
+    sign_and_relay(result["cancel_tx"])
+    assert book.order(taker).status == Status.CANCELLED and book.open_orders(wallet.address) == []
+    assert f"#{taker}" in result["cancelled_message"]
+    # without JavaScript the form would post to the server, which cannot sign for a browser wallet: a clear refusal
+    again = _place(seller, "sell", "42", "1")
+    r = client.post(f"/market/offer/{again}", data={"amount": "1"}, follow_redirects=True)
+    assert "needs JavaScript" in r.get_data(as_text=True)
+    seller.post("/market/cancel", data={"order_id": str(again)})

@@ -20,6 +20,7 @@ from eth_utils import to_checksum_address
 from flask_babel import gettext as _
 
 from energy_chain.calls import call_many
+from energy_chain.codec import calldata
 from energy_chain.enums import Side, Status
 from energy_chain.orders import OrderBookClient
 from webapp.errors import UserError
@@ -143,11 +144,22 @@ def offer(order_id: int) -> Offer:
                  remaining_wh=o.remaining, expiry=o.expiry, level=0, position=0, mine=False)  # fmt: skip
 
 
-def take(user: User, order_id: int, amount_wh: int | None = None) -> TakeResult:
-    """Buy from a sell order (or sell to a buy order) at its price, for up to its remaining amount (`amount_wh`,
-    default all of it), with a taker order that never rests in the book."""
+@dataclass(frozen=True)
+class TakerOrder:
+    """The taker order that takes `order_id`: the one rule for custodial and browser-wallet users alike."""
+
+    order_id: int  # the order chosen
+    side: str  # the taker's side
+    price: int  # the chosen order's price
+    amount_wh: int
+    expiry: int  # unix seconds: TAKER_EXPIRY_SECONDS after the chain's latest block
+
+
+def taker_order(address: str, order_id: int, amount_wh: int | None = None) -> TakerOrder:
+    """The taker order for buying from a sell order (or selling to a buy order) at its price, for up to its remaining
+    amount (`amount_wh`, default all of it), expiring TAKER_EXPIRY_SECONDS after the latest block."""
     chosen = offer(order_id)
-    if chosen.owner.lower() == user.address.lower():
+    if chosen.owner.lower() == address.lower():
         raise UserError(_("Order #%(id)d is your own: cancel it instead.", id=order_id), "own_order", 409)
     amount = chosen.remaining_wh if amount_wh is None else amount_wh
     if amount <= 0:
@@ -155,19 +167,82 @@ def take(user: User, order_id: int, amount_wh: int | None = None) -> TakeResult:
     if amount > chosen.remaining_wh:
         raise UserError(_("Order #%(id)d has only %(left)s left.", id=order_id, left=fmt_kwh(chosen.remaining_wh)),
                         "amount_too_large")  # fmt: skip
-    side = chosen.taker_side
-    expiry = _latest_timestamp() + TAKER_EXPIRY_SECONDS
-    result = trading.place_order(user, side, chosen.price, amount, wait=True, expiry_at=expiry)
+    return TakerOrder(order_id=order_id, side=chosen.taker_side, price=chosen.price, amount_wh=amount,
+                      expiry=_latest_timestamp() + TAKER_EXPIRY_SECONDS)  # fmt: skip
+
+
+def take(user: User, order_id: int, amount_wh: int | None = None) -> TakeResult:
+    """Take one order with a taker order that never rests in the book (custodial: the server signs the taker order,
+    then the cancel of whatever did not fill at once)."""
+    t = taker_order(user.address, order_id, amount_wh)
+    result = trading.place_order(user, t.side, t.price, t.amount_wh, wait=True, expiry_at=t.expiry)
     cancelled = later = 0
     if result.resting_id is not None and result.resting_wh:
         cancelled, later = _cancel_rest(user, result.resting_id, result.resting_wh)
     fills = tuple(result.fills)
     chosen_wh = sum(int(f["amount_wh"]) for f in fills if int(f["maker_id"]) == order_id)
     book.invalidate()
-    return TakeResult(order_id=order_id, taker_side=side, price=chosen.price, asked_wh=amount, fills=fills,
+    return TakeResult(order_id=order_id, taker_side=t.side, price=t.price, asked_wh=t.amount_wh, fills=fills,
                       chosen_wh=chosen_wh, other_wh=result.filled_wh - chosen_wh, later_wh=later,
                       cancelled_wh=cancelled + result.unplaced_wh + result.dust_wh, taker_ids=result.order_ids,
                       tx_hashes=result.tx_hashes, self_trade_cancelled=result.self_trade_cancelled)  # fmt: skip
+
+
+# ---------------------------------------------------------------------- browser wallets (EIP-1193)
+# The same taker order, prepared for the wallet to sign (webapp.services.trading.prepare_order) and relayed through
+# /api/v1/tx/raw. What did not fill at once cannot fill after its expiry, but its escrow stays reserved until the
+# order is cancelled: so the result prepares that cancel too, for the wallet to sign as a second transaction.
+
+
+def prepare_take(address: str, order_id: int, amount_wh: int | None = None) -> dict:
+    """The unsigned taker order for a browser wallet, and what it is."""
+    t = taker_order(address, order_id, amount_wh)
+    tx = trading.prepare_order(address, t.side, t.price, t.amount_wh, t.expiry)
+    return {"tx": tx, "order_id": t.order_id, "side": t.side, "price": t.price, "amount_wh": t.amount_wh,
+            "expiry": t.expiry}  # fmt: skip
+
+
+def taken(address: str, order_id: int, tx_hash: str) -> tuple[TakeResult, int | None, dict | None]:
+    """What a browser wallet's mined taker order did, from its receipt: (the result; the taker order's id if part
+    of it is still open (its unfilled rest); the unsigned cancelOrder for that rest, or None)."""
+    placed = trading.placement(tx_hash)  # 404 unknown / not a placement; pending or failed: the status itself
+    if placed.get("status") != "success":
+        raise UserError(placed.get("message") or _("That transaction is not mined yet."), "not_mined", 409)
+    taker_id = int(placed["order_id"])
+    client = _client()
+    with chain().guard():
+        taker = client.order(taker_id)
+    if taker.owner.lower() != address.lower():
+        raise UserError(_("Order #%(id)d is not yours.", id=taker_id), "not_owner", 403)
+    fills = tuple(placed["fills"])
+    chosen_wh = sum(int(f["amount_wh"]) for f in fills if int(f["maker_id"]) == order_id)
+    filled = int(placed["filled_wh"])
+    rest = int(placed["resting_wh"] or 0)
+    open_rest = taker.status == Status.OPEN and taker.remaining > 0
+    later = rest - taker.remaining if open_rest else rest if taker.status == Status.FILLED else 0
+    gone = rest if taker.status in (Status.CANCELLED, Status.EXPIRED) else 0  # cancelled or cleaned since: refunded
+    result = TakeResult(order_id=order_id, taker_side=SIDE_NAMES[taker.side], price=taker.price,
+                        asked_wh=taker.amount, fills=fills, chosen_wh=chosen_wh, other_wh=filled - chosen_wh,
+                        later_wh=max(later, 0),
+                        cancelled_wh=int(placed["unplaced_wh"] or 0) + int(placed["dust_wh"] or 0) + gone,
+                        taker_ids=(taker_id,), tx_hashes=(tx_hash,),
+                        self_trade_cancelled=tuple(placed["self_trade_cancelled"]))  # fmt: skip
+    book.invalidate()
+    if not open_rest:
+        return result, None, None
+    return result, taker_id, prepare_cancel(address, taker_id)
+
+
+def prepare_cancel(address: str, taker_id: int) -> dict:
+    """The unsigned cancelOrder(taker_id) for a browser wallet, simulated from its address first."""
+    service = chain()
+    with service.guard():
+        client = _client()
+        fn = client.contract.functions.cancelOrder(taker_id)
+        gas = service.client.estimate_gas(fn, address)
+        tx = service.client.legacy_tx(fn.address, calldata(fn), gas, service.client.pending_nonce(address))
+    fields = {k: hex(tx[k]) for k in ("value", "gas", "gasPrice", "nonce", "chainId")}
+    return {"from": address, "to": tx["to"], "data": "0x" + tx["data"].hex(), **fields, "type": "0x0"}
 
 
 def _cancel_rest(user: User, taker_id: int, resting_wh: int) -> tuple[int, int]:

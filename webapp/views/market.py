@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from dataclasses import replace
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -134,17 +136,26 @@ def offer(order_id: int):
     template = "_offer_form.html" if request.args.get("partial") == "1" else "offer.html"
     return render_template(template, offer=chosen, mine=mine, own_ahead=own_ahead,
                            own_ahead_ids=", ".join(f"#{o.id}" for o in own_ahead),
-                           amount=request.args.get("amount", ""))  # fmt: skip
+                           amount=request.args.get("amount", ""),
+                           taker_seconds=offers.TAKER_EXPIRY_SECONDS)  # fmt: skip
+
+
+def _offer_amount(text: str) -> int | None:
+    """The amount typed in the dialog (Wh), or None (empty: all that is left)."""
+    text = text.strip()
+    try:
+        return parse_energy_kwh(text, current_app.config["MAX_ORDER_KWH"]) if text else None
+    except InvalidAmount as exc:
+        raise UserError(str(exc), "invalid_amount") from exc
 
 
 @bp.post("/offer/<int:order_id>")
 @login_required
 def take(order_id: int):
-    text = (request.form.get("amount") or "").strip()
-    try:
-        amount = parse_energy_kwh(text, current_app.config["MAX_ORDER_KWH"]) if text else None
-    except InvalidAmount as exc:
-        raise UserError(str(exc), "invalid_amount") from exc
+    if not current_user.custodial:  # the form's JavaScript signs in the wallet instead of posting here
+        raise UserError(_("With a browser wallet this needs JavaScript: your wallet signs the order in this page."),
+                        "wallet_needs_javascript")  # fmt: skip
+    amount = _offer_amount(request.form.get("amount") or "")
     result = offers.take(current_user, order_id, amount)
     sync_index()
     flash(take_message(result), "success" if result.filled_wh or result.later_wh else "info")
@@ -178,4 +189,60 @@ def take_message(r: offers.TakeResult) -> str:
     if r.self_trade_cancelled:
         parts.append(_("Your own order %(ids)s on the other side was cancelled instead of trading with itself.",
                        ids=", ".join(f"#{i}" for i in r.self_trade_cancelled)))  # fmt: skip
+    return " ".join(parts)
+
+
+# Browser wallets: the server prepares the taker order (the same rule, webapp.services.offers.taker_order), the
+# wallet signs it, /api/v1/tx/raw relays it; then the result comes from its receipt, with the cancel of the rest.
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise UserError(_("Send a JSON object."), "invalid_body")
+    return body
+
+
+@bp.post("/offer/<int:order_id>/prepare")
+@login_required
+def take_prepare(order_id: int):
+    """The unsigned taker order for the user's browser wallet to sign."""
+    amount = _offer_amount(str(_json_body().get("amount") or ""))
+    return jsonify(offers.prepare_take(current_user.address, order_id, amount))
+
+
+@bp.post("/offer/<int:order_id>/taken")
+@login_required
+def take_taken(order_id: int):
+    """What the mined taker order did (from its receipt) and, if part of it is still open, its cancel to sign."""
+    tx_hash = str(_json_body().get("tx_hash", ""))
+    if len(tx_hash) != 66 or not tx_hash.startswith("0x"):
+        raise UserError(_("Send the taker order's transaction hash."), "invalid_tx_hash")
+    result, taker_id, cancel_tx = offers.taken(current_user.address, order_id, tx_hash)
+    sync_index()
+    cancelled = None
+    if cancel_tx:
+        cancelled = _("The unfilled rest of order #%(id)s was cancelled and its escrow returned: nothing rests in "
+                      "the book.", id=taker_id)  # fmt: skip
+    return jsonify({"message": wallet_take_message(result, taker_id, cancel_tx is not None),
+                    "filled_wh": result.filled_wh, "chosen_wh": result.chosen_wh, "other_wh": result.other_wh,
+                    "taker_order_id": taker_id, "cancel_tx": cancel_tx, "cancelled_message": cancelled})  # fmt: skip
+
+
+def wallet_take_message(r: offers.TakeResult, taker_id: int | None, rest_open: bool) -> str:
+    """take_message for a browser wallet's taker order, whose unfilled rest the wallet has yet to cancel."""
+    if not r.filled_wh and not r.later_wh and not rest_open:
+        return take_message(r)
+    parts = []
+    if r.filled_wh:
+        parts.append(take_message(replace(r, later_wh=0)))
+    if r.later_wh:  # the rest was not cancelled yet: another trader's order met it after it was mined
+        parts.append(_("%(kwh)s more was filled at %(price)s by another trader since.", kwh=fmt_kwh(r.later_wh),
+                       price=fmt_price(r.price)))  # fmt: skip
+    if not r.filled_wh and not r.later_wh:
+        parts.append(_("Nothing was filled: order #%(id)d was gone (filled, cancelled or expired) by the time your "
+                       "order reached the chain.", id=r.order_id))  # fmt: skip
+    if rest_open:
+        parts.append(_("Your order #%(id)s has an unfilled rest: it can no longer fill once it expires (within "
+                       "%(s)d seconds), but its escrow stays reserved until it is cancelled. Sign the cancel in your "
+                       "wallet now to get it back (or cancel it later from your open orders).",
+                       id=taker_id, s=offers.TAKER_EXPIRY_SECONDS))  # fmt: skip
     return " ".join(parts)

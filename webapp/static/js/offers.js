@@ -3,6 +3,67 @@
    dialog: focus moves to the amount, Escape or Cancel closes it, and focus returns to the link that opened it. */
 (function () {
   "use strict";
+  /* Browser wallets (EIP-1193): the server prepares the taker order (the same price, amount and expiry rule as for
+     custodial accounts), the wallet signs it, /api/v1/tx/raw relays it; the server reads the result from the receipt
+     and, if part of the order is still open, prepares its cancel, which the wallet signs as a second transaction. */
+  const ss = window.solarshare || { notify: (m) => window.alert(m) };
+  const _ = ss._ || ((m, vars) => m.replace(/%\((\w+)\)s/g, (all, k) => (vars && k in vars ? String(vars[k]) : all)));
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  async function postJson(url, body) {
+    const r = await fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(body || {}) });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
+    return data;
+  }
+  async function signAndWait(tx) {
+    const eth = window.ethereum;
+    let hash;
+    try {
+      const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
+      hash = (await postJson("/api/v1/tx/raw", { raw: typeof raw === "string" ? raw : raw.raw })).tx_hash;
+    } catch (signErr) {
+      hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
+    }
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const st = await (await fetch("/api/v1/tx/" + hash, { credentials: "same-origin" })).json();
+      if (st.status === "success") return hash;
+      if (st.status === "failed") throw new Error(st.message || _("The transaction was rejected."));
+    }
+    throw new Error(_("The transaction %(hash)s is not mined yet; reload the page later.", { hash }));
+  }
+  async function walletTake(form) {
+    const done = (message, kind) => {
+      const dlg = form.closest("dialog");
+      if (dlg && dlg.open) dlg.close();
+      ss.notify(message, kind);
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    };
+    if (!window.ethereum) { done(_("No browser wallet found (EIP-1193)."), "error"); return; }
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try {
+      const prepared = await postJson(form.dataset.walletTake, { amount: form.querySelector("[name=amount]").value });
+      const hash = await signAndWait(prepared.tx);
+      const result = await postJson(form.dataset.walletTaken, { tx_hash: hash });
+      if (!result.cancel_tx) { done(result.message, result.filled_wh ? "success" : "info"); return; }
+      ss.notify(result.message, "info");
+      try {
+        await signAndWait(result.cancel_tx);
+        done(result.cancelled_message, "success");
+      } catch (err) { done(err.message, "error"); }
+    } catch (err) { done(err.message, "error"); }
+  }
+  document.addEventListener("submit", (e) => {
+    const form = e.target.closest("form[data-wallet-take]");
+    if (!form) return;
+    e.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
+    walletTake(form);
+  }, true);
+
   const dialog = document.getElementById("offer-dialog");
   const body = document.getElementById("offer-dialog-body");
   if (!dialog || !body || typeof dialog.showModal !== "function") return; // no <dialog>: the links open the page
@@ -35,7 +96,7 @@
     body.replaceChildren(...Array.from(doc.body.childNodes));
     dialog.showModal();
     const form = body.querySelector("form");
-    if (form) {
+    if (form && !form.dataset.walletTake) {
       form.addEventListener("submit", () => {
         form.setAttribute("aria-busy", "true");
         setTimeout(() => body.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
