@@ -195,3 +195,13 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def stop_interval_mining(rpc_url: str) -> None:
+    """Stop anvil's interval miner (before a state dump: no block is mined after its snapshot). Best effort: a node
+    that does not answer is already stopping."""
+    try:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "evm_setIntervalMining", "params": [0]}
+        requests.post(rpc_url, json=body, timeout=5)
+    except requests.RequestException:
+        pass

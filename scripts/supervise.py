@@ -396,7 +396,9 @@ class Supervisor:
             # 3 blocks behind at 1.5 GB, so block followers skipped the new ones). No block after the snapshot.
             head = None
             if rpc:
-                rpc_call(rpc, "evm_setIntervalMining", [0])
+                from energy_chain.anvil import stop_interval_mining  # the demo's chain is anvil
+
+                stop_interval_mining(rpc)
                 head = block_number(rpc)
             self._stop_one(run, run.proc.pid, chain=True)
             self._reap(run)

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from scripts import merge_translations
 from scripts.merge_translations import placeholders
+from tests.webapp.conftest import Chain
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.formatting import round_window, timefmt, zone
@@ -22,6 +24,19 @@ from webapp.i18n import duration, localize, term
 from webapp.models import ChainTx, User
 from webapp.text import Text
 from webapp.units import fmt_kwh, fmt_myr
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory, databases):
+    """This module's own chain (one per database backend): its orders meet an empty book, whatever other test
+    files on the same worker left resting in theirs."""
+    from energy_chain.anvil import start_anvil
+
+    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
+    try:
+        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
+    finally:
+        anvil.stop()
 
 
 def test_browser_language_picks_malay(client):

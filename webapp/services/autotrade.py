@@ -315,9 +315,12 @@ def turn_on(user: User, bounds: Bounds) -> MandateTerms:
 def typed_data_for(user: User, bounds: Bounds) -> dict[str, Any]:
     """Browser wallet: the EIP-712 typed data of the grant, for eth_signTypedData_v4, and its deadline."""
     terms = _terms(bounds)
-    deadline = int(time.time()) + SIGNATURE_SECONDS
     with chain().guard():
-        typed = _client().typed_data(user.address, terms, deadline)
+        mandates = _client()
+        # The contract compares the deadline with block time, which a dev chain may have moved past the clock.
+        now = max(int(time.time()), int(mandates.chain.w3.eth.get_block("latest")["timestamp"]))
+        deadline = now + SIGNATURE_SECONDS
+        typed = mandates.typed_data(user.address, terms, deadline)
     return {"typed_data": _json_safe(typed), "deadline": deadline, "terms": terms_dict(terms)}
 
 
