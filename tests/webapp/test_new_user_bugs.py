@@ -214,6 +214,7 @@ def test_the_seed_grants_the_demo_mandates_once_and_the_pages_say_the_agents_run
     from webapp.services.context import keys
 
     app.config["AGENT_HEARTBEAT"] = str(tmp_path / "agents.json")
+    app.config["DEMO_BOT_HEARTBEAT"] = str(tmp_path / "no-bot.json")  # a bot another test ran is not this demo's
     with app.app_context():
         app.extensions["chain"].operator().resync()
         demo_seed.seed(app, "demo-password-1", round_seconds=None, out=lambda *_: None)
