@@ -278,7 +278,7 @@
   const eth = window.ethereum;
   async function postJson(url, body) {
     const r = await fetch(url, { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(body) });
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(body || {}) });
     const data = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
     return data;
@@ -323,5 +323,21 @@
     } catch (err) { notify(err.message, "error"); }
     form.dataset.confirmed = "";
   }
-  window.solarshare = { notify, parseDecimal, _ };
+  async function signAndWait(tx) {
+    let hash;
+    try {
+      const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
+      hash = (await postJson("/api/v1/tx/raw", { raw: typeof raw === "string" ? raw : raw.raw })).tx_hash;
+    } catch (signErr) {
+      hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
+    }
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const st = await (await fetch("/api/v1/tx/" + hash, { credentials: "same-origin" })).json();
+      if (st.status === "success") return hash;
+      if (st.status === "failed") throw new Error(st.message || _("The transaction was rejected."));
+    }
+    throw new Error(_("The transaction %(hash)s is not mined yet; reload the page later.", { hash }));
+  }
+  window.solarshare = { notify, parseDecimal, _, postJson, signAndWait };
 })();

@@ -8,7 +8,6 @@
   const eth = window.ethereum;
   const ss = window.solarshare || { notify: (m) => window.alert(m), parseDecimal: (t) => ({ text: t }) };
   const _ = ss._ || ((m, vars) => m.replace(/%\((\w+)\)s/g, (all, k) => (vars && k in vars ? String(vars[k]) : all)));
-  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const storeKey = "solarshare.sealed." + (document.body.dataset.address || "").toLowerCase();
 
   function remember(entry) {
@@ -22,29 +21,7 @@
     remember({ id: d.commitment, salt: d.salt, round: d.round, side: d.side, price: d.price, amount_wh: d.amount, order: d.order });
   });
 
-  async function postJson(url, body) {
-    const r = await fetch(url, { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(body || {}) });
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
-    return data;
-  }
-  async function signAndWait(tx) {
-    let hash;
-    try {
-      const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
-      hash = (await postJson("/api/v1/tx/raw", { raw: typeof raw === "string" ? raw : raw.raw })).tx_hash;
-    } catch (signErr) {
-      hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
-    }
-    for (let i = 0; i < 60; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const st = await (await fetch("/api/v1/tx/" + hash, { credentials: "same-origin" })).json();
-      if (st.status === "success") return hash;
-      if (st.status === "failed") throw new Error(st.message || _("The transaction was rejected."));
-    }
-    throw new Error(_("The transaction %(hash)s is not mined yet; reload the page later.", { hash }));
-  }
+  const { postJson, signAndWait } = ss; // shared with the market's order flow (app.js)
 
   async function commit(form) {
     const side = (form.querySelector("input[name=side]:checked") || {}).value;
