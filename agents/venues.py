@@ -127,7 +127,7 @@ class AuctionVenue:
         eff = effective_price(side, price, self._tariffs)
         order_id = self._next_id
         book = self._book[side]
-        hint = hint_for(book, side, eff, order_id)
+        hint = hint_for(book, side, eff)
         position = next((i + 1 for i, e in enumerate(book) if e.id == hint), 0)
         book.insert(position, BookEntry(order_id, eff, amount_wh))
         self._next_id += 1

@@ -15,9 +15,10 @@ import {IMandatedVenue} from "../interfaces/IMandatedVenue.sol";
 import {Side} from "../interfaces/MarketTypes.sol";
 
 /// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
-/// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: submission walks at most
-///         MAX_HINT_WALK positions, `clearRound` at most `maxSteps` matches, `claim` is O(1) per order (the fill
-///         follows from the order's rank against the marginal order), so no transaction touches every participant.
+/// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: booking reads a price index of
+///         at most 11 words (a hint walk of at most MAX_HINT_WALK steps may spare it), `clearRound` does at most
+///         `maxSteps` matches, `claim` is O(1) per order (the fill follows from the order's rank against the marginal
+///         order), so no transaction touches every participant.
 contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -38,6 +39,8 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
 
     mapping(uint64 roundId => Round) private _rounds;
     mapping(uint64 orderId => Order) private _orders;
+    /// @dev Prices in use and the last order at each, per round and side: where a new order goes, whatever its hint.
+    AuctionBook.Index private _index;
     uint64 private _nextOrderId = 1;
     uint64 private _intervalSeconds = 900;
     uint64 private _revealSeconds = 300;
@@ -148,7 +151,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
         uint128 price = _checkOrder(r, o.roundId, msg.sender, side, limitPrice, amountWh);
         AuctionRules.checkDeposit(o, orderId, side, price, amountWh);
         (o.side, o.price, o.amountWh) = (side, price, amountWh);
-        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
+        AuctionBook.insert(_orders, _index, r, o, orderId, limitPrice, hintPrevId);
     }
 
     /// @inheritdoc IDoubleAuction
@@ -387,7 +390,7 @@ contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
             deposit = amountWh;
             o.energyDeposit = deposit;
         }
-        AuctionBook.insert(_orders, r, o, orderId, limitPrice, hintPrevId);
+        AuctionBook.insert(_orders, _index, r, o, orderId, limitPrice, hintPrevId);
         (side == Side.Buy ? _money : _energy).safeTransferFrom(owner, address(this), deposit);
     }
 

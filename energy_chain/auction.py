@@ -17,9 +17,8 @@ from web3.exceptions import Web3RPCError
 from web3.logs import DISCARD
 
 from energy_chain.approvals import UNLIMITED, approve_function, retry_after_approval
-from energy_chain.clearing import Side, Tariffs, effective_price, precedes
+from energy_chain.clearing import Side, Tariffs, effective_price
 from energy_chain.client import ChainClient, TxFailed
-from energy_chain.hints import with_fresh_hints
 from energy_chain.signer import Signer
 
 CONTRACT = "DoubleAuction"
@@ -59,16 +58,19 @@ def commitment_hash(side: Side, price: int, amount_wh: int, salt: bytes, owner: 
     return bytes(Web3.keccak(encoded))
 
 
-def hint_for(book: Sequence[BookEntry], side: Side, price: int, order_id: int) -> int:
-    """The booked order the new order (effective `price`, id `order_id`) goes after; 0 = the head.
+def hint_for(book: Sequence[BookEntry], side: Side, price: int) -> int:
+    """The booked order a new order at effective `price` goes after (0 = the head): the last one at an equal or
+    better price, since equal prices go by booking order and the new order is booked last (a submission, or a
+    reveal whatever its commitment's id).
 
-    `book` is one side in matching order. Binary search: O(log n) on a book read once per round.
+    `book` is one side in matching order. Binary search: O(log n) on a book read once per round. The hint only
+    saves gas: the contract books the order at the same place whatever hint it gets.
     """
     lo, hi = 0, len(book)
     while lo < hi:
         mid = (lo + hi) // 2
         e = book[mid]
-        if precedes(side, e.price, e.id, price, order_id):
+        if e.price == price or (e.price > price if side == Side.BUY else e.price < price):
             lo = mid + 1
         else:
             hi = mid
@@ -107,15 +109,12 @@ class AuctionClient:
             return Tariffs(*self.tariffs())
         return Tariffs(int(r["retailPrice"]), int(r["feedInTariff"]))
 
-    def hint(self, round_id: int, side: Side, price: int, order_id: int | None = None) -> int:
-        """The hint an order at limit `price` needs: found in the round's book at its effective (grid-banded) price.
-
-        `order_id` is the id the order will get (default: the next one; a reveal passes its commitment's id).
+    def hint(self, round_id: int, side: Side, price: int) -> int:
+        """The hint for an order at limit `price` (a submission or a reveal: both join their price group last),
+        found in the round's book at its effective (grid-banded) price. A gas saving only: any hint books it right.
         """
         effective = effective_price(side, price, self.round_tariffs(round_id))
-        if order_id is None:
-            order_id = int(self.contract.functions.nextOrderId().call())
-        return hint_for(self.book(round_id, side), side, effective, order_id)
+        return hint_for(self.book(round_id, side), side, effective)
 
     def round(self, round_id: int) -> dict[str, Any]:
         values = self.contract.functions.getRound(round_id).call()
@@ -190,8 +189,8 @@ class AuctionClient:
                 return self._send(fn, signer, gas)
             return retry_after_approval(self.chain, signer, self.contract.address, lambda: self._send(fn, signer, gas))
 
-        # a hint that went stale past the walk's bound before mining: sent again with a fresh one (energy_chain.hints)
-        receipt = with_fresh_hints(send, lambda: self.hint(round_id, side, price), hint)
+        # No retry for stale hints: the contract books the order at its exact place whatever the hint (a gas saving).
+        receipt = send(self.hint(round_id, side, price) if hint is None else hint)
         return int(self.contract.events.OrderBooked().process_receipt(receipt, errors=DISCARD)[0]["args"]["orderId"])
 
     def commit(
@@ -225,7 +224,7 @@ class AuctionClient:
         """Reveal a commitment in the reveal window; computes the hint from the current book unless given."""
         if hint is None:
             round_id = int(self.contract.functions.getOrder(order_id).call()[1])
-            hint = self.hint(round_id, side, price, order_id)
+            hint = self.hint(round_id, side, price)
         fn = self.contract.functions.revealOrder(order_id, int(side), price, amount_wh, salt, hint)
         return self._send(fn, signer, GAS_REVEAL)
 

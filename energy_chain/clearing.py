@@ -23,12 +23,22 @@ class Tariffs:
 
 @dataclass(frozen=True)
 class Order:
-    """An order as the owner gave it: `price` is the limit before the grid band. `id` orders equal prices."""
+    """An order as the owner gave it: `price` is the limit before the grid band.
+
+    Equal prices go by booking order (IDoubleAuction rule 2): `booked` is the order's place among its side's
+    bookings, i.e. its reveal in a sealed round (1 = revealed first); 0 (open rounds) means booking follows the id.
+    """
 
     id: int
     side: Side
     price: int
     amount_wh: int
+    booked: int = 0
+
+    @property
+    def rank(self) -> int:
+        """Booking rank among equal prices (lower = booked earlier): `booked`, or the id in open rounds."""
+        return self.booked or self.id
 
 
 @dataclass(frozen=True)
@@ -73,24 +83,26 @@ def effective_price(side: Side, price: int, tariffs: Tariffs) -> int:
     return max(price, tariffs.feed_in)
 
 
-def precedes(side: Side, price_a: int, id_a: int, price_b: int, id_b: int) -> bool:
-    """Whether order A is matched before order B on `side` (effective prices)."""
+def precedes(side: Side, price_a: int, rank_a: int, price_b: int, rank_b: int) -> bool:
+    """Whether order A is matched before order B on `side` (effective prices; ranks: booking order, `Order.rank`)."""
     if price_a == price_b:
-        return id_a < id_b
+        return rank_a < rank_b
     return price_a > price_b if side == Side.BUY else price_a < price_b
 
 
-def sort_key(side: Side, price: int, order_id: int) -> tuple[int, int]:
-    """Sort key giving matching order: bids by price descending, asks ascending, then id ascending."""
-    return (-price if side == Side.BUY else price, order_id)
+def sort_key(side: Side, price: int, rank: int) -> tuple[int, int]:
+    """Sort key giving matching order: bids by price descending, asks ascending, then booking rank ascending."""
+    return (-price if side == Side.BUY else price, rank)
 
 
 def book_side(orders: Iterable[Order], side: Side, tariffs: Tariffs) -> list[Order]:
-    """One side of the book in matching order, with effective prices."""
+    """One side of the book in matching order, with effective prices (equal prices: earlier booked first)."""
     eff = [
-        Order(o.id, o.side, effective_price(o.side, o.price, tariffs), o.amount_wh) for o in orders if o.side == side
+        Order(o.id, o.side, effective_price(o.side, o.price, tariffs), o.amount_wh, o.booked)
+        for o in orders
+        if o.side == side
     ]
-    return sorted(eff, key=lambda o: sort_key(side, o.price, o.id))
+    return sorted(eff, key=lambda o: sort_key(side, o.price, o.rank))
 
 
 BAND_DIVISOR = 10  # AuctionClearing.BAND_DIVISOR: the price band is a tenth of the volume-maximising trade

@@ -18,8 +18,9 @@ import {IMandatedVenue} from "./IMandatedVenue.sol";
 ///         1. Grid band: a bid above the round's retail price counts as a bid at retail (nobody pays more than
 ///            the grid asks); an ask below the feed-in tariff counts as an ask at feed-in (nobody sells for less
 ///            than the grid pays). The effective price is what is stored, escrowed and matched.
-///         2. Bids are ordered by price descending, asks by price ascending; equal prices by order id ascending
-///            (earlier submission, or earlier commitment in sealed mode, first).
+///         2. Bids are ordered by price descending, asks by price ascending; equal prices by booking order, earlier
+///            booked first: submission in open rounds (= order id order), reveal in sealed rounds (a late reveal
+///            joins its price group last, whenever it committed).
 ///         3. Volume pass: walk both lists from the top: while the current bid's price >= the current ask's
 ///            price, trade min(remaining bid, remaining ask) Wh between them and move past whichever is exhausted.
 ///            The Wh so traded is Q, the most the book can trade. Q = 0: no trade, price 0, volume 0.
@@ -69,6 +70,8 @@ interface IDoubleAuction is IMandatedVenue {
     /// @param next Next order in the sorted book (0 = tail).
     /// @param moneyDeposit Settlement units escrowed (bids; sealed commitments may escrow both tokens).
     /// @param energyDeposit Wh escrowed (asks).
+    /// @param bookSeq Sealed rounds: the order's place among its side's reveals (1 = revealed first), its rank among
+    ///        equal prices; 0 in open rounds (there the id is the rank).
     /// @param commitment Sealed mode: keccak256(abi.encode(side, price, amountWh, salt, owner)); zero otherwise.
     struct Order {
         address owner;
@@ -81,6 +84,7 @@ interface IDoubleAuction is IMandatedVenue {
         uint64 next;
         uint128 moneyDeposit;
         uint128 energyDeposit;
+        uint64 bookSeq;
         bytes32 commitment;
     }
 
@@ -194,13 +198,6 @@ interface IDoubleAuction is IMandatedVenue {
     /// @param price The price given.
     /// @param amountWh The amount given.
     error DoubleAuctionOrderTooLarge(uint256 price, uint256 amountWh);
-    /// @notice Thrown when the insertion hint is not a booked order of the same round and side.
-    /// @param hintId The hint given.
-    error DoubleAuctionInvalidHint(uint64 hintId);
-    /// @notice Thrown when the hint is more than maxHintSteps() positions away from the right place.
-    /// @param hintId The hint given.
-    /// @param maxWalk The bound.
-    error DoubleAuctionHintTooFar(uint64 hintId, uint256 maxWalk);
     /// @notice Thrown when an order id does not exist.
     /// @param orderId The id.
     error DoubleAuctionUnknownOrder(uint64 orderId);
@@ -391,15 +388,19 @@ interface IDoubleAuction is IMandatedVenue {
 
     // ------------------------------------------------------------------ trading
     /// @notice Places an open bid or ask in the current round, escrowing money (bid: ceil(price*Wh/1000) at the
-    ///         effective price) or energy (ask: amountWh), and inserts it in the sorted book after `hintPrevId`.
-    /// @dev A stale hint is corrected by walking at most maxHintSteps() positions.
+    ///         effective price) or energy (ask: amountWh), and books it at the tail of its price group in the sorted
+    ///         book. The place never depends on the hint: at a price already booked it follows that price's last
+    ///         order; at a new price, the last order of the nearest better price (found in an on-chain price index).
+    /// @dev The hint only saves gas at a new price: it is walked at most maxHintSteps() positions, then the index
+    ///      answers. Any hint (stale, 0, of another round or side, not an order) books the order at the same place.
     /// @param roundId The current round (`currentRoundId()`); a different one reverts, so a late order never
     ///        lands in the next round by surprise.
     /// @param side Bid or ask.
     /// @param limitPrice Highest (bid) or lowest (ask) price, settlement units per kWh: 1..maxPrice(), a bid at or
     ///        above the round's feed-in tariff, an ask at or below its retail price.
     /// @param amountWh Energy, minAmount()..maxAmount() Wh. An owner books one side per round (no self-trade).
-    /// @param hintPrevId The booked order of the same round and side that should precede it (0 = the head).
+    /// @param hintPrevId The booked order of the same round and side expected to precede it (0 = the head); a gas
+    ///        saving only.
     /// @return orderId The new order's id.
     function submitOrder(uint64 roundId, Side side, uint128 limitPrice, uint128 amountWh, uint64 hintPrevId)
         external
@@ -437,7 +438,8 @@ interface IDoubleAuction is IMandatedVenue {
         external
         returns (uint64 orderId);
 
-    /// @notice Sealed rounds, reveal window: opens a commitment and inserts the order into the sorted book.
+    /// @notice Sealed rounds, reveal window: opens a commitment and books the order into the sorted book, at the tail
+    ///         of its price group (equal prices rank by reveal order, see rule 2).
     /// @param orderId The commitment.
     /// @param side Bid or ask.
     /// @param limitPrice The committed price.
@@ -569,7 +571,8 @@ interface IDoubleAuction is IMandatedVenue {
     /// @return The maximum, Wh.
     function maxAmount() external pure returns (uint256);
 
-    /// @notice Most positions a stale insertion hint is corrected by.
+    /// @notice Most positions the contract walks from an insertion hint before its price index finds the place
+    ///         instead (a hint only saves gas; no hint makes an order fail).
     /// @return The bound.
     function maxHintSteps() external pure returns (uint256);
 

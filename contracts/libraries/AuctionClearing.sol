@@ -183,6 +183,8 @@ library AuctionClearing {
         (uint64 m, uint128 mFill) =
             side == Side.Buy ? (r.marginalBid, r.marginalBidFillWh) : (r.marginalAsk, r.marginalAskFillWh);
         if (id == m) return mFill;
-        return AuctionBook.precedes(side, o.price, id, orders[m].price, m) ? o.amountWh : 0;
+        IDoubleAuction.Order storage mo = orders[m];
+        uint64 rank = AuctionBook.rankOf(r, o, id);
+        return AuctionBook.precedes(side, o.price, rank, mo.price, AuctionBook.rankOf(r, mo, m)) ? o.amountWh : 0;
     }
 }

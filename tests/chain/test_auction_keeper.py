@@ -33,7 +33,7 @@ def _kwh_round(chain: AuctionChain, n: int = N) -> int:
     for k in range(2 * n):
         side = Side.BUY if k % 2 == 0 else Side.SELL
         price = 450_000 if side == Side.BUY else 250_000
-        hint = hint_for(books[side], side, price, first + k)
+        hint = hint_for(books[side], side, price)
         books[side].append(BookEntry(first + k, price, KWH))
         orders.append((k % 10, int(side), price, KWH, hint))  # even traders buy, odd ones sell: no self-trade
     assert all(r["status"] == 1 for r in chain.send_batch(chain.submit_calls(round_id, orders)))

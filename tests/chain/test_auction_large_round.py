@@ -39,7 +39,7 @@ def test_thousand_per_side_clears_in_bounded_steps(chain: AuctionChain) -> None:
         price = rng.randrange(250_000, 450_000, 500) if side == Side.BID else rng.randrange(200_000, 400_000, 500)
         amount = rng.choice([500, 1_000, 1_500, rng.randrange(1, 5_000)])
         oid, eff = first + k, effective_price(side, price, TARIFFS)
-        hint = hint_for(books[side], side, eff, oid)
+        hint = hint_for(books[side], side, eff)
         books[side].append(BookEntry(oid, eff, amount))
         books[side].sort(key=lambda e, s=side: sort_key(s, e.price, e.id))
         orders.append(Order(oid, side, price, amount))

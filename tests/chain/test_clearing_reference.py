@@ -8,6 +8,7 @@ from energy_chain.clearing import (
     Side,
     Tariffs,
     band,
+    book_side,
     clear,
     cost_rounded_down,
     cost_rounded_up,
@@ -79,11 +80,28 @@ def test_curves_are_cumulative_steps() -> None:
 
 def test_hint_for_finds_predecessor_with_time_priority() -> None:
     book = [BookEntry(1, 400_000, 1), BookEntry(3, 300_000, 1), BookEntry(5, 300_000, 1)]
-    assert hint_for(book, BID, 500_000, 9) == 0
-    assert hint_for(book, BID, 300_000, 9) == 5  # equal price: after earlier orders
-    assert hint_for(book, BID, 300_000, 4) == 3  # a reveal with an older id goes between
-    assert hint_for(book, BID, 350_000, 9) == 1
-    assert hint_for([], ASK, 1, 1) == 0
+    assert hint_for(book, BID, 500_000) == 0
+    assert hint_for(book, BID, 300_000) == 5  # equal price: after every order booked before it
+    assert hint_for(book, BID, 350_000) == 1
+    assert hint_for(book, BID, 200_000) == 5
+    asks = [BookEntry(2, 200_000, 1), BookEntry(8, 250_000, 1), BookEntry(4, 250_000, 1)]  # sealed: 4 revealed last
+    assert hint_for(asks, ASK, 250_000) == 4 and hint_for(asks, ASK, 199_999) == 0 and hint_for(asks, ASK, 220_000) == 2
+    assert hint_for([], ASK, 1) == 0
+
+
+def test_sealed_equal_prices_go_by_reveal_order_not_commitment_id() -> None:
+    # Commitments 1, 2, 3 at one price, revealed 3, 1, 2: the reveal order is the time priority.
+    orders = [
+        Order(1, BID, 350_000, 3, booked=2),
+        Order(2, BID, 350_000, 3, booked=3),
+        Order(3, BID, 350_000, 3, booked=1),
+        Order(4, ASK, 350_000, 4, booked=1),
+    ]
+    r = clear(orders, T)
+    assert r.fills == {1: 1, 2: 0, 3: 3, 4: 4}
+    assert (r.price, r.marginal_bid) == (350_000, 1)
+    assert [o.id for o in book_side(orders, BID, T)] == [3, 1, 2]
+    assert Order(9, BID, 1, 1).rank == 9 and Order(9, BID, 1, 1, booked=2).rank == 2  # open rounds: the id
 
 
 def test_commitment_hash_is_deterministic_and_binds_every_field() -> None:

@@ -30,8 +30,6 @@ register({
     "DoubleAuctionWrongMode": Text("This round takes sealed bids only."),
     "DoubleAuctionZeroAmount": Text("The amount must be greater than zero."),
     "DoubleAuctionOrderTooLarge": Text("Price out of range: price times amount is too large."),
-    "DoubleAuctionHintTooFar": Text("The auction book moved while submitting; please try again."),
-    "DoubleAuctionInvalidHint": Text("The auction book moved while submitting; please try again."),
     "DoubleAuctionNotOwner": Text("That auction order is not yours."),
     "DoubleAuctionInvalidTariffs": Text("The feed-in tariff must be below the retail price."),
     "DoubleAuctionAlreadyClaimed": Text("Auction order {orderId} was already settled."),
@@ -107,8 +105,7 @@ def submit(user: User, side: str, price: int, amount_wh: int, wait: bool = False
         auction = client()
         round_id = auction.current_round_id()
         tariffs = auction.round_tariffs(round_id)
-        next_id = int(auction.contract.functions.nextOrderId().call())
-        hint = hint_for(auction.book(round_id, s), s, effective_price(s, price, tariffs), next_id)
+        hint = hint_for(auction.book(round_id, s), s, effective_price(s, price, tariffs))
     args = (round_id, int(s), price, amount_wh, hint)
     token = "settlement" if s == Side.BID else "energy"
 

@@ -213,7 +213,7 @@ def _reveal_args(row: SealedCommitment) -> tuple[int, int, int, int, bytes, int]
                     else _("The reveal window is over: the deposit comes back less %(p)d %% at settlement.",
                            p=FORFEIT_PERCENT))  # fmt: skip
             raise UserError(what, "not_reveal_phase", 409)
-        hint = auction.hint(row.round_id, SIDES[row.side], row.limit_price, row.order_id)
+        hint = auction.hint(row.round_id, SIDES[row.side], row.limit_price)
     return (row.order_id, int(SIDES[row.side]), row.limit_price, row.amount_wh, bytes.fromhex(row.salt[2:]), hint)
 
 
