@@ -4,6 +4,8 @@ fallback, administration, and every phase error as a named revert."""
 import brownie
 import pytest
 
+from energy_chain.clearing import Order as ClearingOrder
+from energy_chain.clearing import Side, Tariffs, book_side
 from tests.contracts import auction_fixtures as fx
 from tests.contracts.auction_fixtures import (
     ASK,
@@ -93,24 +95,47 @@ def test_book_is_sorted_with_time_priority_whatever_the_hint(auction, traders, r
     assert plain(list(auction.bookPage(rid, BID, b, 2)[0])) == [d, a]
 
 
-def test_hint_of_other_side_or_round_reverts(auction, traders, rid):
+def reference_ids(auction, rid, side):
+    """The side's ids in the order the rule gives (energy_chain.clearing, open round: booking = id order)."""
+    ids, prices, amounts = auction.bookPage(rid, side, 0, 10_000)
+    orders = [ClearingOrder(int(i), Side(side), int(p), int(a)) for i, p, a in zip(ids, prices, amounts, strict=True)]
+    return [o.id for o in book_side(orders, Side(side), Tariffs(RETAIL, FEED_IN))]
+
+
+def test_nonsense_hints_are_ignored(auction, traders, rid):
     alice, carol = traders[0], traders[2]
     ask = order_id(submit(auction, carol, ASK, 300_000, 1, rid))
-    with brownie.reverts(f"DoubleAuctionInvalidHint: {ask}"):
-        submit(auction, alice, BID, 300_000, 1, rid, hint=ask)
-    with brownie.reverts("DoubleAuctionInvalidHint: 999"):
-        submit(auction, alice, BID, 300_000, 1, rid, hint=999)
+    a = order_id(submit(auction, alice, BID, 300_000, 1, rid, hint=ask))  # a hint of the other side
+    b = order_id(submit(auction, alice, BID, 400_000, 1, rid, hint=999))  # no such order
+    c = order_id(submit(auction, alice, BID, 350_000, 1, rid, hint=2**64 - 1))
+    assert book_ids(auction, rid, BID) == [b, c, a]
+    assert auction.maxHintSteps() == 4
 
 
-def test_hint_too_far_reverts_and_exact_hint_works(auction, traders, rid):
-    alice = traders[0]
-    ids = [order_id(submit(auction, alice, BID, 400_000, 1, rid))]
-    for i in range(1, 66):  # a descending ladder built with exact hints (always after the last one)
-        ids.append(order_id(submit(auction, alice, BID, 400_000 - i, 1, rid, hint=ids[-1])))
-    with brownie.reverts(revert_pattern=r"DoubleAuctionHintTooFar: 0, 64"):
-        submit(auction, alice, BID, FEED_IN, 1, rid, hint=0)  # belongs at the tail, 66 steps from the head
-    tail = order_id(submit(auction, alice, BID, FEED_IN, 1, rid, hint=ids[-1]))
-    assert book_ids(auction, rid, BID)[-1] == tail
+@pytest.mark.parametrize("hint", ["stale", "zero", "nonsense"])
+def test_a_spam_wall_between_hint_and_mining_cannot_fail_an_honest_order(auction, traders, rid, hint):
+    """The honest bids read their hints, then a spammer books 130 bids at distinct prices between each hint and its
+    price and a same-price group (also at retail, where every bid above retail lands) before they are mined: the
+    old bounded walk (64) reverted DoubleAuctionHintTooFar; now each is booked at its exact place."""
+    alice, spammer, carol = traders[0], traders[1], traders[2]
+    top = order_id(submit(auction, alice, BID, 400_000, 1, rid))
+    first_retail = order_id(submit(auction, alice, BID, 900_000, 1, rid))  # effective price: retail
+    floor = order_id(submit(auction, alice, BID, FEED_IN, 1, rid))
+    ask = order_id(submit(auction, carol, ASK, 300_000, 1, rid))
+    hints = {"stale": (top, first_retail), "zero": (0, 0), "nonsense": (ask, 10**9)}[hint]
+    for i in range(130):  # distinct prices between the honest bid's hint (400 000) and its price (300 000)
+        submit(auction, spammer, BID, 399_000 - 700 * i, 1, rid, hint=top)
+    for _ in range(70):  # a same-price group at the honest price and at retail, all booked before the honest bids
+        submit(auction, spammer, BID, 300_000, 1, rid)
+        submit(auction, spammer, BID, 600_000, 1, rid, hint=first_retail)
+    honest = order_id(submit(auction, alice, BID, 300_000, 1, rid, hint=hints[0]))
+    capped = order_id(submit(auction, alice, BID, 800_000, 1, rid, hint=hints[1]))
+    fresh = order_id(submit(auction, alice, BID, 250_001, 1, rid, hint=hints[0]))  # a price nobody booked yet
+    got = book_ids(auction, rid, BID)
+    assert got == reference_ids(auction, rid, BID) and len(got) == 4 + 130 + 140 + 2
+    assert got.index(honest) == got.index(floor) - 2  # last of the 300 000 group, before the fresh price
+    assert got.index(capped) == 71 and got.index(fresh) == len(got) - 2  # last of the retail group; above feed-in
+    assert got[0] == first_retail and got[72] == top
 
 
 def test_zero_and_oversized_orders_revert(auction, traders, rid):

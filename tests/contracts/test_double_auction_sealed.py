@@ -140,17 +140,24 @@ def test_empty_commitments_and_open_orders_revert_in_sealed_round(auction, trade
         submit(auction, alice, BID, 300_000, 10, rid)
 
 
-def test_reveals_keep_commit_time_priority(auction, traders, rid, stranger):
-    alice, bob, carol = traders[:3]
+def test_equal_prices_rank_by_reveal_order_not_commitment(auction, traders, rid, stranger):
+    """Commitments 1, 2, 3 at one price revealed 3, 1, 2 (stale, zero and nonsense hints): each reveal joins the
+    tail of its price group, and settlement rations by that order (a late reveal costs priority)."""
+    alice, bob, dave, carol = traders[0], traders[1], traders[3], traders[2]
     first = commit(auction, alice, BID, 300_000, 10, rid)
     second = commit(auction, bob, BID, 300_000, 10, rid)
-    ask = commit(auction, carol, ASK, 300_000, 10, rid)
+    third = commit(auction, dave, BID, 300_000, 10, rid)
+    ask = commit(auction, carol, ASK, 300_000, 15, rid)
     to_reveal(auction, rid)
-    auction.revealOrder(second, BID, 300_000, 10, SALT, 0, {"from": bob})
-    auction.revealOrder(first, BID, 300_000, 10, SALT, second, {"from": alice})  # stale hint: walks back
-    auction.revealOrder(ask, ASK, 300_000, 10, SALT, 0, {"from": carol})
-    assert plain(list(auction.bookPage(rid, BID, 0, 10)[0])) == [first, second]
+    auction.revealOrder(third, BID, 300_000, 10, SALT, 0, {"from": dave})
+    auction.revealOrder(first, BID, 300_000, 10, SALT, 999, {"from": alice})  # nonsense hint
+    auction.revealOrder(second, BID, 300_000, 10, SALT, third, {"from": bob})  # stale hint
+    auction.revealOrder(ask, ASK, 300_000, 15, SALT, first, {"from": carol})  # hint of the other side
+    assert plain(list(auction.bookPage(rid, BID, 0, 10)[0])) == [third, first, second]
+    assert [auction.getOrder(i)["bookSeq"] for i in (third, first, second, ask)] == [1, 2, 3, 1]
     end_round(auction, rid)
     auction.closeRound(rid, {"from": stranger})
     auction.clearRound(rid, 10, {"from": stranger})
-    assert auction.settlementOf(first)[0] == 10 and auction.settlementOf(second)[0] == 0
+    assert auction.getRound(rid)["marginalBid"] == first
+    fills = [auction.settlementOf(i)[0] for i in (third, first, second, ask)]
+    assert fills == [10, 5, 0, 15]
