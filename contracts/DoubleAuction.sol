@@ -15,10 +15,9 @@ import {IMandatedVenue} from "../interfaces/IMandatedVenue.sol";
 import {Side} from "../interfaces/MarketTypes.sol";
 
 /// @title DoubleAuction: periodic call market with a uniform clearing price, bounded gas per transaction
-/// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: booking reads a price index of
-///         at most 11 words (a hint walk of at most MAX_HINT_WALK steps may spare it), `clearRound` does at most
-///         `maxSteps` matches, `claim` is O(1) per order (the fill follows from the order's rank against the marginal
-///         order), so no transaction touches every participant.
+/// @notice See IDoubleAuction for the clearing rule. Gas per transaction is bounded: booking reads at most 11 price
+///         index words (AuctionBook), `clearRound` does at most `maxSteps` matches, `claim` is O(1) per order (its fill
+///         follows from its rank against the marginal order), so no transaction touches every participant.
 contract DoubleAuction is IDoubleAuction, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 

@@ -22,11 +22,15 @@ from energy_chain.client import ChainClient, TxFailed
 from energy_chain.signer import Signer
 
 CONTRACT = "DoubleAuction"
-# Gas limits (measured in reports/gas.json, with headroom): a submission walks at most MAX_HINT_WALK (64) positions.
-GAS_SUBMIT = 700_000
+# Gas limits (measured in reports/gas.json, with headroom), bounds for the worst case, not estimates. Booking costs
+# most for a side's first order of a round: it opens the round and writes its six fresh price-index words (~22k each)
+# and a tail pointer, 401 503 measured for a submission, 321 698 for a reveal ("first bid of a fresh round", "bid into
+# an empty book"). Any later order reads at most 11 index words and walks at most maxHintSteps (4) positions, and
+# writes at most 5 fresh index words (prices that differ above bit 35), which stays below that.
+GAS_SUBMIT = 500_000
 GAS_MANDATE = 60_000  # what submitOrderFor adds (TradingMandate.authorize; reports/gas.json), with room
 GAS_COMMIT = 300_000
-GAS_REVEAL = 700_000
+GAS_REVEAL = 450_000
 GAS_CLOSE = 100_000
 GAS_CLAIM = 200_000
 GAS_CLAIM_EACH = 50_000

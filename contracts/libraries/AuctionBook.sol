@@ -19,10 +19,11 @@ library AuctionBook {
 
     /// @notice Where new orders go: the prices in use per round and side and the last order booked at each.
     /// @param words PriceIndex sets, namespace (roundId << 1) | side.
-    /// @param tails Last booked order per round, side and effective price, key (namespace << 64) | price.
+    /// @param tails Last booked order per side and effective price (key (side << 64) | price) as (roundId << 64) | id:
+    ///        an entry of an earlier round reads as none, and is rewritten (5k gas) rather than created (22k).
     struct Index {
         mapping(uint256 => uint256) words;
-        mapping(uint256 => uint64) tails;
+        mapping(uint256 => uint256) tails;
     }
 
     /// @notice Whether order A comes before order B in matching order on `side`.
@@ -147,15 +148,20 @@ library AuctionBook {
     ) private returns (uint64 prev, uint64 next) {
         uint128 price = o.price;
         uint256 ns = (uint256(o.roundId) << 1) | uint8(o.side);
-        uint256 tailKey = (ns << 64) | price;
-        prev = index.tails[tailKey];
+        prev = _tail(index, o.roundId, o.side, price);
         if (prev != 0) {
             next = orders[prev].next; // the price is booked already: after its last order
         } else {
             (prev, next) = _locateNewPrice(orders, index, head, ns, o, price, hint);
             PriceIndex.add(index.words, ns, price);
         }
-        index.tails[tailKey] = id;
+        index.tails[(uint256(uint8(o.side)) << 64) | price] = (uint256(o.roundId) << 64) | id;
+    }
+
+    /// @dev The last order booked at `price` on `side` of round `roundId` (0 = none yet).
+    function _tail(Index storage index, uint64 roundId, Side side, uint256 price) private view returns (uint64) {
+        uint256 entry = index.tails[(uint256(uint8(side)) << 64) | price];
+        return entry >> 64 == roundId ? uint64(entry) : 0;
     }
 
     /// @dev Where an order at `price`, a price no order of its side and round has yet, goes: between `prev` and
@@ -178,7 +184,7 @@ library AuctionBook {
         uint256 better =
             side == Side.Buy ? PriceIndex.above(index.words, ns, price) : PriceIndex.below(index.words, ns, price);
         if (better == 0) return (0, head); // no better price: the new head (prices are >= 1, so 0 means none)
-        prev = index.tails[(ns << 64) | better];
+        prev = _tail(index, o.roundId, side, better);
         next = orders[prev].next;
     }
 

@@ -13,7 +13,7 @@ from web3.logs import DISCARD
 
 from energy_chain import Signer
 from energy_chain.approvals import APPROVE_GAS, approve_function
-from energy_chain.auction import GAS_SUBMIT, commitment_hash
+from energy_chain.auction import GAS_COMMIT, GAS_SUBMIT, commitment_hash
 from energy_chain.clearing import Side, cost_rounded_up
 from energy_chain.txbatch import send_calls
 from scripts.gas_report import GasContext
@@ -113,11 +113,23 @@ class _Bench:
             seller,
         )
         if n >= 100:
-            # The hint is 60 positions early (a stale hint): the contract walks forward to the right place.
+            # The hint is 60 positions early (a stale hint): after a walk of maxHintSteps the price index answers.
             self.measure(
                 "submitOrder",
-                f"bid into a book of {n} bids, hint 60 positions stale",
-                self.fns.submitOrder(rid, 0, 450_000 - 70, 1_000, ids[2 * 10]),
+                f"bid at a new price into a book of {n} bids, hint 60 positions stale (index answers)",
+                self.fns.submitOrder(rid, 0, 450_000 - 70 * 2 - 1, 1_000, ids[2 * 10]),
+                buyer,
+            )
+            self.measure(
+                "submitOrder",
+                f"bid at a new price into a book of {n} bids, hint 0 (index answers)",
+                self.fns.submitOrder(rid, 0, 450_000 - 80 * 2 - 1, 1_000, 0),
+                buyer,
+            )
+            self.measure(
+                "submitOrder",
+                f"bid at a booked price into a book of {n} bids, hint 0 (after its last order)",
+                self.fns.submitOrder(rid, 0, 450_000 - 90, 1_000, 0),
                 buyer,
             )
         self.end_round(rid)
@@ -141,6 +153,23 @@ class _Bench:
             self.row("clearRound", f"{n} per side, total over {len(gases)} transactions", sum(gases))
         return ids
 
+    def fresh_round(self) -> None:
+        """The index's costs in a round of its own: a side's first order creates its six index words (the worst
+        case), later new prices rewrite or create the words on their path, equal prices only move a tail pointer."""
+        rid = self.new_round()
+        buyer, seller = self.traders[2], self.traders[3]
+        first = int(self.fns.nextOrderId().call())
+        cases = [
+            ("first bid of a fresh round, hint 0 (6 fresh index words)", buyer, 0, 450_000, 0),
+            ("first ask of a fresh round, hint 0 (6 fresh index words)", seller, 1, 250_000, 0),
+            ("bid at a new price in the same 128-price word, exact hint", buyer, 0, 449_999, first),
+            ("bid at a new price 2 words away (1 fresh index word), hint 0", buyer, 0, 449_700, 0),
+            ("bid at a new price far below (2 fresh index words), nonsense hint", buyer, 0, 200_000, 10**9),
+            ("bid at a booked price (after its last order), hint 0", buyer, 0, 449_999, 0),
+        ]
+        for case, who, side, price, hint in cases:
+            self.measure("submitOrder", case, self.fns.submitOrder(rid, side, price, 1_000, hint), who)
+
     def claims(self, ids: list[int]) -> None:
         self.measure("claim", "filled bid (energy + money refund)", self.fns.claim(ids[0]), self.keeper)
         self.measure("claim", "filled ask (money + energy refund)", self.fns.claim(ids[1]), self.keeper)
@@ -162,10 +191,25 @@ class _Bench:
                 self.ctx.client.w3.eth.get_transaction_receipt(receipt["transactionHash"]), errors=DISCARD
             )[0]["args"]["orderId"]
         )
+        bob = self.traders[2]
+        second = oid + 1
+        self.send_all([
+            (self.fns.commitOrder(rid, commitment_hash(Side.BID, 400_000, 2_000, salt, bob.address), deposit, 0), bob,
+             GAS_COMMIT)
+        ])  # fmt: skip
         self.rpc("evm_setNextBlockTimestamp", rid + INTERVAL)
         self.rpc("evm_mine")
         self.measure(
-            "revealOrder", "bid into an empty book", self.fns.revealOrder(oid, 0, 400_000, 2_000, salt, 0), alice
+            "revealOrder",
+            "bid into an empty book (first of its round: 6 fresh index words)",
+            self.fns.revealOrder(oid, 0, 400_000, 2_000, salt, 0),
+            alice,
+        )
+        self.measure(
+            "revealOrder",
+            "bid at the same price, hint 0 (after its last order; rank stored)",
+            self.fns.revealOrder(second, 0, 400_000, 2_000, salt, 0),
+            bob,
         )
         self.send_all([(self.fns.setSchedule(900, 300, False), self.ctx.signer(0), 100_000)])
 
@@ -177,6 +221,7 @@ def measure(ctx: GasContext) -> None:
         ids = bench.book_and_clear(n)
     bench.claims(ids)
     bench.book_and_clear(1_000)
+    bench.fresh_round()
     bench.sealed()
 
 
