@@ -113,17 +113,18 @@ class _Bench:
             seller,
         )
         if n >= 100:
-            # The hint is 60 positions early (a stale hint): after a walk of maxHintSteps the price index answers.
+            # A new best price with a hint 10 positions too deep (stale): after a walk of maxHintSteps (4) the price
+            # index answers (the old 64-step walk would have walked the 11 positions back).
             self.measure(
                 "submitOrder",
-                f"bid at a new price into a book of {n} bids, hint 60 positions stale (index answers)",
-                self.fns.submitOrder(rid, 0, 450_000 - 70 * 2 - 1, 1_000, ids[2 * 10]),
+                f"bid at a new best price into a book of {n} bids, hint 10 positions stale (index answers)",
+                self.fns.submitOrder(rid, 0, 450_007, 1_000, ids[2 * 10]),
                 buyer,
             )
             self.measure(
                 "submitOrder",
-                f"bid at a new price into a book of {n} bids, hint 0 (index answers)",
-                self.fns.submitOrder(rid, 0, 450_000 - 80 * 2 - 1, 1_000, 0),
+                f"bid at a new price below the book's {n} prices, hint 0 (index answers)",
+                self.fns.submitOrder(rid, 0, 450_000 - n - 50, 1_000, 0),
                 buyer,
             )
             self.measure(
