@@ -24,8 +24,9 @@ from energy_chain.signer import Signer
 CONTRACT = "DoubleAuction"
 # Gas limits (measured in reports/gas.json, with headroom), bounds for the worst case, not estimates. Booking costs
 # most for a side's first order of a round: it opens the round and writes its six fresh price-index words (~22k each)
-# and a tail pointer, 401 503 measured for a submission, 321 698 for a reveal ("first bid of a fresh round", "bid into
-# an empty book"). Any later order reads at most 11 index words and walks at most maxHintSteps (4) positions, and
+# and a tail pointer: 401 503 measured for a submission at a price never booked before (384 737 in reports/gas.json,
+# "first bid of a fresh round", where the price's tail slot was used by an earlier round), 322 032 for a reveal ("bid
+# into an empty book"). Any later order reads at most 11 index words, walks at most maxHintSteps (4) positions and
 # writes at most 5 fresh index words (prices that differ above bit 35), which stays below that.
 GAS_SUBMIT = 500_000
 GAS_MANDATE = 60_000  # what submitOrderFor adds (TradingMandate.authorize; reports/gas.json), with room
