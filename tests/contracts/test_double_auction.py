@@ -123,11 +123,14 @@ def test_a_spam_wall_between_hint_and_mining_cannot_fail_an_honest_order(auction
     floor = order_id(submit(auction, alice, BID, FEED_IN, 1, rid))
     ask = order_id(submit(auction, carol, ASK, 300_000, 1, rid))
     hints = {"stale": (top, first_retail), "zero": (0, 0), "nonsense": (ask, 10**9)}[hint]
+    # The spammer's own orders carry exact hints (each after the one before), so only the honest orders meet the wall.
+    last = top
     for i in range(130):  # distinct prices between the honest bid's hint (400 000) and its price (300 000)
-        submit(auction, spammer, BID, 399_000 - 700 * i, 1, rid, hint=top)
+        last = order_id(submit(auction, spammer, BID, 399_000 - 700 * i, 1, rid, hint=last))
+    last_retail = first_retail
     for _ in range(70):  # a same-price group at the honest price and at retail, all booked before the honest bids
-        submit(auction, spammer, BID, 300_000, 1, rid)
-        submit(auction, spammer, BID, 600_000, 1, rid, hint=first_retail)
+        last = order_id(submit(auction, spammer, BID, 300_000, 1, rid, hint=last))
+        last_retail = order_id(submit(auction, spammer, BID, 600_000, 1, rid, hint=last_retail))
     honest = order_id(submit(auction, alice, BID, 300_000, 1, rid, hint=hints[0]))
     capped = order_id(submit(auction, alice, BID, 800_000, 1, rid, hint=hints[1]))
     fresh = order_id(submit(auction, alice, BID, 250_001, 1, rid, hint=hints[0]))  # a price nobody booked yet
