@@ -65,3 +65,37 @@ def test_sealed_round_through_the_client(chain: AuctionChain) -> None:
         assert auction.settlement_of(ghost) == (0, 0, 4_500, 0, 0)  # unrevealed: no fill, 10 % of the deposit forfeited
     finally:
         auction._send(auction.contract.functions.setSchedule(chain.interval, 600, False), dev_signer(0), 100_000)
+
+
+def test_a_spam_wall_mined_in_the_same_block_ahead_of_honest_orders_cannot_fail_them(chain: AuctionChain) -> None:
+    """Issue 15 item C: the honest orders' hints are read from the live book, then a spammer's 130 bids at distinct
+    prices between hint and price and a same-price group of 70 land in the SAME block, ahead of them. Each honest
+    order (stale hint, hint 0, a nonsense hint) is booked at its exact place; the old 64-step walk reverted."""
+    auction, (alice, bob, spammer, carol) = chain.auction, chain.traders
+    client, fns = chain.client, chain.contract.functions
+    rid = chain.start_new_round()
+    top = auction.submit(alice, Side.BID, 400_000, 10)
+    ask = auction.submit(carol, Side.ASK, 300_000, 10)
+    stale = auction.hint(rid, Side.BID, 300_000)  # read before the spam: `top`
+    assert stale == top
+    first = int(fns.nextOrderId().call())
+    calls = [(fns.submitOrder(rid, 0, 399_000 - 700 * i, 10, first + i - 1 if i else top), spammer, 300_000)
+             for i in range(130)]  # fmt: skip
+    calls += [(fns.submitOrder(rid, 0, 300_000, 10, first + 129 + i), spammer, 300_000) for i in range(70)]
+    honest = [(fns.submitOrder(rid, 0, 300_000, 10, h), bob, 500_000) for h in (stale, 0, ask, 10**9)]
+    chain.rpc("evm_setAutomine", False)
+    try:
+        hashes = [client.send_raw(signer.sign(client.build_tx(fn, signer, gas))) for fn, signer, gas in calls + honest]
+        chain.rpc("evm_mine")
+    finally:
+        chain.rpc("evm_setAutomine", True)
+    receipts = client.wait_for_receipts(hashes)
+    mined = [receipts[h] for h in hashes]
+    assert len({r["blockNumber"] for r in mined}) == 1  # one block
+    assert all(int(r["status"], 16) == 1 for r in mined)
+    spam_last = max(int(r["transactionIndex"], 16) for r in mined[: len(calls)])
+    assert all(int(r["transactionIndex"], 16) > spam_last for r in mined[len(calls) :])  # the wall came first
+    ids = [e.id for e in auction.book(rid, Side.BID)]
+    honest_ids = ids[-4:]
+    assert honest_ids == list(range(first + 200, first + 204))  # the tail of the 300 000 group, in booking order
+    assert ids == [top, *range(first, first + 130), *range(first + 130, first + 200), *honest_ids]
