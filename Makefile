@@ -56,6 +56,9 @@ setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) $(MO_FILES) ## install what is missing
 
 $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
 	brownie compile --all
+	@# solcjs can crash (wasm out of memory) without Brownie reporting it: every contract must have its artifact.
+	@for f in contracts/*.sol; do n=$$(basename $$f .sol); test -s build/contracts/$$n.json || \
+	  { echo "compile failed: no build/contracts/$$n.json for $$f" >&2; exit 1; }; done
 	@touch $@
 
 compile: setup $(BUILD_STAMP) ## compile the contracts (offline, solcjs through the shim)

@@ -300,26 +300,7 @@ contract OfferSettlement is IOfferSettlement, IMandatedVenue, IERC5267 {
             v.recovered = signer;
             return _fail(v, Check.BadSignature);
         }
-        OfferLib.State memory s = _state(o, v.offerHash);
-        v.filled = s.filled;
-        Check validity = _validity(o, s);
-        if (validity != Check.Ok) {
-            if (validity == Check.SaltInUse) v.need = s.heldUntil; // when the lane frees
-            return _fail(v, validity);
-        }
-        if (s.filled >= o.amountWh) return _fail(v, Check.Filled);
-        uint256 remaining = o.amountWh - s.filled;
-        if (amount > remaining) {
-            if (!clamp) {
-                (v.have, v.need) = (remaining, amount);
-                return _fail(v, Check.ExceedsRemaining);
-            }
-            v.amount = amount = remaining;
-        }
-        if (amount < _minFill && amount != remaining) return _fail(v, Check.BelowMinimum);
-        v.cost = OfferLib.cost(o.price, amount);
-        if (v.cost == 0) return _fail(v, Check.ZeroCost);
-        (v.result, v.have, v.need) = OfferLib.funding(_energy, _money, address(this), o.seller, buyer, amount, v.cost);
+        return _terms(o, buyer, clamp, v);
     }
 
     /// @dev The checks after the signature's (validity, remainder, minimum, cost, funding) into `v`.

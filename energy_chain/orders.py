@@ -21,7 +21,6 @@ from energy_chain.approvals import ensure_approvals, retry_after_approval
 from energy_chain.client import ChainClient
 from energy_chain.enums import Side, Status
 from energy_chain.events import DecodedEvent, EventDecoder
-from energy_chain.hints import with_fresh_hints
 from energy_chain.signer import Signer
 
 WH_PER_KWH = 1000
@@ -49,7 +48,7 @@ def hint_from_levels(levels: list[tuple[int, int]], side: Side, price: int) -> i
     """The placement hint from a depth snapshot (best first): the last level at or better than `price`, 0 if none.
 
     Saves one call per order under load; when `price` is deeper than the snapshot this is its last level, and the
-    contract walks on from there (bounded by maxHintSteps).
+    contract walks on from there (maxHintSteps levels, then its price index answers).
     """
     hint = 0
     for level_price, _ in levels:
@@ -222,9 +221,9 @@ class OrderBookClient:
     ) -> PlaceResult:
         """Place and wait; returns the order id and what matched. Raises TxFailed (decoded) on a revert.
 
-        A placement that meets a missing allowance approves the book and is sent once more; one whose hint went
-        stale so far that the contract's walk gave up (OrderBookHintTooFar: levels landed between the hint's read
-        and the mining) is sent again with a fresh hint (energy_chain.hints).
+        A placement that meets a missing allowance approves the book and is sent once more. No hint makes it fail:
+        one gone stale (levels landed between its read and the mining) walks a few levels, then the contract's price
+        index finds the position.
         """
 
         return self._place(
@@ -266,17 +265,15 @@ class OrderBookClient:
     def _place(
         self, signer: Signer, build: Any, side: Side, price: int, gas: int, hint: int | None, approve: bool
     ) -> PlaceResult:
-        """Send `build(hint)`: a stale hint is read again (energy_chain.hints); with `approve`, a missing allowance
-        approves the book and sends once more (energy_chain.approvals)."""
-
-        def send(h: int) -> dict[str, Any]:
-            fn = build(h)
-            if not approve:
-                return self._send(fn, signer, gas)
-            return retry_after_approval(self.chain, signer, self.address, lambda: self._send(fn, signer, gas))
-
-        receipt = with_fresh_hints(send, lambda: self.hint_for(side, price), hint)
-        return self.place_result(receipt)
+        """Send `build(hint)` (`hint=None`: read now; a hint gone stale only costs gas: the book's price index finds
+        the position); with `approve`, a missing allowance approves the book and sends once more
+        (energy_chain.approvals)."""
+        fn = build(self.hint_for(side, price) if hint is None else hint)
+        if not approve:
+            return self.place_result(self._send(fn, signer, gas))
+        return self.place_result(
+            retry_after_approval(self.chain, signer, self.address, lambda: self._send(fn, signer, gas))
+        )
 
     def place_result(self, receipt: dict[str, Any]) -> PlaceResult:
         """Decode a placement's receipt (a web3 receipt or a raw JSON-RPC one)."""

@@ -125,12 +125,6 @@ interface IOrderBook is IMandatedVenue {
     /// @param account The caller.
     /// @param amount The amount that failed to move.
     error OrderBookTransferFailed(address token, address account, uint256 amount);
-    /// @notice Thrown when a new price level's position is more than `maxSteps` levels away from the hint.
-    /// @param side The side of the book.
-    /// @param price The new level's price.
-    /// @param hintPrice The hint given.
-    /// @param maxSteps The walk bound.
-    error OrderBookHintTooFar(Side side, uint256 price, uint256 hintPrice, uint256 maxSteps);
     /// @notice Thrown when an address parameter is zero.
     error OrderBookZeroAddress();
     /// @notice Thrown when an admin parameter is out of range.
@@ -201,8 +195,10 @@ interface IOrderBook is IMandatedVenue {
     /// @param amount Size in Wh, minAmount()..maxAmount().
     /// @param expiry Unix time from which the order can no longer fill; 0 for none.
     /// @param maxFills Most resting orders to visit while matching (capped at MAX_FILLS); 0 never matches.
-    /// @param hintPrice An existing price level on the order's side at or better than `price` (e.g. from
-    ///        findHint), used only when a new level must be linked; 0 or a stale hint walks from the best level.
+    /// @param hintPrice An existing price level on the order's side better than `price` (e.g. from findHint), used
+    ///        only when a new level must be linked, to save gas: 0 walks from the best level, and a hint more than
+    ///        maxHintSteps() levels off (stale, or any value at all) is replaced by the book's price index. No hint
+    ///        makes a placement fail.
     /// @return orderId The new order's id (also when it filled completely).
     function placeOrder(Side side, uint128 price, uint128 amount, uint64 expiry, uint256 maxFills, uint128 hintPrice)
         external
@@ -253,7 +249,8 @@ interface IOrderBook is IMandatedVenue {
     /// @param minAmount New minimum in Wh, 1..maxAmount().
     function setMinAmount(uint128 minAmount) external;
 
-    /// @notice Sets how many levels a stale hint may be away from the right position. Admin only.
+    /// @notice Sets how many levels the hint walk takes before the price index finds the position instead (a gas
+    ///         trade-off: neither way fails). Admin only.
     /// @param maxHintSteps New bound, 1..10 000.
     function setMaxHintSteps(uint256 maxHintSteps) external;
 
@@ -303,7 +300,7 @@ interface IOrderBook is IMandatedVenue {
         returns (uint256[] memory ids, uint256 next);
 
     /// @notice The hint to pass to placeOrder for a new level at `price`: the nearest existing level on `side` at
-    ///         or better than `price` (0 when `price` would be the best). Walks from the best level.
+    ///         better than `price` (0 when `price` would be the best), from the price index (bounded reads).
     /// @param side Buy or Sell.
     /// @param price The price of the order to place.
     /// @return hintPrice The hint.
@@ -317,7 +314,7 @@ interface IOrderBook is IMandatedVenue {
     /// @return The minimum.
     function minAmount() external view returns (uint256);
 
-    /// @notice Bound of the hint walk, in levels.
+    /// @notice Levels the hint walk takes before the price index is asked.
     /// @return The bound.
     function maxHintSteps() external view returns (uint256);
 

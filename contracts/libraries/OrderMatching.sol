@@ -62,6 +62,7 @@ library OrderMatching {
         mapping(uint256 id => Fills) fills;
         mapping(uint256 price => PriceLevelList.Level) bids;
         mapping(uint256 price => PriceLevelList.Level) asks;
+        mapping(uint256 word => uint256 bits) index; // PriceIndex of both sides' levels (namespace: sideKey)
         mapping(address owner => uint32 trader) traderOf;
         mapping(uint256 trader => address owner) ownerOf;
     }
@@ -136,7 +137,7 @@ library OrderMatching {
                 removed = _fill(b, t, lvl, m, makerId, best);
             }
             if (removed && lvl.head == 0) {
-                (, uint256 worse) = book.remove(best);
+                (, uint256 worse) = book.remove(b.index, sideKey(!t.buy), best);
                 if (t.buy) h.bestAsk = uint40(worse);
                 else h.bestBid = uint40(worse);
             }
@@ -176,9 +177,10 @@ library OrderMatching {
             lvl.total += uint88(t.remaining); // < 2^40 orders of < 2^40 Wh each
             return IOrderBook.Status.Open;
         }
-        (uint256 better, uint256 worse) =
-            book.findPosition(t.buy, t.buy ? h.bestBid : h.bestAsk, t.price, hint, h.maxHintSteps);
-        if (book.insert(t.price, better, worse, t.id, t.remaining)) {
+        (uint256 better, uint256 worse) = book.findPosition(
+            b.index, sideKey(t.buy), t.buy, t.buy ? h.bestBid : h.bestAsk, t.price, hint, h.maxHintSteps
+        );
+        if (book.insert(b.index, sideKey(t.buy), t.price, better, worse, t.id, t.remaining)) {
             if (t.buy) h.bestBid = uint40(t.price);
             else h.bestAsk = uint40(t.price);
         }
@@ -214,7 +216,7 @@ library OrderMatching {
             o.status = status;
         }
         if (lvl.head == 0) {
-            (bool wasBest, uint256 worse) = book.remove(price);
+            (bool wasBest, uint256 worse) = book.remove(b.index, sideKey(buy), price);
             if (wasBest) {
                 if (buy) b.head.bestBid = uint40(worse);
                 else b.head.bestAsk = uint40(worse);
@@ -251,6 +253,11 @@ library OrderMatching {
     /// @notice One side's price levels: bids when `buy`, else asks.
     function levels(Book storage b, bool buy) internal view returns (mapping(uint256 => PriceLevelList.Level) storage) {
         return buy ? b.bids : b.asks;
+    }
+
+    /// @notice A side's namespace in the book's PriceIndex: 1 for bids, 0 for asks.
+    function sideKey(bool buy) internal pure returns (uint256) {
+        return buy ? 1 : 0;
     }
 
     /// @notice Settlement units for `amount` Wh at `price` per kWh, floored (price, amount < 2^40: no overflow).

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-
 /// @title PriceIndex: which prices are in use, found in a bounded number of reads without any caller hint
 /// @notice A 128-ary tree of bit words over 42-bit prices (the markets' prices are < 2^40): a word at level 0 holds one
 ///         bit per price of a block of 128 prices, a word at level k one bit per non-empty word of level k - 1. The
@@ -61,7 +59,7 @@ library PriceIndex {
             uint256 prefix = price >> (BITS * level);
             uint256 bit = prefix & 127;
             uint256 lower = words[_key(ns, level, prefix >> BITS)] & ((1 << bit) - 1);
-            if (lower != 0) return _descend(words, ns, level, (prefix & ~uint256(127)) | Math.log2(lower), true);
+            if (lower != 0) return _descend(words, ns, level, (prefix & ~uint256(127)) | _highest(lower), true);
         }
         return 0;
     }
@@ -95,14 +93,25 @@ library PriceIndex {
         while (level != 0) {
             --level;
             uint256 children = words[_key(ns, level, prefix)] & CHILDREN; // non-empty: its parent's bit is set
-            prefix = (prefix << BITS) | (highest ? Math.log2(children) : _lowest(children));
+            prefix = (prefix << BITS) | (highest ? _highest(children) : _lowest(children));
         }
         return prefix;
     }
 
-    /// @dev Index of the lowest set bit of a non-zero word.
+    /// @dev Index of the lowest set bit of a non-zero word below 2^128.
     function _lowest(uint256 word) private pure returns (uint256) {
-        return Math.log2(word & (~word + 1)); // word != 0, so ~word + 1 does not overflow
+        return _highest(word & (~word + 1)); // word != 0, so ~word + 1 does not overflow; isolates the lowest bit
+    }
+
+    /// @dev Index of the highest set bit of a non-zero word below 2^128 (binary search, 7 steps).
+    function _highest(uint256 word) private pure returns (uint256 bit) {
+        if (word >> 64 != 0) (word, bit) = (word >> 64, bit + 64);
+        if (word >> 32 != 0) (word, bit) = (word >> 32, bit + 32);
+        if (word >> 16 != 0) (word, bit) = (word >> 16, bit + 16);
+        if (word >> 8 != 0) (word, bit) = (word >> 8, bit + 8);
+        if (word >> 4 != 0) (word, bit) = (word >> 4, bit + 4);
+        if (word >> 2 != 0) (word, bit) = (word >> 2, bit + 2);
+        if (word >> 1 != 0) bit += 1;
     }
 
     /// @dev Storage key of the word at `level` that covers the prices starting `prefix` (price >> 7 * (level + 1)).

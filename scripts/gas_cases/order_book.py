@@ -156,6 +156,27 @@ def measure(ctx: GasContext) -> None:
                 MAKER_WH,
                 ask(0),
             )
+        if n == SIZES[-1]:
+            # Past the walk's bound the price index finds the place: the worst a hint (or a wall of levels) can do.
+            _place(
+                ctx,
+                book,
+                alice,
+                f"sell, new level below a wall of {LEVELS} levels, hint 0 (price index) ({tag})",
+                Side.SELL,
+                ask(LEVELS - 1) - 7,
+                MAKER_WH,
+            )
+            _place(
+                ctx,
+                book,
+                alice,
+                f"sell, new level far from every other price (fresh index words) ({tag})",
+                Side.SELL,
+                2**39 + 12_345,
+                MAKER_WH,
+                ask(LEVELS - 1),
+            )
 
     # Cancel: from the middle of a 10-order level, and the only order of a level (the level is unlinked).
     middle = book.contract.functions.levelOrders(int(Side.SELL), ask(5), 0, 20).call()[0]

@@ -122,8 +122,9 @@ def test_profile_page_warns_and_changes_the_display_name(server, browser):
     log_in(browser, server, "farid", DEMO_PASSWORD)
     try:
         browser.find_element(By.ID, "nav-profile").click()
-        warning = wait_for(browser, "#lost-password-warning")
-        assert "you lose the wallet" in warning.text
+        wait_for(browser, "#lost-password-warning")
+        # Flashes slide in from opacity 0 (0.25 s): WebDriver reads no text until they are visible.
+        wait_text(browser, "if you lose your password, you lose the wallet")
         field = browser.find_element(By.ID, "display_name")
         field.clear()
         field.send_keys("Farid's flat")

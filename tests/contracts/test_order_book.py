@@ -434,17 +434,74 @@ def test_stale_hint_walks_towards_the_right_place(book, traders):
     assert _levels(book, SELL) == sorted([p * 1000 for p in range(1, 11)] + [2_500, 4_500])
 
 
-def test_hint_too_far_reverts_with_its_bound(book, traders, admin):
+def test_an_order_far_from_its_hint_is_placed_by_the_price_index(book, traders, admin):
+    """A wall of levels between the hint and the price (here: more than the walk bound) cannot make a placement fail:
+    past the walk's bound the book's price index finds the position (issue #15 C)."""
     alice = traders[0]
     for p in range(1, 11):
         place(book, alice, SELL, p * 1000, 100, hint=(p - 1) * 1000)
     book.setMaxHintSteps(3, {"from": admin})
-    with brownie.reverts(f"OrderBookHintTooFar: {SELL}, 9500, 0, 3"):
-        place(book, alice, SELL, 9_500, 100)
-    with brownie.reverts(f"OrderBookHintTooFar: {SELL}, 9500, 2000, 3"):
-        place(book, alice, SELL, 9_500, 100, hint=2_000)
-    place(book, alice, SELL, 9_500, 100, hint=book.findHint(SELL, 9_500))
-    assert book.findHint(SELL, 9_500) == 9_000 and book.findHint(SELL, 500) == 0
+    place(book, alice, SELL, 9_500, 100)  # no hint: 9 levels from the best
+    place(book, alice, SELL, 8_500, 100, hint=2_000)  # stale hint, 6 levels off
+    place(book, alice, SELL, 7_500, 100, hint=123)  # not a level at all
+    place(book, alice, SELL, 1_500, 100, hint=10_000)  # a hint on the wrong side of the price, 9 levels off
+    expected = sorted([p * 1000 for p in range(1, 11)] + [9_500, 8_500, 7_500, 1_500])
+    assert _levels(book, SELL) == expected
+    assert book.findHint(SELL, 9_700) == 9_500 and book.findHint(SELL, 500) == 0 and book.findHint(SELL, 1_000) == 0
+    assert book.findHint(BUY, 5_000) == 0  # the other side is empty
+
+
+@pytest.mark.parametrize("side", [SELL, BUY])
+def test_the_worst_placement_the_index_makes_stays_under_the_sdks_gas_bound(book, traders, side):
+    """The SDK sends placements with a fixed gas limit (energy_chain.orders.place_gas), a bound and not an estimate:
+    the index path at its worst (a full walk first, 11 word reads, 5 fresh index words) must fit in it."""
+    from energy_chain.orders import place_gas
+
+    alice = traders[0]
+    wall = [1_000 * k for k in range(1, 21)] if side == SELL else [2**39 + 1_000 * k for k in range(1, 21)]
+    for p in wall:
+        place(book, alice, side, p, MIN_WH, max_fills=0)
+    far = 2**39 + 12_345 if side == SELL else 1_000 + 12_345  # worse than the whole wall, in untouched index words
+    tx = place(book, alice, side, far, MIN_WH, max_fills=0, hint=0)  # hint 0: walks from the best level, then index
+    assert _levels(book, side)[-1] == far
+    print(f"worst index placement ({'sell' if side == SELL else 'buy'}): {tx.gas_used} gas, bound {place_gas(0)}")
+    assert tx.gas_used < place_gas(0)
+
+
+def _nearest_better(levels: set[int], side: int, price: int) -> int:
+    better = [p for p in levels if (p > price if side == BUY else p < price)]
+    return (min(better) if side == BUY else max(better)) if better else 0
+
+
+@pytest.mark.parametrize("side", [SELL, BUY])
+def test_the_price_index_finds_every_position_across_the_whole_price_range(book, traders, admin, side):
+    """Levels placed and removed at random prices over 1..2^40-1 (around every word boundary of the index), each with
+    a hint that is useless on purpose: the book stays sorted and findHint equals the nearest better level."""
+    import random
+
+    rng = random.Random(15 + side)
+    alice = traders[0]
+    book.setMaxHintSteps(1, {"from": admin})
+    edges = [100, 127, 128, 129, 255, 256, 16_383, 16_384, 16_385, 2**21 - 1, 2**21, 2**28, 2**35 - 1, 2**35]
+    edges += [2**40 - 2, 2**40 - 1]
+    levels: dict[int, int] = {}  # price -> order id
+    for step in range(110):
+        if levels and rng.random() < 0.35:
+            price = rng.choice(sorted(levels))
+            book.cancelOrder(levels.pop(price), {"from": alice})
+        else:
+            price = rng.choice(edges) if rng.random() < 0.5 else rng.randrange(1, 2**40)
+            if price < 100:
+                price += 100  # 10 Wh below 100 per kWh would cost nothing (OrderBookZeroCost)
+            if price in levels:
+                continue
+            hint = rng.choice([0, rng.randrange(1, 2**40), *(sorted(levels)[:1] or [0])])
+            levels[price] = place(book, alice, side, price, MIN_WH, max_fills=0, hint=hint).return_value
+        if step % 5 == 0:
+            assert _levels(book, side) == sorted(levels, reverse=side == BUY)
+            for probe in [*rng.sample(edges, 3), rng.randrange(1, 2**40)]:
+                assert book.findHint(side, probe) == _nearest_better(set(levels), side, probe), (probe, sorted(levels))
+    assert _levels(book, side) == sorted(levels, reverse=side == BUY)
 
 
 def test_joining_an_existing_level_ignores_the_hint(book, traders, admin):
@@ -491,7 +548,7 @@ def test_level_orders_pages(book, traders):
 
 def test_parameters_and_tokens(book, energy, money):
     assert (book.energyToken(), book.settlementToken()) == (energy, money)
-    assert (book.minAmount(), book.maxHintSteps(), book.maxFillsCap()) == (MIN_WH, 64, 100)
+    assert (book.minAmount(), book.maxHintSteps(), book.maxFillsCap()) == (MIN_WH, 8, 100)
     assert book.maxPrice() == book.maxAmount() == book.maxExpiry() == 2**40 - 1
 
 

@@ -38,7 +38,7 @@ def test_user_facing_errors_have_messages(interface):
 def test_the_imports_register_their_messages():
     # webapp.services.trading and .auctions add their contracts' sentences when imported (as the app does).
     assert webapp.services.trading and webapp.services.auctions and webapp.services.autotrade
-    assert "OrderBookHintTooFar" in MESSAGES and "DoubleAuctionWrongPhase" in MESSAGES
+    assert "OrderBookNotOwner" in MESSAGES and "DoubleAuctionWrongPhase" in MESSAGES
 
 
 def test_message_formats_arguments():

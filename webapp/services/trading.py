@@ -19,7 +19,6 @@ from sqlalchemy import or_, select
 
 from energy_chain.approvals import approve_and_retry
 from energy_chain.codec import calldata
-from energy_chain.hints import with_fresh_hints
 from energy_chain.orders import CANCEL_GAS, DEFAULT_MAX_FILLS, OrderBookClient, Side, cost, place_gas
 from webapp.chain.messages import register
 from webapp.errors import TransactionRejected, UserError
@@ -50,9 +49,6 @@ register({
     "OrderBookOrderNotOpen": Text("Order {orderId} is no longer open."),
     "OrderBookNotOwner": Text("Order {orderId} is not yours."),
     "OrderBookUnknownOrder": Text("There is no order {orderId}."),
-    # Only after HINT_RETRIES + 1 attempts, each with a hint read afresh (see _place_once).
-    "OrderBookHintTooFar": Text("The order book kept changing faster than your order could be placed (tried again "
-                                "with the book read afresh each time); nothing was placed. Please try again later."),
 })  # fmt: skip
 
 
@@ -195,10 +191,10 @@ def placement(tx_hash: str) -> dict[str, Any]:
 
 
 def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wait: bool) -> str | dict[str, Any]:
-    """One placeOrder transaction. A hint that went stale before mining or before the preflight simulation (levels
-    landed between its read and the order: OrderBookHintTooFar) is read again and the order sent again, up to
-    HINT_RETRIES times, by the SDK's rule (energy_chain.hints). Only when the outcome is known here: with `wait` or
-    the preflight simulation; a transaction sent without either reports its revert at /api/v1/tx/<hash>."""
+    """One placeOrder transaction. Its hint is read from the chain now; one that goes stale before mining (levels
+    landed in between) costs a little gas, never the order: the book's price index finds the position. A revert
+    for any other reason is known here with `wait` or the preflight simulation; a transaction sent without either
+    reports it at /api/v1/tx/<hash>."""
     signer = signer_for(user)
     service = chain()
     client = _client()
@@ -206,28 +202,24 @@ def _place_once(user: User, s: Side, price: int, amount_wh: int, expiry: int, wa
     # The gas limit is the bound for any book the chain can reach before mining, never an estimate of today's book.
     gas = place_gas(MAX_FILLS)
 
-    def read_hint() -> int:
-        # The hint comes from the chain, not from the depth snapshot: a snapshot is stale under load and holds only
-        # its first levels, so a wall of levels deeper than it (or added since) made every order below it revert.
-        with service.guard(token):
-            return client.hint_for(s, price)
+    # The hint comes from the chain, not from the depth snapshot (stale under load, and only its first levels): a
+    # good hint saves the walk; any hint places the order.
+    with service.guard(token):
+        hint = client.hint_for(s, price)
 
     def approve() -> None:
         with service.guard():
             client.ensure_approvals(signer)
 
-    def send_with(hint: int) -> str | dict[str, Any]:
-        args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
+    args = (int(s), price, amount_wh, expiry, MAX_FILLS, hint)
 
-        def send() -> str | dict[str, Any]:
-            if wait or current_app.config["PREFLIGHT"]:
-                with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
-                    service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
-            return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
+    def send() -> str | dict[str, Any]:
+        if wait or current_app.config["PREFLIGHT"]:
+            with service.guard(token):  # simulate first: a revert is reported at once and no nonce is spent
+                service.client.estimate_gas(client.contract.functions.placeOrder(*args), signer.address)
+        return service.send(signer, BOOK, "placeOrder", args, wait=wait, token=token, gas=gas)
 
-        return approve_and_retry(send, approve, (TransactionRejected,))
-
-    result = with_fresh_hints(send_with, read_hint, None, failures=(TransactionRejected,))
+    result = approve_and_retry(send, approve, (TransactionRejected,))
     if isinstance(result, str):
         return result
     return _placement(client, result, amount_wh)

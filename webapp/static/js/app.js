@@ -306,24 +306,14 @@
       const confirmed = form.querySelector("input[name=price_confirmed]");
       const tx = await postJson("/api/v1/orders/prepare", { side: s.side, price_sen: s.priceText, amount_kwh: s.amountText,
         confirm_unusual_price: Boolean(confirmed && confirmed.value === "1") });
-      let hash;
-      try {
-        const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
-        hash = (await postJson("/api/v1/tx/raw", { raw: typeof raw === "string" ? raw : raw.raw })).tx_hash;
-      } catch (signErr) {
-        hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
-      }
-      notify(_("Order sent: %(hash)s. Waiting for the chain…", { hash }), "info");
-      for (let i = 0; i < 30; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const st = await (await fetch("/api/v1/tx/" + hash)).json();
-        if (st.status === "success") { location.reload(); return; }
-        if (st.status === "failed") { notify(st.message || _("The order was rejected."), "error"); return; }
-      }
+      await signAndWait(tx, (hash) => notify(_("Order sent: %(hash)s. Waiting for the chain…", { hash }), "info"));
+      location.reload();
+      return;
     } catch (err) { notify(err.message, "error"); }
     form.dataset.confirmed = "";
   }
-  async function signAndWait(tx) {
+  // Sign `tx` in the wallet (or let it send), relay it, wait until mined; `onSent(hash)` once it is on its way.
+  async function signAndWait(tx, onSent) {
     let hash;
     try {
       const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
@@ -331,6 +321,7 @@
     } catch (signErr) {
       hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
     }
+    if (onSent) onSent(hash);
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 1000));
       const st = await (await fetch("/api/v1/tx/" + hash, { credentials: "same-origin" })).json();

@@ -30,16 +30,6 @@
     return body;
   }
 
-  async function waitFor(hash) {
-    for (let i = 0; i < 30; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const st = await (await fetch("/api/v1/tx/" + hash)).json();
-      if (st.status === "success") return;
-      if (st.status === "failed") throw new Error(st.message || "The transaction was rejected.");
-    }
-    throw new Error("The chain did not confirm the transaction in time; check its status later.");
-  }
-
   const form = $("#autotrade-form");
   if (form) {
     form.addEventListener("submit", async (e) => {
@@ -72,15 +62,7 @@
       try {
         const answer = await api("DELETE", "/api/v1/autotrade");
         if (answer.status === 202) {
-          const tx = answer.data.tx;
-          let hash;
-          try {
-            const raw = await eth.request({ method: "eth_signTransaction", params: [tx] });
-            hash = (await api("POST", "/api/v1/tx/raw", { raw: typeof raw === "string" ? raw : raw.raw })).data.tx_hash;
-          } catch (signErr) {
-            hash = await eth.request({ method: "eth_sendTransaction", params: [tx] }); // wallets without signTransaction
-          }
-          await waitFor(hash);
+          await window.solarshare.signAndWait(answer.data.tx); // sign, relay, wait (app.js)
         }
         location.reload();
       } catch (err) {
