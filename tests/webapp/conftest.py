@@ -1,12 +1,14 @@
 """Web app tests: a real anvil (free port, automine) with the project's contracts deployed into a temporary
 deployments folder, and a fresh database per test whose schema comes from the migrations. Every test that uses a
-database runs twice: on SQLite and on a real PostgreSQL server these tests start (tests/postgres_server.py). The
-chain is shared by one backend's tests (a new one for the second backend); every test makes its own users (new
-wallets), so tests do not depend on each other's chain state."""
+database runs on a real PostgreSQL server these tests start (tests/postgres_server.py); the tests of the files in
+`SQLITE_TOO` run on SQLite as well (docs/testing.md says why those; `WEBAPP_TEST_ALL_DATABASES=1` runs every test on
+both). The chain is shared by one backend's tests (a new one for the second backend); every test makes its own users
+(new wallets), so tests do not depend on each other's chain state."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -70,6 +72,24 @@ def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Ite
 
 
 BACKENDS = ("sqlite", "postgresql")
+# The files whose tests run on SQLite too (every test runs on PostgreSQL): SQLite-specific code paths and SQL whose
+# meaning differs between the two (docs/testing.md, "Which web tests run on both databases").
+SQLITE_TOO = frozenset({
+    "test_migrations",  # batch-mode ALTER (table copies) on SQLite, transactional DDL on PostgreSQL
+    "test_indexer",  # bulk inserts, deletes on a chain reset, the cursor row: SQLite's locking and transactions
+    "test_history",  # GROUP BY time buckets, SUMs and paging (integer division and NULL order differ)
+    "test_demo_seed_periods",  # the meter periods' slot/epoch arithmetic in SQL
+    "test_pages",  # community and operator aggregates, the demo seed and bot writing one database
+    "test_auth_security",  # concurrent logins and session rows from threads: SQLite's single-writer lock
+})  # fmt: skip
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`databases` (and so `db_url`, `app`, `client`, `chain`) on PostgreSQL, and on SQLite first for `SQLITE_TOO`."""
+    if "databases" not in metafunc.fixturenames:
+        return
+    both = metafunc.module.__name__.rsplit(".", 1)[-1] in SQLITE_TOO or os.environ.get("WEBAPP_TEST_ALL_DATABASES")
+    metafunc.parametrize("databases", BACKENDS if both else ("postgresql",), indirect=True, scope="session")
 
 
 def migrate(url: str) -> None:
@@ -136,9 +156,9 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session")
 def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Databases:
-    """SQLite, then PostgreSQL: every test that uses a database runs on both (the server starts on first use)."""
+    """The backend `pytest_generate_tests` chose for this test (the PostgreSQL server starts on first use)."""
     postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     return Databases(request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres)
 
