@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,14 +62,41 @@ class Chain:
         self.client.transact(fn, self.operator)
 
 
-@pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Chain]:
-    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each."""
+@contextmanager
+def own_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    """A chain for one module's own use (its `chain` fixture, one per database backend): its orders meet an empty
+    book, whatever other test files on the same worker left resting on the shared one."""
     anvil = start_anvil(gas_limit=300_000_000, accounts=10)
     try:
-        yield Chain(anvil, tmp_path_factory.mktemp("deployments"))
+        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
     finally:
         anvil.stop()
+
+
+@pytest.fixture(scope="session")
+def _chains_kept() -> Iterator[dict[str, Chain]]:
+    """The chain of each backend, stopped at the end of the session (see `chain`)."""
+    kept: dict[str, Chain] = {}
+    try:
+        yield kept
+    finally:
+        for each in kept.values():
+            each.anvil.stop()
+
+
+@pytest.fixture(scope="session")
+def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases, _chains_kept: dict[str, Chain]) -> Chain:
+    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each. Kept across
+    pytest's switches between the two `databases` params (an xdist worker runs one file's SQLite and PostgreSQL
+    tests, then the next file's), so each backend's tests share one chain as in a plain run."""
+    if databases.backend not in _chains_kept:
+        anvil = start_anvil(gas_limit=300_000_000, accounts=10)
+        try:
+            _chains_kept[databases.backend] = Chain(anvil, tmp_path_factory.mktemp("deployments"))
+        except BaseException:
+            anvil.stop()
+            raise
+    return _chains_kept[databases.backend]
 
 
 BACKENDS = ("sqlite", "postgresql")
@@ -84,12 +112,25 @@ SQLITE_TOO = frozenset({
 })  # fmt: skip
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`databases` (and so `db_url`, `app`, `client`, `chain`) on PostgreSQL, and on SQLite first for `SQLITE_TOO`."""
-    if "databases" not in metafunc.fixturenames:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the SQLite run of the web tests outside `SQLITE_TOO` (all stay with WEBAPP_TEST_ALL_DATABASES=1).
+
+    The `databases` fixture keeps both params for every test, so pytest still runs all SQLite tests on one chain and
+    then all PostgreSQL ones on another (per-module params would interleave the two session fixtures)."""
+    if os.environ.get("WEBAPP_TEST_ALL_DATABASES"):
         return
-    both = metafunc.module.__name__.rsplit(".", 1)[-1] in SQLITE_TOO or os.environ.get("WEBAPP_TEST_ALL_DATABASES")
-    metafunc.parametrize("databases", BACKENDS if both else ("postgresql",), indirect=True, scope="session")
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        module = item.nodeid.split("::")[0]
+        sqlite = callspec is not None and callspec.params.get("databases") == "sqlite"
+        if sqlite and module.startswith("tests/webapp/") and Path(module).stem not in SQLITE_TOO:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def migrate(url: str) -> None:
@@ -157,10 +198,24 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Databases:
-    """The backend `pytest_generate_tests` chose for this test (the PostgreSQL server starts on first use)."""
-    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    return Databases(request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres)
+def _databases_kept() -> dict[str, Databases]:
+    """Each backend's `Databases`, made once per session (see `databases`)."""
+    return {}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _databases_kept: dict[str, Databases]
+) -> Databases:
+    """SQLite, then PostgreSQL (the server starts on first use); `pytest_collection_modifyitems` keeps SQLite only for
+    the files in `SQLITE_TOO`. When pytest switches back to a backend it used before (xdist runs a whole file, both
+    backends, then the next), that backend's databases are reused: migrating the template again would fail."""
+    if request.param not in _databases_kept:
+        postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+        _databases_kept[request.param] = Databases(
+            request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres
+        )
+    return _databases_kept[request.param]
 
 
 @pytest.fixture
