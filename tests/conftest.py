@@ -68,6 +68,7 @@ GROUP_SECONDS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: no error where xdist is not loaded (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
     """`--dist loadgroup`, handing out the longest remaining group (GROUP_SECONDS) whenever a worker asks."""
     if config.getvalue("dist") != "loadgroup":
