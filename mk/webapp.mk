@@ -45,8 +45,8 @@ seed-demo: setup compile upgrade ## demo users, meters, money and auction schedu
 bot: setup upgrade ## demo trading bot and auction keeper (Ctrl-C stops)
 	RPC_URL=$(RPC_URL) $(PY) -m webapp bot
 
-test-webapp: setup compile postgres-deps ## web app tests (Flask test client, private anvil; SQLite and PostgreSQL)
-	pytest tests/webapp -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
+test-webapp: setup compile postgres-deps ## web app tests (Flask test client, private anvil; every test on SQLite and PostgreSQL)
+	WEBAPP_TEST_ALL_DATABASES=1 pytest tests/webapp -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)
 
 test-browser: setup compile browser-deps ## browser tests (headless Chromium; screenshots go to var/screenshots)
 	pytest tests/browser -p no:pytest-brownie -p no:cacheprovider $(PYTEST_ARGS)

@@ -3,32 +3,96 @@ tests) each file's tests stay together on one worker (module fixtures are set up
 test that needs the clique node (tests/poa) shares one worker, so one clique chain serves them all. Every worker is
 its own process with its own session fixtures (chains, web servers and PostgreSQL on free ports, temporary dirs).
 
-Files run longest-first so that the two workers finish together (the order within a file is unchanged)."""
+Groups are handed out longest-first (`LongestFirst`, by the measured seconds in `GROUP_SECONDS`) so that the two
+workers finish together: xdist itself hands out the group with the most tests first, which left the few long browser,
+clique-network and load files to the end of the run. The order within a group is unchanged."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-# Directories by their share of the run's time (measured; docs/testing.md): scheduled first, so no long file
-# starts last. Anything not listed comes after them, in collection order.
-HEAVY_FIRST = ("poa", "chain", "webapp", "oracle", "browser", "agents", "discovery", "simulation", "security")
+if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler.protocol import Scheduling
+    from xdist.workermanage import WorkerController
+
+# Summed seconds of each xdist group (a file, or "clique") in a fresh-clone run (var/test-results/services.xml;
+# docs/testing.md shows how to print them); only the order matters. Unlisted groups count as 0 and follow the listed
+# ones in xdist's order. Re-measure when a file's time changes a lot.
+GROUP_SECONDS = {
+    "tests/browser/test_phone_and_a11y.py": 219,
+    "tests/browser/test_trading_in_browser.py": 150,
+    "tests/poa/test_clique_network.py": 114,
+    "clique": 113,
+    "tests/chain/test_auction_keeper.py": 94,
+    "tests/load_smoke/test_load_smoke.py": 93,
+    "tests/browser/test_offers_in_browser.py": 77,
+    "tests/webapp/test_pages.py": 76,
+    "tests/chain/test_auction_vs_reference.py": 71,
+    "tests/security/test_api_fuzz.py": 68,
+    "tests/ops/test_demo_stack.py": 61,
+    "tests/chain/test_auction_large_round.py": 58,
+    "tests/browser/test_autotrade_in_browser.py": 49,
+    "tests/browser/test_language_switch.py": 49,
+    "tests/webapp/test_auth_security.py": 47,
+    "tests/simulation/test_simulation_run.py": 46,
+    "tests/oracle/test_fault.py": 45,
+    "tests/oracle/test_submitter.py": 41,
+    "tests/webapp/test_indexer.py": 39,
+    "tests/security/test_slither.py": 38,
+    "tests/poa/test_besu_generate.py": 35,
+    "tests/ops/test_supervise.py": 33,
+    "tests/webapp/test_new_user_bugs.py": 28,
+    "tests/oracle/test_cli.py": 24,
+    "tests/webapp/test_history.py": 21,
+    "tests/webapp/test_api.py": 20,
+    "tests/webapp/test_offers.py": 19,
+    "tests/webapp/test_sweep.py": 19,
+    "tests/webapp/test_autotrade.py": 18,
+    "tests/webapp/test_sealed.py": 16,
+    "tests/discovery/test_network.py": 16,
+    "tests/agents/test_service.py": 15,
+    "tests/webapp/test_profile.py": 15,
+    "tests/webapp/test_market.py": 14,
+    "tests/chain/test_client_codec.py": 14,
+    "tests/simulation/test_report.py": 13,
+    "tests/webapp/test_i18n.py": 12,
+    "tests/webapp/test_trading_hints.py": 12,
+    "tests/selection/test_solvers.py": 12,
+    "tests/webapp/test_robustness.py": 10,
+    "tests/agents/test_service_direct.py": 10,
+    "tests/webapp/test_demo_seed_periods.py": 9,
+    "tests/webapp/test_auth.py": 9,
+}
 
 
-def _directory(item: pytest.Item) -> str:
-    parts = item.nodeid.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: no error where xdist is not loaded (-p no:xdist)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    """`--dist loadgroup`, handing out the longest remaining group (GROUP_SECONDS) whenever a worker asks."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class LongestFirst(LoadGroupScheduling):
+        def _assign_work_unit(self, node: WorkerController) -> None:
+            # max() keeps the first of equal costs, so unlisted groups go in xdist's own order
+            scope = max(self.workqueue, key=lambda group: GROUP_SECONDS.get(group, 0))
+            self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups (and adds "@group" to each id)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if getattr(config.option, "dist", "no") == "no":
+    # On an xdist worker `dist` is always "no"; xdist keeps the choice in `loadgroup` (xdist/remote.py setup_config).
+    # Testing `dist` alone here left every test ungrouped: each file's module fixtures started on both workers.
+    if not getattr(config.option, "loadgroup", False):
         return
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             clique = "clique_node" in getattr(item, "fixturenames", ())  # as tests/poa/conftest.py marks them
             group = "clique" if clique else item.nodeid.split("::")[0]
             item.add_marker(pytest.mark.xdist_group(group))
-    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
-    position = {id(item): i for i, item in enumerate(items)}
-    # A stable sort on the directory's rank only: files and tests keep their order inside a directory.
-    items.sort(key=lambda item: (rank.get(_directory(item), len(rank)), position[id(item)]))

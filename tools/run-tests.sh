@@ -13,8 +13,9 @@ ruff check . || status=1
 ruff format --check . || status=1
 
 # The contract tests (one Brownie process, CPU-bound) run in the background while the service tests run on
-# TEST_WORKERS pytest-xdist workers (default 2; 0 runs them in this process): every test starts its own chains and
-# servers on free ports, so nothing is shared. Each part's output is printed whole when that part ends.
+# TEST_WORKERS pytest-xdist workers (default 2; 0 runs them in this process; 3 measured no faster on 2 cores,
+# docs/testing.md): every test starts its own chains and servers on free ports, so nothing is shared between workers.
+# Each part's output is printed whole when that part ends.
 workers=${TEST_WORKERS:-2}
 echo "== contract tests (Brownie + pytest on a private anvil), in the background"
 (

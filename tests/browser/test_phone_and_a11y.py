@@ -286,7 +286,35 @@ def test_decimal_commas_confirmations_and_kept_input(chain, server, browser):
     log_out(browser)
 
 
+# Pages poll for the user's new trades every 10 s (static/js/app.js); this test's pages poll every second instead, and
+# the test waits for polls to have been answered rather than sleeping through 10 s ones.
+FAST_TRADE_POLLS = """const every = window.setInterval;
+window.setInterval = (fn, ms, ...rest) => every(fn, ms === 10000 ? 1000 : ms, ...rest);"""
+
+
+def _trade_polls(driver) -> int:
+    """How many of this page's polls for the user's trades have been answered."""
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/market/trades')).length"
+    )
+
+
+def _after_a_poll(driver) -> None:
+    """Wait until a poll that started after this call has been answered and handled (two answers: the first may
+    have been in flight already; the second starts a second after the first was handled)."""
+    seen = _trade_polls(driver)
+    WebDriverWait(driver, 30).until(lambda d: _trade_polls(d) >= seen + 2)
+
+
 def test_trade_notifications_say_what_happened_once_and_stay_in_view(chain, server, browser):
+    fast = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAST_TRADE_POLLS})
+    try:
+        _trade_notifications_say_what_happened_once_and_stay_in_view(chain, server, browser)
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": fast["identifier"]})
+
+
+def _trade_notifications_say_what_happened_once_and_stay_in_view(chain, server, browser) -> None:
     browser.delete_all_cookies()
     buyer = sign_up(browser, server, "nota")
     chain.top_up(buyer, 5_000_000)
@@ -313,10 +341,11 @@ def test_trade_notifications_say_what_happened_once_and_stay_in_view(chain, serv
     )
     assert in_view
     shown = len(browser.find_elements(By.CSS_SELECTOR, "#toasts .flash"))
-    time.sleep(11)  # one more poll: the same trades are not announced again
+    _after_a_poll(browser)  # one more poll: the same trades are not announced again
     assert len(browser.find_elements(By.CSS_SELECTOR, "#toasts .flash")) == shown
     browser.get(server + "/account")  # a new page starts after the trades it already shows
-    time.sleep(11)
+    wait_for(browser, "main")
+    _after_a_poll(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "#toasts .flash")
     log_out(browser)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,22 @@ def anvil() -> Iterator[AnvilProcess]:
         chain.stop()
 
 
+@contextmanager
+def instant_mining(client: ChainClient) -> Iterator[None]:
+    """Mine each transaction at once inside the block (a deployment: ~0.7 s instead of ~9 s of waiting for 1 s
+    blocks); then the chain is back on 1 s blocks, as the tests expect (e.g. batches still unconfirmed when the
+    oracle crashes)."""
+    client.w3.provider.make_request("evm_setAutomine", [True])
+    yield
+    client.w3.provider.make_request("evm_setIntervalMining", [1])
+
+
 @pytest.fixture
 def client(anvil: AnvilProcess, tmp_path: Path) -> ChainClient:
-    """A client of a fresh deployment (record in tmp_path/deployments) on the 1 s-block chain.
-
-    The deployment's transactions are mined at once (~0.7 s instead of ~9 s of waiting for 1 s blocks); then the
-    chain is back on 1 s blocks, as the tests expect (e.g. batches still unconfirmed when the oracle crashes)."""
+    """A client of a fresh deployment (record in tmp_path/deployments) on the 1 s-block chain (deployed at once)."""
     c = ChainClient(ChainConfig(rpc_url=anvil.url, deployments_dir=tmp_path / "deployments"))
-    c.w3.provider.make_request("evm_setAutomine", [True])
-    deploy_local(c)
-    c.w3.provider.make_request("evm_setIntervalMining", [1])
+    with instant_mining(c):
+        deploy_local(c)
     return c
 
 

@@ -27,7 +27,7 @@ from energy_chain.devchain import deploy_local
 from energy_chain.meters import meter_id
 from meter_oracle.model import align
 from tests.oracle.chain_checks import balance, recorded_events
-from tests.oracle.conftest import register
+from tests.oracle.conftest import instant_mining, register
 from tests.oracle.modbus_meters import GENERIC, SUNSPEC, FakeMeter, FakeMeterServer
 
 L = 2  # seconds per interval: many intervals in a short test
@@ -143,8 +143,9 @@ def test_oracle_and_chain_crash_every_reading_minted_exactly_once(tmp_path, keys
     try:
         deployments = tmp_path / "deployments"
         client = ChainClient(ChainConfig(rpc_url=chain.url, deployments_dir=deployments))
-        deploy_local(client)
-        owners = register(client, list(METERS), period_s=L)
+        with instant_mining(client):
+            deploy_local(client)
+            owners = register(client, list(METERS), period_s=L)
         time.sleep(SAVE_EVERY_S + 0.5)  # let anvil save deployment and meters
 
         outbox = tmp_path / "outbox.sqlite"

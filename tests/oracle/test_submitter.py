@@ -17,7 +17,7 @@ from meter_oracle.registry import ChainMeterDirectory
 from meter_oracle.submitter import Submitter, WrongChain
 from meter_oracle.validation import ACTIVE, INACTIVE, UNKNOWN, MeterState, readings_between
 from tests.oracle.chain_checks import balance, recorded_keys, skipped_count
-from tests.oracle.conftest import register
+from tests.oracle.conftest import instant_mining, register
 
 L = 60
 
@@ -102,8 +102,9 @@ def test_batches_lost_in_a_chain_rollback_are_sent_again(tmp_path, oracle_signer
     try:
         config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
         client = ChainClient(config)
-        deploy_local(client)
-        owners = register(client, ["R0", "R1"])
+        with instant_mining(client):
+            deploy_local(client)
+            owners = register(client, ["R0", "R1"])
         chain.stop()  # clean stop: deployment and meters are saved
         chain = start_anvil(port=chain.port, block_time=1, state_dir=state, state_interval=3600)
         client = ChainClient(config)
@@ -144,8 +145,9 @@ def test_chain_down_readings_wait_in_the_outbox(tmp_path, oracle_signer):
     chain = start_anvil(block_time=1)
     config = ChainConfig(rpc_url=chain.url, deployments_dir=tmp_path / "deployments")
     client = ChainClient(config)
-    deploy_local(client)
-    register(client, ["D0"])
+    with instant_mining(client):
+        deploy_local(client)
+        register(client, ["D0"])
     now = client.w3.eth.get_block("latest")["timestamp"]
     chain.kill()
     box = Outbox(tmp_path / "o.sqlite")

@@ -1,15 +1,18 @@
 """Web app tests: a real anvil (free port, automine) with the project's contracts deployed into a temporary
 deployments folder, and a fresh database per test whose schema comes from the migrations. Every test that uses a
-database runs twice: on SQLite and on a real PostgreSQL server these tests start (tests/postgres_server.py). The
-chain is shared by one backend's tests (a new one for the second backend); every test makes its own users (new
-wallets), so tests do not depend on each other's chain state."""
+database runs on a real PostgreSQL server these tests start (tests/postgres_server.py); the tests of the files in
+`SQLITE_TOO` run on SQLite as well (docs/testing.md says why those; `WEBAPP_TEST_ALL_DATABASES=1` runs every test on
+both). The chain is shared by one backend's tests (a new one for the second backend); every test makes its own users
+(new wallets), so tests do not depend on each other's chain state."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,17 +62,75 @@ class Chain:
         self.client.transact(fn, self.operator)
 
 
-@pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Chain]:
-    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each."""
+@contextmanager
+def own_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    """A chain for one module's own use (its `chain` fixture, one per database backend): its orders meet an empty
+    book, whatever other test files on the same worker left resting on the shared one."""
     anvil = start_anvil(gas_limit=300_000_000, accounts=10)
     try:
-        yield Chain(anvil, tmp_path_factory.mktemp("deployments"))
+        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
     finally:
         anvil.stop()
 
 
+@pytest.fixture(scope="session")
+def _chains_kept() -> Iterator[dict[str, Chain]]:
+    """The chain of each backend, stopped at the end of the session (see `chain`)."""
+    kept: dict[str, Chain] = {}
+    try:
+        yield kept
+    finally:
+        for each in kept.values():
+            each.anvil.stop()
+
+
+@pytest.fixture(scope="session")
+def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases, _chains_kept: dict[str, Chain]) -> Chain:
+    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each. Kept across
+    pytest's switches between the two `databases` params (an xdist worker runs one file's SQLite and PostgreSQL
+    tests, then the next file's), so each backend's tests share one chain as in a plain run."""
+    if databases.backend not in _chains_kept:
+        anvil = start_anvil(gas_limit=300_000_000, accounts=10)
+        try:
+            _chains_kept[databases.backend] = Chain(anvil, tmp_path_factory.mktemp("deployments"))
+        except BaseException:
+            anvil.stop()
+            raise
+    return _chains_kept[databases.backend]
+
+
 BACKENDS = ("sqlite", "postgresql")
+# The files whose tests run on SQLite too (every test runs on PostgreSQL): SQLite-specific code paths and SQL whose
+# meaning differs between the two (docs/testing.md, "Which web tests run on both databases").
+SQLITE_TOO = frozenset({
+    "test_migrations",  # batch-mode ALTER (table copies) on SQLite, transactional DDL on PostgreSQL
+    "test_indexer",  # bulk inserts, deletes on a chain reset, the cursor row: SQLite's locking and transactions
+    "test_history",  # GROUP BY time buckets, SUMs and paging (integer division and NULL order differ)
+    "test_demo_seed_periods",  # the meter periods' slot/epoch arithmetic in SQL
+    "test_pages",  # community and operator aggregates, the demo seed and bot writing one database
+    "test_auth_security",  # concurrent logins and session rows from threads: SQLite's single-writer lock
+})  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the SQLite run of the web tests outside `SQLITE_TOO` (all stay with WEBAPP_TEST_ALL_DATABASES=1).
+
+    The `databases` fixture keeps both params for every test, so pytest still runs all SQLite tests on one chain and
+    then all PostgreSQL ones on another (per-module params would interleave the two session fixtures)."""
+    if os.environ.get("WEBAPP_TEST_ALL_DATABASES"):
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        module = item.nodeid.split("::")[0]
+        sqlite = callspec is not None and callspec.params.get("databases") == "sqlite"
+        if sqlite and module.startswith("tests/webapp/") and Path(module).stem not in SQLITE_TOO:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def migrate(url: str) -> None:
@@ -136,11 +197,25 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def _databases_kept() -> dict[str, Databases]:
+    """Each backend's `Databases`, made once per session (see `databases`)."""
+    return {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Databases:
-    """SQLite, then PostgreSQL: every test that uses a database runs on both (the server starts on first use)."""
-    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    return Databases(request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _databases_kept: dict[str, Databases]
+) -> Databases:
+    """SQLite, then PostgreSQL (the server starts on first use); `pytest_collection_modifyitems` keeps SQLite only for
+    the files in `SQLITE_TOO`. When pytest switches back to a backend it used before (xdist runs a whole file, both
+    backends, then the next), that backend's databases are reused: migrating the template again would fail."""
+    if request.param not in _databases_kept:
+        postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+        _databases_kept[request.param] = Databases(
+            request.param, tmp_path_factory.mktemp(f"db-{request.param}"), postgres
+        )
+    return _databases_kept[request.param]
 
 
 @pytest.fixture
