@@ -21,9 +21,11 @@ NPM_STAMP  := node_modules/.lock.stamp
 SHIM       := .solcx/solc-v$(SOLC_VERSION)
 BUILD_STAMP := build/.compiled.stamp
 
-# Area fragments (one per area) may add targets and append to TEST_DEPS (things `make test` must install first,
-# e.g. Debian's chromium for browser tests). Included here so their variables are set before the rules below.
+# Area fragments (one per area) may add targets and append to TEST_DEPS (things `make test` installs first, in
+# parallel with each other and the compiler: virtualenvs, npm packages) or to TEST_SYSTEM_DEPS (apt installs, one
+# at a time: apt holds one lock). Included here so their variables are set before the rules below.
 TEST_DEPS :=
+TEST_SYSTEM_DEPS :=
 -include mk/*.mk
 
 .PHONY: help setup check-tools compile test test-contracts lint gas demo chain deploy reset clean
@@ -67,7 +69,8 @@ lint: setup ## ruff: lint rules and formatting
 	ruff check .
 	ruff format --check .
 
-test: setup compile $(TEST_DEPS) ## install what is missing and run every test
+test: setup $(TEST_SYSTEM_DEPS) ## install what is missing and run every test
+	@$(MAKE) --no-print-directory -j4 compile $(TEST_DEPS)
 	@bash tools/run-tests.sh
 
 test-contracts: setup compile ## contract tests only (Brownie + pytest on a private anvil)

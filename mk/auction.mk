@@ -1,5 +1,5 @@
 # Periodic double auction (contracts/DoubleAuction.sol, energy_chain/auction.py + clearing.py, docs/auction.md).
-# AUCTION_PROPERTY_EXAMPLES sets how many random books the contract-vs-reference property test clears (default 100 in `make test`; 200 or more for a deeper run).
+# AUCTION_PROPERTY_EXAMPLES sets how many random books the contract-vs-reference property test clears (default 60 in `make test`, sealed rounds half as many; 200 or more for a deeper run).
 
 .PHONY: test-auction gas-auction
 

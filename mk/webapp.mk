@@ -18,7 +18,7 @@ browser-deps: ## install chromium + chromium-driver (apt) for the browser tests,
 	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends \
 	  chromium chromium-driver
 
-TEST_DEPS += browser-deps
+TEST_SYSTEM_DEPS += browser-deps
 
 # The web-app tests run on SQLite and on a PostgreSQL server they start themselves (tests/postgres_server.py):
 # Debian's server binaries (/usr/lib/postgresql/<major>/bin), installed only when missing.
@@ -28,7 +28,7 @@ postgres-deps: ## install postgresql (apt) for the web-app tests' PostgreSQL run
 	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
 	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends postgresql
 
-TEST_DEPS += postgres-deps
+TEST_SYSTEM_DEPS += postgres-deps
 
 upgrade: setup ## create or upgrade the dashboard's database schema (DATABASE_URL; Alembic migrations)
 	$(PY) -m webapp upgrade

@@ -32,7 +32,7 @@ from tests.chain.auction_harness import AuctionChain, start_auction_chain
 
 RETAIL, FEED_IN = 500_000, 200_000  # what scripts/deploy.py sets
 TARIFFS = Tariffs(RETAIL, FEED_IN)
-EXAMPLES = int(os.environ.get("AUCTION_PROPERTY_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("AUCTION_PROPERTY_EXAMPLES", "60"))
 
 # Few distinct prices and amounts so that ties, equal prices and exact fills happen often; some prices fall outside
 # the grid band (bids above retail, asks below feed-in) to exercise the clamping. Only orders the contract accepts:

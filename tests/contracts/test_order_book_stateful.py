@@ -9,9 +9,9 @@ After every step:
 and every fill is at the resting order's price and within the incoming order's limit, never beyond either size.
 At the end of each run every trader's balances equal the model's (no one gains what is not theirs) and every order
 matches the model field by field.
-Size: rounds of ORDER_BOOK_STATEFUL_EXAMPLES runs of up to ORDER_BOOK_STATEFUL_STEPS steps (40, 100) until
-ORDER_BOOK_STATEFUL_TOTAL checked states (at least 1 000 in `make test`; one round of 40 runs already checks ~3 000,
-as Hypothesis lengthens its runs as it goes — set a larger total for a deeper run).
+Size: rounds of ORDER_BOOK_STATEFUL_EXAMPLES runs of up to ORDER_BOOK_STATEFUL_STEPS steps (20, 100) until
+ORDER_BOOK_STATEFUL_TOTAL checked states (at least 1 000 in `make test`; one round of 20 runs checks ~1 000-1 900, of
+40 ~3 000, as Hypothesis lengthens its runs as it goes — set a larger total for a deeper run).
 Cost per state (docs/testing.md): the six view calls of the invariant go in one JSON-RPC batch, and
 tests/contracts/conftest.py removes two Brownie overheads that had made every step dear: an eth_chainId round trip
 before and after each call (web3's validation) and inspect.stack() on each snapshot Brownie takes per transaction.
@@ -33,7 +33,7 @@ from tests.contracts.order_book_fixtures import BUY, SELL, cost
 
 book, traders = fixtures.book, fixtures.traders  # module fixtures
 
-EXAMPLES = int(os.environ.get("ORDER_BOOK_STATEFUL_EXAMPLES", 40))
+EXAMPLES = int(os.environ.get("ORDER_BOOK_STATEFUL_EXAMPLES", 20))
 STEPS = int(os.environ.get("ORDER_BOOK_STATEFUL_STEPS", 100))
 TOTAL = int(os.environ.get("ORDER_BOOK_STATEFUL_TOTAL", 1_000))  # rounds of EXAMPLES runs until this many steps
 PRICES = [400_000 + 1_999 * i for i in range(8)]  # odd steps so costs round
