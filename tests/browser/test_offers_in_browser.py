@@ -11,14 +11,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from energy_chain.approvals import approve_function
 from energy_chain.orders import OrderBookClient
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_phone_and_a11y import PHONE, set_width
 from tests.browser.test_trading_in_browser import (
     FAKE_WALLET,
-    _PendingNonce,
     answer_wallet,
+    funded_browser_wallet,
     log_in,
     log_out,
     text_of,
@@ -85,14 +84,8 @@ def test_buy_from_this_offer_dialog(chain, server, browser):
 def test_a_browser_wallet_buys_from_this_offer_signing_in_its_wallet(chain, server, browser):
     """The same dialog for a browser wallet: the server prepares the taker order, the wallet signs it, the server
     relays it and says from the receipt what was filled; nothing of the wallet's order rests in the book."""
-    from eth_account import Account
-
     order_id = _sell(server, "ben", "21", "0.3")
-    wallet = Account.create()
-    chain.top_up(wallet.address, 3_000_000)  # RM 3
-    approve = approve_function(chain.client, "SettlementToken", chain.record.address("OrderBook"))
-    tx = chain.client.build_tx(approve, _PendingNonce(wallet.address), 100_000)
-    chain.client.wait_for_receipt(chain.client.send_raw(wallet.sign_transaction(tx).raw_transaction))
+    wallet = funded_browser_wallet(chain)
 
     browser.delete_all_cookies()
     script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_WALLET})["identifier"]

@@ -303,7 +303,8 @@ def answer_wallet(driver, account, until, timeout: float = 30) -> list[str]:
     return served
 
 
-def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
+def funded_browser_wallet(chain):
+    """A new key holding RM 3 that has approved the order book for its settlement tokens (a browser wallet's set-up)."""
     from eth_account import Account
 
     wallet = Account.create()
@@ -311,6 +312,11 @@ def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
     approve = approve_function(chain.client, "SettlementToken", chain.record.address("OrderBook"))
     tx = chain.client.build_tx(approve, _PendingNonce(wallet.address), 100_000)
     chain.client.wait_for_receipt(chain.client.send_raw(wallet.sign_transaction(tx).raw_transaction))
+    return wallet
+
+
+def test_browser_wallet_signs_in_and_signs_its_order(chain, server, browser):
+    wallet = funded_browser_wallet(chain)
 
     browser.delete_all_cookies()
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_WALLET})

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.webapp.conftest import Chain
+from tests.webapp.conftest import own_chain
 from webapp.extensions import db
 from webapp.models import AuctionRound, ChainEvent, Meter, Reading, Trade, User
 from webapp.services.demo_bot import Bot
@@ -30,13 +30,8 @@ SEN = 10_000  # settlement units per sen
 def chain(tmp_path_factory: pytest.TempPathFactory, databases):
     """This module's own chain (one per database backend): its orders meet an empty book and its tariff changes
     reach no other test."""
-    from energy_chain.anvil import start_anvil
-
-    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
-    try:
-        yield Chain(anvil, tmp_path_factory.mktemp("history-deployments"))
-    finally:
-        anvil.stop()
+    with own_chain(tmp_path_factory) as mine:
+        yield mine
 
 
 _hashes = itertools.count(1)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from scripts import merge_translations
 from scripts.merge_translations import placeholders
-from tests.webapp.conftest import Chain
+from tests.webapp.conftest import own_chain
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.formatting import round_window, timefmt, zone
@@ -30,13 +30,8 @@ from webapp.units import fmt_kwh, fmt_myr
 def chain(tmp_path_factory: pytest.TempPathFactory, databases):
     """This module's own chain (one per database backend): its orders meet an empty book, whatever other test
     files on the same worker left resting in theirs."""
-    from energy_chain.anvil import start_anvil
-
-    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
-    try:
-        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
-    finally:
-        anvil.stop()
+    with own_chain(tmp_path_factory) as mine:
+        yield mine
 
 
 def test_browser_language_picks_malay(client):

@@ -10,7 +10,7 @@ import pytest
 
 from energy_chain.enums import Status
 from energy_chain.orders import OrderBookClient
-from tests.webapp.conftest import Chain
+from tests.webapp.conftest import own_chain
 from webapp.services import offers
 
 
@@ -18,13 +18,8 @@ from webapp.services import offers
 def chain(tmp_path_factory: pytest.TempPathFactory, databases):
     """This module's own chain (one per database backend): its orders meet an empty book, whatever other test
     files on the same worker left resting in theirs."""
-    from energy_chain.anvil import start_anvil
-
-    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
-    try:
-        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
-    finally:
-        anvil.stop()
+    with own_chain(tmp_path_factory) as mine:
+        yield mine
 
 
 def _place(client, side: str, price_sen: str, kwh: str) -> int:
