@@ -276,8 +276,8 @@ def test_decimal_commas_confirmations_and_kept_input(chain, server, browser):
 
     # a buy at 500 sen/kWh (10x the grid retail price) is warned about and needs a tick
     _order(browser, "buy", "500", "0.01")
-    dialog = wait_for(browser, "#confirm-dialog[open]")
-    assert "10.0\u00d7 the grid retail price" in dialog.find_element(By.ID, "unusual-price").text
+    wait_for(browser, "#confirm-dialog[open] #unusual-price")
+    wait_text(browser, "10.0\u00d7 the grid retail price")  # the warning slides in (opacity 0 → 1: no text before)
     ok = browser.find_element(By.ID, "confirm-ok")
     assert not ok.is_enabled()
     browser.find_element(By.ID, "confirm-unusual").click()
