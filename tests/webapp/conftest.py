@@ -73,30 +73,14 @@ def own_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         anvil.stop()
 
 
-@pytest.fixture(scope="session")
-def _chains_kept() -> Iterator[dict[str, Chain]]:
-    """The chain of each backend, stopped at the end of the session (see `chain`)."""
-    kept: dict[str, Chain] = {}
-    try:
-        yield kept
-    finally:
-        for each in kept.values():
-            each.anvil.stop()
-
-
-@pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases, _chains_kept: dict[str, Chain]) -> Chain:
-    """One chain per database backend: the demo seed, fixed serials and the books start fresh on each. Kept across
-    pytest's switches between the two `databases` params (an xdist worker runs one file's SQLite and PostgreSQL
-    tests, then the next file's), so each backend's tests share one chain as in a plain run."""
-    if databases.backend not in _chains_kept:
-        anvil = start_anvil(gas_limit=300_000_000, accounts=10)
-        try:
-            _chains_kept[databases.backend] = Chain(anvil, tmp_path_factory.mktemp("deployments"))
-        except BaseException:
-            anvil.stop()
-            raise
-    return _chains_kept[databases.backend]
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Chain]:
+    """Each test file's own chain, for each database backend (anvil starts and the contracts deploy in ~1 s): its
+    orders meet an empty book and its settings reach no other file, whichever files ran before it on the worker.
+    (A chain shared by the files of a worker let an ask one file left resting take a fill another file counted on.)
+    The tests of one file share it: they leave the book as they found it, or use prices the others do not."""
+    with own_chain(tmp_path_factory) as mine:
+        yield mine
 
 
 BACKENDS = ("sqlite", "postgresql")
@@ -115,8 +99,8 @@ SQLITE_TOO = frozenset({
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the SQLite run of the web tests outside `SQLITE_TOO` (all stay with WEBAPP_TEST_ALL_DATABASES=1).
 
-    The `databases` fixture keeps both params for every test, so pytest still runs all SQLite tests on one chain and
-    then all PostgreSQL ones on another (per-module params would interleave the two session fixtures)."""
+    The `databases` fixture keeps both params for every test, so pytest still groups each file's SQLite tests and
+    then its PostgreSQL ones (per-module params would interleave the two session fixtures)."""
     if os.environ.get("WEBAPP_TEST_ALL_DATABASES"):
         return
     keep, drop = [], []

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from energy_chain.approvals import approve_function
-from tests.webapp.conftest import Chain, own_chain
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: its orders must fill at exactly the prices its own resting orders ask, whichever
-    files ran before it on the worker's shared chain (they may leave cheaper asks resting)."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
-
 
 PASSWORD = "correct horse battery"
 

@@ -6,21 +6,9 @@ remainder the cap cancelled included."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from energy_chain.orders import OrderBookClient, Status
-from tests.webapp.conftest import Chain, own_chain
 from webapp.services import trading
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: its buys sweep every ask at or below their price, so an ask another file on the
-    worker left resting on the shared chain would take a fill the test counts on its own asks."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def _above_the_bids(client, sen: float) -> float:

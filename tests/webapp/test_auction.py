@@ -3,21 +3,8 @@ settles it, and the page shows the clearing price (equal to the Python reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from energy_chain.clearing import Order, Side, Tariffs, clear
-from tests.webapp.conftest import Chain, own_chain
 from webapp.services.demo_bot import Bot
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: it counts the orders of the current round and clears it, so orders other files on the
-    worker left in that round on the shared chain (agents, the bot) would count too."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def _end_round(chain) -> None:

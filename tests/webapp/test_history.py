@@ -18,20 +18,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.webapp.conftest import own_chain
 from webapp.extensions import db
 from webapp.models import AuctionRound, ChainEvent, Meter, Reading, Trade, User
 from webapp.services.demo_bot import Bot
 
 SEN = 10_000  # settlement units per sen
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases):
-    """This module's own chain (one per database backend): its orders meet an empty book and its tariff changes
-    reach no other test."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 _hashes = itertools.count(1)

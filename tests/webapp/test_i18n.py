@@ -10,13 +10,11 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from scripts import merge_translations
 from scripts.merge_translations import placeholders
-from tests.webapp.conftest import own_chain
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.formatting import round_window, timefmt, zone
@@ -24,14 +22,6 @@ from webapp.i18n import duration, localize, term
 from webapp.models import ChainTx, User
 from webapp.text import Text
 from webapp.units import fmt_kwh, fmt_myr
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases):
-    """This module's own chain (one per database backend): its orders meet an empty book, whatever other test
-    files on the same worker left resting in theirs."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def test_browser_language_picks_malay(client):

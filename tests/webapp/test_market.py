@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select
 
-from tests.webapp.conftest import Chain, own_chain
 from webapp.extensions import db
 from webapp.models import Order, Trade
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: its orders must fill at exactly the prices its own resting orders ask, whichever
-    files ran before it on the worker's shared chain (they may leave cheaper asks resting)."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def _flash(client, response) -> str:

@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from energy_chain.enums import Status
 from energy_chain.orders import OrderBookClient
-from tests.webapp.conftest import own_chain
 from webapp.services import offers
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases):
-    """This module's own chain (one per database backend): its orders meet an empty book, whatever other test
-    files on the same worker left resting in theirs."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def _place(client, side: str, price_sen: str, kwh: str) -> int:

@@ -4,23 +4,12 @@ in follow-up transactions, and the message says exactly what happened: what fill
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
-from tests.webapp.conftest import Chain, own_chain
 from webapp.extensions import db
 from webapp.models import Order, Trade
 from webapp.services import trading
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: its buys sweep every ask at or below their price, so an ask another file on the
-    worker left resting on the shared chain would take a fill the test counts on its own asks."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
 
 
 def _flash(client, response) -> str:

@@ -15,16 +15,6 @@ import pytest
 from energy_chain.devchain import dev_key, dev_signer
 from energy_chain.orders import OrderBookClient, Side, Status
 from energy_chain.signer import Signer
-from tests.webapp.conftest import Chain, own_chain
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory, databases) -> Iterator[Chain]:
-    """This module's own chain: its price-level walls and hint-walk setting meet no other file's orders, and its
-    orders fill at the prices it expects whichever files ran before it on the worker's shared chain."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
-
 
 WALK = 3  # the contract's hint walk for these tests
 WALL = 6  # new levels between the stale hint and the price: twice the walk
