@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -331,7 +332,10 @@ def _trade_notifications_say_what_happened_once_and_stay_in_view(chain, server, 
                           json={"side": "sell", "price_sen": "45", "amount_kwh": "0.3", "wait": True})  # fmt: skip
         assert r.status_code == 201 and r.json()["filled_wh"] >= 1, r.text
 
-    toast = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#toasts .flash"))
+    # a toast slides in from opacity 0 (0.25 s): WebDriver reads its text only once it is visible
+    toast = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, "#toasts .flash") if t.text.strip()] or None
+    )
     text = toast[0].text
     assert "Trade: you bought" in text and "sold" not in text, text
     in_view = browser.execute_script(
