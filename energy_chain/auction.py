@@ -17,7 +17,7 @@ from web3.exceptions import Web3RPCError
 from web3.logs import DISCARD
 
 from energy_chain.approvals import UNLIMITED, approve_function, retry_after_approval
-from energy_chain.clearing import Side, Tariffs, effective_price
+from energy_chain.clearing import Side, Tariffs, effective_price, precedes
 from energy_chain.client import ChainClient, TxFailed
 from energy_chain.signer import Signer
 
@@ -75,7 +75,7 @@ def hint_for(book: Sequence[BookEntry], side: Side, price: int) -> int:
     while lo < hi:
         mid = (lo + hi) // 2
         e = book[mid]
-        if e.price == price or (e.price > price if side == Side.BUY else e.price < price):
+        if precedes(side, e.price, 0, price, 1):  # booked before the new one at an equal price (rank 0 < 1)
             lo = mid + 1
         else:
             hi = mid

@@ -12,7 +12,6 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,25 +61,17 @@ class Chain:
         self.client.transact(fn, self.operator)
 
 
-@contextmanager
-def own_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    """A chain for one module's own use (its `chain` fixture, one per database backend): its orders meet an empty
-    book, whatever other test files on the same worker left resting on the shared one."""
-    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
-    try:
-        yield Chain(anvil, tmp_path_factory.mktemp("own-deployments"))
-    finally:
-        anvil.stop()
-
-
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Chain]:
     """Each test file's own chain, for each database backend (anvil starts and the contracts deploy in ~1 s): its
     orders meet an empty book and its settings reach no other file, whichever files ran before it on the worker.
     (A chain shared by the files of a worker let an ask one file left resting take a fill another file counted on.)
     The tests of one file share it: they leave the book as they found it, or use prices the others do not."""
-    with own_chain(tmp_path_factory) as mine:
-        yield mine
+    anvil = start_anvil(gas_limit=300_000_000, accounts=10)
+    try:
+        yield Chain(anvil, tmp_path_factory.mktemp("deployments"))
+    finally:
+        anvil.stop()
 
 
 BACKENDS = ("sqlite", "postgresql")
