@@ -43,6 +43,10 @@ log = logging.getLogger("meter_oracle.submitter")
 READINGS_TYPE = "(bytes32,uint64,uint128,uint128)[]"  # IEnergyToken.Reading[]
 RECORD_SELECTOR = function_signature_to_4byte_selector(f"recordReadings({READINGS_TYPE})")
 HARMLESS_SEND_ERRORS = ("already known", "already imported", "known transaction")
+# A batch whose nonce the chain counts but whose receipt is missing is asked for again this often, this far apart,
+# before it is called dropped (see Submitter._receipts_of_counted).
+RECEIPT_RECHECKS = 5
+RECEIPT_RECHECK_S = 0.1
 
 
 class WrongChain(RuntimeError):
@@ -343,7 +347,7 @@ class Submitter:
             )
         signed = self.outbox.batches("signed")
         below = [b for b in signed if b.nonce < mined_count]
-        receipts = self.client.get_receipts([b.tx_hash for b in below])
+        receipts = self._receipts_of_counted([b.tx_hash for b in below])
         for batch in below:
             receipt = receipts.get(batch.tx_hash)
             if receipt is not None:
@@ -364,6 +368,19 @@ class Submitter:
             self._broadcast(resend)
         pending_count = int(self.client.w3.eth.get_transaction_count(address, "pending"))
         self._next_nonce = max(pending_count, mined_count, (top + 1) if top is not None else 0)
+
+    def _receipts_of_counted(self, tx_hashes: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Receipts of transactions whose nonces the chain already counts. anvil makes a block's state (the nonce)
+        visible a moment before it stores the block's receipts, so a missing receipt is asked for again before its
+        batch is taken for dropped (its readings would be sent a second time and the log would say something false)."""
+        receipts = self.client.get_receipts(tx_hashes)
+        for _ in range(RECEIPT_RECHECKS):
+            missing = [h for h, r in receipts.items() if r is None]
+            if not missing:
+                break
+            time.sleep(RECEIPT_RECHECK_S)
+            receipts.update(self.client.get_receipts(missing))
+        return receipts
 
     def _check_identity(self) -> None:
         """Remember which chain and deployment this outbox talks to; refuse another one (a reset chain would

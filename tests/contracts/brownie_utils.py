@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -19,6 +20,36 @@ def plain(value: Any) -> Any:
 def event_values(tx: Any, name: str, index: int = 0) -> list[Any]:
     """The values of the `index`-th event `name` in a transaction, as plain Python values."""
     return plain(list(tx.events[name][index].values()))
+
+
+def confirming_past_anvils_receipt_gap(
+    await_confirmation: Callable[..., None],
+    receipt_of: Callable[[str], Any],
+    rechecks: int = 20,
+    pause_s: float = 0.05,
+) -> Callable[..., None]:
+    """Brownie's `TransactionReceipt._await_confirmation`, made to tell a mined transaction from a dropped one.
+
+    Brownie reads the sender's nonce, then the receipt, and calls a transaction whose nonce is counted but whose
+    receipt is missing "dropped" (the sender then raises "Tx dropped without known replacement"). anvil releases a
+    block's state before it stores the block's receipts, so under load that read can fall in between for a transaction
+    that is mined. Before a drop is believed, the receipt is asked for again for up to `rechecks` * `pause_s`;
+    if it appears, Brownie confirms the transaction as usual. A transaction that really was dropped stays dropped.
+    """
+    import time
+
+    def await_confirmation_past_gap(self: Any, block_number: Any = None, required_confs: int = 1) -> None:
+        await_confirmation(self, block_number, required_confs)
+        for _ in range(rechecks):
+            if self.status != -2:
+                return
+            if receipt_of(self.txid) is not None:
+                self.status = type(self.status)(-1)  # pending again (brownie's Status enum)
+                await_confirmation(self, None, required_confs)
+                return
+            time.sleep(pause_s)
+
+    return await_confirmation_past_gap
 
 
 def run_state_machine(machine_cls: type, max_examples: int, steps: int) -> None:

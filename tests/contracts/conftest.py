@@ -48,7 +48,8 @@ class _CallerFrameOnly:
 
 @pytest.fixture(scope="session", autouse=True)
 def _lean_rpc() -> None:
-    """Once Brownie has connected: each of its RPC calls one round trip, not three; its snapshots cheap."""
+    """Once Brownie has connected: each of its RPC calls one round trip, not three; its snapshots cheap; a mined
+    transaction never taken for dropped (brownie_utils.confirming_past_anvils_receipt_gap)."""
     import importlib
 
     import brownie
@@ -61,6 +62,21 @@ def _lean_rpc() -> None:
     # rewind them).
     provider.cacheable_requests = {"eth_chainId", "web3_clientVersion", "net_version"}
     provider.cache_allowed_requests = True
+
+    from brownie.network.transaction import TransactionReceipt
+    from web3.exceptions import TransactionNotFound
+
+    from tests.contracts.brownie_utils import confirming_past_anvils_receipt_gap
+
+    def receipt_of(txid: str):
+        try:
+            return brownie.web3.eth.get_transaction_receipt(txid)
+        except TransactionNotFound:
+            return None
+
+    TransactionReceipt._await_confirmation = confirming_past_anvils_receipt_gap(
+        TransactionReceipt._await_confirmation, receipt_of
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -96,6 +96,46 @@ def test_crash_between_send_and_receipt_neither_loses_nor_doubles(client, oracle
     assert skipped_count(client) == 0  # the same signed bytes were rebroadcast, no second transaction
 
 
+def test_a_mined_batch_whose_receipt_comes_a_moment_after_its_nonce_is_not_taken_for_dropped(
+    client, oracle_signer, tmp_path, monkeypatch
+):
+    """anvil makes a block's state (the sender's nonce) visible a moment before it stores the block's receipts. A
+    reconcile in that window found a mined batch's nonce counted and no receipt, called it dropped, logged that
+    another transaction had taken its nonce, and sent its readings again."""
+    serials = ["S0", "S2"]
+    register(client, serials)
+    box = Outbox(tmp_path / "o.sqlite")
+    fill_outbox(box, serials, intervals=8, now=client.w3.eth.get_block("latest")["timestamp"])
+    sent = []
+
+    def crash_after_first(batch):
+        sent.append(batch)
+        raise Crash
+
+    first = submitter(client, box, oracle_signer)
+    first.on_sent = crash_after_first
+    with pytest.raises(Crash):
+        for _ in range(50):
+            first.step()
+    client.wait_for_receipts([sent[0].tx_hash])  # mined; only the process that sent it never saw the receipt
+    real_receipts = client.get_receipts
+    asked: list[list[str]] = []
+
+    def receipts_not_stored_yet(hashes):
+        asked.append(list(hashes))
+        return {h: None for h in asked[-1]} if len(asked) == 1 else real_receipts(asked[-1])
+
+    monkeypatch.setattr(client, "get_receipts", receipts_not_stored_yet)
+    restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), dev_signer(2))
+    restarted.reconcile()
+    assert [b.tx_hash for b in box.batches("mined")] == [sent[0].tx_hash]
+    assert restarted.metrics.batches.labels("dropped")._value.get() == 0
+    assert asked[0] == [sent[0].tx_hash] and len(asked) >= 2
+    assert restarted.drain(60)
+    assert set(recorded_keys(client).values()) == {1}
+    assert skipped_count(client) == 0  # no reading went to the chain twice
+
+
 def test_batches_lost_in_a_chain_rollback_are_sent_again(tmp_path, oracle_signer):
     state = tmp_path / "chain"
     chain = start_anvil(block_time=1, state_dir=state, state_interval=3600)  # state saved only on a clean stop
