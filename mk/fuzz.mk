@@ -13,9 +13,8 @@ TEST_DEPS += $(FUZZ_STAMP)
 
 .PHONY: fuzz-setup fuzz test-fuzz
 
-$(FUZZ_STAMP): requirements-fuzz.txt | check-tools
-	@test -x $(FUZZ_VENV)/bin/python || $(PYTHON311) -m venv $(FUZZ_VENV)
-	$(FUZZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+$(FUZZ_STAMP): requirements-fuzz.txt | $(UV)
+	@$(call uv-install,$(FUZZ_VENV),requirements-fuzz.txt)
 	@touch $@
 
 fuzz-setup: $(FUZZ_STAMP) ## install schemathesis into .venv-fuzz (pinned, requirements-fuzz.txt)

@@ -12,9 +12,8 @@ TEST_DEPS += $(AUDIT_STAMP)
 
 .PHONY: slither-setup slither test-security
 
-$(AUDIT_STAMP): requirements-audit.txt | check-tools
-	@test -x $(AUDIT_VENV)/bin/python || $(PYTHON311) -m venv $(AUDIT_VENV)
-	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-audit.txt
+$(AUDIT_STAMP): requirements-audit.txt | $(UV)
+	@$(call uv-install,$(AUDIT_VENV),requirements-audit.txt)
 	@touch $@
 
 slither-setup: $(AUDIT_STAMP) ## install slither + crytic-compile into .venv-audit (pinned, requirements-audit.txt)
