@@ -149,8 +149,11 @@ def test_validation_cues_and_error_messages(server, browser):
     assert "There is nothing at this address." in wait_for(browser, "#error-message").text
 
 
-def record_a_sunny_day(chain, serial: str, period: int = 900) -> None:
-    """Play the oracle for yesterday 08:00-20:00 Malaysian time: the simulator's net per interval, recorded on chain."""
+def record_a_sunny_day(chain, serial: str, period: int = 900) -> int:
+    """Play the oracle for 08:00-20:00 Malaysian time (00:00-12:00 UTC): the simulator's net per interval, recorded on
+    chain. Each interval of that daylight goes on the latest day where it has ended and the meter may report it (from a
+    day before the seed registered it: energy_chain.meters.first_interval), so at any time of day the chart shows a
+    whole day's sun but for the few intervals around now. Returns how many readings were recorded."""
     import time as _time
 
     from energy_chain.meters import meter_id
@@ -160,17 +163,23 @@ def record_a_sunny_day(chain, serial: str, period: int = 900) -> None:
     source = SimulatedSource(load_community(COMMUNITY_FILE), period)
     household = next(h for h in source.community.households if h.serial == serial)
     now = int(_time.time())
-    # The latest whole 00:00-12:00 UTC (08:00-20:00 in Kuala Lumpur) that has passed, without the part before the
-    # seed registered the meter (its first interval is a day before registration: energy_chain.meters.first_interval).
-    start = (now // 86_400 - (0 if now % 86_400 >= 12 * 3600 + period else 1)) * 86_400
+    today = now // 86_400 * 86_400
     earliest = (now - 86_400) // period * period + 2 * period
+    intervals = []
+    for offset in range(0, 12 * 3600, period):
+        t = today + offset
+        if t + period > now - 60:  # not over yet today: yesterday's
+            t -= 86_400
+        if t >= earliest:
+            intervals.append(t)
     readings = []
-    for t in range(max(start, earliest), start + 12 * 3600, period):
+    for t in sorted(intervals):
         gen, use = source.interval_energy(household, t)
         net = round(gen) - round(use)
         readings.append((meter_id(serial), t, max(net, 0), max(-net, 0)))
     chain.oracle.resync()
     chain.client.transact(chain.client.contract("EnergyToken").functions.recordReadings(readings), chain.oracle)
+    return len(readings)
 
 
 def clear_an_auction_round(chain, server) -> None:
@@ -213,16 +222,18 @@ def clear_an_auction_round(chain, server) -> None:
     raise AssertionError("the keeper did not clear the round")
 
 
-def _meter_shows_the_day(driver) -> bool:
+def _meter_shows_the_day(driver, recorded: int) -> bool:
     driver.refresh()
     text = driver.find_element(By.CSS_SELECTOR, "main").text
-    # 48 recorded intervals, and the seed's starter reading when it falls in the window
-    return re.search(r"Last 4[89] settled intervals", text) is not None and "Generation (simulated meter)" in text
+    # the recorded intervals, and the seed's starter reading when it falls in the window
+    shown = re.search(r"Last (\d+) settled intervals", text)
+    return shown is not None and int(shown[1]) in (recorded, recorded + 1) and "Generation (simulated meter)" in text
 
 
 def test_screenshots_of_the_main_pages(chain, server, browser):
     server.run_bot(16)  # some market activity from the demo households, so the pages show a living market
-    record_a_sunny_day(chain, "DEMO-MTR-001")  # aisyah's meter
+    recorded = record_a_sunny_day(chain, "DEMO-MTR-001")  # aisyah's meter
+    assert recorded >= 44  # at most ~3 intervals around now are missing from the day
     clear_an_auction_round(chain, server)
     log_in(browser, server, "aisyah", DEMO_PASSWORD)
     for name, path in (
@@ -239,7 +250,7 @@ def test_screenshots_of_the_main_pages(chain, server, browser):
         browser.get(server + path)
         wait_for(browser, "main h1")
         if name == "meter":  # wait until the indexer has the day
-            WebDriverWait(browser, 20).until(_meter_shows_the_day)
+            WebDriverWait(browser, 20).until(lambda d: _meter_shows_the_day(d, recorded))
         screenshot(browser, name)
     browser.set_window_size(390, 844)  # a phone
     for name, path in (("market-phone", "/market"), ("home-phone", "/"), ("community-phone", "/community")):
