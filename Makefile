@@ -17,10 +17,11 @@ export PYTHONPATH := $(ROOT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 # uv installs the pinned requirements files (the main venv in ~25 s from PyPI, pip took ~135 s); it comes from PyPI
-# into the main venv, and its download cache stays in the clone.
+# into the main venv. uv's and npm's download caches stay in the clone (.cache/), not in HOME.
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export UV_CACHE_DIR := $(ROOT)/.cache/uv
+export npm_config_cache := $(ROOT)/.cache/npm
 # $(call uv-install,<venv dir>,<requirements file>): the venv made if missing, the pinned file installed into it (with
 # bytecode compiled: PYTHONDONTWRITEBYTECODE above means Python would never write it).
 uv-install = test -x $(1)/bin/python || $(PYTHON311) -m venv $(1); \
@@ -52,7 +53,7 @@ check-tools:
 
 $(UV): | check-tools
 	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir uv==$(UV_VERSION)
 
 $(VENV_STAMP): requirements.txt | $(UV)
 	@$(call uv-install,$(VENV),requirements.txt)
