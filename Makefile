@@ -24,7 +24,7 @@ export UV_CACHE_DIR := $(ROOT)/.cache/uv
 export npm_config_cache := $(ROOT)/.cache/npm
 # $(call uv-install,<venv dir>,<requirements file>): the venv made if missing, the pinned file installed into it (with
 # bytecode compiled: PYTHONDONTWRITEBYTECODE above means Python would never write it).
-uv-install = test -x $(1)/bin/python || $(PYTHON311) -m venv $(1); \
+uv-install = test -x $(1)/bin/python || $(PYTHON311) -m venv --without-pip $(1); \
 	$(UV) pip install --quiet --python $(1)/bin/python --compile-bytecode -r $(2)
 
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -51,9 +51,11 @@ check-tools:
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then echo "Missing system tools:$$missing — install them (e.g. apt-get install python3.11 python3.11-venv nodejs npm) and run make again." >&2; exit 1; fi
 
+# pip asks `rustc --version` for its user agent, and rustup's rustc writes its settings into RUSTUP_HOME (~/.rustup by
+# default): for these two pip runs (ensurepip and uv's install) that stays in the clone too.
 $(UV): | check-tools
-	@test -x $(PY) || $(PYTHON311) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir uv==$(UV_VERSION)
+	@test -x $(PY) || RUSTUP_HOME=$(ROOT)/.cache/rustup $(PYTHON311) -m venv $(VENV)
+	RUSTUP_HOME=$(ROOT)/.cache/rustup $(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir uv==$(UV_VERSION)
 
 $(VENV_STAMP): requirements.txt | $(UV)
 	@$(call uv-install,$(VENV),requirements.txt)
@@ -71,7 +73,8 @@ $(SHIM): tools/solc-shim.js $(NPM_STAMP)
 setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) $(MO_FILES) ## install what is missing (venv, npm packages, solc shim); a no-op when done
 
 $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
-	brownie compile --all
+	@# Brownie keeps a data folder (and vvm its compilers) in HOME: for the build, one inside the clone.
+	HOME=$(ROOT)/var/build-home brownie compile --all
 	@# solcjs can crash (wasm out of memory) without Brownie reporting it: every contract must have its artifact.
 	@for f in contracts/*.sol; do n=$$(basename $$f .sol); test -s build/contracts/$$n.json || \
 	  { echo "compile failed: no build/contracts/$$n.json for $$f" >&2; exit 1; }; done

@@ -6,6 +6,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=var/test-results
 rm -rf "$out" && mkdir -p "$out"
+# The tests' HOME is a fresh folder in the clone: what tools keep in HOME (Brownie's data folder, Chromium's and
+# matplotlib's config and caches, solc-select's compilers, gunicorn's socket folder) is never written outside it.
+export HOME="$PWD/var/test-home"
+rm -rf "$HOME" && mkdir -p "$HOME"
 status=0
 
 echo "== ruff"
