@@ -74,6 +74,7 @@ setup: $(VENV_STAMP) $(NPM_STAMP) $(SHIM) $(MO_FILES) ## install what is missing
 
 $(BUILD_STAMP): $(shell find contracts interfaces -name '*.sol' 2>/dev/null) brownie-config.yaml | setup
 	@# Brownie keeps a data folder (and vvm its compilers) in HOME: for the build, one inside the clone.
+	@mkdir -p $(ROOT)/var/build-home
 	HOME=$(ROOT)/var/build-home brownie compile --all
 	@# solcjs can crash (wasm out of memory) without Brownie reporting it: every contract must have its artifact.
 	@for f in contracts/*.sol; do n=$$(basename $$f .sol); test -s build/contracts/$$n.json || \
