@@ -53,9 +53,10 @@ check-tools:
 
 # pip asks `rustc --version` for its user agent, and rustup's rustc writes its settings into RUSTUP_HOME (~/.rustup by
 # default): for these two pip runs (ensurepip and uv's install) that stays in the clone too.
+PIP_ENV := RUSTUP_HOME=$(ROOT)/.cache/rustup
 $(UV): | check-tools
-	@test -x $(PY) || RUSTUP_HOME=$(ROOT)/.cache/rustup $(PYTHON311) -m venv $(VENV)
-	RUSTUP_HOME=$(ROOT)/.cache/rustup $(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir uv==$(UV_VERSION)
+	@test -x $(PY) || $(PIP_ENV) $(PYTHON311) -m venv $(VENV)
+	$(PIP_ENV) $(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir uv==$(UV_VERSION)
 
 $(VENV_STAMP): requirements.txt | $(UV)
 	@$(call uv-install,$(VENV),requirements.txt)

@@ -44,6 +44,23 @@ def submitter(client: ChainClient, box: Outbox, signer, **config) -> Submitter:
     return Submitter(client, signer, box, Metrics(), cfg)
 
 
+def send_until_crash(client: ChainClient, box: Outbox, signer, batches: int) -> list:
+    """A submitter that dies right after its `batches`-th batch left for the node; the batches it sent."""
+    sent = []
+
+    def crash_after_last(batch):
+        sent.append(batch)
+        if len(sent) == batches:
+            raise Crash
+
+    first = submitter(client, box, signer)
+    first.on_sent = crash_after_last
+    with pytest.raises(Crash):
+        for _ in range(50):
+            first.step()
+    return sent
+
+
 def test_registry_view_reads_status_in_batches(client):
     register(client, ["A", "B"])
     registry = client.contract("MeterRegistry")
@@ -74,18 +91,7 @@ def test_crash_between_send_and_receipt_neither_loses_nor_doubles(client, oracle
     owners = register(client, serials)
     box = Outbox(tmp_path / "o.sqlite")
     net = fill_outbox(box, serials, intervals=8, now=client.w3.eth.get_block("latest")["timestamp"])
-    sent = []
-
-    def crash_after_second(batch):
-        sent.append(batch)
-        if len(sent) == 2:
-            raise Crash
-
-    first = submitter(client, box, oracle_signer)
-    first.on_sent = crash_after_second
-    with pytest.raises(Crash):
-        for _ in range(50):
-            first.step()
+    send_until_crash(client, box, oracle_signer, batches=2)
     assert box.counts()["batched"] > 0  # the crash left batches signed and unconfirmed
     # A new process: its own signer (no nonce memory), same outbox.
     restarted = submitter(client, Outbox(tmp_path / "o.sqlite"), dev_signer(2))
@@ -106,17 +112,7 @@ def test_a_mined_batch_whose_receipt_comes_a_moment_after_its_nonce_is_not_taken
     register(client, serials)
     box = Outbox(tmp_path / "o.sqlite")
     fill_outbox(box, serials, intervals=8, now=client.w3.eth.get_block("latest")["timestamp"])
-    sent = []
-
-    def crash_after_first(batch):
-        sent.append(batch)
-        raise Crash
-
-    first = submitter(client, box, oracle_signer)
-    first.on_sent = crash_after_first
-    with pytest.raises(Crash):
-        for _ in range(50):
-            first.step()
+    sent = send_until_crash(client, box, oracle_signer, batches=1)
     client.wait_for_receipts([sent[0].tx_hash])  # mined; only the process that sent it never saw the receipt
     real_receipts = client.get_receipts
     asked: list[list[str]] = []
